@@ -1,0 +1,1 @@
+"""The warroom hub: a websocket server that holds the shared incident state."""

@@ -1,0 +1,112 @@
+"""Wiring of `warroom serve`: open the store, replay the log, serve websockets until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import signal
+import sys
+from collections.abc import Callable
+
+from websockets.asyncio.server import serve
+
+from server.hub import Hub
+from warroom import protocol
+from warroom.domain import Role
+from warroom.reducer import replay
+from warroom.store import EventStore
+
+MAX_MESSAGE = 1024 * 1024
+"""Frames above this are cut off by websockets (close 1009); above `protocol.MAX_FRAME` the hub
+answers with a typed `too-large` error and keeps the connection."""
+
+
+def first_user(store: EventStore) -> tuple[str, str] | None:
+    """Create an incident manager if the database has no user yet; return (name, token)."""
+    if store.users():
+        return None
+    try:
+        name = getpass.getuser() or "manager"
+    except (KeyError, OSError):
+        name = "manager"
+    return name, store.add_user(name, Role.INCIDENT_MANAGER)
+
+
+async def run(
+    store: EventStore,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    on_ready: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve the war room until `stop` is set or SIGINT/SIGTERM arrives.
+
+    Args:
+        store: the opened event store (the caller closes it).
+        host: the address to listen on.
+        port: the port (0: any free port).
+        on_ready: called with the websocket URL once the server listens.
+        stop: an event that ends the server when set.
+    """
+    log = await asyncio.to_thread(store.read)
+    world = replay(item.event for item in log)
+    head = log[-1].seq if log else 0
+    del log
+    hub = Hub(store, world, head)
+    hub.sequencer.start()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Not possible off the main thread (tests run the server in a thread of their own).
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        async with serve(
+            hub.handle,
+            host,
+            port,
+            process_request=hub.authenticate,
+            max_size=MAX_MESSAGE,
+            compression=None,
+            ping_interval=20,
+            ping_timeout=20,
+            server_header=None,
+        ) as server:
+            bound = server.sockets[0].getsockname()
+            url = f"ws://{_host(bound[0])}:{bound[1]}"
+            if on_ready is not None:
+                on_ready(url)
+            await stop.wait()
+            # Commit and acknowledge what is queued before the connections close (1001).
+            await asyncio.to_thread(hub.sequencer.stop)
+    finally:
+        hub.sequencer.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def main(db: str | None, host: str, port: int) -> int:
+    """Run `warroom serve`; return the process exit code."""
+    store = EventStore(db)
+    created = first_user(store)
+
+    def ready(url: str) -> None:
+        print(f"warroom: serving {url} (database {store.describe()}, protocol v{protocol.VERSION})")
+        if created is not None:
+            name, token = created
+            print(f"warroom: created incident manager {name!r}; this token is shown only once:")
+            print(f"  {token}")
+            print(f"warroom: connect with:  warroom login {url} {token}")
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(run(store, host, port, ready))
+    finally:
+        store.close()
+    print("warroom: stopped", flush=True)
+    return 0

@@ -1,0 +1,207 @@
+"""The hub: authenticates connections, replays what each missed, and fans events out by audience.
+
+One handler per connection reads its frames: `hello` starts the event stream (replay from the
+client's cursor, then live), `submit` hands a command to the sequencer and answers with an ack or
+a refusal. Live events reach each connection through `websockets.broadcast`, which never waits;
+a connection that stops reading is cut off once its buffer passes a cap, and catches up when it
+reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from websockets import ConnectionClosed, broadcast
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+
+from server.sequencer import Accepted, Committed, Outcome, Sequencer
+from warroom import protocol
+from warroom.domain import Actor, World
+from warroom.policy import visible_to
+from warroom.store import EventStore
+
+log = logging.getLogger(__name__)
+
+MAX_BUFFER = 1024 * 1024
+"""Bytes waiting to be written to one connection before it is dropped as too slow."""
+
+MAX_IN_FLIGHT = 256
+"""Commands of one connection waiting for their outcome before the hub stops reading it."""
+
+REPLAY_PAGE = 1000
+"""Events read from the store per page of a replay."""
+
+HELLO_TIMEOUT = 30.0
+
+
+@dataclass(eq=False)
+class Session:
+    """One authenticated connection."""
+
+    connection: ServerConnection
+    actor: Actor
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
+    streaming: bool = False
+
+
+class Hub:
+    """Owns the live connections and the committed world they are served from."""
+
+    def __init__(self, store: EventStore, world: World, head: int) -> None:
+        self.store = store
+        self.world = world
+        self.head = head
+        """The seq of the newest event published to the live connections."""
+        self.sequencer = Sequencer(store, world, head, self.publish)
+        self._actors: dict[ServerConnection, Actor] = {}
+        self._internal: set[ServerConnection] = set()
+        self._stakeholders: dict[Actor, set[ServerConnection]] = {}
+        self.sessions: set[Session] = set()
+
+    # Handshake --------------------------------------------------------------------------------
+
+    async def authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
+        """`process_request`: answer health checks; refuse the upgrade without a valid token."""
+        if request.path == "/health":
+            return connection.respond(HTTPStatus.OK, "ok\n")
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return self._unauthorized(connection, "send Authorization: Bearer <token>\n")
+        actor = await asyncio.to_thread(self.store.authenticate, token.strip())
+        if actor is None:
+            return self._unauthorized(connection, "unknown or revoked token\n")
+        self._actors[connection] = actor
+        return None
+
+    @staticmethod
+    def _unauthorized(connection: ServerConnection, text: str) -> Response:
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, text)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
+        return response
+
+    # One connection ---------------------------------------------------------------------------
+
+    async def handle(self, connection: ServerConnection) -> None:
+        """Serve one connection until it closes."""
+        actor = self._actors.pop(connection, None)
+        if actor is None:  # pragma: no cover - process_request always sets it
+            await connection.close(1008, "not authenticated")
+            return
+        session = Session(connection, actor)
+        self.sessions.add(session)
+        try:
+            async for message in connection:
+                await self._receive(session, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.sessions.discard(session)
+            self._unsubscribe(session)
+
+    async def _receive(self, session: Session, message: str | bytes) -> None:
+        try:
+            frame = protocol.decode_client(message)
+        except protocol.ProtocolError as error:
+            await self._send_error(session, error.code, error.message)
+            return
+        if isinstance(frame, protocol.Hello):
+            if session.streaming:
+                await self._send_error(session, "bad-frame", "hello was already sent")
+                return
+            await self._stream(session, frame.cursor)
+            return
+        await session.in_flight.acquire()
+        future = self.sequencer.submit(session.actor, frame.id, frame.command)
+        command_id = frame.id
+        future.add_done_callback(lambda done: self._answer(session, command_id, done))
+
+    async def _send_error(self, session: Session, code: str, message: str) -> None:
+        await session.connection.send(
+            protocol.encode(protocol.ErrorFrame(code=code, message=message))
+        )
+
+    def _answer(self, session: Session, command_id: str, done: asyncio.Future[Outcome]) -> None:
+        session.in_flight.release()
+        outcome = done.result()
+        if isinstance(outcome, Accepted):
+            frame: protocol.Ack | protocol.RejectedFrame = protocol.Ack(
+                id=command_id, seq=outcome.seq
+            )
+        else:
+            frame = protocol.RejectedFrame(
+                id=command_id, code=outcome.code, message=outcome.message, current=outcome.current
+            )
+        # broadcast() writes without waiting, so answers keep their order and never block.
+        broadcast([session.connection], protocol.encode(frame))
+
+    async def _stream(self, session: Session, cursor: int | None) -> None:
+        actor = session.actor
+        head = self.head
+        welcome = protocol.Welcome(
+            user=actor.name, role=actor.role.value, groups=tuple(sorted(actor.groups)), head=head
+        )
+        sent = head if cursor is None else max(cursor, 0)
+        await session.connection.send(protocol.encode(welcome))
+        # Page through the log until nothing newer than what was sent has been published; with
+        # no await between that check and subscribing, no event is missed or sent twice.
+        while sent < self.head:
+            upto = self.head
+            rows = await asyncio.to_thread(self.store.read_raw, sent, REPLAY_PAGE, upto)
+            for seq, encoded in rows:
+                if actor.internal or visible_to(actor, protocol.load_event(encoded), self.world):
+                    await session.connection.send(protocol.encode_event(seq, encoded))
+                sent = seq
+            if not rows:
+                break
+        self._subscribe(session)
+        await session.connection.send(protocol.encode(protocol.Synced(head=sent)))
+
+    # Fan-out ----------------------------------------------------------------------------------
+
+    def _subscribe(self, session: Session) -> None:
+        session.streaming = True
+        if session.actor.internal:
+            self._internal.add(session.connection)
+        else:
+            self._stakeholders.setdefault(session.actor, set()).add(session.connection)
+
+    def _unsubscribe(self, session: Session) -> None:
+        self._internal.discard(session.connection)
+        group = self._stakeholders.get(session.actor)
+        if group is not None:
+            group.discard(session.connection)
+            if not group:
+                del self._stakeholders[session.actor]
+
+    def publish(self, committed: Sequence[Committed], world: World) -> None:
+        """Send committed events to every connection allowed to see them, without waiting."""
+        self.world = world
+        for item in committed:
+            frame = protocol.encode_event(item.seq, item.encoded)
+            targets = list(self._internal)
+            for stakeholder, connections in self._stakeholders.items():
+                if visible_to(stakeholder, item.event, world):
+                    targets.extend(connections)
+            broadcast(targets, frame)
+            self.head = item.seq
+        self._drop_slow()
+
+    def _drop_slow(self) -> None:
+        slow = [
+            connection
+            for connection in (
+                *self._internal,
+                *(c for g in self._stakeholders.values() for c in g),
+            )
+            if connection.transport.get_write_buffer_size() > MAX_BUFFER
+        ]
+        for connection in slow:
+            log.warning("dropping %s: it fell too far behind", connection.remote_address)
+            # abort() rather than close(): a close handshake would wait behind the full buffer.
+            connection.transport.abort()

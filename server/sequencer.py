@@ -1,0 +1,219 @@
+"""The sequencer: one writer thread that authorizes, decides, numbers and commits commands.
+
+Commands queue up from the event loop; the thread takes them in groups, decides each against the
+world as the commands before it left it, gives their events the next sequence numbers, and
+commits the whole group in one transaction. Only then does it hand the committed events and the
+outcomes back to the event loop, in order, which publishes and acknowledges them. The loop never
+waits on the disk, and the log's order is the order commands were decided in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from warroom import protocol
+from warroom.commands import Command
+from warroom.decide import Rejected, decide
+from warroom.domain import Actor, World
+from warroom.events import Event
+from warroom.policy import authorize
+from warroom.reducer import apply
+from warroom.store import EventStore, Pending, StoreError
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1024
+"""The most commands committed in one transaction."""
+
+RECENT_COMMANDS = 100_000
+"""How many committed command ids are remembered in memory to answer retries at once."""
+
+
+@dataclass(frozen=True)
+class Committed:
+    """An event as committed: its seq, the event and its encoded form (encoded once, here)."""
+
+    seq: int
+    event: Event
+    encoded: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The command was committed; `seq` is the seq of its last event."""
+
+    seq: int
+    duplicate: bool = False
+
+
+Outcome = Accepted | Rejected
+Publisher = Callable[[Sequence[Committed], World], None]
+
+
+@dataclass
+class _Item:
+    actor: Actor
+    command_id: str
+    command: Command
+    future: asyncio.Future[Outcome]
+
+
+_STOP = object()
+
+
+class Sequencer:
+    """Serialises every write of the war room through one thread.
+
+    Args:
+        store: the event store the thread appends to.
+        world: the state folded from the whole log.
+        head: the seq of the newest event in the log.
+        publish: called on the event loop with each committed group, before the acks.
+        clock: the time source (UTC, timezone-aware).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        world: World,
+        head: int,
+        publish: Publisher,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._world = world
+        self._head = head
+        self._publish = publish
+        self._clock = clock
+        self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
+        self._recent: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        """Start the writer thread; call from the event loop that will receive the results."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="warroom-sequencer", daemon=True)
+        self._thread.start()
+
+    def submit(self, actor: Actor, command_id: str, command: Command) -> asyncio.Future[Outcome]:
+        """Queue a command; the future resolves once it is committed or refused."""
+        assert self._loop is not None, "start() the sequencer first"
+        future: asyncio.Future[Outcome] = self._loop.create_future()
+        if self._stopping:
+            future.set_result(Rejected("unavailable", "the server is shutting down; try again"))
+        else:
+            self._queue.put(_Item(actor, command_id, command, future))
+        return future
+
+    def stop(self) -> None:
+        """Commit what is queued, then end the thread (blocking: call it from a worker thread)."""
+        self._stopping = True
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+
+    # The writer thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            stop_after = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop_after = True
+                    break
+                batch.append(item)
+            items = [item for item in batch if isinstance(item, _Item)]
+            try:
+                self._process(items, careful=False)
+            except StoreError:
+                # A command id in the batch was committed long ago (a late retry): go one by one.
+                try:
+                    self._process(items, careful=True)
+                except StoreError as error:
+                    self._fail(items, error)
+            except Exception as error:  # never let the writer thread die
+                log.exception("the sequencer failed a batch")
+                self._fail(items, error)
+            if stop_after:
+                return
+
+    def _process(self, items: list[_Item], careful: bool) -> None:
+        world, head = self._world, self._head
+        outcomes: list[tuple[_Item, Outcome]] = []
+        pending: list[Pending] = []
+        committed: list[Committed] = []
+        in_batch: dict[tuple[str, str], int] = {}
+        for item in items:
+            key = (item.actor.name, item.command_id)
+            known = in_batch.get(key) or self._recent.get(key)
+            if known is None and careful:
+                known = self._store.find_command(*key)
+            if known is not None:
+                outcomes.append((item, Accepted(known, duplicate=True)))
+                continue
+            try:
+                authorize(item.actor, item.command, world)
+                events = decide(world, item.command, item.actor, self._clock())
+            except Rejected as rejected:
+                # A retry of a committed command may now be refused ("already identified"):
+                # it must get its original ack, not the refusal.
+                earlier = self._store.find_command(*key) if not careful else None
+                outcomes.append((item, Accepted(earlier, True) if earlier else rejected))
+                continue
+            numbered: list[tuple[int, Event, str]] = []
+            for event in events:
+                head += 1
+                encoded = protocol.event_json(event)
+                numbered.append((head, event, encoded))
+                committed.append(Committed(head, event, encoded))
+                world = apply(world, event)
+            pending.append(Pending(item.actor.name, item.command_id, numbered))
+            in_batch[key] = head
+            outcomes.append((item, Accepted(head)))
+        if pending:
+            self._store.append(pending)
+        self._world, self._head = world, head
+        for key, seq in in_batch.items():
+            self._recent[key] = seq
+        while len(self._recent) > RECENT_COMMANDS:
+            self._recent.popitem(last=False)
+        self._deliver(committed, world, outcomes)
+
+    def _fail(self, items: list[_Item], error: Exception) -> None:
+        rejected = Rejected("storage", f"the event store failed; nothing was recorded ({error})")
+        self._deliver([], self._world, [(item, rejected) for item in items])
+
+    def _deliver(
+        self, committed: list[Committed], world: World, outcomes: list[tuple[_Item, Outcome]]
+    ) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(self._on_loop, committed, world, outcomes)
+        except RuntimeError:
+            log.warning("the event loop closed before %d results were delivered", len(outcomes))
+
+    def _on_loop(
+        self, committed: list[Committed], world: World, outcomes: list[tuple[_Item, Outcome]]
+    ) -> None:
+        if committed:
+            self._publish(committed, world)
+        for item, outcome in outcomes:
+            if not item.future.done():
+                item.future.set_result(outcome)

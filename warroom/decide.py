@@ -1,0 +1,379 @@
+"""`decide`: turn one command into the events it causes, or reject it with a readable reason.
+
+Pure: the actor and the time come in as arguments; the world is not changed (see
+`warroom.reducer.apply`). Authorization is `warroom.policy`'s job and happens before this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from warroom import commands as c
+from warroom import events as e
+from warroom.domain import (
+    Actor,
+    IncidentState,
+    NumberedT,
+    QuestionState,
+    Role,
+    Status,
+    World,
+    find_entry,
+    parse_audience,
+    unique,
+)
+
+MAX_TITLE = 200
+MAX_TEXT = 16_000
+MAX_NAME = 80
+CLOCK_SKEW = timedelta(minutes=2)
+"""How far in the future a note's time may lie before it is refused (clients' clocks drift)."""
+
+
+class Rejected(Exception):
+    """A command the war room refuses; `message` is a sentence for the user.
+
+    Attributes:
+        code: a stable machine-readable reason (`not-found`, `invalid`, `conflict`, ...).
+        message: one sentence saying why, fit to show as it is.
+        current: for a `conflict`, the current value the user's edit would have overwritten.
+    """
+
+    def __init__(self, code: str, message: str, current: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.current = current
+
+
+def decide(world: World, command: c.Command, actor: Actor, now: datetime) -> list[e.Event]:
+    """Return the events `command` causes when `actor` issues it at `now`.
+
+    Raises:
+        Rejected: if the command is invalid against the current world.
+    """
+    now = now.astimezone(UTC)
+    if isinstance(command, c.DeclareIncident):
+        return [_declare(world, command, actor, now)]
+    incident = _incident(world, command.incident)
+    handler = _HANDLERS[type(command)]
+    return [handler(incident, command, actor, now)]
+
+
+def _declare(world: World, cmd: c.DeclareIncident, actor: Actor, now: datetime) -> e.Event:
+    title = _text(cmd.title, "title", MAX_TITLE)
+    return e.IncidentDeclared(
+        incident=f"INC-{world.declared + 1}",
+        actor=actor.name,
+        at=now,
+        title=title,
+        severity=cmd.severity,
+        apps=_apps(cmd.apps),
+        manager=actor.name if actor.role is Role.INCIDENT_MANAGER else None,
+    )
+
+
+def _incident(world: World, incident_id: str) -> IncidentState:
+    incident = world.incident(incident_id)
+    if incident is None:
+        raise Rejected("not-found", f"there is no incident {incident_id}")
+    return incident
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    text = value.strip()
+    if not text:
+        raise Rejected("invalid", f"the {what} is empty")
+    if len(text) > limit:
+        raise Rejected(
+            "invalid", f"the {what} is {len(text)} characters long; the limit is {limit}"
+        )
+    return text
+
+
+def _name(value: str, what: str) -> str:
+    return _text(value, what, MAX_NAME)
+
+
+def _apps(names: tuple[str, ...]) -> tuple[str, ...]:
+    return unique(_name(name, "application name") for name in names)
+
+
+def _audience(value: str) -> str:
+    try:
+        return parse_audience(value)
+    except ValueError as error:
+        raise Rejected("invalid", str(error)) from None
+
+
+def _status(incident: IncidentState, cmd: c.ChangeStatus, actor: Actor, now: datetime) -> e.Event:
+    if cmd.status is incident.status:
+        raise Rejected("invalid-state", f"{incident.id} is already {incident.status.value}")
+    return e.StatusChanged(
+        incident=incident.id, actor=actor.name, at=now, status=cmd.status, previous=incident.status
+    )
+
+
+def _severity(
+    incident: IncidentState, cmd: c.ChangeSeverity, actor: Actor, now: datetime
+) -> e.Event:
+    if cmd.severity is incident.severity:
+        raise Rejected("invalid-state", f"{incident.id} is already {incident.severity.value}")
+    return e.SeverityChanged(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        severity=cmd.severity,
+        previous=incident.severity,
+    )
+
+
+def _impact(incident: IncidentState, cmd: c.SetImpact, actor: Actor, now: datetime) -> e.Event:
+    statement = _text(cmd.statement, "impact statement", MAX_TEXT)
+    audience = _audience(cmd.audience)
+    current = incident.impact
+    stale = cmd.base_version != current.version
+    if stale and not cmd.force:
+        raise Rejected(
+            "conflict",
+            f"the impact statement of {incident.id} changed since version {cmd.base_version}: "
+            f"version {current.version} by {current.updated_by} is current",
+            current={
+                "version": current.version,
+                "statement": current.statement,
+                "customer_facing": current.customer_facing,
+                "updated_by": current.updated_by,
+            },
+        )
+    return e.ImpactUpdated(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        statement=statement,
+        customer_facing=cmd.customer_facing,
+        version=current.version + 1,
+        audience=audience,
+        forced=stale,
+    )
+
+
+def _eta(incident: IncidentState, cmd: c.SetEta, actor: Actor, now: datetime) -> e.Event:
+    current = incident.eta
+    stale = cmd.base_version != incident.eta_version
+    if stale and not cmd.force:
+        raise Rejected(
+            "conflict",
+            f"the ETA of {incident.id} changed since version {cmd.base_version}: "
+            f"version {incident.eta_version} is current",
+            current={
+                "version": incident.eta_version,
+                "eta": current.eta.isoformat() if current and current.eta else None,
+                "confidence": current.confidence.value if current else None,
+                "set_by": current.set_by if current else None,
+            },
+        )
+    eta = cmd.eta.astimezone(UTC) if cmd.eta is not None else None
+    if eta is not None and eta < now - CLOCK_SKEW:
+        raise Rejected("invalid", "the ETA is in the past")
+    if eta is None and current is None:
+        raise Rejected("invalid-state", f"{incident.id} has no ETA to withdraw")
+    return e.EtaSet(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        eta=eta,
+        confidence=cmd.confidence,
+        version=incident.eta_version + 1,
+        forced=stale,
+    )
+
+
+def _add_app(incident: IncidentState, cmd: c.AddApp, actor: Actor, now: datetime) -> e.Event:
+    app = _name(cmd.app, "application name")
+    if app.lower() in (a.lower() for a in incident.apps):
+        raise Rejected("invalid-state", f"{app} is already affected by {incident.id}")
+    return e.AppAdded(incident=incident.id, actor=actor.name, at=now, app=app)
+
+
+def _remove_app(incident: IncidentState, cmd: c.RemoveApp, actor: Actor, now: datetime) -> e.Event:
+    wanted = cmd.app.strip().lower()
+    for app in incident.apps:
+        if app.lower() == wanted:
+            return e.AppRemoved(incident=incident.id, actor=actor.name, at=now, app=app)
+    raise Rejected(
+        "not-found", f"{cmd.app.strip()} is not an affected application of {incident.id}"
+    )
+
+
+def _note(incident: IncidentState, cmd: c.AddNote, actor: Actor, now: datetime) -> e.Event:
+    text = _text(cmd.text, "note", MAX_TEXT)
+    occurred = cmd.occurred_at.astimezone(UTC) if cmd.occurred_at is not None else now
+    if occurred > now + CLOCK_SKEW:
+        raise Rejected("invalid", "a note cannot be dated in the future")
+    return e.NoteAdded(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        note=len(incident.notes) + 1,
+        text=text,
+        occurred_at=occurred,
+        pinned=cmd.pinned,
+        audience=_audience(cmd.audience),
+    )
+
+
+def _pin(incident: IncidentState, cmd: c.PinNote, actor: Actor, now: datetime) -> e.Event:
+    note = _entry(incident.notes, cmd.note, "note", "N", incident)
+    if note.pinned == cmd.pinned:
+        raise Rejected("invalid-state", f"note N{note.id} is already {_pinned(cmd.pinned)}")
+    return e.NotePinned(
+        incident=incident.id, actor=actor.name, at=now, note=note.id, pinned=cmd.pinned
+    )
+
+
+def _pinned(pinned: bool) -> str:
+    return "pinned" if pinned else "unpinned"
+
+
+def _action(incident: IncidentState, cmd: c.AddAction, actor: Actor, now: datetime) -> e.Event:
+    owner = _name(cmd.owner, "owner") if cmd.owner is not None and cmd.owner.strip() else None
+    return e.ActionAdded(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        action=len(incident.actions) + 1,
+        text=_text(cmd.text, "action", MAX_TEXT),
+        owner=owner,
+        state=cmd.state,
+        audience=_audience(cmd.audience),
+    )
+
+
+def _action_state(
+    incident: IncidentState, cmd: c.ChangeActionState, actor: Actor, now: datetime
+) -> e.Event:
+    action = _entry(incident.actions, cmd.action, "action", "A", incident)
+    if action.state is cmd.state:
+        raise Rejected("invalid-state", f"action A{action.id} is already {action.state.value}")
+    return e.ActionStateChanged(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        action=action.id,
+        state=cmd.state,
+        previous=action.state,
+    )
+
+
+def _assign(incident: IncidentState, cmd: c.AssignAction, actor: Actor, now: datetime) -> e.Event:
+    action = _entry(incident.actions, cmd.action, "action", "A", incident)
+    owner = _name(cmd.owner, "owner") if cmd.owner is not None and cmd.owner.strip() else None
+    if owner == action.owner:
+        raise Rejected("invalid-state", f"action A{action.id} is already owned by {owner}")
+    return e.ActionAssigned(
+        incident=incident.id, actor=actor.name, at=now, action=action.id, owner=owner
+    )
+
+
+def _mitigation(
+    incident: IncidentState, cmd: c.AddMitigation, actor: Actor, now: datetime
+) -> e.Event:
+    return e.MitigationAdded(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        mitigation=len(incident.mitigations) + 1,
+        text=_text(cmd.text, "workaround", MAX_TEXT),
+        apps=_apps(cmd.apps),
+        audience=_audience(cmd.audience),
+    )
+
+
+def _mitigation_state(
+    incident: IncidentState, cmd: c.ChangeMitigationState, actor: Actor, now: datetime
+) -> e.Event:
+    mitigation = _entry(incident.mitigations, cmd.mitigation, "workaround", "M", incident)
+    if mitigation.state is cmd.state:
+        raise Rejected(
+            "invalid-state", f"workaround M{mitigation.id} is already {mitigation.state.value}"
+        )
+    return e.MitigationStateChanged(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        mitigation=mitigation.id,
+        state=cmd.state,
+        previous=mitigation.state,
+    )
+
+
+def _ask(incident: IncidentState, cmd: c.AskQuestion, actor: Actor, now: datetime) -> e.Event:
+    if incident.status is Status.RESOLVED:
+        raise Rejected("invalid-state", f"{incident.id} is resolved; it takes no more questions")
+    return e.QuestionAsked(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        question=len(incident.questions) + 1,
+        text=_text(cmd.text, "question", MAX_TEXT),
+    )
+
+
+def _answer(incident: IncidentState, cmd: c.AnswerQuestion, actor: Actor, now: datetime) -> e.Event:
+    question = _entry(incident.questions, cmd.question, "question", "Q", incident)
+    if question.state is not QuestionState.OPEN:
+        raise Rejected("invalid-state", f"question Q{question.id} is already {question.state}")
+    return e.QuestionAnswered(
+        incident=incident.id,
+        actor=actor.name,
+        at=now,
+        question=question.id,
+        text=_text(cmd.text, "answer", MAX_TEXT),
+        question_text=question.text,
+        audience=_audience(cmd.audience) if cmd.audience is not None else None,
+    )
+
+
+def _dismiss(
+    incident: IncidentState, cmd: c.DismissQuestion, actor: Actor, now: datetime
+) -> e.Event:
+    question = _entry(incident.questions, cmd.question, "question", "Q", incident)
+    if question.state is not QuestionState.OPEN:
+        raise Rejected("invalid-state", f"question Q{question.id} is already {question.state}")
+    reason = cmd.reason.strip()
+    if len(reason) > MAX_TEXT:
+        raise Rejected("invalid", f"the reason is longer than {MAX_TEXT} characters")
+    return e.QuestionDismissed(
+        incident=incident.id, actor=actor.name, at=now, question=question.id, reason=reason
+    )
+
+
+def _entry(
+    entries: tuple[NumberedT, ...], number: int, what: str, prefix: str, incident: IncidentState
+) -> NumberedT:
+    entry = find_entry(entries, number)
+    if entry is None:
+        raise Rejected("not-found", f"{incident.id} has no {what} {prefix}{number}")
+    return entry
+
+
+_HANDLERS: dict[type, Callable[[IncidentState, Any, Actor, datetime], e.Event]] = {
+    c.ChangeStatus: _status,
+    c.ChangeSeverity: _severity,
+    c.SetImpact: _impact,
+    c.SetEta: _eta,
+    c.AddApp: _add_app,
+    c.RemoveApp: _remove_app,
+    c.AddNote: _note,
+    c.PinNote: _pin,
+    c.AddAction: _action,
+    c.ChangeActionState: _action_state,
+    c.AssignAction: _assign,
+    c.AddMitigation: _mitigation,
+    c.ChangeMitigationState: _mitigation_state,
+    c.AskQuestion: _ask,
+    c.AnswerQuestion: _answer,
+    c.DismissQuestion: _dismiss,
+}

@@ -1,0 +1,232 @@
+"""Events: what happened in the war room, named in the past tense; the log is made of them.
+
+Every event names its incident, the actor who caused it and the server time it was recorded.
+Events are self-contained: folding the events a viewer may see must never need one they may not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from warroom.domain import (
+    INTERNAL,
+    ActionState,
+    Confidence,
+    MitigationState,
+    Severity,
+    Status,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventBase:
+    """Fields every event carries."""
+
+    incident: str
+    actor: str
+    at: AwareDatetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentDeclared(EventBase):
+    """A new incident was opened."""
+
+    type: Literal["incident.declared"] = "incident.declared"
+    title: str
+    severity: Severity
+    apps: tuple[str, ...] = ()
+    manager: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChanged(EventBase):
+    """The incident moved to another status (from `resolved`: it was reopened)."""
+
+    type: Literal["status.changed"] = "status.changed"
+    status: Status
+    previous: Status
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeverityChanged(EventBase):
+    """The incident's severity changed."""
+
+    type: Literal["severity.changed"] = "severity.changed"
+    severity: Severity
+    previous: Severity
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImpactUpdated(EventBase):
+    """The impact statement was replaced; `forced` if it overrode a newer version."""
+
+    type: Literal["impact.updated"] = "impact.updated"
+    statement: str
+    customer_facing: bool
+    version: int
+    audience: str = INTERNAL
+    forced: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class EtaSet(EventBase):
+    """A new estimate of the resolution time (None: the estimate was withdrawn)."""
+
+    type: Literal["eta.set"] = "eta.set"
+    eta: AwareDatetime | None
+    confidence: Confidence
+    version: int
+    forced: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppAdded(EventBase):
+    """A business application was marked as affected."""
+
+    type: Literal["app.added"] = "app.added"
+    app: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppRemoved(EventBase):
+    """A business application is no longer marked as affected."""
+
+    type: Literal["app.removed"] = "app.removed"
+    app: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteAdded(EventBase):
+    """A note was written on the timeline."""
+
+    type: Literal["note.added"] = "note.added"
+    note: int
+    text: str
+    occurred_at: AwareDatetime
+    pinned: bool = False
+    audience: str = INTERNAL
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotePinned(EventBase):
+    """A note was pinned as a key moment, or unpinned."""
+
+    type: Literal["note.pinned"] = "note.pinned"
+    note: int
+    pinned: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionAdded(EventBase):
+    """An action was recorded."""
+
+    type: Literal["action.added"] = "action.added"
+    action: int
+    text: str
+    owner: str | None = None
+    state: ActionState = ActionState.NEXT
+    audience: str = INTERNAL
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionStateChanged(EventBase):
+    """An action moved to another state."""
+
+    type: Literal["action.state-changed"] = "action.state-changed"
+    action: int
+    state: ActionState
+    previous: ActionState
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionAssigned(EventBase):
+    """An action got a new owner (None: nobody owns it now)."""
+
+    type: Literal["action.assigned"] = "action.assigned"
+    action: int
+    owner: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MitigationAdded(EventBase):
+    """A workaround was recorded."""
+
+    type: Literal["mitigation.added"] = "mitigation.added"
+    mitigation: int
+    text: str
+    apps: tuple[str, ...] = ()
+    state: MitigationState = MitigationState.PROPOSED
+    audience: str = INTERNAL
+
+
+@dataclass(frozen=True, kw_only=True)
+class MitigationStateChanged(EventBase):
+    """A workaround was verified or withdrawn."""
+
+    type: Literal["mitigation.state-changed"] = "mitigation.state-changed"
+    mitigation: int
+    state: MitigationState
+    previous: MitigationState
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionAsked(EventBase):
+    """A stakeholder asked a question; `actor` is the asker."""
+
+    type: Literal["question.asked"] = "question.asked"
+    question: int
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionAnswered(EventBase):
+    """A question was answered; `question_text` lets a published answer stand alone."""
+
+    type: Literal["question.answered"] = "question.answered"
+    question: int
+    text: str
+    question_text: str
+    audience: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionDismissed(EventBase):
+    """A question was closed without an answer."""
+
+    type: Literal["question.dismissed"] = "question.dismissed"
+    question: int
+    reason: str = ""
+
+
+Event = Annotated[
+    IncidentDeclared
+    | StatusChanged
+    | SeverityChanged
+    | ImpactUpdated
+    | EtaSet
+    | AppAdded
+    | AppRemoved
+    | NoteAdded
+    | NotePinned
+    | ActionAdded
+    | ActionStateChanged
+    | ActionAssigned
+    | MitigationAdded
+    | MitigationStateChanged
+    | QuestionAsked
+    | QuestionAnswered
+    | QuestionDismissed,
+    Field(discriminator="type"),
+]
+"""Every event, tagged by `type` on the wire and in the store."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An event as committed: its place `seq` in the global, gapless log."""
+
+    seq: int
+    event: Event

@@ -1,0 +1,138 @@
+"""Who may do what, and who may see what: one rule table and one visibility function.
+
+The server enforces both; the client asks the same questions only to grey out what a user cannot
+use. Nothing else in the code base decides permissions.
+"""
+
+from __future__ import annotations
+
+from warroom import commands as c
+from warroom import events as e
+from warroom.decide import Rejected
+from warroom.domain import (
+    EVERYONE,
+    INTERNAL,
+    Actor,
+    IncidentState,
+    Role,
+    World,
+    audience_groups,
+    find_entry,
+)
+
+_IM = Role.INCIDENT_MANAGER
+_RESPONDER = Role.RESPONDER
+_STAKEHOLDER = Role.STAKEHOLDER
+_ROOM = frozenset({_IM, _RESPONDER})
+
+RULES: dict[type, frozenset[Role]] = {
+    c.DeclareIncident: _ROOM,
+    c.ChangeStatus: _ROOM,
+    c.ChangeSeverity: _ROOM,
+    c.SetImpact: _ROOM,
+    c.SetEta: _ROOM,
+    c.AddApp: _ROOM,
+    c.RemoveApp: _ROOM,
+    c.AddNote: _ROOM,
+    c.PinNote: _ROOM,
+    c.AddAction: _ROOM,
+    c.ChangeActionState: _ROOM,
+    c.AssignAction: _ROOM,
+    c.AddMitigation: _ROOM,
+    c.ChangeMitigationState: _ROOM,
+    c.AskQuestion: frozenset({_IM, _STAKEHOLDER}),
+    c.AnswerQuestion: frozenset({_IM}),
+    c.DismissQuestion: frozenset({_IM}),
+}
+"""For each command, the roles that may issue it. Observers appear nowhere: they only read."""
+
+_WHAT: dict[type, str] = {
+    c.DeclareIncident: "declare incidents",
+    c.ChangeStatus: "change an incident's status",
+    c.ChangeSeverity: "change an incident's severity",
+    c.SetImpact: "edit the impact statement",
+    c.SetEta: "set the ETA",
+    c.AddApp: "add affected applications",
+    c.RemoveApp: "remove affected applications",
+    c.AddNote: "add notes",
+    c.PinNote: "pin notes",
+    c.AddAction: "add actions",
+    c.ChangeActionState: "change actions",
+    c.AssignAction: "assign actions",
+    c.AddMitigation: "add workarounds",
+    c.ChangeMitigationState: "change workarounds",
+    c.AskQuestion: "ask questions",
+    c.AnswerQuestion: "answer questions",
+    c.DismissQuestion: "dismiss questions",
+}
+
+
+def may(role: Role, command_type: type) -> bool:
+    """True if `role` may issue commands of `command_type` at all."""
+    return role in RULES.get(command_type, frozenset())
+
+
+def authorize(actor: Actor, command: c.Command, world: World) -> None:
+    """Raise `Rejected('forbidden', ...)` unless `actor` may issue `command` now."""
+    if not may(actor.role, type(command)):
+        raise Rejected(
+            "forbidden", f"a user with role {actor.role.value} may not {_WHAT[type(command)]}"
+        )
+    del world  # Part of the signature: later rules (private incidents) depend on the world.
+
+
+def audience_includes(audience: str | None, actor: Actor) -> bool:
+    """True if an entry addressed to `audience` may be shown to `actor`."""
+    if actor.internal:
+        return True
+    if audience is None or audience == INTERNAL:
+        return False
+    if audience == EVERYONE:
+        return True
+    return not actor.groups.isdisjoint(audience_groups(audience))
+
+
+def visible_to(actor: Actor, event: e.Event, world: World) -> bool:
+    """True if `actor` may receive `event`; `world` is the state the event has been folded into."""
+    if actor.internal:
+        return True
+    incident = world.incident(event.incident)
+    if incident is None:
+        return False
+    return _stakeholder_sees(actor, event, incident)
+
+
+def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> bool:
+    match event:
+        case (
+            e.IncidentDeclared()
+            | e.StatusChanged()
+            | e.SeverityChanged()
+            | e.EtaSet()
+            | e.AppAdded()
+            | e.AppRemoved()
+        ):
+            return True
+        case e.ImpactUpdated() | e.NoteAdded() | e.ActionAdded() | e.MitigationAdded():
+            return audience_includes(event.audience, actor)
+        case e.NotePinned():
+            note = find_entry(incident.notes, event.note)
+            return note is not None and audience_includes(note.audience, actor)
+        case e.ActionStateChanged() | e.ActionAssigned():
+            action = find_entry(incident.actions, event.action)
+            return action is not None and audience_includes(action.audience, actor)
+        case e.MitigationStateChanged():
+            mitigation = find_entry(incident.mitigations, event.mitigation)
+            return mitigation is not None and audience_includes(mitigation.audience, actor)
+        case e.QuestionAsked():
+            return event.actor == actor.name
+        case e.QuestionAnswered():
+            question = find_entry(incident.questions, event.question)
+            asked = question is not None and question.asker == actor.name
+            return asked or (
+                event.audience is not None and audience_includes(event.audience, actor)
+            )
+        case e.QuestionDismissed():
+            question = find_entry(incident.questions, event.question)
+            return question is not None and question.asker == actor.name
+    return False

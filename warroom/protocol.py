@@ -1,0 +1,239 @@
+"""The wire format, protocol v1: JSON text frames, one discriminated union each way.
+
+Client to server: `hello` (with a resume cursor), `submit` (a command with a client-chosen id).
+Server to client: `welcome`, the replayed and live `event`s, `synced` once caught up, `ack` after
+commit, `rejected` with a code and a sentence, and `error` for a frame that could not be read.
+This module is the only place that knows how frames look.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from warroom.commands import Command
+from warroom.domain import IncidentState
+from warroom.events import Envelope, Event
+
+VERSION = 1
+"""The protocol version every frame carries as `v`."""
+
+MAX_FRAME = 64 * 1024
+"""The largest frame, in bytes, either side accepts."""
+
+MAX_COMMAND_ID = 64
+
+
+class ProtocolError(Exception):
+    """A frame that cannot be accepted; `code` is stable, `message` a sentence for the user."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# Client -> server -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hello:
+    """Opens a session: `cursor` is the last seq the client applied (None: live events only)."""
+
+    type: Literal["hello"] = "hello"
+    v: int = VERSION
+    cursor: int | None = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submit:
+    """Asks the server to carry out `command`; `id` makes retries idempotent."""
+
+    type: Literal["submit"] = "submit"
+    v: int = VERSION
+    id: Annotated[str, Field(min_length=1, max_length=MAX_COMMAND_ID)]
+    command: Command
+
+
+ClientFrame = Annotated[Hello | Submit, Field(discriminator="type")]
+
+# Server -> client -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Welcome:
+    """The server's answer to hello: who the connection is and the newest seq it holds."""
+
+    type: Literal["welcome"] = "welcome"
+    v: int = VERSION
+    user: str
+    role: str
+    groups: tuple[str, ...] = ()
+    head: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventFrame:
+    """One committed event and its place in the log."""
+
+    type: Literal["event"] = "event"
+    v: int = VERSION
+    seq: int
+    event: Event
+
+
+@dataclass(frozen=True, kw_only=True)
+class Synced:
+    """Every event up to `head` the client may see has been sent; live events follow."""
+
+    type: Literal["synced"] = "synced"
+    v: int = VERSION
+    head: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ack:
+    """The command `id` was committed; its last event has sequence number `seq`."""
+
+    type: Literal["ack"] = "ack"
+    v: int = VERSION
+    id: str
+    seq: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectedFrame:
+    """The command `id` was refused and changed nothing."""
+
+    type: Literal["rejected"] = "rejected"
+    v: int = VERSION
+    id: str
+    code: str
+    message: str
+    current: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorFrame:
+    """A frame could not be read; nothing changed."""
+
+    type: Literal["error"] = "error"
+    v: int = VERSION
+    code: str
+    message: str
+
+
+ServerFrame = Annotated[
+    Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame,
+    Field(discriminator="type"),
+]
+
+ServerFrameType = Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame
+"""The server frame classes, for annotations."""
+
+_client_frames: TypeAdapter[Hello | Submit] = TypeAdapter(ClientFrame)
+_server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
+_events: TypeAdapter[Event] = TypeAdapter(Event)
+_commands: TypeAdapter[Command] = TypeAdapter(Command)
+_CLIENT_TYPES = frozenset({"hello", "submit"})
+_SERVER_TYPES = frozenset({"welcome", "event", "synced", "ack", "rejected", "error"})
+
+
+def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
+    if isinstance(text, bytes):
+        raise ProtocolError("bad-frame", "frames are JSON text, not binary")
+    if len(text.encode()) > MAX_FRAME:
+        raise ProtocolError("too-large", f"a frame may be at most {MAX_FRAME} bytes")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ProtocolError("bad-frame", "the frame is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad-frame", "a frame is a JSON object")
+    if data.get("v") != VERSION:
+        raise ProtocolError(
+            "bad-version", f"unsupported protocol version {data.get('v')!r}; this server speaks 1"
+        )
+    if data.get("type") not in known:
+        raise ProtocolError("unknown-type", f"unknown frame type {data.get('type')!r}")
+    return data
+
+
+def _explain(error: ValidationError) -> str:
+    first = error.errors()[0]
+    # The first part names the frame type and dotted parts name union tags: keep field names only.
+    parts = [str(part) for part in first["loc"][1:]]
+    where = ".".join(part for part in parts if "." not in part and not part.startswith("function"))
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
+def decode_client(text: str | bytes) -> Hello | Submit:
+    """Read a frame a client sent.
+
+    Raises:
+        ProtocolError: `bad-frame`, `too-large`, `bad-version`, `unknown-type` or `invalid`.
+    """
+    data = _load(text, _CLIENT_TYPES)
+    try:
+        return _client_frames.validate_python(data)
+    except ValidationError as error:
+        raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
+
+
+def decode_server(text: str | bytes) -> ServerFrameType:
+    """Read a frame the server sent (see `decode_client` for the errors)."""
+    data = _load(text, _SERVER_TYPES)
+    try:
+        return _server_frames.validate_python(data)
+    except ValidationError as error:
+        raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
+
+
+def encode(frame: Hello | Submit | Welcome | Synced | Ack | RejectedFrame | ErrorFrame) -> str:
+    """Encode any frame but an event (see `encode_event`)."""
+    adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
+    return adapter.dump_json(frame).decode()
+
+
+def event_json(event: Event) -> str:
+    """Encode one event as the store keeps it and the wire carries it."""
+    return _events.dump_json(event).decode()
+
+
+def load_event(text: str | bytes) -> Event:
+    """Decode one event encoded by `event_json`."""
+    return _events.validate_json(text)
+
+
+def encode_event(seq: int, encoded_event: str) -> str:
+    """Wrap an already-encoded event in an event frame, so fan-out never re-encodes it."""
+    return f'{{"type":"event","v":{VERSION},"seq":{seq},"event":{encoded_event}}}'
+
+
+def envelope(frame: EventFrame) -> Envelope:
+    """The log entry an event frame carries."""
+    return Envelope(seq=frame.seq, event=frame.event)
+
+
+def command_json(command: Command) -> dict[str, Any]:
+    """A command as plain JSON data (for logs and exports)."""
+    result: dict[str, Any] = _commands.dump_python(command, mode="json")
+    return result
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    """An event as plain JSON data (for `--json` output and exports)."""
+    result: dict[str, Any] = _events.dump_python(event, mode="json")
+    return result
+
+
+_incidents: TypeAdapter[IncidentState] = TypeAdapter(IncidentState)
+
+
+def incident_data(incident: IncidentState) -> dict[str, Any]:
+    """An incident's whole state as plain JSON data (for `show --json` and exports)."""
+    result: dict[str, Any] = _incidents.dump_python(incident, mode="json")
+    return result

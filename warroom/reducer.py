@@ -1,0 +1,246 @@
+"""`apply` folds one event into the world; `replay` folds a whole log. Server and client share them.
+
+A viewer may hold only part of the log (a stakeholder never receives internal entries), so
+`apply` accepts any event it cannot place and leaves the world as it was, rather than raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any
+
+from warroom import events as e
+from warroom.domain import (
+    Action,
+    EtaRevision,
+    Impact,
+    IncidentState,
+    Mitigation,
+    Note,
+    NumberedT,
+    Question,
+    QuestionState,
+    Status,
+    World,
+    find_index,
+)
+
+
+def apply(world: World, event: e.Event) -> World:
+    """Return the world after `event`."""
+    if isinstance(event, e.IncidentDeclared):
+        incident = IncidentState(
+            id=event.incident,
+            title=event.title,
+            severity=event.severity,
+            status=Status.INVESTIGATING,
+            declared_by=event.actor,
+            declared_at=event.at,
+            manager=event.manager,
+            apps=event.apps,
+            updated_at=event.at,
+        )
+        number = int(event.incident.rsplit("-", 1)[1])
+        return _put(replace(world, declared=max(world.declared, number)), incident)
+    incident_now = world.incident(event.incident)
+    if incident_now is None:
+        return world
+    changed = _FOLDS[type(event)](incident_now, event)
+    if changed is incident_now:
+        return world
+    return _put(world, replace(changed, updated_at=event.at))
+
+
+def replay(events: Iterable[e.Event], world: World | None = None) -> World:
+    """Fold `events` into `world` (an empty world by default)."""
+    state = world if world is not None else World()
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def _put(world: World, incident: IncidentState) -> World:
+    incidents = dict(world.incidents)
+    incidents[incident.id] = incident
+    return replace(world, incidents=MappingProxyType(incidents))
+
+
+def _update(
+    entries: tuple[NumberedT, ...], number: int, change: Callable[[NumberedT], NumberedT]
+) -> tuple[NumberedT, ...] | None:
+    """Replace entry `number` by `change(entry)`; None if this view does not hold it."""
+    index = find_index(entries, number)
+    if index < 0:
+        return None
+    return (*entries[:index], change(entries[index]), *entries[index + 1 :])
+
+
+def _status(incident: IncidentState, event: e.StatusChanged) -> IncidentState:
+    resolved_at = event.at if event.status is Status.RESOLVED else None
+    return replace(incident, status=event.status, resolved_at=resolved_at)
+
+
+def _severity(incident: IncidentState, event: e.SeverityChanged) -> IncidentState:
+    return replace(incident, severity=event.severity)
+
+
+def _impact(incident: IncidentState, event: e.ImpactUpdated) -> IncidentState:
+    impact = Impact(
+        statement=event.statement,
+        customer_facing=event.customer_facing,
+        audience=event.audience,
+        version=event.version,
+        updated_by=event.actor,
+        updated_at=event.at,
+    )
+    return replace(incident, impact=impact)
+
+
+def _eta(incident: IncidentState, event: e.EtaSet) -> IncidentState:
+    revision = EtaRevision(
+        version=event.version,
+        eta=event.eta,
+        confidence=event.confidence,
+        set_by=event.actor,
+        set_at=event.at,
+        forced=event.forced,
+    )
+    return replace(incident, eta=revision, eta_history=(*incident.eta_history, revision))
+
+
+def _app_added(incident: IncidentState, event: e.AppAdded) -> IncidentState:
+    return replace(incident, apps=(*incident.apps, event.app))
+
+
+def _app_removed(incident: IncidentState, event: e.AppRemoved) -> IncidentState:
+    return replace(incident, apps=tuple(a for a in incident.apps if a != event.app))
+
+
+def _note(incident: IncidentState, event: e.NoteAdded) -> IncidentState:
+    note = Note(
+        id=event.note,
+        text=event.text,
+        author=event.actor,
+        occurred_at=event.occurred_at,
+        recorded_at=event.at,
+        pinned=event.pinned,
+        audience=event.audience,
+    )
+    return replace(incident, notes=(*incident.notes, note))
+
+
+def _pinned(incident: IncidentState, event: e.NotePinned) -> IncidentState:
+    notes = _update(incident.notes, event.note, lambda n: replace(n, pinned=event.pinned))
+    return incident if notes is None else replace(incident, notes=notes)
+
+
+def _action(incident: IncidentState, event: e.ActionAdded) -> IncidentState:
+    action = Action(
+        id=event.action,
+        text=event.text,
+        owner=event.owner,
+        state=event.state,
+        created_by=event.actor,
+        created_at=event.at,
+        updated_at=event.at,
+        audience=event.audience,
+    )
+    return replace(incident, actions=(*incident.actions, action))
+
+
+def _action_state(incident: IncidentState, event: e.ActionStateChanged) -> IncidentState:
+    actions = _update(
+        incident.actions, event.action, lambda a: replace(a, state=event.state, updated_at=event.at)
+    )
+    return incident if actions is None else replace(incident, actions=actions)
+
+
+def _assigned(incident: IncidentState, event: e.ActionAssigned) -> IncidentState:
+    actions = _update(
+        incident.actions, event.action, lambda a: replace(a, owner=event.owner, updated_at=event.at)
+    )
+    return incident if actions is None else replace(incident, actions=actions)
+
+
+def _mitigation(incident: IncidentState, event: e.MitigationAdded) -> IncidentState:
+    mitigation = Mitigation(
+        id=event.mitigation,
+        text=event.text,
+        state=event.state,
+        apps=event.apps,
+        created_by=event.actor,
+        created_at=event.at,
+        updated_at=event.at,
+        audience=event.audience,
+    )
+    return replace(incident, mitigations=(*incident.mitigations, mitigation))
+
+
+def _mitigation_state(incident: IncidentState, event: e.MitigationStateChanged) -> IncidentState:
+    mitigations = _update(
+        incident.mitigations,
+        event.mitigation,
+        lambda m: replace(m, state=event.state, updated_at=event.at),
+    )
+    return incident if mitigations is None else replace(incident, mitigations=mitigations)
+
+
+def _asked(incident: IncidentState, event: e.QuestionAsked) -> IncidentState:
+    question = Question(id=event.question, text=event.text, asker=event.actor, asked_at=event.at)
+    return replace(incident, questions=(*incident.questions, question))
+
+
+def _answered(incident: IncidentState, event: e.QuestionAnswered) -> IncidentState:
+    def answer(q: Question) -> Question:
+        return replace(
+            q,
+            state=QuestionState.ANSWERED,
+            answer=event.text,
+            answered_by=event.actor,
+            answered_at=event.at,
+            answer_audience=event.audience,
+        )
+
+    questions = _update(incident.questions, event.question, answer)
+    if questions is None:
+        # A published answer reaches viewers who never saw the question asked.
+        unseen = Question(id=event.question, text=event.question_text, asker="", asked_at=event.at)
+        questions = (*incident.questions, answer(unseen))
+    return replace(incident, questions=questions)
+
+
+def _dismissed(incident: IncidentState, event: e.QuestionDismissed) -> IncidentState:
+    questions = _update(
+        incident.questions,
+        event.question,
+        lambda q: replace(
+            q,
+            state=QuestionState.DISMISSED,
+            answered_by=event.actor,
+            answered_at=event.at,
+            answer=event.reason or None,
+        ),
+    )
+    return incident if questions is None else replace(incident, questions=questions)
+
+
+_FOLDS: dict[type, Callable[[IncidentState, Any], IncidentState]] = {
+    e.StatusChanged: _status,
+    e.SeverityChanged: _severity,
+    e.ImpactUpdated: _impact,
+    e.EtaSet: _eta,
+    e.AppAdded: _app_added,
+    e.AppRemoved: _app_removed,
+    e.NoteAdded: _note,
+    e.NotePinned: _pinned,
+    e.ActionAdded: _action,
+    e.ActionStateChanged: _action_state,
+    e.ActionAssigned: _assigned,
+    e.MitigationAdded: _mitigation,
+    e.MitigationStateChanged: _mitigation_state,
+    e.QuestionAsked: _asked,
+    e.QuestionAnswered: _answered,
+    e.QuestionDismissed: _dismissed,
+}

@@ -1,0 +1,186 @@
+"""A websocket session with a warroom hub, for the CLI and the terminal client.
+
+`Remote.open` authenticates in the handshake; `sync` reads the log the user may see; `submit`
+sends a command and waits for its ack or refusal; `follow` streams events and reconnects by
+itself, resuming from the last event it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from websockets import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.asyncio.client import ClientConnection, connect
+
+from warroom import protocol
+from warroom.commands import Command
+from warroom.events import Envelope
+
+RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+"""Pauses between reconnection attempts; the last one repeats."""
+
+OPEN_TIMEOUT = 10.0
+
+
+class RemoteError(Exception):
+    """A failure talking to the hub, with a sentence for the user.
+
+    Attributes:
+        code: `unauthorized`, `unreachable`, `conflict`, `forbidden`, `not-found`, ...
+        current: for a conflict, the current value on the server.
+    """
+
+    def __init__(self, code: str, message: str, current: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.current = current
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _explain_open_failure(url: str, error: Exception) -> RemoteError:
+    if isinstance(error, InvalidStatus) and error.response.status_code == 401:
+        return RemoteError("unauthorized", f"{url} refused the token (unknown or revoked)")
+    if isinstance(error, InvalidStatus):
+        return RemoteError("unreachable", f"{url} answered HTTP {error.response.status_code}")
+    if isinstance(error, InvalidURI):
+        return RemoteError("bad-url", f"{url} is not a websocket URL (ws://host:port)")
+    if isinstance(error, TimeoutError):
+        return RemoteError("unreachable", f"{url} did not answer in {OPEN_TIMEOUT:.0f}s")
+    return RemoteError("unreachable", f"cannot reach the war room at {url} ({error})")
+
+
+class Remote:
+    """One open connection to the hub."""
+
+    def __init__(self, connection: ClientConnection, url: str) -> None:
+        self.connection = connection
+        self.url = url
+        self.welcome: protocol.Welcome | None = None
+
+    @classmethod
+    async def open(cls, url: str, token: str) -> Remote:
+        """Connect and authenticate.
+
+        Raises:
+            RemoteError: `unauthorized`, `unreachable` or `bad-url`.
+        """
+        try:
+            connection = await connect(
+                url,
+                additional_headers=_headers(token),
+                open_timeout=OPEN_TIMEOUT,
+                max_size=None,
+                compression=None,
+                proxy=None,
+            )
+        except Exception as error:  # every way to fail becomes one sentence
+            raise _explain_open_failure(url, error) from None
+        return cls(connection, url)
+
+    async def close(self) -> None:
+        """Close the connection politely."""
+        await self.connection.close()
+
+    async def __aenter__(self) -> Remote:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def _receive(self) -> protocol.ServerFrameType:
+        try:
+            message = await self.connection.recv()
+        except ConnectionClosed as closed:
+            raise RemoteError(
+                "disconnected", f"the war room closed the connection ({closed})"
+            ) from None
+        try:
+            return protocol.decode_server(message)
+        except protocol.ProtocolError as error:
+            raise RemoteError("protocol", f"the server sent a bad frame: {error.message}") from None
+
+    async def sync(self, cursor: int | None = 0) -> list[Envelope]:
+        """Say hello and return every event the user may see after `cursor`.
+
+        With `cursor` None nothing is replayed: the session only receives what happens next.
+        """
+        await self.connection.send(protocol.encode(protocol.Hello(cursor=cursor)))
+        events: list[Envelope] = []
+        while True:
+            frame = await self._receive()
+            if isinstance(frame, protocol.Welcome):
+                self.welcome = frame
+            elif isinstance(frame, protocol.EventFrame):
+                events.append(protocol.envelope(frame))
+            elif isinstance(frame, protocol.Synced):
+                return events
+            elif isinstance(frame, protocol.ErrorFrame):
+                raise RemoteError(frame.code, frame.message)
+
+    async def submit(
+        self, command: Command, command_id: str | None = None
+    ) -> tuple[int, list[Envelope]]:
+        """Send `command` and wait until it is committed.
+
+        Returns:
+            The seq of the command's last event, and the events received while waiting (after
+            `sync`, the command's own events arrive before its ack).
+
+        Raises:
+            RemoteError: with the server's code and sentence if the command was refused.
+        """
+        ident = command_id or uuid.uuid4().hex
+        await self.connection.send(protocol.encode(protocol.Submit(id=ident, command=command)))
+        received: list[Envelope] = []
+        while True:
+            frame = await self._receive()
+            if isinstance(frame, protocol.EventFrame):
+                received.append(protocol.envelope(frame))
+            elif isinstance(frame, protocol.Ack) and frame.id == ident:
+                return frame.seq, received
+            elif isinstance(frame, protocol.RejectedFrame) and frame.id == ident:
+                raise RemoteError(frame.code, frame.message, frame.current)
+            elif isinstance(frame, protocol.ErrorFrame):
+                raise RemoteError(frame.code, frame.message)
+
+
+async def follow(url: str, token: str, cursor: int | None = None) -> AsyncIterator[Envelope]:
+    """Yield every event the user may see after `cursor` (None: from now), forever.
+
+    Reconnects after a dropped connection or a server restart and resumes after the last event
+    it yielded, so nothing is missed or repeated. A refused token ends it with `RemoteError`.
+    """
+    attempt = 0
+    while True:
+        try:
+            remote = await Remote.open(url, token)
+        except RemoteError as error:
+            if error.code in ("unauthorized", "bad-url"):
+                raise
+            await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+            attempt += 1
+            continue
+        attempt = 0
+        try:
+            await remote.connection.send(protocol.encode(protocol.Hello(cursor=cursor)))
+            async for message in remote.connection:
+                frame = protocol.decode_server(message)
+                if isinstance(frame, protocol.Welcome) and cursor is None:
+                    cursor = frame.head
+                elif isinstance(frame, protocol.EventFrame):
+                    if cursor is not None and frame.seq <= cursor:
+                        continue
+                    cursor = frame.seq
+                    yield protocol.envelope(frame)
+        except (ConnectionClosed, OSError):
+            pass
+        finally:
+            await remote.connection.close()
+        await asyncio.sleep(RECONNECT_DELAYS[0])

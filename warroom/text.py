@@ -1,0 +1,170 @@
+"""Plain-text views of incidents and events, for the CLI: one sentence per event, one page per
+incident. Pure: `now` comes in as a parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from warroom import events as e
+from warroom.domain import ActionState, IncidentState, QuestionState
+from warroom.events import Envelope
+from warroom.timeparse import local, relative
+
+
+def _short(text: str, limit: int = 120) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _audience(audience: str | None) -> str:
+    return "" if audience in (None, "internal") else f" [to {audience}]"
+
+
+def describe(event: e.Event) -> str:
+    """One line saying what an event did, for timelines and `warroom tail`."""
+    match event:
+        case e.IncidentDeclared():
+            apps = f" affecting {', '.join(event.apps)}" if event.apps else ""
+            return f"declared {event.severity.value} {event.title!r}{apps}"
+        case e.StatusChanged():
+            verb = "reopened as" if event.previous.value == "resolved" else "status"
+            return f"{verb} {event.status.value} (was {event.previous.value})"
+        case e.SeverityChanged():
+            return f"severity {event.severity.value} (was {event.previous.value})"
+        case e.ImpactUpdated():
+            facing = ", customer-facing" if event.customer_facing else ""
+            forced = " (forced over a newer version)" if event.forced else ""
+            return (
+                f"impact v{event.version}{facing}{_audience(event.audience)}{forced}: "
+                f"{_short(event.statement)}"
+            )
+        case e.EtaSet():
+            forced = " (forced over a newer version)" if event.forced else ""
+            if event.eta is None:
+                return f"ETA withdrawn (v{event.version}){forced}"
+            sure = event.confidence.value
+            return f"ETA {local(event.eta)} ({sure} confidence, v{event.version}){forced}"
+        case e.AppAdded():
+            return f"application {event.app} affected"
+        case e.AppRemoved():
+            return f"application {event.app} no longer affected"
+        case e.NoteAdded():
+            pin = " [pinned]" if event.pinned else ""
+            when = "" if event.occurred_at == event.at else f" (at {local(event.occurred_at)})"
+            return f"note N{event.note}{pin}{_audience(event.audience)}{when}: {_short(event.text)}"
+        case e.NotePinned():
+            return f"note N{event.note} {'pinned' if event.pinned else 'unpinned'}"
+        case e.ActionAdded():
+            owner = f" (owner {event.owner})" if event.owner else ""
+            return (
+                f"action A{event.action} [{event.state.value}]{owner}{_audience(event.audience)}: "
+                f"{_short(event.text)}"
+            )
+        case e.ActionStateChanged():
+            return f"action A{event.action} {event.state.value} (was {event.previous.value})"
+        case e.ActionAssigned():
+            return f"action A{event.action} owner {event.owner or 'nobody'}"
+        case e.MitigationAdded():
+            apps = f" for {', '.join(event.apps)}" if event.apps else ""
+            to = _audience(event.audience)
+            return f"workaround M{event.mitigation}{apps}{to}: {_short(event.text)}"
+        case e.MitigationStateChanged():
+            return (
+                f"workaround M{event.mitigation} {event.state.value} (was {event.previous.value})"
+            )
+        case e.QuestionAsked():
+            return f"question Q{event.question}: {_short(event.text)}"
+        case e.QuestionAnswered():
+            to = _audience(event.audience)
+            return f"question Q{event.question} answered{to}: {_short(event.text)}"
+        case e.QuestionDismissed():
+            reason = f": {_short(event.reason)}" if event.reason else ""
+            return f"question Q{event.question} dismissed{reason}"
+    return event.type  # pragma: no cover - every event type is matched above
+
+
+def event_line(envelope: Envelope) -> str:
+    """A `warroom tail` line: local time, incident, actor, what happened."""
+    event = envelope.event
+    return f"{local(event.at)}  {event.incident:<8} {event.actor:<12} {describe(event)}"
+
+
+def incident_row(incident: IncidentState, now: datetime) -> str:
+    """One line of `warroom list`."""
+    apps = ", ".join(incident.apps) or "-"
+    questions = len(incident.open_questions)
+    asked = f"  {questions} open question{'s' if questions != 1 else ''}" if questions else ""
+    return (
+        f"{incident.id:<8} {incident.severity.value}  {incident.status.value:<13} "
+        f"{relative(incident.declared_at, now):>10}  {incident.title}  [{apps}]{asked}"
+    )
+
+
+def incident_page(incident: IncidentState, log: Sequence[Envelope], now: datetime) -> Iterable[str]:
+    """The lines of `warroom show`: header, the four panels and the questions."""
+    yield f"{incident.id}  {incident.severity.value}  {incident.status.value}  {incident.title}"
+    yield (
+        f"declared {local(incident.declared_at)} ({relative(incident.declared_at, now)}) by "
+        f"{incident.declared_by}; manager {incident.manager or 'none'}"
+    )
+    if incident.resolved_at is not None:
+        yield f"resolved {local(incident.resolved_at)} ({relative(incident.resolved_at, now)})"
+    yield f"applications: {', '.join(incident.apps) or 'none'}"
+    eta = incident.eta
+    if eta is not None and eta.eta is not None:
+        yield (
+            f"ETA {local(eta.eta)} ({relative(eta.eta, now)}, {eta.confidence.value} confidence, "
+            f"v{eta.version} by {eta.set_by})"
+        )
+    else:
+        yield f"ETA unknown (v{incident.eta_version})"
+    impact = incident.impact
+    yield ""
+    facing = "customer-facing" if impact.customer_facing else "internal only"
+    yield f"Impact (v{impact.version}, {facing}{_audience(impact.audience)})"
+    yield f"  {impact.statement}" if impact.statement else "  (no statement yet)"
+    yield ""
+    yield "Timeline"
+    notes = {note.id: note for note in incident.notes}
+    entries: list[tuple[datetime, str]] = []
+    for envelope in log:
+        event = envelope.event
+        if event.incident != incident.id:
+            continue
+        # A backdated note takes its place at the time it happened, not when it was written.
+        when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
+        note = notes.get(event.note) if isinstance(event, e.NoteAdded) else None
+        mark = "*" if note is not None and note.pinned else " "
+        entries.append((when, f" {mark}{local(when)}  {event.actor:<12} {describe(event)}"))
+    entries.sort(key=lambda entry: entry[0])
+    yield from (line for _, line in entries)
+    yield ""
+    yield "Progress"
+    if not incident.actions:
+        yield "  (no actions yet)"
+    for action in incident.actions:
+        owner = f" (owner {action.owner})" if action.owner else ""
+        strike = "~" if action.state in (ActionState.DONE, ActionState.DROPPED) else " "
+        to = _audience(action.audience)
+        yield f" {strike}A{action.id} [{action.state.value}]{owner}{to}: {action.text}"
+    yield ""
+    yield "Mitigation"
+    if not incident.mitigations:
+        yield "  (no workarounds yet)"
+    for mitigation in incident.mitigations:
+        apps = f" for {', '.join(mitigation.apps)}" if mitigation.apps else ""
+        to = _audience(mitigation.audience)
+        yield f"  M{mitigation.id} [{mitigation.state.value}]{apps}{to}: {mitigation.text}"
+    yield ""
+    yield "Questions"
+    if not incident.questions:
+        yield "  (no questions)"
+    ordered = sorted(incident.questions, key=lambda q: (q.state is not QuestionState.OPEN, q.id))
+    for question in ordered:
+        asker = question.asker or "a stakeholder"
+        age = relative(question.asked_at, now)
+        yield f"  Q{question.id} [{question.state.value}] {asker}, {age}: {question.text}"
+        if question.answer:
+            by = question.answered_by or ""
+            yield f"      {by}{_audience(question.answer_audience)}: {question.answer}"

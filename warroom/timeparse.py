@@ -1,0 +1,76 @@
+"""Reading and showing times as people type and read them: ISO 8601, `HH:MM`, `-15m`, `+2h`.
+
+Times are stored in UTC and shown in local time. `now` is always passed in, so tests and replays
+are deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+
+_RELATIVE = re.compile(r"^([+-])\s*(\d+)\s*([smhd])$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_time(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
+    """Read a time: ISO 8601, `HH:MM` (today, local time), `now`, or relative (`-15m`, `+2h`).
+
+    Args:
+        text: what the user typed.
+        now: the current time (timezone-aware).
+        local: the local time zone (the machine's by default); naive ISO times are read in it.
+
+    Returns:
+        The time in UTC.
+
+    Raises:
+        ValueError: with a sentence showing the accepted forms.
+    """
+    value = text.strip()
+    zone = local if local is not None else now.astimezone().tzinfo
+    if value.lower() == "now":
+        return now.astimezone(UTC)
+    relative = _RELATIVE.match(value)
+    if relative:
+        sign, amount, unit = relative.groups()
+        delta = timedelta(**{_UNITS[unit]: int(amount)})
+        return (now + delta if sign == "+" else now - delta).astimezone(UTC)
+    clock = _CLOCK.match(value)
+    if clock:
+        hour, minute = int(clock.group(1)), int(clock.group(2))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{text!r} is not a time of day")
+        today = now.astimezone(zone)
+        return today.replace(hour=hour, minute=minute, second=0, microsecond=0).astimezone(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"cannot read the time {text!r}: use ISO 8601 (2026-11-27T14:05), HH:MM (today), "
+            "or a relative time such as -15m or +2h"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def local(moment: datetime) -> str:
+    """A time as local `YYYY-MM-DD HH:MM`."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    """How far `moment` is from `now`, as people say it: `12m ago`, `in 25m`, `2h 5m ago`."""
+    seconds = int((moment - now).total_seconds())
+    span = abs(seconds)
+    if span < 60:
+        words = f"{span}s"
+    elif span < 3600:
+        words = f"{span // 60}m"
+    elif span < 86400:
+        words = f"{span // 3600}h {span % 3600 // 60}m"
+    else:
+        words = f"{span // 86400}d {span % 86400 // 3600}h"
+    return f"in {words}" if seconds > 0 else f"{words} ago"
