@@ -71,6 +71,8 @@ async def run(
             compression=None,
             ping_interval=20,
             ping_timeout=20,
+            # A peer that does not read cannot hold up a shutdown for long.
+            close_timeout=2,
             server_header=None,
         ) as server:
             bound = server.sockets[0].getsockname()

@@ -1,0 +1,255 @@
+"""The hub with real websocket clients: fan-out, catch-up, auth, bad frames, roles, slow clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from websockets import ConnectionClosed, InvalidStatus
+from websockets.asyncio.client import connect
+
+from conftest import Hub, declare, hello, note, receive, send, submit, until
+from warroom.protocol import MAX_FRAME
+
+
+async def test_three_clients_one_writes_all_three_receive(hub: Hub) -> None:
+    clients = [await hub.connect(user) for user in ("manager", "responder", "observer")]
+    for client in clients:
+        assert await hello(client) == []
+    ack = await submit(clients[1], declare("Payments down"))
+    assert ack["type"] == "ack"
+    # The writer's own copy arrives before its ack; the others get it live.
+    frames = [ack["seen"][0], await until(clients[0], "event"), await until(clients[2], "event")]
+    for frame in frames:
+        assert frame["seq"] == ack["seq"]
+        assert frame["event"]["type"] == "incident.declared"
+        assert frame["event"]["title"] == "Payments down"
+        assert frame["event"]["actor"] == "rita"
+
+
+async def test_reconnect_replays_exactly_the_missed_events(hub: Hub) -> None:
+    writer = await hub.connect("manager")
+    await hello(writer, None)
+    reader = await hub.connect("responder")
+    await hello(reader)
+    cursor = (await submit(writer, declare()))["seq"]
+    assert (await until(reader, "event"))["seq"] == cursor
+    await reader.close()
+
+    # Pipeline 1,000 notes, then collect their acks.
+    for n in range(1000):
+        await send(writer, {"type": "submit", "id": f"n{n}", "command": note(f"note {n}")})
+    acks: dict[str, int] = {}
+    async with asyncio.timeout(30):
+        while len(acks) < 1000:
+            frame = await receive(writer)
+            if frame["type"] == "ack":
+                acks[frame["id"]] = frame["seq"]
+            else:
+                assert frame["type"] == "event", frame
+    assert sorted(acks.values()) == list(range(cursor + 1, cursor + 1001))
+
+    again = await hub.connect("responder")
+    replayed = await hello(again, cursor)
+    assert [f["seq"] for f in replayed] == list(range(cursor + 1, cursor + 1001))
+    assert [f["event"]["text"] for f in replayed] == [f"note {n}" for n in range(1000)]
+
+    # Live events follow the replay with no gap and no repeat.
+    ack = await submit(writer, note("after"))
+    live = await until(again, "event")
+    assert ack["seen"][0]["seq"] == ack["seq"]
+    assert live["seq"] == ack["seq"] == cursor + 1001
+    assert live["event"]["text"] == "after"
+
+
+async def test_a_retried_command_id_is_applied_once(hub: Hub) -> None:
+    client = await hub.connect("manager")
+    await hello(client)
+    await submit(client, declare())
+    first = await submit(client, note("once"), ident="same-id")
+    second = await submit(client, note("once"), ident="same-id")
+    assert first["type"] == second["type"] == "ack"
+    assert first["seq"] == second["seq"]
+    fresh = await hub.connect("observer")
+    texts = [f["event"].get("text") for f in await hello(fresh)]
+    assert texts.count("once") == 1
+
+
+@pytest.mark.parametrize("header", [{"Authorization": "Bearer wrong-token"}, {}])
+async def test_a_bad_or_missing_token_gets_401_before_the_upgrade(
+    hub: Hub, header: dict[str, str]
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(hub.url, additional_headers=header, proxy=None)
+    assert refused.value.response.status_code == 401
+
+
+async def test_a_revoked_token_is_refused(hub: Hub) -> None:
+    hub.store.revoke_user("rita")
+    with pytest.raises(InvalidStatus) as refused:
+        await hub.connect("responder")
+    assert refused.value.response.status_code == 401
+
+
+async def test_bad_frames_get_typed_errors_and_change_nothing(hub: Hub) -> None:
+    bystander = await hub.connect("responder")
+    await hello(bystander)
+    sender = await hub.connect("manager")
+    await hello(sender)
+    await submit(sender, declare())
+    await until(bystander, "event")
+
+    cases = [
+        ("not json at all", "bad-frame"),
+        ("[1, 2]", "bad-frame"),
+        (json.dumps({"v": 7, "type": "hello"}), "bad-version"),
+        (json.dumps({"v": 1, "type": "launch-missiles"}), "unknown-type"),
+        (
+            json.dumps(
+                {
+                    "v": 1,
+                    "type": "submit",
+                    "id": "x",
+                    "command": {"type": "status.change", "incident": "INC-1", "status": "exploded"},
+                }
+            ),
+            "invalid",
+        ),
+        (json.dumps({"v": 1, "type": "submit", "id": "y", "command": {"type": "nope"}}), "invalid"),
+        ("x" * (MAX_FRAME + 1), "too-large"),
+        (b"\x00\x01binary", "bad-frame"),
+    ]
+    for payload, code in cases:
+        await sender.send(payload)
+        frame = await receive(sender)
+        assert frame["type"] == "error", (payload, frame)
+        assert frame["code"] == code, (payload, frame)
+        assert frame["message"]
+
+    # The bystander carries on, the sender's connection still works, nothing was recorded.
+    ack = await submit(bystander, note("still here"))
+    assert ack["type"] == "ack"
+    assert ack["seen"][0]["event"]["text"] == "still here"
+    assert (await submit(sender, note("me too")))["type"] == "ack"
+    types = [f["event"]["type"] for f in await hello(await hub.connect("observer"))]
+    assert types == ["incident.declared", "note.added", "note.added"]
+
+
+async def test_a_frame_past_the_transport_limit_closes_only_that_connection(hub: Hub) -> None:
+    bystander = await hub.connect("responder")
+    await hello(bystander)
+    sender = await hub.connect("manager")
+    await hello(sender)
+    await sender.send("x" * (2 * 1024 * 1024))
+    with pytest.raises(ConnectionClosed) as closed:
+        await receive(sender)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    assert (await submit(bystander, declare()))["type"] == "ack"
+
+
+async def test_an_observer_write_is_refused_and_changes_nothing(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await hello(manager)
+    await submit(manager, declare())
+    observer = await hub.connect("observer")
+    await hello(observer)
+    refused = await submit(observer, note("sneaky"))
+    assert refused["type"] == "rejected"
+    assert refused["code"] == "forbidden"
+    assert "observer" in refused["message"]
+    refused = await submit(observer, declare("another"))
+    assert refused["code"] == "forbidden"
+    log = await hello(await hub.connect("responder"))
+    assert [f["event"]["type"] for f in log] == ["incident.declared"]
+
+
+async def test_refusals_carry_a_code_and_a_sentence(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await hello(manager)
+    missing = await submit(manager, note("x", incident="INC-404"))
+    assert (missing["code"], missing["message"]) == ("not-found", "there is no incident INC-404")
+    await submit(manager, declare())
+    await submit(
+        manager, {"type": "impact.set", "incident": "INC-1", "statement": "v1", "base_version": 0}
+    )
+    stale = await submit(
+        manager, {"type": "impact.set", "incident": "INC-1", "statement": "mine", "base_version": 0}
+    )
+    assert stale["code"] == "conflict"
+    assert stale["current"]["statement"] == "v1"
+    assert stale["current"]["version"] == 1
+
+
+async def test_stakeholders_receive_only_their_audience_live_and_on_catch_up(hub: Hub) -> None:
+    exec_live = await hub.connect("exec")
+    await hello(exec_live)
+    manager = await hub.connect("manager")
+    await hello(manager)
+    await submit(manager, declare())
+    for audience in ("internal", "support", "exec", "all", "exec,support"):
+        await submit(manager, note(f"to {audience}", audience=audience))
+    await submit(manager, {"type": "status.change", "incident": "INC-1", "status": "identified"})
+
+    expected = ["incident.declared", "to exec", "to all", "to exec,support", "status.changed"]
+    seen = []
+    async with asyncio.timeout(10):
+        while len(seen) < len(expected):
+            frame = await until(exec_live, "event")
+            seen.append(frame["event"].get("text", frame["event"]["type"]))
+    assert seen == expected
+    replayed = await hello(await hub.connect("exec"))
+    assert [f["event"].get("text", f["event"]["type"]) for f in replayed] == expected
+    support = await hello(await hub.connect("support"))
+    assert [f["event"].get("text", f["event"]["type"]) for f in support] == [
+        "incident.declared",
+        "to support",
+        "to all",
+        "to exec,support",
+        "status.changed",
+    ]
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_others_carry_on(hub: Hub) -> None:
+    # The writer never says hello, so it receives acks only, no events.
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    fast = await hub.connect("responder")
+    await hello(fast)
+
+    # The slow client has a tiny receive buffer and, once its small queue is full, stops reading.
+    sock = socket.create_connection(("127.0.0.1", int(hub.url.rsplit(":", 1)[1])))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow = await hub.connect("observer", sock=sock, max_queue=4)
+    await hello(slow)
+
+    text = "z" * 8000
+    total = 1500
+    for n in range(total):
+        await send(manager, {"type": "submit", "id": f"big{n}", "command": note(f"{n} {text}")})
+    received = 0
+    async with asyncio.timeout(60):
+        while received < total:
+            frame = await receive(fast)
+            if frame["type"] == "event":
+                received += 1
+    assert received == total  # the fast client got everything while the slow one stalled
+    acks = 0
+    async with asyncio.timeout(30):
+        while acks < total:
+            acks += (await receive(manager))["type"] == "ack"
+
+    got = []
+    with pytest.raises(ConnectionClosed):
+        async with asyncio.timeout(30):
+            while True:
+                frame = await receive(slow)
+                got.append(frame["seq"])
+    assert len(got) < total  # it was cut off before the end
+
+    # It reconnects and catches up from its cursor: the rest, exactly once.
+    again = await hub.connect("observer")
+    rest = await hello(again, got[-1] if got else 1)
+    seqs = got + [f["seq"] for f in rest]
+    assert seqs == list(range(2, total + 2))
