@@ -50,20 +50,18 @@ async def send(connection: ClientConnection, frame: dict[str, Any]) -> None:
     await connection.send(json.dumps({"v": 1, **frame}))
 
 
-async def receive(connection: ClientConnection, timeout: float = TIMEOUT) -> dict[str, Any]:
-    """The next frame, decoded; fails the test after `timeout` seconds."""
-    message = await asyncio.wait_for(connection.recv(), timeout)
+async def receive(connection: ClientConnection, within: float = TIMEOUT) -> dict[str, Any]:
+    """The next frame, decoded; fails the test after `within` seconds."""
+    message = await asyncio.wait_for(connection.recv(), within)
     data: dict[str, Any] = json.loads(message)
     return data
 
 
-async def until(
-    connection: ClientConnection, kind: str, timeout: float = TIMEOUT
-) -> dict[str, Any]:
+async def until(connection: ClientConnection, kind: str, within: float = TIMEOUT) -> dict[str, Any]:
     """Skip frames until one of type `kind`; return it."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         while True:
-            frame = await receive(connection, timeout)
+            frame = await receive(connection, within)
             if frame["type"] == kind:
                 return frame
 

@@ -10,23 +10,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import declare, hello, note, receive, send, submit
 from websockets import ConnectionClosed
 from websockets.asyncio.client import connect
 
-from conftest import declare, hello, note, receive, send, submit
 from warroom.domain import Role
 from warroom.store import EventStore
 
 WARROOM = str(Path(sys.executable).with_name("warroom"))
 
 
-async def start(db: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
+def spawn(db: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [WARROOM, "serve", "--port", "0", "--db", str(db)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+async def start(db: Path) -> tuple[subprocess.Popen[str], str]:
+    process = spawn(db)
     assert process.stdout is not None
     line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 15)
     match = re.search(r"ws://[\d.]+:\d+", line)
