@@ -110,6 +110,10 @@ class Hub:
         except protocol.ProtocolError as error:
             await self._send_error(session, error.code, error.message)
             return
+        except Exception:  # a frame the decoder chokes on must not end the session
+            log.exception("could not decode a frame from %s", session.actor.name)
+            await self._send_error(session, "bad-frame", "the frame could not be read")
+            return
         if isinstance(frame, protocol.Hello):
             if session.streaming:
                 await self._send_error(session, "bad-frame", "hello was already sent")

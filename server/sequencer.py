@@ -171,16 +171,20 @@ class Sequencer:
             try:
                 authorize(item.actor, item.command, world)
                 events = decide(world, item.command, item.actor, self._clock())
+                encoded_events = [protocol.event_json(event) for event in events]
             except Rejected as rejected:
                 # A retry of a committed command may now be refused ("already identified"):
                 # it must get its original ack, not the refusal.
                 earlier = self._store.find_command(*key) if not careful else None
                 outcomes.append((item, Accepted(earlier, True) if earlier else rejected))
                 continue
+            except Exception:  # one bad command must not sink its whole batch
+                log.exception("refusing a command that could not be decided or encoded")
+                outcomes.append((item, Rejected("invalid", "the command could not be processed")))
+                continue
             numbered: list[tuple[int, Event, str]] = []
-            for event in events:
+            for event, encoded in zip(events, encoded_events, strict=True):
                 head += 1
-                encoded = protocol.event_json(event)
                 numbered.append((head, event, encoded))
                 committed.append(Committed(head, event, encoded))
                 world = apply(world, event)

@@ -177,7 +177,7 @@ def _eta(incident: IncidentState, cmd: c.SetEta, actor: Actor, now: datetime) ->
     eta = cmd.eta.astimezone(UTC) if cmd.eta is not None else None
     if eta is not None and eta < now - CLOCK_SKEW:
         raise Rejected("invalid", "the ETA is in the past")
-    if eta is None and current is None:
+    if eta is None and (current is None or current.eta is None):
         raise Rejected("invalid-state", f"{incident.id} has no ETA to withdraw")
     return e.EtaSet(
         incident=incident.id,
@@ -271,7 +271,8 @@ def _assign(incident: IncidentState, cmd: c.AssignAction, actor: Actor, now: dat
     action = _entry(incident.actions, cmd.action, "action", "A", incident)
     owner = _name(cmd.owner, "owner") if cmd.owner is not None and cmd.owner.strip() else None
     if owner == action.owner:
-        raise Rejected("invalid-state", f"action A{action.id} is already owned by {owner}")
+        already = f"owned by {owner}" if owner else "without an owner"
+        raise Rejected("invalid-state", f"action A{action.id} is already {already}")
     return e.ActionAssigned(
         incident=incident.id, actor=actor.name, at=now, action=action.id, owner=owner
     )

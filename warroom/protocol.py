@@ -8,11 +8,11 @@ This module is the only place that knows how frames look.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 from warroom.commands import Command
 from warroom.domain import IncidentState
@@ -148,12 +148,15 @@ def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
     if len(text.encode()) > MAX_FRAME:
         raise ProtocolError("too-large", f"a frame may be at most {MAX_FRAME} bytes")
     try:
-        data = json.loads(text)
+        # pydantic-core's parser bounds nesting and refuses lone surrogates, which could never
+        # be encoded again; json.loads would accept both.
+        data = from_json(text)
     except ValueError:
         raise ProtocolError("bad-frame", "the frame is not valid JSON") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad-frame", "a frame is a JSON object")
-    if data.get("v") != VERSION:
+    version = data.get("v")
+    if type(version) is not int or version != VERSION:
         raise ProtocolError(
             "bad-version", f"unsupported protocol version {data.get('v')!r}; this server speaks 1"
         )

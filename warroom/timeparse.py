@@ -15,6 +15,14 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_time(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
+    """Read a time (see `_parse_time`); a time out of range is a ValueError like any other."""
+    try:
+        return _parse_time(text, now, local)
+    except OverflowError:
+        raise ValueError(f"the time {text!r} is out of range") from None
+
+
+def _parse_time(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
     """Read a time: ISO 8601, `HH:MM` (today, local time), `now`, or relative (`-15m`, `+2h`).
 
     Args:

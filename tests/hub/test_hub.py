@@ -119,6 +119,9 @@ async def test_bad_frames_get_typed_errors_and_change_nothing(hub: Hub) -> None:
         ),
         (json.dumps({"v": 1, "type": "submit", "id": "y", "command": {"type": "nope"}}), "invalid"),
         ("x" * (MAX_FRAME + 1), "too-large"),
+        ("[" * 5000, "bad-frame"),
+        ('{"v": 1, "type": "hello", "cursor": "\\ud800"}', "bad-frame"),
+        (json.dumps({"v": True, "type": "hello"}), "bad-version"),
         (b"\x00\x01binary", "bad-frame"),
     ]
     for payload, code in cases:

@@ -1,0 +1,216 @@
+"""The wire format: every way a frame is refused, and round trips of good frames."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from warroom import commands as c
+from warroom import events as e
+from warroom import protocol
+from warroom.domain import Confidence, Severity, Status
+from warroom.events import Envelope
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def submit_data(command: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": "submit",
+        "v": 1,
+        "id": "cmd-1",
+        "command": command
+        if command is not None
+        else {"type": "status.change", "incident": "INC-1", "status": "identified"},
+    }
+    data.update(extra)
+    return data
+
+
+def code_of(text: str | bytes, server: bool = False) -> str:
+    decode = protocol.decode_server if server else protocol.decode_client
+    with pytest.raises(protocol.ProtocolError) as info:
+        decode(text)
+    assert info.value.message
+    assert str(info.value) == info.value.message
+    return info.value.code
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "bad-frame"),
+        ("", "bad-frame"),
+        ("[1, 2]", "bad-frame"),
+        ('"hello"', "bad-frame"),
+        ("42", "bad-frame"),
+        ("null", "bad-frame"),
+        (json.dumps({"type": "hello", "v": 2}), "bad-version"),
+        (json.dumps({"type": "hello", "v": "1"}), "bad-version"),
+        (json.dumps({"type": "hello"}), "bad-version"),
+        (json.dumps({"type": "goodbye", "v": 1}), "unknown-type"),
+        (json.dumps({"v": 1}), "unknown-type"),
+        (json.dumps({"type": "welcome", "v": 1, "user": "u", "role": "r", "head": 0}),
+         "unknown-type"),
+        (json.dumps(submit_data({"type": "status.change", "incident": "INC-1",
+                                 "status": "exploded"})), "invalid"),
+        (json.dumps(submit_data({"type": "incident.declare", "title": "t",
+                                 "severity": "SEV9"})), "invalid"),
+        (json.dumps(submit_data({"type": "no.such", "incident": "INC-1"})), "invalid"),
+        (json.dumps(submit_data({"type": "note.add", "incident": "INC-1", "text": "x",
+                                 "occurred_at": "2026-11-27T12:00:00"})), "invalid"),
+        (json.dumps(submit_data(id="")), "invalid"),
+        (json.dumps(submit_data(id="x" * (protocol.MAX_COMMAND_ID + 1))), "invalid"),
+        (json.dumps({"type": "submit", "v": 1, "id": "c"}), "invalid"),
+        (json.dumps({"type": "hello", "v": 1, "cursor": "soon"}), "invalid"),
+        ("x" * (protocol.MAX_FRAME + 1), "too-large"),
+        (b'{"type": "hello", "v": 1}', "bad-frame"),
+        (b"\x00\xff\xfe", "bad-frame"),
+    ],
+    ids=[
+        "garbage", "empty", "array", "string", "number", "null",
+        "version-2", "version-string", "no-version",
+        "unknown-type", "no-type", "server-frame",
+        "bad-status", "bad-severity", "unknown-command", "naive-time",
+        "empty-id", "long-id", "no-command", "bad-cursor",
+        "too-large", "binary-json", "binary-garbage",
+    ],
+)  # fmt: skip
+def test_decode_client_refuses(frame: str | bytes, code: str) -> None:
+    assert code_of(frame) == code
+
+
+def test_invalid_frame_message_names_the_field() -> None:
+    frame = json.dumps(
+        submit_data({"type": "status.change", "incident": "INC-1", "status": "exploded"})
+    )
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.decode_client(frame)
+    assert info.value.message.startswith("invalid submit frame: command.status:")
+
+
+def test_frame_size_is_counted_in_bytes() -> None:
+    # 40 000 two-byte characters: fewer characters than MAX_FRAME, more bytes.
+    text = "é" * 40_000
+    frame = json.dumps(
+        submit_data({"type": "note.add", "incident": "INC-1", "text": text}), ensure_ascii=False
+    )
+    assert len(frame) < protocol.MAX_FRAME < len(frame.encode())
+    assert code_of(frame) == "too-large"
+
+
+def test_frame_of_exactly_max_frame_bytes_is_read() -> None:
+    empty = json.dumps(submit_data({"type": "note.add", "incident": "INC-1", "text": ""}))
+    pad = protocol.MAX_FRAME - len(empty.encode())
+    frame = json.dumps(submit_data({"type": "note.add", "incident": "INC-1", "text": "x" * pad}))
+    assert len(frame.encode()) == protocol.MAX_FRAME
+    decoded = protocol.decode_client(frame)
+    assert isinstance(decoded, protocol.Submit)
+    assert isinstance(decoded.command, c.AddNote)
+    assert len(decoded.command.text) == pad
+    assert code_of(frame[:-1] + " }") == "too-large"
+
+
+def test_decode_server_refuses_client_frames() -> None:
+    assert code_of(json.dumps({"type": "hello", "v": 1}), server=True) == "unknown-type"
+    assert code_of(json.dumps({"type": "ack", "v": 1, "id": "x"}), server=True) == "invalid"
+    assert code_of(b"{}", server=True) == "bad-frame"
+
+
+COMMANDS: list[c.Command] = [
+    c.DeclareIncident(title="Checkout failing", severity=Severity.SEV1, apps=("a", "b")),
+    c.ChangeStatus(incident="INC-1", status=Status.RESOLVED),
+    c.SetImpact(incident="INC-1", statement="s", customer_facing=True, base_version=3,
+                audience="exec", force=True),
+    c.SetEta(incident="INC-1", eta=NOW.astimezone(ZoneInfo("Europe/Paris")),
+             confidence=Confidence.LOW, base_version=1),
+    c.SetEta(incident="INC-1", eta=None, base_version=2),
+    c.AddNote(incident="INC-1", text="ünïcode ✓ \"quoted\"\n", occurred_at=NOW, pinned=True,
+              audience="all"),
+    c.AssignAction(incident="INC-1", action=2, owner=None),
+    c.AnswerQuestion(incident="INC-1", question=1, text="t", audience=None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda cmd: cmd.type)
+def test_submit_round_trips(command: c.Command) -> None:
+    frame = protocol.Submit(id="cmd-42", command=command)
+    text = protocol.encode(frame)
+    assert json.loads(text)["type"] == "submit"
+    decoded = protocol.decode_client(text)
+    assert decoded == frame
+    assert isinstance(decoded, protocol.Submit)
+    assert type(decoded.command) is type(command)
+
+
+@pytest.mark.parametrize("cursor", [None, 0, 17])
+def test_hello_round_trips(cursor: int | None) -> None:
+    hello = protocol.Hello(cursor=cursor)
+    assert protocol.decode_client(protocol.encode(hello)) == hello
+
+
+PlainServerFrame = (
+    protocol.Welcome | protocol.Synced | protocol.Ack | protocol.RejectedFrame | protocol.ErrorFrame
+)
+"""The server frames `protocol.encode` takes (event frames go through `encode_event`)."""
+
+SERVER_FRAMES: list[PlainServerFrame] = [
+    protocol.Welcome(user="ines", role="incident-manager", groups=("exec",), head=12),
+    protocol.Synced(head=12),
+    protocol.Ack(id="cmd-1", seq=13),
+    protocol.RejectedFrame(id="cmd-2", code="conflict", message="m", current={"version": 2}),
+    protocol.ErrorFrame(code="bad-frame", message="m"),
+]
+
+
+@pytest.mark.parametrize("frame", SERVER_FRAMES, ids=lambda f: f.type)
+def test_server_frames_round_trip(frame: PlainServerFrame) -> None:
+    assert protocol.decode_server(protocol.encode(frame)) == frame
+
+
+EVENTS: list[e.Event] = [
+    e.IncidentDeclared(incident="INC-1", actor="ines", at=NOW, title="t",
+                       severity=Severity.SEV2, apps=("web",), manager="ines"),
+    e.EtaSet(incident="INC-1", actor="ines", at=NOW, eta=NOW + timedelta(hours=1),
+             confidence=Confidence.HIGH, version=1, forced=True),
+    e.NoteAdded(incident="INC-1", actor="rob", at=NOW, note=3, text="x\ny",
+                occurred_at=NOW - timedelta(minutes=5), audience="exec,support"),
+    e.QuestionAnswered(incident="INC-1", actor="ines", at=NOW, question=1, text="a",
+                       question_text="q", audience=None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda ev: ev.type)
+def test_encode_event_is_read_back_as_an_event_frame(event: e.Event) -> None:
+    text = protocol.encode_event(41, protocol.event_json(event))
+    frame = protocol.decode_server(text)
+    assert isinstance(frame, protocol.EventFrame)
+    assert frame.seq == 41
+    assert frame.event == event
+    assert type(frame.event) is type(event)
+    assert protocol.envelope(frame) == Envelope(seq=41, event=event)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda ev: ev.type)
+def test_event_json_round_trips_and_event_data_matches(event: e.Event) -> None:
+    text = protocol.event_json(event)
+    assert protocol.load_event(text) == event
+    assert protocol.load_event(text.encode()) == event
+    assert json.loads(text) == protocol.event_data(event)
+    assert protocol.event_data(event)["type"] == event.type
+
+
+def test_command_json_is_plain_data() -> None:
+    data = protocol.command_json(COMMANDS[3])
+    assert data == {
+        "type": "eta.set",
+        "incident": "INC-1",
+        "eta": "2026-11-27T13:00:00+01:00",
+        "confidence": "low",
+        "base_version": 1,
+        "force": False,
+    }

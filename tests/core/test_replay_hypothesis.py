@@ -1,0 +1,306 @@
+"""Property tests: random command sequences, decided and folded, replay to the same world.
+
+Each example drives authorize + decide with random commands (many of them invalid), keeps the
+accepted events and the world after each, then checks replay, determinism, the wire round trip,
+the world's invariants and what a stakeholder's partial view may hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from warroom import commands as c
+from warroom import events as e
+from warroom import protocol
+from warroom.decide import Rejected, decide
+from warroom.domain import (
+    ActionState,
+    Actor,
+    Confidence,
+    MitigationState,
+    QuestionState,
+    Role,
+    Severity,
+    Status,
+    World,
+)
+from warroom.policy import audience_includes, authorize, visible_to
+from warroom.reducer import apply, replay
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+IM = Actor("ines", Role.INCIDENT_MANAGER)
+RESPONDER = Actor("rob", Role.RESPONDER)
+OBSERVER = Actor("olga", Role.OBSERVER)
+EXEC = Actor("eve", Role.STAKEHOLDER, frozenset({"exec"}))
+SUPPORT = Actor("sue", Role.STAKEHOLDER, frozenset({"support"}))
+CODES = {"not-found", "invalid", "invalid-state", "conflict", "forbidden"}
+
+PROPERTY = settings(
+    max_examples=75,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# Lone surrogates are left out on purpose: decide accepts them but protocol.event_json cannot
+# encode them (a known defect, reported separately), so utf-8-encodable characters only.
+free_text = st.text(st.characters(codec="utf-8"), max_size=24)
+good_texts = st.sampled_from(["db down", "  Roll back 4812  ", "EU customers cannot pay", "é ✓"])
+texts = st.one_of(good_texts, good_texts, good_texts, st.sampled_from(["", " \n "]), free_text)
+good_names = st.sampled_from(["checkout", "Checkout", " payments ", "billing", "bob"])
+names = st.one_of(good_names, good_names, st.sampled_from(["", "  ", "x" * 81]), free_text)
+incidents = st.sampled_from(["INC-1"] * 6 + ["inc-1", "INC-2", "INC-2", "INC-3", "INC-99"])
+numbers = st.one_of(st.integers(1, 2), st.integers(1, 2), st.integers(min_value=0, max_value=5))
+CURRENT = -1
+"""A base_version that `drive` replaces by the current version (most edits are not stale)."""
+versions = st.one_of(st.just(CURRENT), st.just(CURRENT), st.integers(min_value=0, max_value=4))
+good_audiences = st.sampled_from(["internal", "all", "exec", "exec,support", "Support, EXEC"])
+audiences = st.one_of(good_audiences, good_audiences, st.sampled_from(["support", "Bad!", ""]))
+etas = st.integers(min_value=-30, max_value=180).map(lambda m: NOW + timedelta(minutes=m))
+past = st.integers(min_value=-180, max_value=10).map(lambda m: NOW + timedelta(minutes=m))
+actors = st.one_of(
+    st.just(IM), st.just(IM), st.just(IM), st.sampled_from([RESPONDER, OBSERVER, EXEC, SUPPORT])
+)
+
+commands: st.SearchStrategy[c.Command] = st.one_of(
+    st.builds(
+        c.DeclareIncident,
+        title=texts,
+        severity=st.sampled_from(Severity),
+        apps=st.lists(names, max_size=3).map(tuple),
+    ),
+    st.builds(c.ChangeStatus, incident=incidents, status=st.sampled_from(Status)),
+    st.builds(c.ChangeSeverity, incident=incidents, severity=st.sampled_from(Severity)),
+    st.builds(
+        c.SetImpact,
+        incident=incidents,
+        statement=texts,
+        customer_facing=st.booleans(),
+        base_version=versions,
+        audience=audiences,
+        force=st.booleans(),
+    ),
+    st.builds(
+        c.SetEta,
+        incident=incidents,
+        eta=st.none() | etas,
+        confidence=st.sampled_from(Confidence),
+        base_version=versions,
+        force=st.booleans(),
+    ),
+    st.builds(c.AddApp, incident=incidents, app=names),
+    st.builds(c.RemoveApp, incident=incidents, app=names),
+    st.builds(
+        c.AddNote,
+        incident=incidents,
+        text=texts,
+        occurred_at=st.none() | past,
+        pinned=st.booleans(),
+        audience=audiences,
+    ),
+    st.builds(c.PinNote, incident=incidents, note=numbers, pinned=st.booleans()),
+    st.builds(
+        c.AddAction,
+        incident=incidents,
+        text=texts,
+        owner=st.none() | names,
+        state=st.sampled_from(ActionState),
+        audience=audiences,
+    ),
+    st.builds(
+        c.ChangeActionState,
+        incident=incidents,
+        action=numbers,
+        state=st.sampled_from(ActionState),
+    ),
+    st.builds(c.AssignAction, incident=incidents, action=numbers, owner=st.none() | names),
+    st.builds(
+        c.AddMitigation,
+        incident=incidents,
+        text=texts,
+        apps=st.lists(names, max_size=3).map(tuple),
+        audience=audiences,
+    ),
+    st.builds(
+        c.ChangeMitigationState,
+        incident=incidents,
+        mitigation=numbers,
+        state=st.sampled_from(MitigationState),
+    ),
+    st.builds(c.AskQuestion, incident=incidents, text=texts),
+    st.builds(
+        c.AnswerQuestion,
+        incident=incidents,
+        question=numbers,
+        text=texts,
+        audience=st.none() | audiences,
+    ),
+    st.builds(c.DismissQuestion, incident=incidents, question=numbers, reason=texts),
+)
+
+OPENING = [
+    (IM, c.DeclareIncident(title="Checkout failing", severity=Severity.SEV2, apps=("checkout",))),
+    (RESPONDER, c.DeclareIncident(title="Slow search", severity=Severity.SEV3)),
+]
+"""Every sequence starts by declaring INC-1 and INC-2, so most commands find their incident."""
+steps = st.lists(st.tuples(actors, commands), min_size=20, max_size=80).map(
+    lambda s: [*OPENING, *s]
+)
+
+
+@dataclass
+class Run:
+    events: list[e.Event]
+    worlds: list[World]  # worlds[k] is the world after the first k events
+    rejected: int
+
+
+def with_current_version(world: World, command: c.Command) -> c.Command:
+    """Replace a CURRENT base_version by the version the edit would be based on now."""
+    if not isinstance(command, c.SetImpact | c.SetEta) or command.base_version != CURRENT:
+        return command
+    incident = world.incident(command.incident)
+    if incident is None:
+        return replace(command, base_version=0)
+    if isinstance(command, c.SetImpact):
+        return replace(command, base_version=incident.impact.version)
+    return replace(command, base_version=incident.eta_version)
+
+
+def drive(sequence: list[tuple[Actor, c.Command]]) -> Run:
+    world = World()
+    run = Run(events=[], worlds=[world], rejected=0)
+    for index, (actor, command) in enumerate(sequence):
+        now = NOW + timedelta(seconds=30 * index)
+        command = with_current_version(world, command)
+        try:
+            authorize(actor, command, world)
+            caused = decide(world, command, actor, now)
+        except Rejected as rejected:
+            assert rejected.code in CODES
+            assert rejected.message
+            assert (rejected.current is not None) is (rejected.code == "conflict")
+            run.rejected += 1
+            continue
+        assert len(caused) == 1
+        for event in caused:
+            assert event.actor == actor.name
+            assert event.at == now
+            world = apply(world, event)
+            run.events.append(event)
+            run.worlds.append(world)
+    return run
+
+
+@PROPERTY
+@given(steps)
+def test_replay_equals_the_step_by_step_fold(sequence: list[tuple[Actor, c.Command]]) -> None:
+    run = drive(sequence)
+    assert len(run.events) >= len(OPENING)  # the opening declarations are always accepted
+    assert replay(run.events) == run.worlds[-1]
+    # Every prefix replays without raising, to the world seen at that point.
+    for k in range(len(run.events) + 1):
+        assert replay(run.events[:k]) == run.worlds[k]
+
+
+@PROPERTY
+@given(steps)
+def test_replay_is_deterministic(sequence: list[tuple[Actor, c.Command]]) -> None:
+    run = drive(sequence)
+    first, second = replay(run.events), replay(list(run.events))
+    assert first == second
+    assert first.declared == second.declared
+    assert [i.id for i in first.newest_first()] == [i.id for i in second.newest_first()]
+    # Folding onto an explicit empty world is the same as the default one.
+    assert replay(run.events, World()) == first
+
+
+@PROPERTY
+@given(steps)
+def test_events_round_trip_through_the_wire(sequence: list[tuple[Actor, c.Command]]) -> None:
+    run = drive(sequence)
+    encoded = [protocol.event_json(event) for event in run.events]
+    decoded = [protocol.load_event(text) for text in encoded]
+    assert decoded == run.events
+    assert [type(d) for d in decoded] == [type(ev) for ev in run.events]
+    assert replay(decoded) == run.worlds[-1]
+    # Re-encoding a decoded event gives the same bytes (the store keeps them as they are).
+    assert [protocol.event_json(d) for d in decoded] == encoded
+    for seq, text in enumerate(encoded, start=1):
+        frame = protocol.decode_server(protocol.encode_event(seq, text))
+        assert isinstance(frame, protocol.EventFrame)
+        assert frame.seq == seq
+        assert frame.event == run.events[seq - 1]
+
+
+@PROPERTY
+@given(steps)
+def test_commands_round_trip_through_submit(sequence: list[tuple[Actor, c.Command]]) -> None:
+    for index, (_, command) in enumerate(sequence):
+        frame = protocol.Submit(id=f"cmd-{index}", command=command)
+        assert protocol.decode_client(protocol.encode(frame)) == frame
+
+
+@PROPERTY
+@given(steps)
+def test_the_world_keeps_its_invariants(sequence: list[tuple[Actor, c.Command]]) -> None:
+    run = drive(sequence)
+    world = run.worlds[-1]
+    declarations = [ev for ev in run.events if isinstance(ev, e.IncidentDeclared)]
+    assert world.declared == len(declarations) == len(world.incidents)
+    for incident in world.incidents.values():
+        for entries in (incident.notes, incident.actions, incident.mitigations):
+            assert [entry.id for entry in entries] == list(range(1, len(entries) + 1))
+        assert [q.id for q in incident.questions] == list(range(1, len(incident.questions) + 1))
+        assert (incident.resolved_at is not None) is (incident.status is Status.RESOLVED)
+        assert incident.eta == (incident.eta_history[-1] if incident.eta_history else None)
+        assert [r.version for r in incident.eta_history] == list(
+            range(1, len(incident.eta_history) + 1)
+        )
+        mine = [ev for ev in run.events if ev.incident == incident.id]
+        impacts = [ev for ev in mine if isinstance(ev, e.ImpactUpdated)]
+        assert incident.impact.version == len(impacts)
+        assert incident.updated_at == mine[-1].at
+        assert len({a.lower() for a in incident.apps}) == len(incident.apps)
+        for question in incident.questions:
+            handled = question.state is not QuestionState.OPEN
+            assert (question.answered_at is not None) is handled
+            assert question.asker  # the full log always saw the question asked
+
+
+@PROPERTY
+@given(steps)
+def test_a_stakeholder_view_replays_and_holds_only_what_they_may_see(
+    sequence: list[tuple[Actor, c.Command]],
+) -> None:
+    run = drive(sequence)
+    for viewer in (EXEC, SUPPORT):
+        seen = [
+            event
+            for event, after in zip(run.events, run.worlds[1:], strict=True)
+            if visible_to(viewer, event, after)
+        ]
+        view = replay(seen)
+        assert set(view.incidents) == set(run.worlds[-1].incidents)
+        for incident in view.incidents.values():
+            for audience in (
+                *(note.audience for note in incident.notes),
+                *(action.audience for action in incident.actions),
+                *(mitigation.audience for mitigation in incident.mitigations),
+            ):
+                assert audience_includes(audience, viewer)
+            for question in incident.questions:
+                assert question.asker == viewer.name or (
+                    question.asker == "" and audience_includes(question.answer_audience, viewer)
+                )
+            full = run.worlds[-1].incident(incident.id)
+            assert full is not None
+            assert (incident.status, incident.severity, incident.apps, incident.eta) == (
+                full.status,
+                full.severity,
+                full.apps,
+                full.eta,
+            )
