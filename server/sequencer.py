@@ -25,7 +25,7 @@ from warroom.domain import Actor, World
 from warroom.events import Event
 from warroom.policy import authorize
 from warroom.reducer import apply
-from warroom.store import EventStore, Pending, StoreError
+from warroom.store import DuplicateCommand, EventStore, Pending, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ class Sequencer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Start the writer thread; call from the event loop that will receive the results."""
@@ -108,17 +109,22 @@ class Sequencer:
         """Queue a command; the future resolves once it is committed or refused."""
         assert self._loop is not None, "start() the sequencer first"
         future: asyncio.Future[Outcome] = self._loop.create_future()
-        if self._stopping:
-            future.set_result(Rejected("unavailable", "the server is shutting down; try again"))
-        else:
-            self._queue.put(_Item(actor, command_id, command, future))
+        # The lock keeps the stop marker from overtaking a command that passed the check.
+        with self._lock:
+            if self._stopping:
+                future.set_result(Rejected("unavailable", "the server is shutting down; try again"))
+            else:
+                self._queue.put(_Item(actor, command_id, command, future))
         return future
 
     def stop(self) -> None:
         """Commit what is queued, then end the thread (blocking: call it from a worker thread)."""
-        self._stopping = True
+        with self._lock:
+            first_stop = not self._stopping
+            self._stopping = True
+            if first_stop and self._thread is not None:
+                self._queue.put(_STOP)
         if self._thread is not None:
-            self._queue.put(_STOP)
             self._thread.join()
 
     # The writer thread ------------------------------------------------------------------------
@@ -142,12 +148,14 @@ class Sequencer:
             items = [item for item in batch if isinstance(item, _Item)]
             try:
                 self._process(items, careful=False)
-            except StoreError:
+            except DuplicateCommand:
                 # A command id in the batch was committed long ago (a late retry): go one by one.
                 try:
                     self._process(items, careful=True)
                 except StoreError as error:
                     self._fail(items, error)
+            except StoreError as error:
+                self._fail(items, error)
             except Exception as error:  # never let the writer thread die
                 log.exception("the sequencer failed a batch")
                 self._fail(items, error)
@@ -201,7 +209,9 @@ class Sequencer:
         self._deliver(committed, world, outcomes)
 
     def _fail(self, items: list[_Item], error: Exception) -> None:
-        rejected = Rejected("storage", f"the event store failed; nothing was recorded ({error})")
+        # The database's own message may name other users' data: it goes to the log only.
+        log.error("the event store failed a group of %d commands: %s", len(items), error)
+        rejected = Rejected("storage", "the event store failed; nothing was recorded, try again")
         self._deliver([], self._world, [(item, rejected) for item in items])
 
     def _deliver(

@@ -25,6 +25,7 @@ MAX_FRAME = 64 * 1024
 """The largest frame, in bytes, either side accepts."""
 
 MAX_COMMAND_ID = 64
+"""The longest command id; ids are printable ASCII without spaces (a UUID fits)."""
 
 
 class ProtocolError(Exception):
@@ -54,7 +55,7 @@ class Submit:
 
     type: Literal["submit"] = "submit"
     v: int = VERSION
-    id: Annotated[str, Field(min_length=1, max_length=MAX_COMMAND_ID)]
+    id: Annotated[str, Field(pattern=rf"^[!-~]{{1,{MAX_COMMAND_ID}}}$")]
     command: Command
 
 

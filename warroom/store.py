@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 import platformdirs
 from sqlalchemy import Engine, event, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel, col, create_engine
 
 from warroom import protocol
@@ -64,6 +65,13 @@ class UserRow(SQLModel, table=True):
 
 class StoreError(Exception):
     """A store operation that cannot be done, with a sentence for the user."""
+
+
+class DuplicateCommand(StoreError):
+    """An append that repeats a committed (actor, command id), or otherwise breaks a key."""
+
+
+_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,9 @@ class EventStore:
                 if command_rows:
                     connection.execute(insert(CommandRow), command_rows)
         except IntegrityError as error:
-            raise StoreError(f"the log refused the batch: {error.orig}") from None
+            raise DuplicateCommand(f"the log refused the batch: {error.orig}") from None
+        except SQLAlchemyError as error:
+            raise StoreError(f"the log could not commit the batch: {error}") from None
 
     def find_command(self, actor: str, command_id: str) -> int | None:
         """The last seq of an already committed command, or None."""
@@ -239,8 +249,10 @@ class EventStore:
             StoreError: if the name is taken or malformed.
         """
         clean = name.strip()
-        if not clean or len(clean) > 80 or any(ch.isspace() for ch in clean):
-            raise StoreError(f"bad user name {name!r}: one word, at most 80 characters")
+        if not _USER_NAME.match(clean):
+            raise StoreError(
+                f"bad user name {name!r}: letters, digits and . _ @ -, at most 80 characters"
+            )
         try:
             group_names = sorted({parse_group(g) for g in groups})
         except ValueError as error:

@@ -65,6 +65,8 @@ def code_of(text: str | bytes, server: bool = False) -> str:
                                  "occurred_at": "2026-11-27T12:00:00"})), "invalid"),
         (json.dumps(submit_data(id="")), "invalid"),
         (json.dumps(submit_data(id="x" * (protocol.MAX_COMMAND_ID + 1))), "invalid"),
+        (json.dumps(submit_data(id="two words")), "invalid"),
+        (json.dumps(submit_data(id="nul\x00id")), "invalid"),
         (json.dumps({"type": "submit", "v": 1, "id": "c"}), "invalid"),
         (json.dumps({"type": "hello", "v": 1, "cursor": "soon"}), "invalid"),
         ("x" * (protocol.MAX_FRAME + 1), "too-large"),
@@ -76,7 +78,7 @@ def code_of(text: str | bytes, server: bool = False) -> str:
         "version-2", "version-string", "no-version",
         "unknown-type", "no-type", "server-frame",
         "bad-status", "bad-severity", "unknown-command", "naive-time",
-        "empty-id", "long-id", "no-command", "bad-cursor",
+        "empty-id", "long-id", "id-with-space", "id-with-nul", "no-command", "bad-cursor",
         "too-large", "binary-json", "binary-garbage",
     ],
 )  # fmt: skip
