@@ -15,6 +15,16 @@ from types import MappingProxyType
 from typing import Protocol, TypeVar
 
 E = TypeVar("E", bound=StrEnum)
+D = TypeVar("D")
+
+
+def evolve(value: D, **changes: object) -> D:
+    """A copy of a frozen dataclass with `changes`: `dataclasses.replace` without re-running
+    `__init__`, which is most of the cost of folding an event into a large incident."""
+    copied = object.__new__(type(value))
+    copied.__dict__.update(value.__dict__)
+    copied.__dict__.update(changes)
+    return copied
 
 
 class Severity(StrEnum):

@@ -7,8 +7,6 @@ A viewer may hold only part of the log (a stakeholder never receives internal en
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from types import MappingProxyType
 from typing import Any
 
 from warroom import events as e
@@ -24,6 +22,7 @@ from warroom.domain import (
     QuestionState,
     Status,
     World,
+    evolve,
     find_index,
 )
 
@@ -43,14 +42,14 @@ def apply(world: World, event: e.Event) -> World:
             updated_at=event.at,
         )
         number = int(event.incident.rsplit("-", 1)[1])
-        return _put(replace(world, declared=max(world.declared, number)), incident)
+        return _put(evolve(world, declared=max(world.declared, number)), incident)
     incident_now = world.incident(event.incident)
     if incident_now is None:
         return world
     changed = _FOLDS[type(event)](incident_now, event)
     if changed is incident_now:
         return world
-    return _put(world, replace(changed, updated_at=event.at))
+    return _put(world, evolve(changed, updated_at=event.at))
 
 
 def replay(events: Iterable[e.Event], world: World | None = None) -> World:
@@ -64,7 +63,7 @@ def replay(events: Iterable[e.Event], world: World | None = None) -> World:
 def _put(world: World, incident: IncidentState) -> World:
     incidents = dict(world.incidents)
     incidents[incident.id] = incident
-    return replace(world, incidents=MappingProxyType(incidents))
+    return evolve(world, incidents=incidents)
 
 
 def _update(
@@ -79,11 +78,11 @@ def _update(
 
 def _status(incident: IncidentState, event: e.StatusChanged) -> IncidentState:
     resolved_at = event.at if event.status is Status.RESOLVED else None
-    return replace(incident, status=event.status, resolved_at=resolved_at)
+    return evolve(incident, status=event.status, resolved_at=resolved_at)
 
 
 def _severity(incident: IncidentState, event: e.SeverityChanged) -> IncidentState:
-    return replace(incident, severity=event.severity)
+    return evolve(incident, severity=event.severity)
 
 
 def _impact(incident: IncidentState, event: e.ImpactUpdated) -> IncidentState:
@@ -95,7 +94,7 @@ def _impact(incident: IncidentState, event: e.ImpactUpdated) -> IncidentState:
         updated_by=event.actor,
         updated_at=event.at,
     )
-    return replace(incident, impact=impact)
+    return evolve(incident, impact=impact)
 
 
 def _eta(incident: IncidentState, event: e.EtaSet) -> IncidentState:
@@ -107,15 +106,15 @@ def _eta(incident: IncidentState, event: e.EtaSet) -> IncidentState:
         set_at=event.at,
         forced=event.forced,
     )
-    return replace(incident, eta=revision, eta_history=(*incident.eta_history, revision))
+    return evolve(incident, eta=revision, eta_history=(*incident.eta_history, revision))
 
 
 def _app_added(incident: IncidentState, event: e.AppAdded) -> IncidentState:
-    return replace(incident, apps=(*incident.apps, event.app))
+    return evolve(incident, apps=(*incident.apps, event.app))
 
 
 def _app_removed(incident: IncidentState, event: e.AppRemoved) -> IncidentState:
-    return replace(incident, apps=tuple(a for a in incident.apps if a != event.app))
+    return evolve(incident, apps=tuple(a for a in incident.apps if a != event.app))
 
 
 def _note(incident: IncidentState, event: e.NoteAdded) -> IncidentState:
@@ -128,12 +127,12 @@ def _note(incident: IncidentState, event: e.NoteAdded) -> IncidentState:
         pinned=event.pinned,
         audience=event.audience,
     )
-    return replace(incident, notes=(*incident.notes, note))
+    return evolve(incident, notes=(*incident.notes, note))
 
 
 def _pinned(incident: IncidentState, event: e.NotePinned) -> IncidentState:
-    notes = _update(incident.notes, event.note, lambda n: replace(n, pinned=event.pinned))
-    return incident if notes is None else replace(incident, notes=notes)
+    notes = _update(incident.notes, event.note, lambda n: evolve(n, pinned=event.pinned))
+    return incident if notes is None else evolve(incident, notes=notes)
 
 
 def _action(incident: IncidentState, event: e.ActionAdded) -> IncidentState:
@@ -147,21 +146,21 @@ def _action(incident: IncidentState, event: e.ActionAdded) -> IncidentState:
         updated_at=event.at,
         audience=event.audience,
     )
-    return replace(incident, actions=(*incident.actions, action))
+    return evolve(incident, actions=(*incident.actions, action))
 
 
 def _action_state(incident: IncidentState, event: e.ActionStateChanged) -> IncidentState:
     actions = _update(
-        incident.actions, event.action, lambda a: replace(a, state=event.state, updated_at=event.at)
+        incident.actions, event.action, lambda a: evolve(a, state=event.state, updated_at=event.at)
     )
-    return incident if actions is None else replace(incident, actions=actions)
+    return incident if actions is None else evolve(incident, actions=actions)
 
 
 def _assigned(incident: IncidentState, event: e.ActionAssigned) -> IncidentState:
     actions = _update(
-        incident.actions, event.action, lambda a: replace(a, owner=event.owner, updated_at=event.at)
+        incident.actions, event.action, lambda a: evolve(a, owner=event.owner, updated_at=event.at)
     )
-    return incident if actions is None else replace(incident, actions=actions)
+    return incident if actions is None else evolve(incident, actions=actions)
 
 
 def _mitigation(incident: IncidentState, event: e.MitigationAdded) -> IncidentState:
@@ -175,26 +174,26 @@ def _mitigation(incident: IncidentState, event: e.MitigationAdded) -> IncidentSt
         updated_at=event.at,
         audience=event.audience,
     )
-    return replace(incident, mitigations=(*incident.mitigations, mitigation))
+    return evolve(incident, mitigations=(*incident.mitigations, mitigation))
 
 
 def _mitigation_state(incident: IncidentState, event: e.MitigationStateChanged) -> IncidentState:
     mitigations = _update(
         incident.mitigations,
         event.mitigation,
-        lambda m: replace(m, state=event.state, updated_at=event.at),
+        lambda m: evolve(m, state=event.state, updated_at=event.at),
     )
-    return incident if mitigations is None else replace(incident, mitigations=mitigations)
+    return incident if mitigations is None else evolve(incident, mitigations=mitigations)
 
 
 def _asked(incident: IncidentState, event: e.QuestionAsked) -> IncidentState:
     question = Question(id=event.question, text=event.text, asker=event.actor, asked_at=event.at)
-    return replace(incident, questions=(*incident.questions, question))
+    return evolve(incident, questions=(*incident.questions, question))
 
 
 def _answered(incident: IncidentState, event: e.QuestionAnswered) -> IncidentState:
     def answer(q: Question) -> Question:
-        return replace(
+        return evolve(
             q,
             state=QuestionState.ANSWERED,
             answer=event.text,
@@ -208,14 +207,14 @@ def _answered(incident: IncidentState, event: e.QuestionAnswered) -> IncidentSta
         # A published answer reaches viewers who never saw the question asked.
         unseen = Question(id=event.question, text=event.question_text, asker="", asked_at=event.at)
         questions = (*incident.questions, answer(unseen))
-    return replace(incident, questions=questions)
+    return evolve(incident, questions=questions)
 
 
 def _dismissed(incident: IncidentState, event: e.QuestionDismissed) -> IncidentState:
     questions = _update(
         incident.questions,
         event.question,
-        lambda q: replace(
+        lambda q: evolve(
             q,
             state=QuestionState.DISMISSED,
             answered_by=event.actor,
@@ -223,7 +222,7 @@ def _dismissed(incident: IncidentState, event: e.QuestionDismissed) -> IncidentS
             answer=event.reason or None,
         ),
     )
-    return incident if questions is None else replace(incident, questions=questions)
+    return incident if questions is None else evolve(incident, questions=questions)
 
 
 _FOLDS: dict[type, Callable[[IncidentState, Any], IncidentState]] = {
