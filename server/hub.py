@@ -47,6 +47,8 @@ class Session:
     actor: Actor
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
     streaming: bool = False
+    viewing: str | None = None
+    """The incident whose war room this connection shows, for presence."""
 
 
 class Hub:
@@ -103,6 +105,9 @@ class Hub:
         finally:
             self.sessions.discard(session)
             self._unsubscribe(session)
+            if session.viewing is not None:
+                left, session.viewing = session.viewing, None
+                self._announce(left)
 
     async def _receive(self, session: Session, message: str | bytes) -> None:
         try:
@@ -119,6 +124,9 @@ class Hub:
                 await self._send_error(session, "bad-frame", "hello was already sent")
                 return
             await self._stream(session, frame.cursor)
+            return
+        if isinstance(frame, protocol.View):
+            await self._view(session, frame.incident)
             return
         await session.in_flight.acquire()
         future = self.sequencer.submit(session.actor, frame.id, frame.command)
@@ -165,6 +173,33 @@ class Hub:
                 break
         self._subscribe(session)
         await session.connection.send(protocol.encode(protocol.Synced(head=sent)))
+        if actor.internal:
+            for incident in sorted({s.viewing for s in self.sessions if s.viewing}):
+                presence = protocol.Presence(incident=incident, users=self._present(incident))
+                await session.connection.send(protocol.encode(presence))
+
+    # Presence ---------------------------------------------------------------------------------
+
+    async def _view(self, session: Session, incident: str | None) -> None:
+        wanted = incident.upper() if incident else None
+        if wanted is not None and self.world.incident(wanted) is None:
+            await self._send_error(session, "not-found", f"there is no incident {wanted}")
+            return
+        if not session.actor.internal or wanted == session.viewing:
+            session.viewing = wanted if session.actor.internal else None
+            return
+        left, session.viewing = session.viewing, wanted
+        for changed in (left, wanted):
+            if changed is not None:
+                self._announce(changed)
+
+    def _present(self, incident: str) -> tuple[str, ...]:
+        return tuple(sorted({s.actor.name for s in self.sessions if s.viewing == incident}))
+
+    def _announce(self, incident: str) -> None:
+        """Tell the war room who has `incident` open now (presence is internal information)."""
+        frame = protocol.Presence(incident=incident, users=self._present(incident))
+        broadcast(self._internal, protocol.encode(frame))
 
     # Fan-out ----------------------------------------------------------------------------------
 

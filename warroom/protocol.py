@@ -59,7 +59,16 @@ class Submit:
     command: Command
 
 
-ClientFrame = Annotated[Hello | Submit, Field(discriminator="type")]
+@dataclass(frozen=True, kw_only=True)
+class View:
+    """The client now shows `incident`'s war room (None: it left it); drives presence."""
+
+    type: Literal["view"] = "view"
+    v: int = VERSION
+    incident: Annotated[str, Field(max_length=32)] | None = None
+
+
+ClientFrame = Annotated[Hello | Submit | View, Field(discriminator="type")]
 
 # Server -> client -----------------------------------------------------------------------------
 
@@ -127,20 +136,30 @@ class ErrorFrame:
     message: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class Presence:
+    """Who has `incident`'s war room open right now (sent to the war room only, not logged)."""
+
+    type: Literal["presence"] = "presence"
+    v: int = VERSION
+    incident: str
+    users: tuple[str, ...] = ()
+
+
 ServerFrame = Annotated[
-    Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame,
+    Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame | Presence,
     Field(discriminator="type"),
 ]
 
-ServerFrameType = Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame
+ServerFrameType = Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame | Presence
 """The server frame classes, for annotations."""
 
-_client_frames: TypeAdapter[Hello | Submit] = TypeAdapter(ClientFrame)
+_client_frames: TypeAdapter[Hello | Submit | View] = TypeAdapter(ClientFrame)
 _server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
 _events: TypeAdapter[Event] = TypeAdapter(Event)
 _commands: TypeAdapter[Command] = TypeAdapter(Command)
-_CLIENT_TYPES = frozenset({"hello", "submit"})
-_SERVER_TYPES = frozenset({"welcome", "event", "synced", "ack", "rejected", "error"})
+_CLIENT_TYPES = frozenset({"hello", "submit", "view"})
+_SERVER_TYPES = frozenset({"welcome", "event", "synced", "ack", "rejected", "error", "presence"})
 
 
 def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
@@ -174,7 +193,7 @@ def _explain(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
-def decode_client(text: str | bytes) -> Hello | Submit:
+def decode_client(text: str | bytes) -> Hello | Submit | View:
     """Read a frame a client sent.
 
     Raises:
@@ -196,7 +215,9 @@ def decode_server(text: str | bytes) -> ServerFrameType:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
 
-def encode(frame: Hello | Submit | Welcome | Synced | Ack | RejectedFrame | ErrorFrame) -> str:
+def encode(
+    frame: Hello | Submit | View | Welcome | Synced | Ack | RejectedFrame | ErrorFrame | Presence,
+) -> str:
     """Encode any frame but an event (see `encode_event`)."""
     adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
     return adapter.dump_json(frame).decode()

@@ -256,3 +256,43 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_carry_on(hub: H
     rest = await hello(again, got[-1] if got else 1)
     seqs = got + [f["seq"] for f in rest]
     assert seqs == list(range(2, total + 2))
+
+
+async def presence(connection, users: list[str]) -> None:
+    """Wait for a presence frame listing exactly `users` (earlier ones are skipped)."""
+    async with asyncio.timeout(10):
+        while (await until(connection, "presence"))["users"] != users:
+            pass
+
+
+async def test_presence_follows_who_has_the_war_room_open(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await hello(manager)
+    await submit(manager, declare())
+    rita = await hub.connect("responder")
+    await hello(rita)
+    await send(rita, {"type": "view", "incident": "inc-1"})
+    frame = await until(manager, "presence")
+    assert frame == {"type": "presence", "v": 1, "incident": "INC-1", "users": ["rita"]}
+
+    # A stakeholder viewing the incident neither counts nor hears about presence.
+    erin = await hub.connect("exec")
+    await hello(erin)
+    await send(erin, {"type": "view", "incident": "INC-1"})
+    await send(manager, {"type": "view", "incident": "INC-1"})
+    await presence(rita, ["manager", "rita"])
+
+    # A newcomer learns the current presence right after its replay.
+    oscar = await hub.connect("observer")
+    await hello(oscar)
+    assert (await until(oscar, "presence"))["users"] == ["manager", "rita"]
+
+    await rita.close()
+    await presence(manager, ["manager"])
+    await send(manager, {"type": "view", "incident": None})
+    await presence(oscar, [])
+    await send(manager, {"type": "view", "incident": "INC-9"})
+    assert (await until(manager, "error"))["code"] == "not-found"
+    # submit() fails on any frame but events and the answer: erin got no presence frame.
+    ask = {"type": "question.ask", "incident": "INC-1", "text": "eta?"}
+    assert (await submit(erin, ask))["type"] == "ack"
