@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
 
 from websockets import ConnectionClosed, broadcast
 from websockets.asyncio.server import ServerConnection
@@ -21,7 +22,7 @@ from websockets.http11 import Request, Response
 
 from server.sequencer import Accepted, Committed, Outcome, Sequencer
 from warroom import protocol
-from warroom.domain import Actor, World
+from warroom.domain import Actor, Role, World
 from warroom.policy import visible_to
 from warroom.store import EventStore
 
@@ -69,7 +70,7 @@ class Hub:
 
     async def authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
         """`process_request`: answer health checks; refuse the upgrade without a valid token."""
-        if request.path == "/health":
+        if urlsplit(request.path).path == "/health":
             return connection.respond(HTTPStatus.OK, "ok\n")
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -78,6 +79,10 @@ class Hub:
         actor = await asyncio.to_thread(self.store.authenticate, token.strip())
         if actor is None:
             return self._unauthorized(connection, "unknown or revoked token\n")
+        query = parse_qs(urlsplit(request.path).query)
+        if query.get("mode") == ["observer"] and actor.internal:
+            # `warroom join --observer`: the session reads only, whatever the token may do.
+            actor = Actor(actor.name, Role.OBSERVER)
         self._actors[connection] = actor
         return None
 

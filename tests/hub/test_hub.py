@@ -296,3 +296,24 @@ async def test_presence_follows_who_has_the_war_room_open(hub: Hub) -> None:
     # submit() fails on any frame but events and the answer: erin got no presence frame.
     ask = {"type": "question.ask", "incident": "INC-1", "text": "eta?"}
     assert (await submit(erin, ask))["type"] == "ack"
+
+
+async def test_observer_mode_makes_a_writer_read_only_but_never_widens_a_stakeholder(
+    hub: Hub,
+) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    hub.url += "?mode=observer"
+    watcher = await hub.connect("manager")
+    await send(watcher, {"type": "hello", "cursor": 0})
+    assert (await receive(watcher))["role"] == "observer"
+    await until(watcher, "synced")
+    refused = await submit(watcher, note("from the observer seat"))
+    assert refused["code"] == "forbidden"
+    erin = await hub.connect("exec")
+    await send(erin, {"type": "hello", "cursor": 0})
+    assert (await receive(erin))["role"] == "stakeholder"
+    await submit(manager, note("internal only"))
+    assert [f["event"]["type"] for f in await hello(await hub.connect("exec"))] == [
+        "incident.declared"
+    ]

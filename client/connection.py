@@ -1,0 +1,121 @@
+"""The client's link to the hub: an injected `Connection` that the app's worker runs.
+
+`WebSocketConnection` connects, says hello with the client's cursor, hands frames to the sink in
+batches while it replays and one by one once live, and reconnects with backoff when the link
+drops. Tests inject a fake with the same two methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+from websockets import ConnectionClosed
+from websockets.asyncio.client import ClientConnection
+
+from client.state import Link
+from warroom import protocol
+from warroom.remote import Remote, RemoteError
+
+RECONNECT_DELAYS: Sequence[float] = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Pauses before each reconnection attempt; the last one repeats."""
+
+REPLAY_BATCH = 500
+"""Frames handed over at once while replaying (one message per frame would crawl)."""
+
+
+class FrameSink(Protocol):
+    """What a connection reports to: the app."""
+
+    def frames_received(self, frames: list[protocol.ServerFrameType]) -> None:
+        """Frames arrived, in order."""
+
+    def link_changed(self, link: Link, detail: str) -> None:
+        """The link went up or down; `detail` says why, for the user."""
+
+    def resume_cursor(self) -> int:
+        """The seq of the last event the client folded in."""
+
+
+class Connection(Protocol):
+    """A source of server frames and a sink for client frames."""
+
+    async def run(self, sink: FrameSink) -> None:
+        """Deliver frames to `sink` until cancelled (or a fatal error such as a revoked token)."""
+
+    async def send(self, frame: protocol.Submit | protocol.View) -> bool:
+        """Send a frame; False if the link is down (the caller retries after reconnecting)."""
+
+
+class WebSocketConnection:
+    """The real link: websockets, with reconnection and resume from the cursor."""
+
+    def __init__(self, url: str, token: str, observer: bool = False) -> None:
+        self.url = url
+        self.token = token
+        self.observer = observer
+        self._socket: ClientConnection | None = None
+
+    def _address(self) -> str:
+        if not self.observer:
+            return self.url
+        joiner = "&" if "?" in self.url else "?"
+        return f"{self.url}{joiner}mode=observer"
+
+    async def run(self, sink: FrameSink) -> None:
+        attempt = 0
+        while True:
+            sink.link_changed(Link.CONNECTING, f"connecting to {self.url}")
+            try:
+                remote = await Remote.open(self._address(), self.token)
+            except RemoteError as error:
+                if error.code in ("unauthorized", "bad-url"):
+                    sink.link_changed(Link.OFFLINE, error.message)
+                    return
+                delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
+                attempt += 1
+                sink.link_changed(
+                    Link.OFFLINE, f"{error.message}; retrying in {delay:g}s (attempt {attempt})"
+                )
+                await asyncio.sleep(delay)
+                continue
+            attempt = 0
+            await self._serve(remote, sink)
+            sink.link_changed(Link.OFFLINE, "connection lost; reconnecting")
+            await asyncio.sleep(RECONNECT_DELAYS[0])
+
+    async def _serve(self, remote: Remote, sink: FrameSink) -> None:
+        socket = remote.connection
+        self._socket = socket
+        batch: list[protocol.ServerFrameType] = []
+        replaying = True
+        try:
+            await socket.send(protocol.encode(protocol.Hello(cursor=sink.resume_cursor())))
+            async for message in socket:
+                frame = protocol.decode_server(message)
+                if not replaying:
+                    sink.frames_received([frame])
+                    continue
+                batch.append(frame)
+                if isinstance(frame, protocol.Synced) or len(batch) >= REPLAY_BATCH:
+                    sink.frames_received(batch)
+                    batch = []
+                    replaying = not isinstance(frame, protocol.Synced)
+        except (ConnectionClosed, OSError, protocol.ProtocolError):
+            pass
+        finally:
+            self._socket = None
+            if batch:
+                sink.frames_received(batch)
+            await socket.close()
+
+    async def send(self, frame: protocol.Submit | protocol.View) -> bool:
+        socket = self._socket
+        if socket is None:
+            return False
+        try:
+            await socket.send(protocol.encode(frame))
+        except ConnectionClosed:
+            return False
+        return True
