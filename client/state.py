@@ -61,7 +61,7 @@ def _no_presence() -> Mapping[str, tuple[str, ...]]:
 class ClientState:
     """Everything the client shows, derived from the frames it received."""
 
-    world: World = World()
+    world: World = field(default_factory=World)
     log: tuple[Envelope, ...] = ()
     cursor: int = 0
     """The seq of the last event folded in; sent in hello on every (re)connect."""

@@ -561,6 +561,31 @@ def _login(args: argparse.Namespace) -> None:
     )
 
 
+def _join(args: argparse.Namespace) -> None:
+    from warroom.demo import join
+
+    if args.url_arg:
+        args.url = args.url_arg
+    target = _target(args)
+    join(target.url, target.token, args.incident, args.observer)
+
+
+def _demo(args: argparse.Namespace) -> None:
+    import getpass
+
+    from warroom.demo import demo
+    from warroom.store import StoreError
+
+    try:
+        manager = getpass.getuser() or "manager"
+    except (KeyError, OSError):
+        manager = "manager"
+    try:
+        demo(args.db, manager if manager not in ("ana", "bob", "olga", "carol", "dave") else "im")
+    except (StoreError, ValueError, RuntimeError) as error:
+        raise Failure(str(error)) from None
+
+
 def _serve(args: argparse.Namespace) -> None:
     from server.app import main as serve_main
     from warroom.store import StoreError
@@ -615,6 +640,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--db", help="database URL or SQLite file (WARROOM_DB)")
+
+    p = verb("demo", _demo, "try warroom: a local hub, a seeded incident, the war room on screen")
+    p.add_argument("--db", help="keep the demo in this SQLite file (default: a temporary one)")
+
+    p = verb("join", _join, "open the war room in the terminal", client)
+    p.add_argument("url_arg", nargs="?", metavar="URL", help="the hub (default: --url, login)")
+    p.add_argument("incident", nargs="?", help="open this incident's war room directly")
+    p.add_argument("--observer", action="store_true", help="read only, whatever your role")
 
     user = verbs.add_parser("user", help="manage users (on the database directly)")
     user_verbs = user.add_subparsers(

@@ -21,8 +21,13 @@ def _audience(audience: str | None) -> str:
     return "" if audience in (None, "internal") else f" [to {audience}]"
 
 
-def describe(event: e.Event) -> str:
-    """One line saying what an event did, for timelines and `warroom tail`."""
+def describe(event: e.Event, brief: bool = False) -> str:
+    """One line saying what an event did, for timelines and `warroom tail`.
+
+    Args:
+        event: the event.
+        brief: leave out what a timeline shows beside the line (a note's time and pin).
+    """
     match event:
         case e.IncidentDeclared():
             apps = f" affecting {', '.join(event.apps)}" if event.apps else ""
@@ -50,8 +55,9 @@ def describe(event: e.Event) -> str:
         case e.AppRemoved():
             return f"application {event.app} no longer affected"
         case e.NoteAdded():
-            pin = " [pinned]" if event.pinned else ""
-            when = "" if event.occurred_at == event.at else f" (at {local(event.occurred_at)})"
+            pin = " [pinned]" if event.pinned and not brief else ""
+            backdated = event.occurred_at != event.at and not brief
+            when = f" (at {local(event.occurred_at)})" if backdated else ""
             return f"note N{event.note}{pin}{_audience(event.audience)}{when}: {_short(event.text)}"
         case e.NotePinned():
             return f"note N{event.note} {'pinned' if event.pinned else 'unpinned'}"

@@ -1,0 +1,136 @@
+"""Pure renderers from state to rich text: badges, the header line, panel rows.
+
+No widget here; everything takes `now`, so snapshots with a frozen clock are stable. Colour never
+carries meaning alone: every badge also reads as text (`SEV1`, `identified`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+
+from warroom import events as e
+from warroom.domain import (
+    ActionState,
+    IncidentState,
+    MitigationState,
+    QuestionState,
+    Severity,
+    Status,
+)
+from warroom.text import describe
+from warroom.timeparse import relative
+
+SEVERITY_STYLE = {
+    Severity.SEV1: "bold white on red",
+    Severity.SEV2: "bold black on dark_orange",
+    Severity.SEV3: "bold black on yellow",
+    Severity.SEV4: "bold black on cyan",
+}
+"""One palette for severities, everywhere."""
+
+STATUS_STYLE = {
+    Status.INVESTIGATING: "bold red",
+    Status.IDENTIFIED: "bold dark_orange",
+    Status.MONITORING: "bold cyan",
+    Status.RESOLVED: "bold green",
+}
+
+ACTION_STYLE = {
+    ActionState.NEXT: "bold",
+    ActionState.IN_PROGRESS: "bold yellow",
+    ActionState.DONE: "green strike",
+    ActionState.DROPPED: "dim strike",
+}
+
+MITIGATION_STYLE = {
+    MitigationState.PROPOSED: "yellow",
+    MitigationState.VERIFIED: "bold green",
+    MitigationState.WITHDRAWN: "dim strike",
+}
+
+
+def clock(moment: datetime) -> str:
+    """A local wall-clock time, `HH:MM`."""
+    return moment.astimezone().strftime("%H:%M")
+
+
+def stamp(moment: datetime) -> str:
+    """A local date and time, `Nov 27 14:05`."""
+    return moment.astimezone().strftime("%b %d %H:%M")
+
+
+def severity_badge(severity: Severity) -> Text:
+    """` SEV1 ` in the severity's colours."""
+    return Text(f" {severity.value} ", style=SEVERITY_STYLE[severity])
+
+
+def status_text(status: Status) -> Text:
+    """The status word in its colour."""
+    return Text(status.value, style=STATUS_STYLE[status])
+
+
+def eta_text(incident: IncidentState, now: datetime) -> Text:
+    """`ETA 15:30 (in 25m, medium)`, `ETA passed 5m ago`, or `ETA unknown`."""
+    revision = incident.eta
+    if revision is None or revision.eta is None:
+        return Text("ETA unknown", style="dim")
+    when = revision.eta
+    if when < now:
+        return Text(f"ETA {clock(when)} passed {relative(when, now)}", style="bold red")
+    return Text.assemble(
+        "ETA ",
+        (clock(when), "bold"),
+        f" ({relative(when, now)}, {revision.confidence.value})",
+    )
+
+
+def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) -> Text:
+    """The war room's first line: id, severity, status, title, elapsed time, ETA, presence."""
+    elapsed_until = incident.resolved_at or now
+    elapsed = relative(incident.declared_at, elapsed_until).removesuffix(" ago")
+    line = Text.assemble(
+        (incident.id, "bold"),
+        " ",
+        severity_badge(incident.severity),
+        " ",
+        status_text(incident.status),
+        "  ",
+        (incident.title, "bold"),
+        "\n",
+        (f"open {elapsed}" if incident.resolved_at is None else f"resolved after {elapsed}"),
+        "  ",
+        eta_text(incident, now),
+        "  in room: ",
+        (", ".join(present) if present else "-", "italic"),
+    )
+    line.no_wrap = False
+    return line
+
+
+def questions_open(incident: IncidentState) -> int:
+    """How many questions wait for an answer."""
+    return sum(1 for q in incident.questions if q.state is QuestionState.OPEN)
+
+
+def timeline_row(event: e.Event, pinned: bool) -> tuple[Text, Text, Text]:
+    """(time, who, what) for one timeline entry."""
+    when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
+    what = Text(describe(event, brief=True))
+    if isinstance(event, e.NoteAdded):
+        what = Text.assemble(("★ " if pinned else "", "bold yellow"), describe(event, brief=True))
+    elif not isinstance(event, e.NoteAdded | e.QuestionAsked | e.QuestionAnswered):
+        what.stylize("dim")
+    return Text(stamp(when)), Text(event.actor), what
+
+
+def action_state_text(state: ActionState) -> Text:
+    """An action's state word in its style (done and dropped are struck through)."""
+    return Text(state.value, style=ACTION_STYLE[state])
+
+
+def mitigation_state_text(state: MitigationState) -> Text:
+    """A workaround's state word in its style."""
+    return Text(state.value, style=MITIGATION_STYLE[state])

@@ -1,0 +1,40 @@
+"""Answer a stakeholder question: to the asker alone, or published to an audience."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.widgets import Input, Label, Static, TextArea
+
+from client.screens.form import FormScreen, audience_of, required
+from warroom.commands import AnswerQuestion
+from warroom.domain import Question
+
+
+class AnswerScreen(FormScreen[AnswerQuestion]):
+    """The answer form for one question."""
+
+    TITLE = "Answer a question"
+
+    def __init__(self, incident: str, question: Question, now: datetime | None = None) -> None:
+        super().__init__(now)
+        self.incident = incident
+        self.question = question
+
+    def fields(self) -> ComposeResult:
+        yield Static(f"Q{self.question.id} from {self.question.asker or 'a stakeholder'}:")
+        yield Static(self.question.text, classes="quoted")
+        yield Label("Answer")
+        yield TextArea(id="text")
+        yield Label("Publish to (blank: the asker only; or all, or stakeholder groups)")
+        yield Input(id="audience")
+
+    def result(self) -> AnswerQuestion:
+        audience = self.query_one("#audience", Input).value.strip()
+        return AnswerQuestion(
+            incident=self.incident,
+            question=self.question.id,
+            text=required(self.query_one("#text", TextArea).text, "answer"),
+            audience=audience_of(audience) if audience else None,
+        )

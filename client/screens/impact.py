@@ -1,0 +1,44 @@
+"""Edit the impact statement, based on the version shown when the form opened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.widgets import Checkbox, Input, Label, TextArea
+
+from client.screens.form import FormScreen, audience_of, required
+from warroom.commands import SetImpact
+from warroom.domain import Impact
+
+
+class ImpactScreen(FormScreen[SetImpact]):
+    """The impact form; `text` pre-fills the statement (the current one, or a merge)."""
+
+    TITLE = "Edit the impact statement"
+
+    def __init__(
+        self, incident: str, impact: Impact, text: str | None = None, now: datetime | None = None
+    ) -> None:
+        super().__init__(now)
+        self.incident = incident
+        self.impact = impact
+        self.text = impact.statement if text is None else text
+
+    def fields(self) -> ComposeResult:
+        yield Label(
+            f"Which systems, users and business functions are hit? (editing v{self.impact.version})"
+        )
+        yield TextArea(self.text, id="statement")
+        yield Checkbox("Customer-facing", value=self.impact.customer_facing, id="customer")
+        yield Label("Audience: internal, all, or stakeholder groups")
+        yield Input(value=self.impact.audience, id="audience")
+
+    def result(self) -> SetImpact:
+        return SetImpact(
+            incident=self.incident,
+            statement=required(self.query_one("#statement", TextArea).text, "impact statement"),
+            customer_facing=self.query_one("#customer", Checkbox).value,
+            base_version=self.impact.version,
+            audience=audience_of(self.query_one("#audience", Input).value),
+        )

@@ -1,0 +1,188 @@
+"""The lobby: every incident the user may see, newest first, filtered live; declare from here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Select, Static
+
+from client.render import severity_badge, status_text
+from client.state import ClientState
+from client.widgets.keyed_table import KeyedTable
+from client.widgets.link_bar import LinkBar, ObserverBanner
+from warroom.commands import DeclareIncident
+from warroom.domain import IncidentState, Severity, Status
+from warroom.timeparse import relative
+
+if TYPE_CHECKING:
+    from client.app import WarRoomApp
+
+
+def matches(
+    incident: IncidentState, text: str, status: object, severity: object, app: object
+) -> bool:
+    """True if `incident` passes the lobby's filters."""
+    if isinstance(status, Status) and incident.status is not status:
+        return False
+    if isinstance(severity, Severity) and incident.severity is not severity:
+        return False
+    if isinstance(app, str) and app.lower() not in (a.lower() for a in incident.apps):
+        return False
+    needle = text.strip().lower()
+    if needle:
+        haystack = " ".join(
+            (incident.id, incident.title, *incident.apps, incident.impact.statement)
+        )
+        return needle in haystack.lower()
+    return True
+
+
+class LobbyScreen(Screen[None]):
+    """All incidents, newest first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open"),
+        Binding("d", "declare", "Declare"),
+        Binding("slash", "search", "Search"),
+        Binding("escape", "clear_filters", "Clear filters", show=False),
+        Binding("question_mark", "app.show_help_panel", "Keys"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+    """Enter opens the war room, d declares, / searches, ? lists every key, q quits."""
+
+    @property
+    def warroom(self) -> WarRoomApp:
+        """The app, typed."""
+        from client.app import WarRoomApp
+
+        assert isinstance(self.app, WarRoomApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield LinkBar(id="link")
+        yield ObserverBanner(id="observer")
+        with Horizontal(id="filters"):
+            yield Input(placeholder="/ search id, title, application, impact", id="search")
+            yield Select([(s.value, s) for s in Status], prompt="any status", id="status")
+            yield Select([(s.value, s) for s in Severity], prompt="any severity", id="severity")
+            yield Select([], prompt="any application", id="app-filter")
+        yield KeyedTable(
+            ["id", "sev", "status", "title", "applications", "age", "questions"], id="incidents"
+        )
+        yield Static("", id="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.warroom, "state", self.show_state)
+        self.set_interval(30, lambda: self.show_state(self.warroom.state))
+        self.query_one("#incidents", KeyedTable).focus()
+
+    def on_screen_resume(self) -> None:
+        # Resume events of screens pushed together arrive in any order: only the top one counts.
+        if self.app.screen is self:
+            self.warroom.view(None)
+        self.show_state(self.warroom.state)
+
+    def show_state(self, state: ClientState) -> None:
+        """Re-render from the client state."""
+        self.query_one("#link", LinkBar).show(state)
+        self.query_one("#observer", ObserverBanner).show(state)
+        self._update_app_choices(state)
+        text = self.query_one("#search", Input).value
+        status = self.query_one("#status", Select).value
+        severity = self.query_one("#severity", Select).value
+        app = self.query_one("#app-filter", Select).value
+        now = self.warroom.now()
+        rows = []
+        everything = state.world.newest_first()
+        for incident in everything:
+            if not matches(incident, text, status, severity, app):
+                continue
+            open_questions = len(incident.open_questions)
+            rows.append(
+                (
+                    incident.id,
+                    (
+                        severity_badge(incident.severity),
+                        status_text(incident.status),
+                        Text(incident.title),
+                        Text(", ".join(incident.apps) or "-"),
+                        Text(relative(incident.declared_at, now)),
+                        Text(
+                            f"{open_questions} open" if open_questions else "-",
+                            style="bold yellow" if open_questions else "dim",
+                        ),
+                    ),
+                )
+            )
+        self.query_one("#incidents", KeyedTable).show(rows)
+        empty = self.query_one("#empty", Static)
+        if not state.synced and not everything:
+            empty.update("Loading incidents…")
+        elif not everything:
+            empty.update("No incidents yet. Press d to declare one.")
+        elif not rows:
+            empty.update("No incident matches these filters. Press Esc to clear them.")
+        else:
+            empty.update("")
+        empty.display = not rows
+
+    def _update_app_choices(self, state: ClientState) -> None:
+        apps = sorted(
+            {app for incident in state.world.incidents.values() for app in incident.apps},
+            key=str.lower,
+        )
+        select = self.query_one("#app-filter", Select)
+        if getattr(self, "_apps", None) != apps:
+            self._apps = apps
+            current = select.value
+            select.set_options([(app, app) for app in apps])
+            if current in apps:
+                select.value = current
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.show_state(self.warroom.state)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.show_state(self.warroom.state)
+
+    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "declare":
+            return self.warroom.allowed(DeclareIncident)
+        return True
+
+    def action_open(self) -> None:
+        """Open the war room of the incident under the cursor."""
+        key = self.query_one("#incidents", KeyedTable).selected_key
+        if key is not None:
+            self.warroom.open_room(key)
+
+    def action_declare(self) -> None:
+        """Open the declare form."""
+        from client.screens.declare import DeclareScreen
+
+        def declared(command: DeclareIncident | None) -> None:
+            if command is not None:
+                self.warroom.submit(command, f"declare {command.title!r}")
+
+        self.app.push_screen(DeclareScreen(self.warroom.now()), declared)
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one("#search", Input).focus()
+
+    def action_clear_filters(self) -> None:
+        """Clear every filter and go back to the list."""
+        self.query_one("#search", Input).value = ""
+        for select_id in ("#status", "#severity", "#app-filter"):
+            self.query_one(select_id, Select).clear()
+        self.query_one("#incidents", KeyedTable).focus()

@@ -1,0 +1,1 @@
+"""Widgets of the terminal client: one per file, each rendering part of the client state."""

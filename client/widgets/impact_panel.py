@@ -1,0 +1,43 @@
+"""The Impact panel: the statement, whether customers see it, the affected applications."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import Static
+
+from warroom.domain import IncidentState
+
+
+def render_impact(incident: IncidentState) -> Group:
+    """The panel's content for one incident."""
+    impact = incident.impact
+    facing = (
+        Text(" CUSTOMER-FACING ", style="bold white on red")
+        if impact.customer_facing
+        else Text("internal impact only", style="dim")
+    )
+    meta = Text.assemble(
+        facing,
+        (f"  v{impact.version}", "dim"),
+        (f"  to {impact.audience}", "dim"),
+        (f"  by {impact.updated_by}" if impact.updated_by else "", "dim"),
+    )
+    statement = (
+        Text(impact.statement)
+        if impact.statement
+        else Text("No impact statement yet: press i to describe who and what is hit.", "dim")
+    )
+    apps = Text.assemble(
+        ("Applications: ", "bold"),
+        ", ".join(incident.apps) if incident.apps else ("none yet: press p to add one", "dim"),
+    )
+    return Group(meta, statement, Text(""), apps)
+
+
+class ImpactPanel(Static, can_focus=True):
+    """Shows the impact of the incident it is given."""
+
+    def show(self, incident: IncidentState) -> None:
+        """Render `incident`'s impact."""
+        self.update(render_impact(incident))

@@ -1,0 +1,22 @@
+"""The war room's header: id, severity, status, title, elapsed time, ETA countdown, presence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.widgets import Static
+
+from client.render import header_line
+from warroom.domain import IncidentState
+
+
+class IncidentHeader(Static):
+    """Two lines at the top of the war room."""
+
+    DEFAULT_CSS = """
+    IncidentHeader { height: 2; }
+    """
+
+    def show(self, incident: IncidentState, now: datetime, present: tuple[str, ...]) -> None:
+        """Render the header for `incident` at `now`."""
+        self.update(header_line(incident, now, present))

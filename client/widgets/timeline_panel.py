@@ -1,0 +1,169 @@
+"""The Timeline panel: every event and note in time order, pinned notes marked, filterable.
+
+New log entries are appended as rows; a backdated note triggers a re-sort; a filter change is the
+one case that refills the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from client.render import stamp, timeline_row
+from warroom import events as e
+from warroom.domain import IncidentState
+from warroom.events import Envelope
+
+
+class TimelineFilter(StrEnum):
+    """What the timeline shows."""
+
+    ALL = "all"
+    PINNED = "pinned"
+    NOTES = "notes"
+
+
+@dataclass(frozen=True, order=True)
+class When:
+    """A cell that shows a time and sorts by it (ties broken by log order)."""
+
+    moment: datetime
+    seq: int
+
+    def __str__(self) -> str:
+        return stamp(self.moment)
+
+
+def _moment(event: e.Event) -> datetime:
+    return event.occurred_at if isinstance(event, e.NoteAdded) else event.at
+
+
+def _apps_of(event: e.Event) -> tuple[str, ...]:
+    if isinstance(event, e.IncidentDeclared | e.MitigationAdded):
+        return event.apps
+    if isinstance(event, e.AppAdded | e.AppRemoved):
+        return (event.app,)
+    return ()
+
+
+class TimelinePanel(DataTable[Any]):
+    """The incident's log as a table: time, who, what."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "screen.pin", "Pin/unpin"),
+        Binding("f", "screen.timeline_filter", "Filter"),
+    ]
+    """Space pins the note under the cursor; f cycles all / pinned / notes / per application."""
+
+    DEFAULT_CSS = """
+    TimelinePanel { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", show_row_labels=False)
+        self.filter = TimelineFilter.ALL
+        self.app_filter: str | None = None
+        self._incident: str | None = None
+        self._seen = 0
+        self._last: When | None = None
+        self._note_rows: dict[int, str] = {}
+        self._notes: dict[int, e.NoteAdded] = {}
+        self._log: tuple[Envelope, ...] = ()
+        self._pins_now: set[int] = set()
+
+    def on_mount(self) -> None:
+        self.add_column("time", key="time", width=12)
+        self.add_column("who", key="who", width=10)
+        self.add_column("what", key="what")
+
+    @property
+    def selected_note(self) -> int | None:
+        """The note under the cursor, if the cursor is on a note."""
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        for note, key in self._note_rows.items():
+            if key == row_key.value:
+                return note
+        return None
+
+    def describe_filter(self) -> str:
+        """The filter in words, for the panel title."""
+        if self.app_filter:
+            return f"app {self.app_filter}"
+        return self.filter.value
+
+    def set_filter(self, kind: TimelineFilter, app: str | None, log: tuple[Envelope, ...]) -> None:
+        """Change what the timeline shows and refill it from the log."""
+        self.filter, self.app_filter = kind, app
+        self._refill(log)
+
+    def show(self, incident: IncidentState, log: tuple[Envelope, ...]) -> None:
+        """Bring the table up to date with the log (only new entries are added)."""
+        self._log = log
+        self._pins_now = {note.id for note in incident.notes if note.pinned}
+        if incident.id != self._incident or len(log) < self._seen:
+            self._incident = incident.id
+            self._refill(log)
+            return
+        if self._append(log[self._seen :]):
+            self._refill(log)  # a pin changed while only pinned notes are shown
+
+    def _refill(self, log: tuple[Envelope, ...]) -> None:
+        self.clear()
+        self._seen, self._last = 0, None
+        self._note_rows.clear()
+        self._notes.clear()
+        self._append(log)
+
+    def _keep(self, event: e.Event) -> bool:
+        if self.app_filter is not None:
+            return self.app_filter.lower() in (a.lower() for a in _apps_of(event))
+        if self.filter is TimelineFilter.NOTES:
+            return isinstance(event, e.NoteAdded)
+        if self.filter is TimelineFilter.PINNED:
+            # Today's pins, not the pin at the time: the log is folded already.
+            return isinstance(event, e.NoteAdded) and event.note in self._pins_now
+        return True
+
+    def _append(self, entries: tuple[Envelope, ...]) -> bool:
+        """Add rows for `entries`; True if the pinned-only view needs a refill."""
+        added: list[tuple[str, When, e.Event]] = []
+        resort = refill = False
+        for envelope in entries:
+            event = envelope.event
+            if event.incident != self._incident:
+                continue
+            if isinstance(event, e.NoteAdded):
+                self._notes[event.note] = event
+            if isinstance(event, e.NotePinned):
+                self._pin(event.note, event.pinned)
+                refill = refill or self.filter is TimelineFilter.PINNED
+            if not self._keep(event):
+                continue
+            key = str(envelope.seq)
+            if isinstance(event, e.NoteAdded):
+                self._note_rows[event.note] = key
+            when = When(_moment(event), envelope.seq)
+            resort = resort or (self._last is not None and when < self._last)
+            self._last = max(when, self._last) if self._last is not None else when
+            added.append((key, when, event))
+        self._seen += len(entries)
+        for key, when, event in added:
+            # Rows are built after the loop so a pin later in the same batch shows.
+            pinned = isinstance(event, e.NoteAdded) and event.note in self._pins_now
+            _, who, what = timeline_row(event, pinned)
+            self.add_row(when, who, what, key=key)
+        if resort:
+            self.sort("time")
+        return refill
+
+    def _pin(self, note: int, pinned: bool) -> None:
+        key, event = self._note_rows.get(note), self._notes.get(note)
+        if key is not None and event is not None and key in self.rows:
+            self.update_cell(key, "what", timeline_row(event, pinned)[2])
