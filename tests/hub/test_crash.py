@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import declare, hello, note, receive, send, submit
 from websockets import ConnectionClosed
 from websockets.asyncio.client import connect
+from wire import declare, hello, note, receive, send, submit
 
 from warroom.domain import Role
 from warroom.store import EventStore

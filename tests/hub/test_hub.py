@@ -7,9 +7,9 @@ import json
 import socket
 
 import pytest
-from conftest import Hub, declare, hello, note, receive, send, submit, until
 from websockets import ConnectionClosed, InvalidStatus
 from websockets.asyncio.client import connect
+from wire import Hub, declare, hello, note, receive, send, submit, until
 
 from warroom.protocol import MAX_FRAME
 
