@@ -95,9 +95,10 @@ def _host(address: str) -> str:
 def main(db: str | None, host: str, port: int) -> int:
     """Run `warroom serve`; return the process exit code."""
     store = EventStore(db)
-    created = first_user(store)
 
     def ready(url: str) -> None:
+        # Only once the port is bound: a serve that cannot listen must not use up the token.
+        created = first_user(store)
         print(f"warroom: serving {url} (database {store.describe()}, protocol v{protocol.VERSION})")
         if created is not None:
             name, token = created

@@ -39,7 +39,7 @@ from warroom.domain import (
 from warroom.events import Envelope
 from warroom.reducer import replay
 from warroom.text import event_line, incident_page, incident_row
-from warroom.timeparse import parse_time
+from warroom.timeparse import local, parse_time
 
 DEFAULT_URL = "ws://127.0.0.1:8765"
 
@@ -234,7 +234,9 @@ def _text_arg(text: str) -> str:
     return sys.stdin.read() if text == "-" else text
 
 
-def _versioned(args: argparse.Namespace, build: Callable[[IncidentState], c.Command]) -> None:
+def _versioned(
+    args: argparse.Namespace, build: Callable[[IncidentState], c.Command], yours: str
+) -> None:
     """Submit an edit of a versioned field (impact, ETA), based on `--based-on` or the current
     version; a stale edit ends with exit code 3 and both values."""
     target = _target(args)
@@ -252,14 +254,10 @@ def _versioned(args: argparse.Namespace, build: Callable[[IncidentState], c.Comm
         seq, caused = _run(job)
     except Failure as failure:
         if failure.code == EXIT_CONFLICT:
-            failure.detail["yours"] = _yours(args)
+            failure.detail["yours"] = yours
         raise
     data = {"seq": seq, "events": [protocol.event_data(item.event) for item in caused]}
     _emit(args, data, [event_line(item) for item in caused] or [f"done (seq {seq})"])
-
-
-def _yours(args: argparse.Namespace) -> str:
-    return str(args.text if hasattr(args, "text") else args.time)
 
 
 def _impact(args: argparse.Namespace) -> None:
@@ -276,7 +274,7 @@ def _impact(args: argparse.Namespace) -> None:
             force=args.force,
         )
 
-    _versioned(args, build)
+    _versioned(args, build, statement)
 
 
 def _eta(args: argparse.Namespace) -> None:
@@ -292,7 +290,7 @@ def _eta(args: argparse.Namespace) -> None:
             force=args.force,
         )
 
-    _versioned(args, build)
+    _versioned(args, build, "none" if eta is None else local(eta))
 
 
 def _app(args: argparse.Namespace) -> None:
@@ -813,6 +811,8 @@ def _report(failure: Failure, args: argparse.Namespace | None) -> None:
     current = failure.detail.get("current")
     if failure.code == EXIT_CONFLICT and isinstance(current, dict):
         theirs = current.get("statement", current.get("eta"))
+        if "eta" in current and isinstance(theirs, str):
+            theirs = local(datetime.fromisoformat(theirs))
         author = current.get("updated_by") or current.get("set_by")
         print(f"  current (v{current.get('version')}, by {author}): {theirs}", file=sys.stderr)
         print(f"  yours: {failure.detail.get('yours')}", file=sys.stderr)

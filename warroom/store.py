@@ -71,6 +71,8 @@ class DuplicateCommand(StoreError):
     """An append that repeats a committed (actor, command id), or otherwise breaks a key."""
 
 
+TOKEN_PREFIX = "wr_"
+
 _USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
 
 
@@ -259,7 +261,9 @@ class EventStore:
             raise StoreError(str(error)) from None
         if group_names and role is not Role.STAKEHOLDER:
             raise StoreError("only stakeholders belong to stakeholder groups")
-        token = secrets.token_urlsafe(32)
+        # The prefix names what the secret is (for secret scanners) and keeps a token from ever
+        # starting with "-", which a command line would take for an option.
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = {
             "name": clean,
             "role": role.value,

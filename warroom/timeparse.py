@@ -37,7 +37,11 @@ def _parse_time(text: str, now: datetime, local: tzinfo | None = None) -> dateti
         ValueError: with a sentence showing the accepted forms.
     """
     value = text.strip()
-    zone = local if local is not None else now.astimezone().tzinfo
+
+    def localize(naive: datetime) -> datetime:
+        # The zone's offset on that date, not today's: a typed time across a DST change.
+        return naive.replace(tzinfo=local) if local is not None else naive.astimezone()
+
     if value.lower() == "now":
         return now.astimezone(UTC)
     relative = _RELATIVE.match(value)
@@ -50,8 +54,9 @@ def _parse_time(text: str, now: datetime, local: tzinfo | None = None) -> dateti
         hour, minute = int(clock.group(1)), int(clock.group(2))
         if hour > 23 or minute > 59:
             raise ValueError(f"{text!r} is not a time of day")
-        today = now.astimezone(zone)
-        return today.replace(hour=hour, minute=minute, second=0, microsecond=0).astimezone(UTC)
+        today = now.astimezone(local) if local is not None else now.astimezone()
+        naive = today.replace(hour=hour, minute=minute, second=0, microsecond=0, tzinfo=None)
+        return localize(naive).astimezone(UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -60,7 +65,7 @@ def _parse_time(text: str, now: datetime, local: tzinfo | None = None) -> dateti
             "or a relative time such as -15m or +2h"
         ) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
+        parsed = localize(parsed)
     return parsed.astimezone(UTC)
 
 
