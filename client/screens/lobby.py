@@ -71,9 +71,9 @@ class LobbyScreen(Screen[None]):
             yield Select([(s.value, s) for s in Status], prompt="any status", id="status")
             yield Select([(s.value, s) for s in Severity], prompt="any severity", id="severity")
             yield Select([], prompt="any application", id="app-filter")
-        yield KeyedTable(
-            ["id", "sev", "status", "title", "applications", "age", "questions"], id="incidents"
-        )
+        columns = [("id", 7), ("sev", 6), ("status", 13), ("title", None)]
+        columns += [("applications", 18), ("age", 8), ("questions", 9)]
+        yield KeyedTable(columns, id="incidents")
         yield Static("", id="empty")
         yield Footer()
 

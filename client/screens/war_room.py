@@ -155,7 +155,7 @@ class WarRoomScreen(Screen[None]):
             return
         self._show_clock(incident, state)
         self.query_one("#impact", ImpactPanel).show(incident)
-        self.query_one("#timeline", TimelinePanel).show(incident, state.log)
+        self.query_one("#timeline", TimelinePanel).show(incident, state.log, self.warroom.now())
         self.query_one("#progress", ProgressPanel).show_incident(incident)
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         timeline = self.query_one("#timeline", TimelinePanel)

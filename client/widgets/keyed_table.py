@@ -1,4 +1,9 @@
-"""A DataTable updated by row key: rows are added, changed and removed in place, never refilled."""
+"""A DataTable updated by row key: rows are added, changed and removed in place, never refilled.
+
+Every column has a fixed width but one, which takes the rest of the panel; its text wraps, so a
+long action or question reads in full even on an 80-column terminal. Only a change of the
+panel's width rebuilds the table (the wrapped heights depend on it).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,59 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
+
+MIN_FLEX = 10
+"""The narrowest the wrapping column gets."""
 
 
 class KeyedTable(DataTable[Any]):
     """A table whose rows are kept equal to a list of (key, cells), in that order.
 
     The first column holds each row's key as text, which is how the table restores the order.
+
+    Args:
+        columns: (name, width) pairs; the one column whose width is None takes the rest.
     """
 
     DEFAULT_CSS = """
     KeyedTable { height: 1fr; }
     """
 
-    def __init__(self, columns: Sequence[str], *, id: str | None = None) -> None:
+    def __init__(self, columns: Sequence[tuple[str, int | None]], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
-        self._column_names = list(columns)
+        self._columns = list(columns)
+        self._column_names = [name for name, _ in columns]
         self._rows: dict[str, tuple[Any, ...]] = {}
+        self._order: list[str] = []
+        self._flex_width = 0
+
+    def _fit(self) -> int:
+        fixed = sum(
+            width + 2 * self.cell_padding for _, width in self._columns if width is not None
+        )
+        # Leave room for the cell padding of the flexible column and a vertical scrollbar.
+        return max(MIN_FLEX, self.size.width - fixed - 2 * self.cell_padding - 3)
 
     def on_mount(self) -> None:
-        for name in self._column_names:
-            self.add_column(name, key=name)
+        self._build()
+
+    def _on_resize(self, event: events.Resize) -> None:
+        super()._on_resize(event)
+        if self._fit() != self._flex_width:
+            self._build()
+
+    def _build(self) -> None:
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        self._flex_width = self._fit()
+        for name, width in self._columns:
+            self.add_column(name, key=name, width=width if width is not None else self._flex_width)
+        for key in self._order:
+            self.add_row(Text(key), *self._rows[key], key=key, height=None)
+        if self.row_count:
+            self.move_cursor(row=min(cursor, self.row_count - 1))
 
     @property
     def selected_key(self) -> str | None:
@@ -42,16 +79,19 @@ class KeyedTable(DataTable[Any]):
         for key in [key for key in self._rows if key not in wanted]:
             self.remove_row(key)
             del self._rows[key]
+        moved = False
         for key, cells in rows:
             shown = self._rows.get(key)
-            if shown is None:
-                self.add_row(Text(key), *cells, key=key)
-            elif shown != cells:
-                for name, old, new in zip(self._column_names[1:], shown, cells, strict=True):
-                    if old != new:
-                        self.update_cell(key, name, new)
+            if shown == cells:
+                continue
+            if shown is not None:
+                # Replaced rather than updated in place: a wrapped row's height may change.
+                self.remove_row(key)
+                moved = True
+            self.add_row(Text(key), *cells, key=key, height=None)
             self._rows[key] = cells
         order = [key for key, _ in rows]
-        if [str(row.key.value) for row in self.ordered_rows] != order:
+        if self._order != order or moved:
+            self._order = order
             rank = {key: index for index, key in enumerate(order)}
             self.sort(self._column_names[0], key=lambda cell: rank[str(cell)])

@@ -24,7 +24,7 @@ class MitigationPanel(KeyedTable):
     """Enter marks the workaround verified; x withdraws it."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(["id", "state", "apps", "workaround"], id=id)
+        super().__init__([("id", 3), ("state", 9), ("workaround [applications]", None)], id=id)
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s workarounds."""
@@ -32,14 +32,9 @@ class MitigationPanel(KeyedTable):
         rows = []
         for mitigation in ordered:
             withdrawn = mitigation.state is MitigationState.WITHDRAWN
-            rows.append(
-                (
-                    f"M{mitigation.id}",
-                    (
-                        mitigation_state_text(mitigation.state),
-                        Text(", ".join(mitigation.apps) or "-"),
-                        Text(mitigation.text, style="strike dim" if withdrawn else ""),
-                    ),
-                )
+            text = Text.assemble(
+                (mitigation.text, "strike dim" if withdrawn else ""),
+                (f"  [{', '.join(mitigation.apps)}]" if mitigation.apps else "", "italic dim"),
             )
+            rows.append((f"M{mitigation.id}", (mitigation_state_text(mitigation.state), text)))
         self.show(rows)

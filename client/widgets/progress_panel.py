@@ -30,7 +30,7 @@ class ProgressPanel(KeyedTable):
     """Enter advances the action (next, in progress, done); o sets its owner; x drops it."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(["id", "state", "owner", "action"], id=id)
+        super().__init__([("id", 3), ("state", 11), ("action (owner)", None)], id=id)
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s actions."""
@@ -38,7 +38,9 @@ class ProgressPanel(KeyedTable):
         rows = []
         for action in ordered:
             finished = action.state in (ActionState.DONE, ActionState.DROPPED)
-            text = Text(action.text, style="strike dim" if finished else "")
-            owner = Text(action.owner or "unowned", style="" if action.owner else "dim italic")
-            rows.append((f"A{action.id}", (action_state_text(action.state), owner, text)))
+            text = Text.assemble(
+                (action.text, "strike dim" if finished else ""),
+                (f"  ({action.owner})" if action.owner else "  (unowned)", "italic dim"),
+            )
+            rows.append((f"A{action.id}", (action_state_text(action.state), text)))
         self.show(rows)

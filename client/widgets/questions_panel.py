@@ -23,7 +23,7 @@ class QuestionsPanel(KeyedTable):
     """Enter answers the question under the cursor; x dismisses it."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(["id", "asked", "by", "question / answer"], id=id)
+        super().__init__([("id", 3), ("asked", 7), ("question → answer", None)], id=id)
 
     def show_incident(self, incident: IncidentState, now: datetime) -> None:
         """Render `incident`'s questions."""
@@ -46,8 +46,9 @@ class QuestionsPanel(KeyedTable):
                 reason = f": {question.answer}" if question.answer else ""
                 body = Text(f"{question.text}  (dismissed{reason})", style="dim strike")
             age = Text(
-                relative(question.asked_at, now),
+                relative(question.asked_at, now).removesuffix(" ago"),
                 style="bold" if question.state is QuestionState.OPEN else "dim",
             )
-            rows.append((f"Q{question.id}", (age, Text(question.asker or "stakeholder"), body)))
+            asker = Text(f"{question.asker or 'a stakeholder'}: ", style="italic")
+            rows.append((f"Q{question.id}", (age, asker + body)))
         self.show(rows)

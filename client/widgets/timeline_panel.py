@@ -6,15 +6,16 @@ one case that refills the table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from client.render import stamp, timeline_row
+from client.render import timeline_row
 from warroom import events as e
 from warroom.domain import IncidentState
 from warroom.events import Envelope
@@ -34,9 +35,12 @@ class When:
 
     moment: datetime
     seq: int
+    today: date = field(compare=False)
+    """Local today: a time of today shows as HH:MM, any other with its date."""
 
     def __str__(self) -> str:
-        return stamp(self.moment)
+        local = self.moment.astimezone()
+        return local.strftime("%H:%M" if local.date() == self.today else "%b%d %H:%M")
 
 
 def _moment(event: e.Event) -> datetime:
@@ -75,11 +79,34 @@ class TimelinePanel(DataTable[Any]):
         self._notes: dict[int, e.NoteAdded] = {}
         self._log: tuple[Envelope, ...] = ()
         self._pins_now: set[int] = set()
+        self._today = date.min
+        self._width = 0
+        self._time_width = 5
+        """HH:MM while every entry is of today; room for the date once one is not."""
 
     def on_mount(self) -> None:
-        self.add_column("time", key="time", width=12)
-        self.add_column("who", key="who", width=10)
-        self.add_column("what", key="what")
+        self._columns()
+
+    def _what_width(self) -> int:
+        # time and who plus the cells' padding and a scrollbar.
+        return max(20, self.size.width - self._time_width - 8 - 6 * self.cell_padding - 3)
+
+    def _columns(self) -> None:
+        self._width = self._what_width()
+        self.add_column("time", key="time", width=self._time_width)
+        self.add_column("who", key="who", width=8)
+        self.add_column("what", key="what", width=self._width)
+
+    def _on_resize(self, event: events.Resize) -> None:
+        super()._on_resize(event)
+        if self._what_width() != self._width:
+            self._relayout()
+
+    def _relayout(self) -> None:
+        # Column widths follow the panel; a refill is the one way to re-lay the rows.
+        self.clear(columns=True)
+        self._columns()
+        self._refill(self._log)
 
     @property
     def selected_note(self) -> int | None:
@@ -103,9 +130,10 @@ class TimelinePanel(DataTable[Any]):
         self.filter, self.app_filter = kind, app
         self._refill(log)
 
-    def show(self, incident: IncidentState, log: tuple[Envelope, ...]) -> None:
+    def show(self, incident: IncidentState, log: tuple[Envelope, ...], now: datetime) -> None:
         """Bring the table up to date with the log (only new entries are added)."""
         self._log = log
+        self._today = now.astimezone().date()
         self._pins_now = {note.id for note in incident.notes if note.pinned}
         if incident.id != self._incident or len(log) < self._seen:
             self._incident = incident.id
@@ -149,7 +177,7 @@ class TimelinePanel(DataTable[Any]):
             key = str(envelope.seq)
             if isinstance(event, e.NoteAdded):
                 self._note_rows[event.note] = key
-            when = When(_moment(event), envelope.seq)
+            when = When(_moment(event), envelope.seq, self._today)
             resort = resort or (self._last is not None and when < self._last)
             self._last = max(when, self._last) if self._last is not None else when
             added.append((key, when, event))
@@ -161,6 +189,11 @@ class TimelinePanel(DataTable[Any]):
             self.add_row(when, who, what, key=key)
         if resort:
             self.sort("time")
+        if self._time_width < 11 and any(
+            when.moment.astimezone().date() != self._today for _, when, _ in added
+        ):
+            self._time_width = 11
+            self.call_after_refresh(self._relayout)
         return refill
 
     def _pin(self, note: int, pinned: bool) -> None:
