@@ -1,6 +1,6 @@
 """How fast the war room commits commands, beside how fast raw sqlite3 inserts the same rows.
 
-Two measurements on fresh SQLite files in one temporary folder, in one run:
+Three measurements on fresh SQLite files in one temporary folder, in one run:
 
 1. warroom: the real write path. An `EventStore` and a started `Sequencer`; N `AddNote` commands
    are all submitted from asyncio at once (all in flight), then awaited. Timed from the first
@@ -8,6 +8,9 @@ Two measurements on fresh SQLite files in one temporary folder, in one run:
 2. raw sqlite3: the stdlib driver on a file in WAL with synchronous=FULL, tables created with
    the store's own schema, inserting the very rows the first run committed (events and
    commands), one transaction per group of the sequencer's typical group size.
+
+3. the store alone: `EventStore.append` on the same rows in the same batches, to tell the
+   persistence layer's overhead from the rest of the write path.
 
 `ratio` is warroom_commands_per_s / raw_sqlite3_rows_per_s (1.0: no overhead over raw inserts).
 
@@ -38,7 +41,8 @@ import sqlalchemy
 from server.sequencer import MAX_BATCH, Accepted, Committed, Sequencer
 from warroom.commands import AddNote, DeclareIncident
 from warroom.domain import Actor, Role, Severity, World
-from warroom.store import EventStore
+from warroom.protocol import load_event
+from warroom.store import EventStore, Pending
 
 DEFAULT_COMMANDS = 20_000
 DEFAULT_INCIDENTS = 10
@@ -173,6 +177,30 @@ def _raw_sqlite3(
     return {"elapsed_s": elapsed, "rows_per_s": len(events) / elapsed}
 
 
+def _store_only(
+    path: Path,
+    events: Sequence[tuple[Any, ...]],
+    commands: Sequence[tuple[Any, ...]],
+    batch: int,
+) -> dict[str, Any]:
+    """Append the same rows through `EventStore.append` alone (no decide, no event loop)."""
+    store = EventStore(f"sqlite:///{path}")
+    try:
+        pending = [
+            Pending(actor, ident, [(seq, load_event(data), data)])
+            for (seq, _, _, _, _, data), (actor, ident, _) in zip(events, commands, strict=True)
+        ]
+        started = time.perf_counter()
+        for start in range(0, len(pending), batch):
+            store.append(pending[start : start + batch])
+        elapsed = time.perf_counter() - started
+        if store.head() != events[-1][0]:
+            raise RuntimeError("the store did not take every row")
+    finally:
+        store.close()
+    return {"elapsed_s": elapsed, "rows_per_s": len(events) / elapsed}
+
+
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and return its results."""
     parser = argparse.ArgumentParser(
@@ -210,6 +238,11 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "raw_sqlite3_rows_per_s": round(raw["rows_per_s"], 1),
         "ratio": round(warroom["commands_per_s"] / raw["rows_per_s"], 4),
         "ratio_is": "warroom_commands_per_s / raw_sqlite3_rows_per_s",
+        "store_append_rows_per_s": round(middle["store"]["rows_per_s"], 1),
+        "store_append_ratio": round(middle["store"]["rows_per_s"] / raw["rows_per_s"], 4),
+        "store_append_is": "EventStore.append alone on the same rows and batches (the store's "
+        "own overhead over raw sqlite3; the rest of the write path is decide, encode, apply "
+        "and the hand-over to the event loop)",
         "ack_latency_ms": {
             "p50": round(_percentile(latencies_ms, 0.50), 2),
             "p99": round(_percentile(latencies_ms, 0.99), 2),
@@ -251,7 +284,8 @@ def _round(commands: int, incidents: int, batch: int) -> dict[str, Any]:
             raise RuntimeError(f"the store holds {len(events)} notes, not {commands}")
         batch = batch or int(statistics.median(warroom["groups"]))
         raw = _raw_sqlite3(Path(folder) / "raw.db", schema, events, rows, batch)
-    return {"warroom": warroom, "raw": raw, "batch": batch}
+        store = _store_only(Path(folder) / "store.db", events, rows, batch)
+    return {"warroom": warroom, "raw": raw, "store": store, "batch": batch}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
