@@ -76,7 +76,7 @@ class WebSocketConnection:
                 delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
                 attempt += 1
                 sink.link_changed(
-                    Link.OFFLINE, f"{error.message}; retrying in {delay:g}s (attempt {attempt})"
+                    Link.OFFLINE, f"retrying in {delay:g}s (attempt {attempt}): {error.message}"
                 )
                 await asyncio.sleep(delay)
                 continue

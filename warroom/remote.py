@@ -53,7 +53,8 @@ def _explain_open_failure(url: str, error: Exception) -> RemoteError:
         return RemoteError("bad-url", f"{url} is not a websocket URL (ws://host:port)")
     if isinstance(error, TimeoutError):
         return RemoteError("unreachable", f"{url} did not answer in {OPEN_TIMEOUT:.0f}s")
-    return RemoteError("unreachable", f"cannot reach the war room at {url} ({error})")
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return RemoteError("unreachable", f"cannot reach {url}: {reason.lower()}")
 
 
 class Remote:

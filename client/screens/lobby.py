@@ -55,6 +55,8 @@ class LobbyScreen(Screen[None]):
     ]
     """Enter opens the war room, d declares, / searches, ? lists every key, q quits."""
 
+    _role: object = None
+
     @property
     def warroom(self) -> WarRoomApp:
         """The app, typed."""
@@ -72,7 +74,7 @@ class LobbyScreen(Screen[None]):
             yield Select([(s.value, s) for s in Severity], prompt="any severity", id="severity")
             yield Select([], prompt="any application", id="app-filter")
         columns = [("id", 7), ("sev", 6), ("status", 13), ("title", None)]
-        columns += [("applications", 18), ("age", 8), ("questions", 9)]
+        columns += [("applications", 18), ("age", 10), ("questions", 9)]
         yield KeyedTable(columns, id="incidents")
         yield Static("", id="empty")
         yield Footer()
@@ -121,6 +123,9 @@ class LobbyScreen(Screen[None]):
                 )
             )
         self.query_one("#incidents", KeyedTable).show(rows)
+        if state.role != self._role:
+            self._role = state.role
+            self.refresh_bindings()
         empty = self.query_one("#empty", Static)
         if not state.synced and not everything:
             empty.update("Loading incidents…")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
+from client.render import stamp
 from client.screens.choice import ChoiceScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
@@ -26,6 +28,7 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelineFilter, TimelinePanel
 from warroom import commands as c
+from warroom import events as e
 from warroom.domain import (
     ActionState,
     IncidentState,
@@ -36,6 +39,7 @@ from warroom.domain import (
     entry_number,
     find_entry,
 )
+from warroom.text import describe
 
 if TYPE_CHECKING:
     from client.app import WarRoomApp
@@ -88,6 +92,7 @@ class WarRoomScreen(Screen[None]):
     def __init__(self, incident: str) -> None:
         super().__init__()
         self.incident_id = incident
+        self._keys_depend_on: tuple[object, bool] | None = None
 
     @property
     def warroom(self) -> WarRoomApp:
@@ -113,6 +118,7 @@ class WarRoomScreen(Screen[None]):
                 yield self._framed(MitigationPanel(id="mitigation"), "4 Mitigation")
             with Vertical(id="right"):
                 yield self._framed(TimelinePanel(id="timeline"), "2 Timeline")
+                yield Static("", id="timeline-detail")
                 yield self._framed(QuestionsPanel(id="questions"), "5 Questions")
         yield Static("", id="gone")
         yield Footer()
@@ -152,6 +158,9 @@ class WarRoomScreen(Screen[None]):
         gone.display = incident is None
         if incident is None:
             gone.update(f"{self.incident_id} is not (or no longer) visible to you. Press q.")
+            if self._keys_depend_on != (state.role, True):
+                self._keys_depend_on = (state.role, True)
+                self.refresh_bindings()
             return
         self._show_clock(incident, state)
         self.query_one("#impact", ImpactPanel).show(incident)
@@ -160,7 +169,23 @@ class WarRoomScreen(Screen[None]):
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         timeline = self.query_one("#timeline", TimelinePanel)
         timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
-        self.refresh_bindings()
+        # Refreshing bindings rebuilds the footer: do it only when what the keys depend on moved.
+        keys_depend_on = (state.role, incident is None)
+        if keys_depend_on != self._keys_depend_on:
+            self._keys_depend_on = keys_depend_on
+            self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        """Show the whole of the highlighted timeline entry: rows are cut at the panel's edge."""
+        if message.data_table.id != "timeline" or message.row_key.value is None:
+            return
+        event = self.query_one("#timeline", TimelinePanel).event_at(message.row_key.value)
+        detail = self.query_one("#timeline-detail", Static)
+        if event is None:
+            detail.update("")
+            return
+        when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
+        detail.update(Text.assemble((f"{stamp(when)}  {event.actor}  ", "bold"), describe(event)))
 
     # Keys the role may not use ---------------------------------------------------------------
 

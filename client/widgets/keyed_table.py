@@ -44,7 +44,8 @@ class KeyedTable(DataTable[Any]):
             width + 2 * self.cell_padding for _, width in self._columns if width is not None
         )
         # Leave room for the cell padding of the flexible column and a vertical scrollbar.
-        return max(MIN_FLEX, self.size.width - fixed - 2 * self.cell_padding - 3)
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        return max(MIN_FLEX, width - fixed - 2 * self.cell_padding - 1)
 
     def on_mount(self) -> None:
         self._build()

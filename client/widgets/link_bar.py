@@ -14,12 +14,17 @@ def render_link(state: ClientState) -> Text:
     if state.link is Link.ONLINE and state.synced:
         link = Text("● online", style="bold green")
     elif state.link is Link.OFFLINE:
-        link = Text(f"✕ OFFLINE: {state.link_detail}", style="bold white on red")
+        link = Text("✕ OFFLINE", style="bold white on red")
     else:
-        link = Text(f"… {state.link_detail or 'connecting'}", style="bold yellow")
+        link = Text("… connecting", style="bold yellow")
     who = (
         Text.assemble("  ", (state.me.name, "bold"), f" ({state.me.role.value})")
         if state.me is not None
+        else Text("")
+    )
+    detail = (
+        Text(f"  {state.link_detail}", style="italic")
+        if state.link is not Link.ONLINE
         else Text("")
     )
     pending = Text("")
@@ -27,7 +32,10 @@ def render_link(state: ClientState) -> Text:
         labels = ", ".join(p.label for p in list(state.pending.values())[:3])
         more = "…" if len(state.pending) > 3 else ""
         pending = Text(f"  ⧗ sending {len(state.pending)}: {labels}{more}", style="yellow")
-    return Text.assemble(link, who, pending)
+    line = Text.assemble(link, who, pending, detail)
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return line
 
 
 class LinkBar(Static):
@@ -46,7 +54,7 @@ class ObserverBanner(Static):
     """A visible reminder that this session only reads."""
 
     DEFAULT_CSS = """
-    ObserverBanner { dock: top; height: 1; display: none; }
+    ObserverBanner { height: 1; display: none; }
     """
 
     def show(self, state: ClientState) -> None:

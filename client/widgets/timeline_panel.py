@@ -89,12 +89,14 @@ class TimelinePanel(DataTable[Any]):
 
     def _what_width(self) -> int:
         # time and who plus the cells' padding and a scrollbar.
-        return max(20, self.size.width - self._time_width - 8 - 6 * self.cell_padding - 3)
+        # The vertical scrollbar is always there (the table scrolls), so count it.
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        return max(10, width - self._time_width - 7 - 6 * self.cell_padding - 1)
 
     def _columns(self) -> None:
         self._width = self._what_width()
         self.add_column("time", key="time", width=self._time_width)
-        self.add_column("who", key="who", width=8)
+        self.add_column("who", key="who", width=7)
         self.add_column("what", key="what", width=self._width)
 
     def _on_resize(self, event: events.Resize) -> None:
@@ -107,6 +109,16 @@ class TimelinePanel(DataTable[Any]):
         self.clear(columns=True)
         self._columns()
         self._refill(self._log)
+
+    def event_at(self, row_key: str) -> e.Event | None:
+        """The event a row shows (for the detail line under the table)."""
+        seq = int(row_key)
+        for envelope in reversed(self._log):
+            if envelope.seq == seq:
+                return envelope.event
+            if envelope.seq < seq:
+                break
+        return None
 
     @property
     def selected_note(self) -> int | None:
