@@ -79,7 +79,9 @@ async def run(
             url = f"ws://{_host(bound[0])}:{bound[1]}"
             if on_ready is not None:
                 on_ready(url)
+            watcher = asyncio.create_task(hub.watch_users())
             await stop.wait()
+            watcher.cancel()
             # Commit and acknowledge what is queued before the connections close (1001).
             await asyncio.to_thread(hub.sequencer.stop)
     finally:

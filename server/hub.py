@@ -39,6 +39,20 @@ REPLAY_PAGE = 1000
 
 HELLO_TIMEOUT = 30.0
 
+USER_POLL = 0.5
+"""Seconds between two reads of the users table (revocations land within this)."""
+
+CLOSE_REVOKED = 4401
+"""Close code sent to a connection whose token was revoked."""
+
+
+def _seat(actor: Actor, observer_mode: bool) -> Actor:
+    """The actor a session acts as: `?mode=observer` makes a war-room user read-only, and never
+    turns a stakeholder into an internal viewer."""
+    if observer_mode and actor.internal:
+        return Actor(actor.name, Role.OBSERVER)
+    return actor
+
 
 @dataclass(eq=False)
 class Session:
@@ -50,6 +64,8 @@ class Session:
     streaming: bool = False
     viewing: str | None = None
     """The incident whose war room this connection shows, for presence."""
+    observer_mode: bool = False
+    """Joined with ?mode=observer: stays read-only whatever the user's role becomes."""
 
 
 class Hub:
@@ -62,6 +78,8 @@ class Hub:
         """The seq of the newest event published to the live connections."""
         self.sequencer = Sequencer(store, world, head, self.publish)
         self._actors: dict[ServerConnection, Actor] = {}
+        self._observers: set[ServerConnection] = set()
+        self._closing: set[asyncio.Task[None]] = set()
         self._internal: set[ServerConnection] = set()
         self._stakeholders: dict[Actor, set[ServerConnection]] = {}
         self.sessions: set[Session] = set()
@@ -80,10 +98,9 @@ class Hub:
         if actor is None:
             return self._unauthorized(connection, "unknown or revoked token\n")
         query = parse_qs(urlsplit(request.path).query)
-        if query.get("mode") == ["observer"] and actor.internal:
-            # `warroom join --observer`: the session reads only, whatever the token may do.
-            actor = Actor(actor.name, Role.OBSERVER)
         self._actors[connection] = actor
+        if query.get("mode") == ["observer"]:
+            self._observers.add(connection)
         return None
 
     @staticmethod
@@ -100,7 +117,9 @@ class Hub:
         if actor is None:  # pragma: no cover - process_request always sets it
             await connection.close(1008, "not authenticated")
             return
-        session = Session(connection, actor)
+        observer_mode = connection in self._observers
+        self._observers.discard(connection)
+        session = Session(connection, _seat(actor, observer_mode), observer_mode=observer_mode)
         self.sessions.add(session)
         try:
             async for message in connection:
@@ -222,6 +241,47 @@ class Hub:
             group.discard(session.connection)
             if not group:
                 del self._stakeholders[session.actor]
+
+    # Revocation and changes of role --------------------------------------------------------------
+
+    async def watch_users(self, every: float = USER_POLL) -> None:
+        """Apply revocations and role or group changes to open sessions, within `every` seconds.
+
+        A revoked user's connections are closed; a changed role or group set takes effect on the
+        very next event, because fan-out reads the session's actor.
+        """
+        while True:
+            await asyncio.sleep(every)
+            if not self.sessions:
+                continue
+            try:
+                users = await asyncio.to_thread(self.store.user_states)
+            except Exception:
+                log.exception("could not read the users; retrying")
+                continue
+            self.apply_user_states(users)
+
+    def apply_user_states(self, users: dict[str, Actor | None]) -> None:
+        """Bring every session in line with the users table (None: revoked or removed)."""
+        for session in list(self.sessions):
+            current = users.get(session.actor.name)
+            if current is None:
+                log.info("closing %s's connection: the token was revoked", session.actor.name)
+                closing = asyncio.create_task(
+                    session.connection.close(CLOSE_REVOKED, "token revoked")
+                )
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+                self.sessions.discard(session)
+                self._unsubscribe(session)
+                continue
+            seat = _seat(current, session.observer_mode)
+            if seat != session.actor:
+                streaming = session.streaming
+                self._unsubscribe(session)
+                session.actor = seat
+                if streaming:
+                    self._subscribe(session)
 
     def publish(self, committed: Sequence[Committed], world: World) -> None:
         """Send committed events to every connection allowed to see them, without waiting."""

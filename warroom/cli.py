@@ -541,6 +541,25 @@ def _user_revoke(args: argparse.Namespace) -> None:
     _emit(args, {"name": args.name, "revoked": True}, f"revoked {args.name}")
 
 
+def _user_change(args: argparse.Namespace) -> None:
+    from warroom.store import StoreError
+
+    role = _parse(lambda t: parse_enum(Role, t, "role"), args.role) if args.role else None
+    groups = args.group if args.group else ([] if args.no_groups else None)
+    store = _open_store(args)
+    try:
+        store.change_user(args.name, role, groups)
+        changed = store.user_states()[args.name]
+    except StoreError as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+    assert changed is not None
+    data = {"name": args.name, "role": changed.role.value, "groups": sorted(changed.groups)}
+    text = f"{args.name}: {changed.role.value} {','.join(sorted(changed.groups)) or ''}".strip()
+    _emit(args, data, text)
+
+
 def _login(args: argparse.Namespace) -> None:
     from warroom.remote import Remote
 
@@ -658,6 +677,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", action="append", default=[], help="stakeholder group (repeatable)")
     p = user_verbs.add_parser("list", help="list users", parents=[admin])
     p.set_defaults(run=_user_list)
+    p = user_verbs.add_parser(
+        "change", help="change a user's role or groups (live on the hub)", parents=[admin]
+    )
+    p.set_defaults(run=_user_change)
+    p.add_argument("name")
+    p.add_argument("--role", help=", ".join(r.value for r in Role))
+    p.add_argument("--group", action="append", default=[], help="stakeholder group (repeatable)")
+    p.add_argument("--no-groups", action="store_true", help="remove every group")
     p = user_verbs.add_parser("revoke", help="revoke a user's token", parents=[admin])
     p.set_defaults(run=_user_revoke)
     p.add_argument("name")

@@ -308,6 +308,52 @@ class EventStore:
         if result.rowcount == 0:
             raise StoreError(f"there is no active user named {name}")
 
+    def user_states(self) -> dict[str, Actor | None]:
+        """Every user by name: their actor, or None once revoked."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(UserRow)).all()
+        return {
+            row.name: None
+            if row.revoked_at is not None
+            else Actor(
+                name=row.name,
+                role=Role(row.role),
+                groups=frozenset(g for g in row.groups.split(",") if g),
+            )
+            for row in rows
+        }
+
+    def change_user(
+        self, name: str, role: Role | None = None, groups: Sequence[str] | None = None
+    ) -> None:
+        """Change an active user's role and/or stakeholder groups.
+
+        Raises:
+            StoreError: for an unknown or revoked user, or groups on a non-stakeholder.
+        """
+        current = self.user_states().get(name)
+        if current is None:
+            raise StoreError(f"there is no active user named {name}")
+        new_role = role or current.role
+        try:
+            new_groups = (
+                sorted({parse_group(g) for g in groups})
+                if groups is not None
+                else sorted(current.groups)
+            )
+        except ValueError as error:
+            raise StoreError(str(error)) from None
+        if new_role is not Role.STAKEHOLDER:
+            if groups:
+                raise StoreError("only stakeholders belong to stakeholder groups")
+            new_groups = []
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(UserRow)
+                .where(col(UserRow.name) == name)
+                .values(role=new_role.value, groups=",".join(new_groups))
+            )
+
     def authenticate(self, token: str) -> Actor | None:
         """The user a token belongs to, or None for an unknown or revoked token."""
         with self.engine.connect() as connection:

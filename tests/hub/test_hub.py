@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 
@@ -11,6 +12,7 @@ from websockets import ConnectionClosed, InvalidStatus
 from websockets.asyncio.client import connect
 from wire import Hub, declare, hello, note, receive, send, submit, until
 
+from warroom.domain import Role
 from warroom.protocol import MAX_FRAME
 
 
@@ -317,3 +319,50 @@ async def test_observer_mode_makes_a_writer_read_only_but_never_widens_a_stakeho
     assert [f["event"]["type"] for f in await hello(await hub.connect("exec"))] == [
         "incident.declared"
     ]
+
+
+async def test_revoking_a_token_closes_its_open_connections_within_a_second(hub: Hub) -> None:
+    rita = await hub.connect("responder")
+    await hello(rita)
+    oscar = await hub.connect("observer")
+    await hello(oscar)
+    hub.store.revoke_user("rita")
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(3):
+            while True:
+                await rita.recv()
+    assert asyncio.get_running_loop().time() - started < 1.5
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    # Others carry on.
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    assert (await until(oscar, "event"))["event"]["type"] == "incident.declared"
+
+
+async def _first_seen(writer, reader, text: str, audience: str = "internal") -> dict:
+    """Write notes until `reader` receives one (the hub applies user changes within 0.5 s)."""
+    async with asyncio.timeout(5):
+        while True:
+            await submit(writer, note(text, audience=audience))
+            with contextlib.suppress(TimeoutError):
+                frame = await receive(reader, within=0.3)
+                if frame["type"] == "event" and frame["event"].get("text") == text:
+                    return frame
+
+
+async def test_a_changed_role_or_group_takes_effect_on_the_next_event(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    sam = await hub.connect("support")
+    await hello(sam)
+    # Before the change an exec-only note does not reach sam...
+    await submit(manager, note("exec only, before", audience="exec"))
+    with pytest.raises(TimeoutError):
+        await receive(sam, within=0.5)
+    # ...after it, exec entries do (and catch-up would too: the filter reads the session).
+    hub.store.change_user("sam", groups=["exec"])
+    await _first_seen(manager, sam, "exec only, after", audience="exec")
+    hub.store.change_user("sam", role=Role.RESPONDER)
+    await _first_seen(manager, sam, "internal now")
+    assert (await submit(sam, note("sam writes")))["type"] == "ack"
