@@ -29,8 +29,9 @@ from client.screens.war_room import WarRoomScreen
 from client.state import Answer, ClientState, Link, Pending, linked, receive_all, sent
 from warroom import commands as c
 from warroom import protocol
-from warroom.domain import Role
+from warroom.domain import Role, evolve
 from warroom.policy import may
+from warroom.timeparse import local
 
 
 class WarRoomApp(App[None]):
@@ -174,7 +175,7 @@ class WarRoomApp(App[None]):
             what, mine = "impact statement", command.statement
         else:
             what = "ETA"
-            mine = command.eta.isoformat() if command.eta else "none"
+            mine = local(command.eta) if command.eta else "none"
 
         def resolved(choice: Resolution | None) -> None:
             if choice is Resolution.KEEP_MINE and isinstance(version, int):
@@ -194,7 +195,11 @@ class WarRoomApp(App[None]):
         if incident is None:
             return
         merged = f"{theirs}\n{mine.statement}" if theirs else mine.statement
-        screen = ImpactScreen(incident.id, incident.impact, text=merged, now=self.now())
+        # Their version number, your flags: the merge is yours to save.
+        based = evolve(
+            incident.impact, customer_facing=mine.customer_facing, audience=mine.audience
+        )
+        screen = ImpactScreen(incident.id, based, text=merged, now=self.now())
 
         def edited(command: c.SetImpact | None) -> None:
             if command is not None:

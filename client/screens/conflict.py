@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -12,6 +13,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from warroom.timeparse import local
 
 
 class Resolution(StrEnum):
@@ -45,6 +48,8 @@ class ConflictScreen(ModalScreen[Resolution]):
 
     def compose(self) -> ComposeResult:
         theirs = str(self.current.get("statement", self.current.get("eta")) or "(none)")
+        if "eta" in self.current and self.current.get("eta"):
+            theirs = local(datetime.fromisoformat(theirs))
         author = self.current.get("updated_by") or self.current.get("set_by") or "someone"
         with Vertical(classes="form conflict"):
             yield Static(

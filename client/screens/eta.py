@@ -24,7 +24,12 @@ class EtaScreen(FormScreen[SetEta]):
 
     def fields(self) -> ComposeResult:
         current = self.incident.eta
-        shown = current.eta.astimezone().strftime("%H:%M") if current and current.eta else ""
+        shown = ""
+        if current is not None and current.eta is not None:
+            eta = current.eta.astimezone()
+            # Today's ETA reads as HH:MM; any other day keeps its date, so saving keeps it.
+            today = eta.date() == self.now.astimezone().date()
+            shown = eta.strftime("%H:%M" if today else "%Y-%m-%d %H:%M")
         yield Label(
             f"Expected resolution (+45m, 15:30, ISO 8601; 'none' withdraws it), "
             f"editing v{self.incident.eta_version}"

@@ -62,6 +62,7 @@ ACTION_COMMANDS: dict[str, type] = {
     "verify_mitigation": c.ChangeMitigationState,
     "withdraw_mitigation": c.ChangeMitigationState,
     "answer": c.AnswerQuestion,
+    "ask": c.AskQuestion,
     "dismiss_question": c.DismissQuestion,
 }
 """Which command each key's action sends: the policy decides whether the key is usable."""
@@ -71,6 +72,8 @@ class WarRoomScreen(Screen[None]):
     """One incident's war room."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "leave", "Lobby"),
+        Binding("question_mark", "app.show_help_panel", "Keys"),
         Binding("n", "note", "Note"),
         Binding("i", "impact", "Impact"),
         Binding("e", "eta", "ETA"),
@@ -84,8 +87,7 @@ class WarRoomScreen(Screen[None]):
         Binding("3", "focus_panel('progress')", "Progress", show=False),
         Binding("4", "focus_panel('mitigation')", "Mitigation", show=False),
         Binding("5", "focus_panel('questions')", "Questions", show=False),
-        Binding("question_mark", "app.show_help_panel", "Keys"),
-        Binding("q", "leave", "Lobby"),
+        Binding("Q", "ask", "Ask"),
     ]
     """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby."""
 
@@ -169,6 +171,7 @@ class WarRoomScreen(Screen[None]):
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         timeline = self.query_one("#timeline", TimelinePanel)
         timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
+        self._show_detail()
         # Refreshing bindings rebuilds the footer: do it only when what the keys depend on moved.
         keys_depend_on = (state.role, incident is None)
         if keys_depend_on != self._keys_depend_on:
@@ -177,15 +180,19 @@ class WarRoomScreen(Screen[None]):
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         """Show the whole of the highlighted timeline entry: rows are cut at the panel's edge."""
-        if message.data_table.id != "timeline" or message.row_key.value is None:
-            return
-        event = self.query_one("#timeline", TimelinePanel).event_at(message.row_key.value)
+        if message.data_table.id == "timeline":
+            self._show_detail()
+
+    def _show_detail(self) -> None:
+        event = self.query_one("#timeline", TimelinePanel).highlighted_event
         detail = self.query_one("#timeline-detail", Static)
         if event is None:
             detail.update("")
             return
         when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
-        detail.update(Text.assemble((f"{stamp(when)}  {event.actor}  ", "bold"), describe(event)))
+        detail.update(
+            Text.assemble((f"{stamp(when)}  {event.actor}  ", "bold"), describe(event, brief=True))
+        )
 
     # Keys the role may not use ---------------------------------------------------------------
 
@@ -310,6 +317,16 @@ class WarRoomScreen(Screen[None]):
                 self._send(c.RemoveApp(incident=incident.id, app=choice), f"remove {choice}")
 
         self.app.push_screen(ChoiceScreen("Affected applications", choices), chosen)
+
+    def action_ask(self) -> None:
+        """Ask the incident manager a question (stakeholders)."""
+        from client.screens.prompt import PromptScreen
+
+        def asked(text: str | None) -> None:
+            if text:
+                self._send(c.AskQuestion(incident=self.incident_id, text=text), "question")
+
+        self.app.push_screen(PromptScreen("Ask the incident manager", "Your question"), asked)
 
     # Entries under the cursor -------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ panel's width rebuilds the table (the wrapped heights depend on it).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 MIN_FLEX = 10
@@ -30,6 +31,12 @@ class KeyedTable(DataTable[Any]):
     DEFAULT_CSS = """
     KeyedTable { height: 1fr; }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+    """j and k move like the arrows."""
 
     def __init__(self, columns: Sequence[tuple[str, int | None]], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
@@ -77,6 +84,7 @@ class KeyedTable(DataTable[Any]):
     def show(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         """Make the table show exactly `rows`, in order, touching only what changed."""
         wanted = dict(rows)
+        selected = self.selected_key
         for key in [key for key in self._rows if key not in wanted]:
             self.remove_row(key)
             del self._rows[key]
@@ -96,3 +104,6 @@ class KeyedTable(DataTable[Any]):
             self._order = order
             rank = {key: index for index, key in enumerate(order)}
             self.sort(self._column_names[0], key=lambda cell: rank[str(cell)])
+            if selected in rank:
+                # The cursor stays on the entry the user chose, not on a row number.
+                self.move_cursor(row=rank[selected], scroll=False)

@@ -61,6 +61,8 @@ class TimelinePanel(DataTable[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "screen.pin", "Pin/unpin"),
         Binding("f", "screen.timeline_filter", "Filter"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
     ]
     """Space pins the note under the cursor; f cycles all / pinned / notes / per application."""
 
@@ -110,6 +112,18 @@ class TimelinePanel(DataTable[Any]):
         self._columns()
         self._refill(self._log)
 
+    def _cursor_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return None if row_key.value is None else str(row_key.value)
+
+    @property
+    def highlighted_event(self) -> e.Event | None:
+        """The event under the cursor."""
+        key = self._cursor_key()
+        return None if key is None else self.event_at(key)
+
     def event_at(self, row_key: str) -> e.Event | None:
         """The event a row shows (for the detail line under the table)."""
         seq = int(row_key)
@@ -145,7 +159,12 @@ class TimelinePanel(DataTable[Any]):
     def show(self, incident: IncidentState, log: tuple[Envelope, ...], now: datetime) -> None:
         """Bring the table up to date with the log (only new entries are added)."""
         self._log = log
-        self._today = now.astimezone().date()
+        today = now.astimezone().date()
+        if today != self._today and self.row_count:
+            self._today = today
+            self._relayout()  # yesterday's rows must now show their date
+            return
+        self._today = today
         self._pins_now = {note.id for note in incident.notes if note.pinned}
         if incident.id != self._incident or len(log) < self._seen:
             self._incident = incident.id
@@ -175,6 +194,7 @@ class TimelinePanel(DataTable[Any]):
         """Add rows for `entries`; True if the pinned-only view needs a refill."""
         added: list[tuple[str, When, e.Event]] = []
         resort = refill = False
+        live = self._seen > 0
         for envelope in entries:
             event = envelope.event
             if event.incident != self._incident:
@@ -200,7 +220,14 @@ class TimelinePanel(DataTable[Any]):
             _, who, what = timeline_row(event, pinned)
             self.add_row(when, who, what, key=key)
         if resort:
+            # A live entry sorted in above the cursor must not move the user's selection; a
+            # fill from scratch starts at the top.
+            selected = self._cursor_key() if live else None
             self.sort("time")
+            if selected is not None:
+                self.move_cursor(row=self.get_row_index(selected), scroll=False)
+            elif not live:
+                self.move_cursor(row=0, scroll=False)
         if self._time_width < 11 and any(
             when.moment.astimezone().date() != self._today for _, when, _ in added
         ):

@@ -1,0 +1,201 @@
+"""What a person sees: SVG snapshots of the lobby, the war room, every modal, observer mode, the
+link down and a conflict. The clock and the time zone are fixed, so the pictures are stable.
+
+Regenerate with `pytest tests/tui --snapshot-update` and look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from textual.pilot import Pilot
+from tui_kit import (
+    BOB,
+    ROOM,
+    FakeConnection,
+    Step,
+    connect,
+    later,
+    make_app,
+    paste,
+    replay,
+    settled,
+    submitted,
+    type_text,
+)
+
+from warroom import commands as c
+from warroom import protocol
+from warroom.domain import Role
+
+WIDE = (120, 36)
+
+
+def _run(
+    fake: FakeConnection,
+    then: Callable[[Pilot[None]], Awaitable[None]] | None = None,
+    frames: Sequence[protocol.ServerFrameType] | None = None,
+) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """A `run_before` that connects the app, then does `then`."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await connect(pilot, fake, frames)
+        if then is not None:
+            await then(pilot)
+        await settled(pilot)
+
+    return run_before
+
+
+def _keys(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def press(pilot: Pilot[None]) -> None:
+        await pilot.press(*keys)
+
+    return press
+
+
+def _shot(snap_compare, incident: str | None = ROOM, then=None, frames=None, size=WIDE) -> bool:
+    fake = FakeConnection()
+    app = make_app(fake, incident)
+    return snap_compare(app, terminal_size=size, run_before=_run(fake, then, frames))
+
+
+# Screens ---------------------------------------------------------------------------------------
+
+
+def test_lobby(snap_compare):
+    assert _shot(snap_compare, incident=None)
+
+
+def test_war_room(snap_compare):
+    fake = FakeConnection()
+    app = make_app(fake, ROOM)
+
+    async def present(pilot: Pilot[None]) -> None:
+        fake.push(protocol.Presence(incident=ROOM, users=("ana", "bob", "morgan")))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=_run(fake, present))
+
+
+def test_war_room_at_80x24(snap_compare):
+    assert _shot(snap_compare, size=(80, 24))
+
+
+def test_observer(snap_compare):
+    assert _shot(snap_compare, frames=replay(user="olga", role=Role.OBSERVER))
+
+
+def test_disconnected_with_a_command_held(snap_compare):
+    fake = FakeConnection()
+    app = make_app(fake, ROOM)
+
+    async def drop(pilot: Pilot[None]) -> None:
+        fake.drop("connection lost; retrying in 2s (attempt 2)")
+        await settled(pilot)
+        await pilot.press("n")
+        await paste(pilot, "Written while offline")
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=_run(fake, drop))
+
+
+def test_conflict(snap_compare):
+    fake = FakeConnection()
+    app = make_app(fake, ROOM)
+
+    async def conflict(pilot: Pilot[None]) -> None:
+        await pilot.press("i", "f7")
+        await paste(pilot, "EU card payments fail at checkout; PayPal works.")
+        fake.push(
+            *later(Step(BOB, 29, c.SetImpact(incident=ROOM, statement="theirs", base_version=1)))
+        )
+        await pilot.press("ctrl+s")
+        submit = await submitted(pilot, fake)
+        current = {
+            "version": 2,
+            "statement": "theirs",
+            "customer_facing": False,
+            "updated_by": "bob",
+        }
+        fake.push(
+            protocol.RejectedFrame(
+                id=submit.id,
+                code="conflict",
+                message="the impact statement of INC-2 changed since version 1: "
+                "version 2 by bob is current",
+                current=current,
+            )
+        )
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=_run(fake, conflict))
+
+
+# Modals ----------------------------------------------------------------------------------------
+
+
+def test_declare_form(snap_compare):
+    async def fill(pilot: Pilot[None]) -> None:
+        await pilot.press("d")
+        await paste(pilot, "Search returns nothing")
+        await pilot.press("tab", "tab")
+        await type_text(pilot, "search")
+
+    assert _shot(snap_compare, incident=None, then=fill)
+
+
+def test_note_form(snap_compare):
+    async def fill(pilot: Pilot[None]) -> None:
+        await pilot.press("n")
+        await paste(pilot, "Gateway pods restarted in eu-west-1")
+        await pilot.press("tab")
+        await type_text(pilot, "-15m")
+        await pilot.press("tab", "space")
+
+    assert _shot(snap_compare, then=fill)
+
+
+def test_impact_form(snap_compare):
+    assert _shot(snap_compare, then=_keys("i"))
+
+
+def test_eta_form(snap_compare):
+    assert _shot(snap_compare, then=_keys("e"))
+
+
+def test_action_form(snap_compare):
+    async def fill(pilot: Pilot[None]) -> None:
+        await pilot.press("a")
+        await paste(pilot, "Raise the acquirer's rate limits")
+        await pilot.press("tab")
+        await type_text(pilot, "ana")
+
+    assert _shot(snap_compare, then=fill)
+
+
+def test_workaround_form(snap_compare):
+    assert _shot(snap_compare, then=_keys("w"))
+
+
+def test_answer_form(snap_compare):
+    assert _shot(snap_compare, then=_keys("5", "enter"))
+
+
+def test_status_choice(snap_compare):
+    assert _shot(snap_compare, then=_keys("s"))
+
+
+def test_severity_choice(snap_compare):
+    assert _shot(snap_compare, then=_keys("v", "down"))
+
+
+def test_apps_menu(snap_compare):
+    assert _shot(snap_compare, then=_keys("p"))
+
+
+def test_owner_prompt(snap_compare):
+    assert _shot(snap_compare, then=_keys("3", "down", "o"))
+
+
+def test_dismiss_prompt(snap_compare):
+    assert _shot(snap_compare, then=_keys("5", "x"))

@@ -1,0 +1,420 @@
+"""Helpers of the TUI tests: a fake connection, a realistic world built with the pure core, and
+small pilot helpers that wait on the app's state instead of sleeping.
+
+The world is played through `warroom.decide.decide` and `warroom.reducer.apply` exactly as the
+hub would, at fixed times around `NOW`, and handed to the app as protocol frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from client.app import WarRoomApp
+from client.connection import FrameSink
+from client.state import Link
+from warroom import commands as c
+from warroom import protocol
+from warroom.decide import decide
+from warroom.domain import (
+    ActionState,
+    Actor,
+    Confidence,
+    MitigationState,
+    Role,
+    Severity,
+    Status,
+    World,
+)
+from warroom.reducer import apply
+
+NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+"""The time the seeded incident was declared."""
+
+CLOCK = NOW + timedelta(minutes=30)
+"""The app's frozen clock: half an hour into the incident."""
+
+ROOM = "INC-2"
+"""The seeded, open incident."""
+
+MORGAN = Actor("morgan", Role.INCIDENT_MANAGER)
+ANA = Actor("ana", Role.RESPONDER)
+BOB = Actor("bob", Role.RESPONDER)
+CAROL = Actor("carol", Role.STAKEHOLDER, frozenset({"exec"}))
+DAVE = Actor("dave", Role.STAKEHOLDER, frozenset({"support"}))
+
+IMPACT = (
+    "EU customers cannot pay by card at checkout (about 40% of EU orders). "
+    "US and APAC are unaffected."
+)
+
+
+# The fake link ---------------------------------------------------------------------------------
+
+
+class FakeConnection:
+    """A `client.connection.Connection` the test drives: it pushes frames, it records sends."""
+
+    def __init__(self) -> None:
+        self.sink: FrameSink | None = None
+        self.sent: list[protocol.Submit | protocol.View] = []
+
+    async def run(self, sink: FrameSink) -> None:
+        """Keep the sink and wait until the app cancels the worker."""
+        self.sink = sink
+        await asyncio.get_running_loop().create_future()
+
+    async def send(self, frame: protocol.Submit | protocol.View) -> bool:
+        """Record the frame; the fake link is always up for sending."""
+        self.sent.append(frame)
+        return True
+
+    def _sink(self) -> FrameSink:
+        assert self.sink is not None, "the app has not started the connection yet"
+        return self.sink
+
+    def push(self, *frames: protocol.ServerFrameType) -> None:
+        """Deliver server frames, in one batch."""
+        self._sink().frames_received(list(frames))
+
+    def drop(self, detail: str = "connection lost") -> None:
+        """The link went down."""
+        self._sink().link_changed(Link.OFFLINE, detail)
+
+    def up(self, detail: str = "connecting to ws://hub") -> None:
+        """The link is being re-established."""
+        self._sink().link_changed(Link.CONNECTING, detail)
+
+    @property
+    def submits(self) -> list[protocol.Submit]:
+        """The submit frames sent so far."""
+        return [frame for frame in self.sent if isinstance(frame, protocol.Submit)]
+
+    @property
+    def views(self) -> list[protocol.View]:
+        """The view frames sent so far."""
+        return [frame for frame in self.sent if isinstance(frame, protocol.View)]
+
+
+# A world made with the pure core ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command by one actor, `minutes` after NOW."""
+
+    actor: Actor
+    minutes: float
+    command: c.Command
+
+
+def play(
+    steps: Iterable[Step], world: World | None = None, first_seq: int = 1
+) -> tuple[World, list[protocol.EventFrame]]:
+    """Decide and apply each step in turn; return the world and the event frames, numbered."""
+    state = world if world is not None else World()
+    frames: list[protocol.EventFrame] = []
+    seq = first_seq
+    for step in steps:
+        for event in decide(state, step.command, step.actor, NOW + timedelta(minutes=step.minutes)):
+            state = apply(state, event)
+            frames.append(protocol.EventFrame(seq=seq, event=event))
+            seq += 1
+    return state, frames
+
+
+def seed_steps() -> list[Step]:
+    """A resolved incident (INC-1) and a live one (INC-2), as in `warroom.demo.seed`."""
+    inc = ROOM
+    return [
+        Step(
+            ANA,
+            -180,
+            c.DeclareIncident(
+                title="Database failover: order history stale",
+                severity=Severity.SEV3,
+                apps=("orders",),
+            ),
+        ),
+        Step(ANA, -120, c.ChangeStatus(incident="INC-1", status=Status.RESOLVED)),
+        Step(
+            ANA,
+            0,
+            c.DeclareIncident(
+                title="Checkout failing for EU customers",
+                severity=Severity.SEV1,
+                apps=("checkout", "payments"),
+            ),
+        ),
+        Step(
+            ANA,
+            1,
+            c.AddNote(
+                incident=inc,
+                text="PagerDuty: 5xx rate on checkout-eu above 20% for 5 minutes",
+                occurred_at=NOW - timedelta(minutes=8),
+                pinned=True,
+            ),
+        ),
+        Step(
+            ANA,
+            2,
+            c.AddNote(
+                incident=inc,
+                text="Deploy 4812 of payments-gateway finished rolling out",
+                occurred_at=NOW - timedelta(minutes=15),
+            ),
+        ),
+        Step(ANA, 3, c.ChangeStatus(incident=inc, status=Status.IDENTIFIED)),
+        Step(
+            MORGAN,
+            5,
+            c.SetImpact(
+                incident=inc, statement=IMPACT, customer_facing=True, base_version=0, audience="all"
+            ),
+        ),
+        Step(
+            MORGAN,
+            6,
+            c.SetEta(
+                incident=inc,
+                eta=NOW + timedelta(minutes=55),
+                confidence=Confidence.MEDIUM,
+                base_version=0,
+            ),
+        ),
+        Step(
+            MORGAN,
+            7,
+            c.AddNote(
+                incident=inc,
+                text="Status page updated: degraded card payments in the EU",
+                audience="all",
+                pinned=True,
+            ),
+        ),
+        Step(
+            BOB,
+            8,
+            c.AddAction(
+                incident=inc,
+                text="Roll back payments-gateway deploy 4812",
+                owner="bob",
+                state=ActionState.IN_PROGRESS,
+            ),
+        ),
+        Step(
+            BOB,
+            9,
+            c.AddAction(
+                incident=inc, text="Check card-network error codes in the gateway logs", owner="ana"
+            ),
+        ),
+        Step(
+            BOB,
+            10,
+            c.AddAction(
+                incident=inc, text="Page the payments on-call", owner="bob", state=ActionState.DONE
+            ),
+        ),
+        Step(
+            BOB,
+            11,
+            c.AddAction(incident=inc, text="Prepare customer comms for support", audience="all"),
+        ),
+        Step(
+            BOB,
+            12,
+            c.AddMitigation(
+                incident=inc,
+                text="Route EU card payments through the US acquirer",
+                apps=("payments",),
+                audience="all",
+            ),
+        ),
+        Step(
+            BOB,
+            13,
+            c.ChangeMitigationState(incident=inc, mitigation=1, state=MitigationState.VERIFIED),
+        ),
+        Step(
+            BOB,
+            14,
+            c.AddMitigation(
+                incident=inc, text="Offer PayPal as the default at EU checkout", apps=("checkout",)
+            ),
+        ),
+        Step(
+            BOB,
+            15,
+            c.AddNote(incident=inc, text="Rollback at 60%: error rate falling in eu-west-1"),
+        ),
+        Step(CAROL, 16, c.AskQuestion(incident=inc, text="Is this on the status page?")),
+        Step(
+            MORGAN,
+            17,
+            c.AnswerQuestion(
+                incident=inc, question=1, text="Yes, since 14:07 UTC.", audience="all"
+            ),
+        ),
+        Step(CAROL, 18, c.AskQuestion(incident=inc, text="Do we need to notify the regulator?")),
+        Step(
+            DAVE,
+            20,
+            c.AskQuestion(
+                incident=inc, text="What should we tell customers who were charged twice?"
+            ),
+        ),
+    ]
+
+
+@cache
+def _seeded() -> tuple[World, tuple[protocol.EventFrame, ...]]:
+    world, frames = play(seed_steps())
+    return world, tuple(frames)
+
+
+def seed_world() -> World:
+    """The world after the seed."""
+    return _seeded()[0]
+
+
+def seed_events() -> list[protocol.EventFrame]:
+    """The seed's event frames, seq 1..N."""
+    return list(_seeded()[1])
+
+
+def head() -> int:
+    """The seq of the seed's last event."""
+    return len(_seeded()[1])
+
+
+def later(*steps: Step) -> list[protocol.EventFrame]:
+    """Event frames for `steps` played after the seed (seq continues after `head()`)."""
+    _, frames = play(steps, seed_world(), head() + 1)
+    return frames
+
+
+def replay(
+    user: str = MORGAN.name,
+    role: Role = Role.INCIDENT_MANAGER,
+    groups: Sequence[str] = (),
+    events: Sequence[protocol.EventFrame] | None = None,
+) -> list[protocol.ServerFrameType]:
+    """What the hub sends on connect: welcome, the events, synced."""
+    shown = seed_events() if events is None else list(events)
+    last = shown[-1].seq if shown else 0
+    return [
+        protocol.Welcome(user=user, role=role.value, groups=tuple(groups), head=last),
+        *shown,
+        protocol.Synced(head=last),
+    ]
+
+
+def make_app(fake: FakeConnection, incident: str | None = None) -> WarRoomApp:
+    """The app on the fake link with the frozen clock."""
+    return WarRoomApp(connection=fake, incident=incident, clock=lambda: CLOCK)
+
+
+# Waiting on the app ----------------------------------------------------------------------------
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str) -> None:
+    """Let the app run until `condition()` holds (a bounded number of turns, no sleeping)."""
+    for _ in range(200):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+async def connect(
+    pilot: Pilot[Any],
+    fake: FakeConnection,
+    frames: Sequence[protocol.ServerFrameType] | None = None,
+) -> None:
+    """Wait for the app to run the connection, then deliver a full replay and wait for sync."""
+    app = pilot.app
+    assert isinstance(app, WarRoomApp)
+    await until(pilot, lambda: fake.sink is not None, "the connection to start")
+    fake.push(*(replay() if frames is None else frames))
+    await until(pilot, lambda: app.state.synced, "the app to sync")
+    await pilot.pause()
+
+
+async def submitted(pilot: Pilot[Any], fake: FakeConnection, count: int = 1) -> protocol.Submit:
+    """Wait until `count` submits were sent; return the last one."""
+    await until(pilot, lambda: len(fake.submits) >= count, f"{count} submit(s)")
+    return fake.submits[-1]
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    """A few turns of the loop, for checks that nothing happened."""
+    for _ in range(2):
+        await pilot.pause()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type `text` key by key, as a user would (about 60 ms a key: keep it short)."""
+    await pilot.press(*text)
+
+
+async def paste(pilot: Pilot[Any], text: str) -> None:
+    """Paste `text` into the focused field, as a terminal delivers a (bracketed) paste."""
+    pilot.app.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+# Reading the screen ----------------------------------------------------------------------------
+
+
+def cursor_row(table: DataTable[Any]) -> str:
+    """The plain text of the row under a table's cursor."""
+    return "  ".join(str(cell) for cell in table.get_row_at(table.cursor_row))
+
+
+def shown(widget: Static) -> str:
+    """The plain text a Static shows."""
+    content = widget.content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+def rendered(widget: Widget) -> str:
+    """The text a widget shows on screen now, line by line (borders included)."""
+    width, height = widget.outer_size
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, width, height)))
+
+
+def messages(app: WarRoomApp) -> list[tuple[str, str, str]]:
+    """The notifications on screen: (severity, title, message)."""
+    return [(n.severity, n.title, n.message) for n in app._notifications]
+
+
+SIZE = (120, 40)
+"""The terminal of the pilot tests."""
+
+
+@asynccontextmanager
+async def running(
+    fake: FakeConnection,
+    incident: str | None = ROOM,
+    frames: Sequence[protocol.ServerFrameType] | None = None,
+    size: tuple[int, int] = SIZE,
+) -> AsyncIterator[Pilot[None]]:
+    """The app on the fake link, connected and synced (on `incident`'s war room, if given)."""
+    app = make_app(fake, incident)
+    async with app.run_test(size=size) as pilot:
+        await connect(pilot, fake, frames)
+        yield pilot
