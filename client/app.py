@@ -66,8 +66,10 @@ class WarRoomApp(App[None]):
         connection: Connection,
         incident: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
+        self.notice = notice
         self.connection = connection
         self.start_incident = incident.upper() if incident else None
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -81,6 +83,8 @@ class WarRoomApp(App[None]):
         self.push_screen(LobbyScreen())
         if self.start_incident:
             self.open_room(self.start_incident)
+        if self.notice:
+            self.notify(self.notice, timeout=30)
         self.listen()
 
     @work(exclusive=True, group="link")

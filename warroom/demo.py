@@ -190,12 +190,15 @@ async def seed(url: str, users: DemoUsers, now: datetime | None = None) -> str:
     return inc
 
 
-def join(url: str, token: str, incident: str | None, observer: bool) -> None:
+def join(
+    url: str, token: str, incident: str | None, observer: bool, notice: str | None = None
+) -> None:
     """Open the terminal client against a running hub."""
     from client.app import WarRoomApp
     from client.connection import WebSocketConnection
 
-    WarRoomApp(WebSocketConnection(url, token, observer=observer), incident=incident).run()
+    connection = WebSocketConnection(url, token, observer=observer)
+    WarRoomApp(connection, incident=incident, notice=notice).run()
 
 
 def demo(
@@ -219,13 +222,15 @@ def demo(
         users = create_users(store, manager)
         url = hub.start()
         incident = asyncio.run(seed(url, users))
-        announce(f"warroom demo: hub at {url}, database {store.describe()}")
-        announce("Join the same war room from another terminal while the demo runs:")
+        lines = ["Join the same war room from another terminal while the demo runs:"]
         for name, what in (("ana", "responder"), ("olga", "observer"), ("carol", "stakeholder")):
-            announce(
-                f"  warroom join {url} --token {users.tokens[name]} {incident}   # {name}, {what}"
-            )
-        join(url, users.tokens[manager], incident, observer=False)
+            lines.append(f"  warroom join {url} {incident} --token {users.tokens[name]}  # {what}")
+        commands = Path(db).with_name("join.txt")
+        commands.write_text("\n".join(lines) + "\n")
+        announce(f"warroom demo: hub at {url}, database {store.describe()}")
+        announce("\n".join(lines))
+        notice = f"Others can join this demo: see {commands}"
+        join(url, users.tokens[manager], incident, observer=False, notice=notice)
     finally:
         hub.stop()
         store.close()

@@ -63,6 +63,8 @@ class TimelinePanel(DataTable[Any]):
         Binding("f", "screen.timeline_filter", "Filter"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("home,g", "scroll_top", "First", show=False),
+        Binding("end,G", "scroll_bottom", "Last", show=False),
     ]
     """Space pins the note under the cursor; f cycles all / pinned / notes / per application."""
 
@@ -214,20 +216,22 @@ class TimelinePanel(DataTable[Any]):
             self._last = max(when, self._last) if self._last is not None else when
             added.append((key, when, event))
         self._seen += len(entries)
+        # Like tail -f: a user reading the newest entry keeps following the new ones; a user who
+        # moved up to read stays where they are.
+        following = not live or (self.row_count > 0 and self.cursor_row >= self.row_count - 1)
         for key, when, event in added:
             # Rows are built after the loop so a pin later in the same batch shows.
             pinned = isinstance(event, e.NoteAdded) and event.note in self._pins_now
             _, who, what = timeline_row(event, pinned)
             self.add_row(when, who, what, key=key)
         if resort:
-            # A live entry sorted in above the cursor must not move the user's selection; a
-            # fill from scratch starts at the top.
-            selected = self._cursor_key() if live else None
+            # A live entry sorted in above the cursor must not move the user's selection.
+            selected = self._cursor_key() if live and not following else None
             self.sort("time")
             if selected is not None:
                 self.move_cursor(row=self.get_row_index(selected), scroll=False)
-            elif not live:
-                self.move_cursor(row=0, scroll=False)
+        if following and added and self.row_count:
+            self.move_cursor(row=self.row_count - 1)
         if self._time_width < 11 and any(
             when.moment.astimezone().date() != self._today for _, when, _ in added
         ):

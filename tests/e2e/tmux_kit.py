@@ -62,8 +62,10 @@ class Screen:
         return needle in self.text
 
     def count(self, needle: str) -> int:
-        """How many times `needle` is on screen."""
-        return self.text.count(needle)
+        """How many timeline rows show `needle` (the detail line under the timeline, which
+        repeats the highlighted row, is left out)."""
+        rows = [line for line in self.lines if re.search(r"│ \d\d:\d\d  ", line)]
+        return sum(line.count(needle) for line in rows)
 
     def line_with(self, needle: str) -> str | None:
         """The first line containing `needle`."""

@@ -371,6 +371,7 @@ async def test_an_incident_that_is_not_visible_says_so(fake):
 async def test_space_unpins_a_pinned_note_and_pins_an_unpinned_one(fake):
     async with running(fake) as pilot:
         timeline = pilot.app.screen.query_one(TimelinePanel)
+        await pilot.press("home")  # the room opens on the newest entry; go to the oldest
         assert "note N2:" in cursor_row(timeline)  # the earliest (backdated) entry
         await pilot.press("space")
         first = await submitted(pilot, fake)
@@ -384,7 +385,7 @@ async def test_space_unpins_a_pinned_note_and_pins_an_unpinned_one(fake):
 
 async def test_space_on_an_entry_that_is_not_a_note_warns(fake):
     async with running(fake) as pilot:
-        await pilot.press("down", "down")
+        await pilot.press("home", "down", "down")
         assert "declared SEV1" in cursor_row(pilot.app.screen.query_one(TimelinePanel))
         await pilot.press("space")
         await settled(pilot)

@@ -66,7 +66,7 @@ async def test_a_backdated_live_note_keeps_the_cursor_on_the_same_note(fake):
     its index, and space pins another note than the one the user was on."""
     async with running(fake) as pilot:
         timeline = pilot.app.screen.query_one(TimelinePanel)
-        await pilot.press("down")
+        await pilot.press("home", "down")
         assert "note N1:" in cursor_row(timeline)
         early = c.AddNote(incident=ROOM, text="First alert", occurred_at=NOW - timedelta(hours=1))
         fake.push(*later(Step(BOB, 29, early)))
@@ -112,6 +112,29 @@ async def test_the_timeline_detail_describes_the_highlighted_entry(fake):
     war room the cursor is on N2 (13:45) but the detail describes the declaration (14:00)."""
     async with running(fake) as pilot:
         timeline = pilot.app.screen.query_one(TimelinePanel)
+        await pilot.press("home")
+        await settled(pilot)
         assert "note N2:" in cursor_row(timeline)
         detail = shown(pilot.app.screen.query_one("#timeline-detail"))
         assert "note N2" in detail, detail
+
+
+async def test_the_timeline_follows_new_entries_unless_the_user_moved_up(fake):
+    """Like tail -f: the room opens on the newest entry and follows what arrives; a user who
+    moved up to read is left where they are."""
+    async with running(fake) as pilot:
+        timeline = pilot.app.screen.query_one(TimelinePanel)
+        assert timeline.cursor_row == timeline.row_count - 1
+        first, second = later(
+            Step(BOB, 29, c.AddNote(incident=ROOM, text="newest news")),
+            Step(BOB, 29, c.AddNote(incident=ROOM, text="even newer")),
+        )
+        fake.push(first)
+        await settled(pilot)
+        assert "newest news" in cursor_row(timeline)
+        await pilot.press("up", "up")
+        reading = cursor_row(timeline)
+        fake.push(second)
+        await settled(pilot)
+        assert cursor_row(timeline) == reading
+        assert "even newer" in str(timeline.get_row_at(timeline.row_count - 1)[2])
