@@ -224,3 +224,20 @@ async def test_the_lobby_waits_for_the_role_before_offering_declare(fake):
         assert app.screen.check_action("declare", ()) is None
         await connect(pilot, fake)
         assert app.screen.check_action("declare", ()) is True
+
+
+async def test_the_mouse_opens_a_war_room_and_cancels_a_form(fake):
+    async with running(fake, incident=None) as pilot:
+        table = pilot.app.screen.query_one("#incidents", KeyedTable)
+        # The first click highlights a row, a second click on it opens it (as Enter does).
+        await pilot.click(KeyedTable, offset=(2, 2))
+        await pilot.click(KeyedTable, offset=(2, 2))
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, WarRoomScreen)
+        assert pilot.app.screen.incident_id == str(table.get_row_at(1)[0])
+        await pilot.press("n")
+        await settled(pilot)
+        await pilot.click("#cancel")
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, WarRoomScreen)
+    assert fake.submits == []
