@@ -25,6 +25,7 @@ from warroom import commands as c
 from warroom import protocol
 from warroom.domain import (
     ActionState,
+    Actor,
     Confidence,
     IncidentState,
     MitigationState,
@@ -37,6 +38,7 @@ from warroom.domain import (
     parse_enum,
 )
 from warroom.events import Envelope
+from warroom.policy import preview_actor, visible_part, visible_to
 from warroom.reducer import replay
 from warroom.text import event_line, incident_page, incident_row
 from warroom.timeparse import local, parse_time
@@ -147,19 +149,32 @@ def _run(job: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(guarded())
 
 
-async def _fetch(target: Target) -> tuple[World, list[Envelope]]:
+@dataclass(frozen=True)
+class Fetched:
+    """The log the user may see, folded, and who the user is."""
+
+    world: World
+    log: list[Envelope]
+    me: Actor
+
+
+async def _fetch(target: Target) -> Fetched:
     from warroom.remote import Remote
 
     async with await Remote.open(target.url, target.token) as remote:
         log = await remote.sync(0)
-    return replay(item.event for item in log), log
+        welcome = remote.welcome
+    assert welcome is not None
+    me = Actor(welcome.user, Role(welcome.role), frozenset(welcome.groups))
+    return Fetched(replay(item.event for item in log), log, me)
 
 
-def _incident(world: World, incident_id: str) -> IncidentState:
+def _incident(world: World, incident_id: str, viewer: Actor | None = None) -> IncidentState:
     incident = world.incident(incident_id)
     if incident is None:
         raise Failure(f"there is no incident {incident_id.upper()} that you may see")
-    return incident
+    # Entries moved away from the viewer's audience are dropped, as the hub would not send them.
+    return incident if viewer is None else visible_part(incident, viewer)
 
 
 # Output ------------------------------------------------------------------------------------------
@@ -391,6 +406,13 @@ def _dismiss(args: argparse.Namespace) -> None:
     )
 
 
+def _audience(args: argparse.Namespace) -> None:
+    command = c.ChangeAudience(
+        incident=args.incident.upper(), entry=args.entry, audience=_audience_arg(args.audience)
+    )
+    _change(args, command)
+
+
 # Verbs that read ---------------------------------------------------------------------------------
 
 
@@ -410,7 +432,7 @@ def _summary(incident: IncidentState) -> dict[str, Any]:
 
 def _list(args: argparse.Namespace) -> None:
     target = _target(args)
-    world, _ = _run(lambda: _fetch(target))
+    world = _run(lambda: _fetch(target)).world
     status = _parse(lambda t: parse_enum(Status, t, "status"), args.status) if args.status else None
     app = args.app.lower() if args.app else None
     rows = [
@@ -426,16 +448,25 @@ def _list(args: argparse.Namespace) -> None:
 
 def _show(args: argparse.Namespace) -> None:
     target = _target(args)
-    world, log = _run(lambda: _fetch(target))
-    incident = _incident(world, args.incident)
+    fetched = _run(lambda: _fetch(target))
+    world, log, viewer = fetched.world, fetched.log, fetched.me
+    if args.as_audience:
+        # What that audience receives now: the hub's own filter, over the whole log.
+        if fetched.me.role is not Role.INCIDENT_MANAGER:
+            raise Failure("only an incident manager may preview what an audience sees")
+        viewer = preview_actor(_audience_arg(args.as_audience))
+        log = [item for item in log if visible_to(viewer, item.event, world)]
+        world = replay(item.event for item in log)
+    incident = _incident(world, args.incident, viewer)
     data = {"incident": protocol.incident_data(incident)}
     _emit(args, data, list(incident_page(incident, log, _now())))
 
 
 def _export(args: argparse.Namespace) -> None:
     target = _target(args)
-    world, log = _run(lambda: _fetch(target))
-    incident = _incident(world, args.incident)
+    fetched = _run(lambda: _fetch(target))
+    incident = _incident(fetched.world, args.incident, fetched.me)
+    log = fetched.log
     document = {
         "format": "warroom-export",
         "version": 1,
@@ -785,6 +816,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("show", _show, "show an incident's four panels and questions", client)
     p.add_argument("incident")
+    p.add_argument(
+        "--as",
+        dest="as_audience",
+        metavar="AUDIENCE",
+        help="preview what a stakeholder group (or 'all') sees now (incident manager only)",
+    )
+
+    p = verb(
+        "audience", _audience, "show an entry (N3, A2, M1, impact) to another audience", client
+    )
+    p.add_argument("incident")
+    p.add_argument("entry")
+    p.add_argument("audience", help="internal, all, or stakeholder groups (comma-separated)")
 
     p = verb("tail", _tail, "stream events as they happen", client)
     p.add_argument("incident", nargs="?")

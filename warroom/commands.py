@@ -197,6 +197,16 @@ class DismissQuestion:
     reason: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ChangeAudience:
+    """Show an entry (`N3`, `A2`, `M1` or `impact`) to another audience from now on."""
+
+    type: Literal["audience.change"] = "audience.change"
+    incident: str
+    entry: str
+    audience: str
+
+
 Command = Annotated[
     DeclareIncident
     | ChangeStatus
@@ -214,7 +224,8 @@ Command = Annotated[
     | ChangeMitigationState
     | AskQuestion
     | AnswerQuestion
-    | DismissQuestion,
+    | DismissQuestion
+    | ChangeAudience,
     Field(discriminator="type"),
 ]
 """Every command, tagged by `type` on the wire."""
@@ -237,5 +248,6 @@ COMMAND_TYPES: tuple[type, ...] = (
     AskQuestion,
     AnswerQuestion,
     DismissQuestion,
+    ChangeAudience,
 )
 """The command classes, for tables that must cover every command (see `warroom.policy`)."""

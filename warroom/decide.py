@@ -20,6 +20,8 @@ from warroom.domain import (
     Role,
     Status,
     World,
+    entry_number,
+    evolve,
     find_entry,
     parse_audience,
     unique,
@@ -360,6 +362,50 @@ def _entry(
     return entry
 
 
+def _audience_change(
+    incident: IncidentState, cmd: c.ChangeAudience, actor: Actor, now: datetime
+) -> e.Event:
+    audience = _audience(cmd.audience)
+    name = cmd.entry.strip().upper()
+
+    def changed(previous: str, **entry: Any) -> e.AudienceChanged:
+        _same_audience(previous, audience, name if name != "IMPACT" else "the impact statement")
+        return e.AudienceChanged(
+            incident=incident.id,
+            actor=actor.name,
+            at=now,
+            entry=name.lower() if name == "IMPACT" else name,
+            audience=audience,
+            previous=previous,
+            **entry,
+        )
+
+    if name == "IMPACT":
+        if incident.impact.version == 0:
+            raise Rejected("not-found", f"{incident.id} has no impact statement yet")
+        impact = incident.impact
+        return changed(impact.audience, impact=evolve(impact, audience=audience))
+    try:
+        number = entry_number(name, name[:1]) if name[:1] in ("N", "A", "M") else 0
+    except ValueError:
+        number = 0
+    if number == 0:
+        raise Rejected("invalid", f"bad entry {cmd.entry!r}: use N<n>, A<n>, M<n> or impact")
+    if name.startswith("N"):
+        note = _entry(incident.notes, number, "note", "N", incident)
+        return changed(note.audience, note=evolve(note, audience=audience))
+    if name.startswith("A"):
+        action = _entry(incident.actions, number, "action", "A", incident)
+        return changed(action.audience, action=evolve(action, audience=audience))
+    mitigation = _entry(incident.mitigations, number, "workaround", "M", incident)
+    return changed(mitigation.audience, mitigation=evolve(mitigation, audience=audience))
+
+
+def _same_audience(previous: str, audience: str, what: str) -> None:
+    if previous == audience:
+        raise Rejected("invalid-state", f"{what} is already shown to {audience}")
+
+
 _HANDLERS: dict[type, Callable[[IncidentState, Any, Actor, datetime], e.Event]] = {
     c.ChangeStatus: _status,
     c.ChangeSeverity: _severity,
@@ -377,4 +423,5 @@ _HANDLERS: dict[type, Callable[[IncidentState, Any, Actor, datetime], e.Event]] 
     c.AskQuestion: _ask,
     c.AnswerQuestion: _answer,
     c.DismissQuestion: _dismiss,
+    c.ChangeAudience: _audience_change,
 }

@@ -13,9 +13,13 @@ from pydantic import AwareDatetime, Field
 
 from warroom.domain import (
     INTERNAL,
+    Action,
     ActionState,
     Confidence,
+    Impact,
+    Mitigation,
     MitigationState,
+    Note,
     Severity,
     Status,
 )
@@ -201,6 +205,21 @@ class QuestionDismissed(EventBase):
     reason: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class AudienceChanged(EventBase):
+    """An entry's audience changed. The entry travels with the event, so a viewer who may see it
+    only from now on gets all of it, and one who may no longer see it learns to drop it."""
+
+    type: Literal["audience.changed"] = "audience.changed"
+    entry: str
+    audience: str
+    previous: str
+    note: Note | None = None
+    action: Action | None = None
+    mitigation: Mitigation | None = None
+    impact: Impact | None = None
+
+
 Event = Annotated[
     IncidentDeclared
     | StatusChanged
@@ -218,7 +237,8 @@ Event = Annotated[
     | MitigationStateChanged
     | QuestionAsked
     | QuestionAnswered
-    | QuestionDismissed,
+    | QuestionDismissed
+    | AudienceChanged,
     Field(discriminator="type"),
 ]
 """Every event, tagged by `type` on the wire and in the store."""

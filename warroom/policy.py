@@ -13,10 +13,12 @@ from warroom.domain import (
     EVERYONE,
     INTERNAL,
     Actor,
+    Impact,
     IncidentState,
     Role,
     World,
     audience_groups,
+    evolve,
     find_entry,
 )
 
@@ -43,6 +45,7 @@ RULES: dict[type, frozenset[Role]] = {
     c.AskQuestion: frozenset({_IM, _STAKEHOLDER}),
     c.AnswerQuestion: frozenset({_IM}),
     c.DismissQuestion: frozenset({_IM}),
+    c.ChangeAudience: frozenset({_IM}),
 }
 """For each command, the roles that may issue it. Observers appear nowhere: they only read."""
 
@@ -64,6 +67,7 @@ _WHAT: dict[type, str] = {
     c.AskQuestion: "ask questions",
     c.AnswerQuestion: "answer questions",
     c.DismissQuestion: "dismiss questions",
+    c.ChangeAudience: "change who sees an entry",
 }
 
 
@@ -90,6 +94,26 @@ def audience_includes(audience: str | None, actor: Actor) -> bool:
     if audience == EVERYONE:
         return True
     return not actor.groups.isdisjoint(audience_groups(audience))
+
+
+def visible_part(incident: IncidentState, actor: Actor) -> IncidentState:
+    """`incident` as `actor` may see it now: entries moved away from their audience are gone."""
+    if actor.internal:
+        return incident
+    impact = incident.impact
+    return evolve(
+        incident,
+        impact=impact if audience_includes(impact.audience, actor) else Impact(),
+        notes=tuple(n for n in incident.notes if audience_includes(n.audience, actor)),
+        actions=tuple(a for a in incident.actions if audience_includes(a.audience, actor)),
+        mitigations=tuple(m for m in incident.mitigations if audience_includes(m.audience, actor)),
+    )
+
+
+def preview_actor(audience: str) -> Actor:
+    """A stakeholder who sees exactly what `audience` (`all` or one group) is shown."""
+    groups = frozenset() if audience == EVERYONE else audience_groups(audience)
+    return Actor(name=f"<preview {audience}>", role=Role.STAKEHOLDER, groups=groups)
 
 
 def visible_to(actor: Actor, event: e.Event, world: World) -> bool:
@@ -131,6 +155,11 @@ def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> 
             asked = question is not None and question.asker == actor.name
             return asked or (
                 event.audience is not None and audience_includes(event.audience, actor)
+            )
+        case e.AudienceChanged():
+            # Both sides hear of it: the newly entitled to add the entry, the others to drop it.
+            return audience_includes(event.previous, actor) or audience_includes(
+                event.audience, actor
             )
         case e.QuestionDismissed():
             question = find_entry(incident.questions, event.question)

@@ -225,6 +225,27 @@ def _dismissed(incident: IncidentState, event: e.QuestionDismissed) -> IncidentS
     return incident if questions is None else evolve(incident, questions=questions)
 
 
+def _audience(incident: IncidentState, event: e.AudienceChanged) -> IncidentState:
+    # Replace the entry by the one the event carries, or add it for a viewer who could not see
+    # it until now.
+    if event.impact is not None:
+        return evolve(incident, impact=event.impact)
+    if event.note is not None:
+        return evolve(incident, notes=_put_entry(incident.notes, event.note))
+    if event.action is not None:
+        return evolve(incident, actions=_put_entry(incident.actions, event.action))
+    if event.mitigation is not None:
+        return evolve(incident, mitigations=_put_entry(incident.mitigations, event.mitigation))
+    return incident
+
+
+def _put_entry(entries: tuple[NumberedT, ...], entry: NumberedT) -> tuple[NumberedT, ...]:
+    replaced = _update(entries, entry.id, lambda _: entry)
+    if replaced is not None:
+        return replaced
+    return tuple(sorted((*entries, entry), key=lambda item: item.id))
+
+
 _FOLDS: dict[type, Callable[[IncidentState, Any], IncidentState]] = {
     e.StatusChanged: _status,
     e.SeverityChanged: _severity,
@@ -242,4 +263,5 @@ _FOLDS: dict[type, Callable[[IncidentState, Any], IncidentState]] = {
     e.QuestionAsked: _asked,
     e.QuestionAnswered: _answered,
     e.QuestionDismissed: _dismissed,
+    e.AudienceChanged: _audience,
 }

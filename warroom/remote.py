@@ -8,6 +8,7 @@ itself, resuming from the last event it saw.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -53,8 +54,11 @@ def _explain_open_failure(url: str, error: Exception) -> RemoteError:
         return RemoteError("bad-url", f"{url} is not a websocket URL (ws://host:port)")
     if isinstance(error, TimeoutError):
         return RemoteError("unreachable", f"{url} did not answer in {OPEN_TIMEOUT:.0f}s")
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return RemoteError("unreachable", f"cannot reach {url}: {reason.lower()}")
+    if isinstance(error, OSError) and error.errno is not None:
+        reason = os.strerror(error.errno).lower()  # "connection refused", not the call's repr
+    else:
+        reason = str(error)
+    return RemoteError("unreachable", f"cannot reach the war room at {url}: {reason}")
 
 
 class Remote:

@@ -84,6 +84,8 @@ def describe(event: e.Event, brief: bool = False) -> str:
         case e.QuestionAnswered():
             to = _audience(event.audience)
             return f"question Q{event.question} answered{to}: {_short(event.text)}"
+        case e.AudienceChanged():
+            return f"{event.entry} now shown to {event.audience} (was {event.previous})"
         case e.QuestionDismissed():
             reason = f": {_short(event.reason)}" if event.reason else ""
             return f"question Q{event.question} dismissed{reason}"
@@ -132,17 +134,21 @@ def incident_page(incident: IncidentState, log: Sequence[Envelope], now: datetim
     yield f"  {impact.statement}" if impact.statement else "  (no statement yet)"
     yield ""
     yield "Timeline"
-    notes = {note.id: note for note in incident.notes}
     entries: list[tuple[datetime, str]] = []
     for envelope in log:
         event = envelope.event
-        if event.incident != incident.id:
+        # Notes come from the state below: some arrive with an audience change, not note.added.
+        if event.incident != incident.id or isinstance(event, e.NoteAdded):
             continue
+        entries.append((event.at, f"  {local(event.at)}  {event.actor:<12} {describe(event)}"))
+    for note in incident.notes:
         # A backdated note takes its place at the time it happened, not when it was written.
-        when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
-        note = notes.get(event.note) if isinstance(event, e.NoteAdded) else None
-        mark = "*" if note is not None and note.pinned else " "
-        entries.append((when, f" {mark}{local(when)}  {event.actor:<12} {describe(event)}"))
+        mark = "*" if note.pinned else " "
+        to = _audience(note.audience)
+        line = (
+            f" {mark}{local(note.occurred_at)}  {note.author:<12} note N{note.id}{to}: {note.text}"
+        )
+        entries.append((note.occurred_at, line))
     entries.sort(key=lambda entry: entry[0])
     yield from (line for _, line in entries)
     yield ""

@@ -39,6 +39,7 @@ from warroom.domain import (
     entry_number,
     find_entry,
 )
+from warroom.policy import visible_part
 from warroom.text import describe
 
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ class WarRoomScreen(Screen[None]):
         self.query_one("#link", LinkBar).show(state)
         self.query_one("#observer", ObserverBanner).show(state)
         incident = state.world.incident(self.incident_id)
+        if incident is not None and state.me is not None:
+            incident = visible_part(incident, state.me)
         gone = self.query_one("#gone", Static)
         gone.display = incident is None
         if incident is None:

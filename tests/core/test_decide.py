@@ -128,6 +128,8 @@ SAMPLES: dict[type, tuple[Callable[[str], c.Command], type, Actor]] = {
                        e.QuestionAnswered, IM),
     c.DismissQuestion: (lambda i: c.DismissQuestion(incident=i, question=1),
                         e.QuestionDismissed, IM),
+    c.ChangeAudience: (lambda i: c.ChangeAudience(incident=i, entry="N1", audience="exec"),
+                       e.AudienceChanged, IM),
 }  # fmt: skip
 
 
@@ -974,3 +976,58 @@ def test_declared_counter_follows_the_highest_number() -> None:
     assert world.declared == 5
     events = decide(world, c.DeclareIncident(title="next", severity=Severity.SEV3), IM, NOW)
     assert events[0].incident == "INC-6"
+
+
+# Changing an entry's audience -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "panel"), [("N1", "notes"), ("a1", "actions"), ("M1", "mitigations")]
+)
+def test_change_audience_moves_an_entry_and_carries_it(entry: str, panel: str) -> None:
+    events, world = run(rich(), c.ChangeAudience(incident="INC-1", entry=entry, audience="all"))
+    event = only(events, e.AudienceChanged)
+    assert (event.entry, event.previous, event.audience) == (entry.upper(), "internal", "all")
+    carried = event.note or event.action or event.mitigation
+    assert carried is not None and carried.audience == "all"
+    (moved,) = getattr(world.incident("INC-1"), panel)
+    assert moved == carried
+    # A viewer who never had the entry gets all of it from the event alone.
+    bare = replay([e for e in _declared_events()])
+    folded = apply(bare, event)
+    assert getattr(folded.incident("INC-1"), panel) == (carried,)
+
+
+def _declared_events() -> list[e.Event]:
+    events, _ = run(World(), c.DeclareIncident(title="t", severity=Severity.SEV2), IM)
+    return events
+
+
+def test_change_audience_of_the_impact_statement() -> None:
+    _, world = run(
+        rich(),
+        c.SetImpact(incident="INC-1", statement="EU cannot pay", base_version=0),
+    )
+    events, after = run(world, c.ChangeAudience(incident="INC-1", entry="impact", audience="exec"))
+    event = only(events, e.AudienceChanged)
+    assert event.impact is not None and event.impact.statement == "EU cannot pay"
+    incident = after.incident("INC-1")
+    assert incident is not None and incident.impact.audience == "exec"
+    assert incident.impact.version == 1  # an audience change is not an edit of the statement
+
+
+def test_change_audience_refusals() -> None:
+    world = rich()
+    same = c.ChangeAudience(incident="INC-1", entry="N1", audience="internal")
+    assert refused(world, same).code == "invalid-state"
+    assert refused(world, c.ChangeAudience(incident="INC-1", entry="N7", audience="all")).code == (
+        "not-found"
+    )
+    assert refused(world, c.ChangeAudience(incident="INC-1", entry="Q1", audience="all")).code == (
+        "invalid"
+    )
+    assert refused(world, c.ChangeAudience(incident="INC-1", entry="N1", audience="a b")).code == (
+        "invalid"
+    )
+    no_impact = c.ChangeAudience(incident="INC-1", entry="impact", audience="all")
+    assert refused(world, no_impact).code == "not-found"

@@ -39,6 +39,7 @@ EXPECTED: dict[type, tuple[bool, bool, bool, bool]] = {
     c.AskQuestion:           (True, False, False, True),
     c.AnswerQuestion:        (True, False, False, False),
     c.DismissQuestion:       (True, False, False, False),
+    c.ChangeAudience:        (True, False, False, False),
 }  # fmt: skip
 ROLES = (IM, RESPONDER, OBSERVER, STAKEHOLDER)
 
@@ -58,6 +59,8 @@ _FILLERS: dict[str, Any] = {
     "owner": "bob",
     "mitigation": 1,
     "question": 1,
+    "entry": "N1",
+    "audience": "all",
 }
 
 

@@ -139,6 +139,12 @@ commands: st.SearchStrategy[c.Command] = st.one_of(
         audience=st.none() | audiences,
     ),
     st.builds(c.DismissQuestion, incident=incidents, question=numbers, reason=texts),
+    st.builds(
+        c.ChangeAudience,
+        incident=incidents,
+        entry=st.sampled_from(["N1", "N2", "A1", "M1", "impact", "Q1"]),
+        audience=audiences,
+    ),
 )
 
 OPENING = [

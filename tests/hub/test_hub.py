@@ -12,8 +12,10 @@ from websockets import ConnectionClosed, InvalidStatus
 from websockets.asyncio.client import connect
 from wire import Hub, declare, hello, note, receive, send, submit, until
 
-from warroom.domain import Role
-from warroom.protocol import MAX_FRAME
+from warroom.domain import Actor, Role
+from warroom.policy import visible_part
+from warroom.protocol import MAX_FRAME, load_event
+from warroom.reducer import replay
 
 
 async def test_three_clients_one_writes_all_three_receive(hub: Hub) -> None:
@@ -366,3 +368,36 @@ async def test_a_changed_role_or_group_takes_effect_on_the_next_event(hub: Hub) 
     hub.store.change_user("sam", role=Role.RESPONDER)
     await _first_seen(manager, sam, "internal now")
     assert (await submit(sam, note("sam writes")))["type"] == "ack"
+
+
+async def test_moving_an_entry_to_another_audience_shows_or_hides_it_live(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    await submit(manager, note("internal chatter, later for exec"))
+    erin = await hub.connect("exec")
+    assert [f["event"]["type"] for f in await hello(erin)] == ["incident.declared"]
+    sam = await hub.connect("support")
+    await hello(sam)
+
+    moved = {"type": "audience.change", "incident": "INC-1", "entry": "N1", "audience": "exec"}
+    assert (await submit(manager, moved))["type"] == "ack"
+    frame = await until(erin, "event")
+    assert frame["event"]["type"] == "audience.changed"
+    assert frame["event"]["note"]["text"] == "internal chatter, later for exec"
+    # Catch-up agrees with live delivery; the other group heard nothing.
+    replayed = await hello(await hub.connect("exec"))
+    assert [f["event"]["type"] for f in replayed] == ["incident.declared", "audience.changed"]
+    back = {"type": "audience.change", "incident": "INC-1", "entry": "N1", "audience": "internal"}
+    await submit(manager, back)
+    frame = await until(erin, "event")  # told, so that the client drops it
+    assert (frame["event"]["previous"], frame["event"]["audience"]) == ("exec", "internal")
+    # A late reader replays both moves and ends without the note, as a live reader does.
+    replayed = await hello(await hub.connect("exec"))
+    world = replay(load_event(json.dumps(f["event"])) for f in replayed)
+    incident = world.incident("INC-1")
+    assert incident is not None
+    assert visible_part(incident, Actor("erin", Role.STAKEHOLDER, frozenset({"exec"}))).notes == ()
+    with pytest.raises(TimeoutError):
+        await receive(sam, within=0.3)
+    refused = await submit(await hub.connect("responder"), moved)
+    assert refused["code"] == "forbidden"
