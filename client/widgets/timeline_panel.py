@@ -231,13 +231,18 @@ class TimelinePanel(DataTable[Any]):
             if selected is not None:
                 self.move_cursor(row=self.get_row_index(selected), scroll=False)
         if following and added and self.row_count:
-            self.move_cursor(row=self.row_count - 1)
+            # After the refresh: new rows get their place (and height) only then.
+            self.call_after_refresh(self._follow)
         if self._time_width < 11 and any(
             when.moment.astimezone().date() != self._today for _, when, _ in added
         ):
             self._time_width = 11
             self.call_after_refresh(self._relayout)
         return refill
+
+    def _follow(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
 
     def _pin(self, note: int, pinned: bool) -> None:
         key, event = self._note_rows.get(note), self._notes.get(note)

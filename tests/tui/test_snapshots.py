@@ -105,11 +105,14 @@ def test_conflict(snap_compare):
     app = make_app(fake, ROOM)
 
     async def conflict(pilot: Pilot[None]) -> None:
-        await pilot.press("i", "f7")
-        await paste(pilot, "EU card payments fail at checkout; PayPal works.")
+        # Bob's edit lands first and the timeline follows it before the form opens, so the
+        # picture behind the modals does not depend on timing; the hub's refusal is played.
         fake.push(
             *later(Step(BOB, 29, c.SetImpact(incident=ROOM, statement="theirs", base_version=1)))
         )
+        await settled(pilot)
+        await pilot.press("i", "f7")
+        await paste(pilot, "EU card payments fail at checkout; PayPal works.")
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake)
         current = {
