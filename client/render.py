@@ -16,7 +16,6 @@ from warroom.domain import (
     ActionState,
     IncidentState,
     MitigationState,
-    QuestionState,
     Severity,
     Status,
 )
@@ -108,11 +107,6 @@ def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) 
     )
     line.no_wrap = False
     return line
-
-
-def questions_open(incident: IncidentState) -> int:
-    """How many questions wait for an answer."""
-    return sum(1 for q in incident.questions if q.state is QuestionState.OPEN)
 
 
 def timeline_row(event: e.Event, pinned: bool) -> tuple[Text, Text, Text]:

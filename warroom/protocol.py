@@ -157,7 +157,6 @@ ServerFrameType = Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFra
 _client_frames: TypeAdapter[Hello | Submit | View] = TypeAdapter(ClientFrame)
 _server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
 _events: TypeAdapter[Event] = TypeAdapter(Event)
-_commands: TypeAdapter[Command] = TypeAdapter(Command)
 _CLIENT_TYPES = frozenset({"hello", "submit", "view"})
 _SERVER_TYPES = frozenset({"welcome", "event", "synced", "ack", "rejected", "error", "presence"})
 
@@ -241,12 +240,6 @@ def encode_event(seq: int, encoded_event: str) -> str:
 def envelope(frame: EventFrame) -> Envelope:
     """The log entry an event frame carries."""
     return Envelope(seq=frame.seq, event=frame.event)
-
-
-def command_json(command: Command) -> dict[str, Any]:
-    """A command as plain JSON data (for logs and exports)."""
-    result: dict[str, Any] = _commands.dump_python(command, mode="json")
-    return result
 
 
 def event_data(event: Event) -> dict[str, Any]:

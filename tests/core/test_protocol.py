@@ -204,15 +204,3 @@ def test_event_json_round_trips_and_event_data_matches(event: e.Event) -> None:
     assert protocol.load_event(text.encode()) == event
     assert json.loads(text) == protocol.event_data(event)
     assert protocol.event_data(event)["type"] == event.type
-
-
-def test_command_json_is_plain_data() -> None:
-    data = protocol.command_json(COMMANDS[3])
-    assert data == {
-        "type": "eta.set",
-        "incident": "INC-1",
-        "eta": "2026-11-27T13:00:00+01:00",
-        "confidence": "low",
-        "base_version": 1,
-        "force": False,
-    }
