@@ -1,0 +1,83 @@
+"""The authorization matrix (authorization.json) against a real hub: every role x every command.
+
+Each case gets an incident of its own, prepared so that the command is otherwise valid, so a
+refusal can only be the policy's. Zero unauthorized writes, zero wrong denials.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from wire import Hub, declare, hello, submit
+
+from warroom import commands as c
+
+MATRIX = json.loads((Path(__file__).with_name("authorization.json")).read_text())
+
+
+def _tags() -> set[str]:
+    return {kind.__dataclass_fields__["type"].default for kind in c.COMMAND_TYPES}
+
+
+def test_the_matrix_covers_every_command_and_role() -> None:
+    assert set(MATRIX["commands"]) == _tags()
+    roles = set(MATRIX["roles"])
+    for rule in MATRIX["commands"].values():
+        assert set(rule["allow"]) <= roles
+
+
+def _fill(template: Any, incident: str, eta: str) -> Any:
+    if isinstance(template, dict):
+        return {key: _fill(value, incident, eta) for key, value in template.items()}
+    if template == "{inc}":
+        return incident
+    if template == "{eta}":
+        return eta
+    return template
+
+
+async def test_every_role_and_command_is_allowed_or_refused_as_the_matrix_says(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await hello(manager, None)  # live events only: each declare's event names the new incident
+    exec_user = await hub.connect("exec")
+    connections = {role: await hub.connect(role) for role in MATRIX["roles"]}
+    eta = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    mistakes: list[str] = []
+    writes = 0
+    for tag, rule in MATRIX["commands"].items():
+        for role in MATRIX["roles"]:
+            # A fresh incident with one of everything, so the command is valid but for the role.
+            declared = await submit(manager, declare(f"{tag} as {role}"))
+            (own,) = [f for f in declared["seen"] if f["seq"] == declared["seq"]]
+            incident_id = own["event"]["incident"]
+            prepared = [
+                {"type": "note.add", "incident": incident_id, "text": "n"},
+                {"type": "action.add", "incident": incident_id, "text": "a"},
+                {"type": "mitigation.add", "incident": incident_id, "text": "m"},
+                {
+                    "type": "impact.set",
+                    "incident": incident_id,
+                    "statement": "i",
+                    "base_version": 0,
+                },
+            ]
+            for command in prepared:
+                assert (await submit(manager, command))["type"] == "ack"
+            ask = {"type": "question.ask", "incident": incident_id, "text": "q"}
+            assert (await submit(exec_user, ask))["type"] == "ack"
+            writes += 6
+            command = {"type": tag, **_fill(rule["command"], incident_id, eta)}
+            answer = await submit(connections[role], command)
+            allowed = role in rule["allow"]
+            if allowed and answer["type"] != "ack":
+                mistakes.append(f"{role} {tag}: wrongly refused: {answer.get('message')}")
+            if not allowed and answer.get("code") != "forbidden":
+                mistakes.append(f"{role} {tag}: not refused as forbidden: {answer}")
+            writes += answer["type"] == "ack"
+    assert mistakes == []
+    # Nothing refused left a trace: the log holds exactly the accepted commands.
+    log = await hello(await hub.connect("observer"))
+    assert len(log) == writes
