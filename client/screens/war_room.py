@@ -36,6 +36,7 @@ from warroom.domain import (
     QuestionState,
     Severity,
     Status,
+    audience_groups,
     entry_number,
     find_entry,
 )
@@ -89,6 +90,7 @@ class WarRoomScreen(Screen[None]):
         Binding("4", "focus_panel('mitigation')", "Mitigation", show=False),
         Binding("5", "focus_panel('questions')", "Questions", show=False),
         Binding("Q", "ask", "Ask"),
+        Binding("P", "preview", "Preview as"),
     ]
     """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby."""
 
@@ -200,6 +202,9 @@ class WarRoomScreen(Screen[None]):
     # Keys the role may not use ---------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "preview":
+            # Previewing an audience is the incident manager's, who decides what it is shown.
+            return self.warroom.allowed(c.ChangeAudience)
         command = ACTION_COMMANDS.get(action)
         if command is None:
             return True
@@ -330,6 +335,27 @@ class WarRoomScreen(Screen[None]):
                 self._send(c.AskQuestion(incident=self.incident_id, text=text), "question")
 
         self.app.push_screen(PromptScreen("Ask the incident manager", "Your question"), asked)
+
+    def action_preview(self) -> None:
+        """See the room as one stakeholder group, or all stakeholders, sees it now."""
+        from client.screens.preview import PreviewScreen
+
+        world = self.warroom.state.world
+        groups: set[str] = set()
+        for incident in world.incidents.values():
+            audiences = [incident.impact.audience]
+            audiences += [n.audience for n in incident.notes]
+            audiences += [a.audience for a in incident.actions]
+            audiences += [m.audience for m in incident.mitigations]
+            for audience in audiences:
+                groups |= audience_groups(audience)
+        choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in sorted(groups))]
+
+        def chosen(audience: str | None) -> None:
+            if audience is not None:
+                self.app.push_screen(PreviewScreen(self.incident_id, audience))
+
+        self.app.push_screen(ChoiceScreen("Preview as", choices), chosen)
 
     # Entries under the cursor -------------------------------------------------------------------
 

@@ -202,3 +202,7 @@ def test_owner_prompt(snap_compare):
 
 def test_dismiss_prompt(snap_compare):
     assert _shot(snap_compare, then=_keys("5", "x"))
+
+
+def test_preview_as_all_stakeholders(snap_compare):
+    assert _shot(snap_compare, then=_keys("P", "enter"))

@@ -1,0 +1,102 @@
+"""Preview as an audience: the war room exactly as one stakeholder group (or all) sees it now.
+
+The incident manager's client already holds the whole log; the preview folds only what the hub's
+own `visible_to` would send that audience, so what shows here is what they get. Read only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from client.state import ClientState
+from client.widgets.impact_panel import ImpactPanel
+from client.widgets.incident_header import IncidentHeader
+from client.widgets.mitigation_panel import MitigationPanel
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.questions_panel import QuestionsPanel
+from client.widgets.timeline_panel import TimelinePanel
+from warroom.policy import preview_actor, visible_part, visible_to
+from warroom.reducer import replay
+
+if TYPE_CHECKING:
+    from client.app import WarRoomApp
+
+
+class PreviewScreen(Screen[None]):
+    """One incident as `audience` sees it, kept live."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "leave", "Back to the war room"),
+    ]
+    """Esc or q goes back."""
+
+    def __init__(self, incident: str, audience: str) -> None:
+        super().__init__()
+        self.incident_id = incident
+        self.audience = audience
+
+    @property
+    def warroom(self) -> WarRoomApp:
+        """The app, typed."""
+        from client.app import WarRoomApp
+
+        assert isinstance(self.app, WarRoomApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        banner = Text(
+            f" PREVIEW as {self.audience}: what this audience sees now. Esc goes back. ",
+            style="bold black on cyan",
+        )
+        yield Static(banner, id="preview-banner")
+        yield IncidentHeader(id="header")
+        with Horizontal(id="panels"):
+            with Vertical(id="left"):
+                yield self._framed(ImpactPanel(id="impact"), "Impact")
+                yield self._framed(ProgressPanel(id="progress"), "Progress")
+                yield self._framed(MitigationPanel(id="mitigation"), "Mitigation")
+            with Vertical(id="right"):
+                yield self._framed(TimelinePanel(id="timeline"), "Timeline")
+                yield self._framed(QuestionsPanel(id="questions"), "Questions")
+        yield Static("", id="gone")
+        yield Footer()
+
+    @staticmethod
+    def _framed(widget: Widget, title: str) -> Widget:
+        widget.border_title = title
+        widget.add_class("panel")
+        return widget
+
+    def on_mount(self) -> None:
+        self.watch(self.warroom, "state", self.show_state)
+
+    def show_state(self, state: ClientState) -> None:
+        """Fold what the audience would receive, and show it."""
+        viewer = preview_actor(self.audience)
+        seen = tuple(e for e in state.log if visible_to(viewer, e.event, state.world))
+        incident = replay(item.event for item in seen).incident(self.incident_id)
+        gone = self.query_one("#gone", Static)
+        gone.display = incident is None
+        if incident is None:
+            gone.update(f"{self.audience} does not see {self.incident_id}.")
+            return
+        incident = visible_part(incident, viewer)
+        now = self.warroom.now()
+        self.query_one("#header", IncidentHeader).show(incident, now, ())
+        self.query_one("#impact", ImpactPanel).show(incident)
+        self.query_one("#timeline", TimelinePanel).show(incident, seen, now)
+        self.query_one("#progress", ProgressPanel).show_incident(incident)
+        self.query_one("#mitigation", MitigationPanel).show_incident(incident)
+        self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
+
+    def action_leave(self) -> None:
+        """Back to the war room."""
+        self.app.pop_screen()

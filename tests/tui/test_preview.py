@@ -1,0 +1,55 @@
+"""Preview as an audience: the incident manager sees the room exactly as stakeholders do."""
+
+from __future__ import annotations
+
+from tui_kit import MORGAN, ROOM, Step, later, replay, running, seed_events, settled
+
+from client.screens.choice import ChoiceScreen
+from client.screens.preview import PreviewScreen
+from client.screens.war_room import WarRoomScreen
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.timeline_panel import TimelinePanel
+from warroom import commands as c
+from warroom.domain import Role
+
+
+def _timeline_text(screen: PreviewScreen) -> str:
+    timeline = screen.query_one(TimelinePanel)
+    return "\n".join(str(timeline.get_row_at(i)[2]) for i in range(timeline.row_count))
+
+
+async def test_p_previews_the_room_as_an_audience_and_esc_goes_back(fake):
+    exec_note = later(Step(MORGAN, 29, c.AddNote(incident=ROOM, text="for execs", audience="exec")))
+    async with running(fake, frames=replay(events=[*seed_events(), *exec_note])) as pilot:
+        await pilot.press("P")
+        await settled(pilot)
+        chooser = pilot.app.screen
+        assert isinstance(chooser, ChoiceScreen)
+        assert [label for label, _ in chooser.choices] == ["all stakeholders", "group exec"]
+        await pilot.press("enter")  # all stakeholders
+        await settled(pilot)
+        preview = pilot.app.screen
+        assert isinstance(preview, PreviewScreen)
+        everyone = _timeline_text(preview)
+        assert "Status page updated" in everyone  # a note to all
+        assert "Rollback at 60%" not in everyone  # an internal note
+        assert "for execs" not in everyone
+        actions = preview.query_one(ProgressPanel)
+        assert [str(actions.get_row_at(i)[0]) for i in range(actions.row_count)] == ["A4"]
+        await pilot.press("escape")
+        await settled(pilot)
+        await pilot.press("P", "down", "enter")  # group exec
+        await settled(pilot)
+        assert "for execs" in _timeline_text(pilot.app.screen)
+        await pilot.press("q")
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, WarRoomScreen)
+    assert fake.submits == []
+
+
+async def test_only_the_incident_manager_may_preview(fake):
+    async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
+        assert pilot.app.screen.check_action("preview", ()) is None
+        await pilot.press("P")
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, WarRoomScreen)
