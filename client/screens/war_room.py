@@ -64,6 +64,7 @@ ACTION_COMMANDS: dict[str, type] = {
     "verify_mitigation": c.ChangeMitigationState,
     "withdraw_mitigation": c.ChangeMitigationState,
     "answer": c.AnswerQuestion,
+    "move_audience": c.ChangeAudience,
     "ask": c.AskQuestion,
     "dismiss_question": c.DismissQuestion,
 }
@@ -336,20 +337,71 @@ class WarRoomScreen(Screen[None]):
 
         self.app.push_screen(PromptScreen("Ask the incident manager", "Your question"), asked)
 
-    def action_preview(self) -> None:
-        """See the room as one stakeholder group, or all stakeholders, sees it now."""
-        from client.screens.preview import PreviewScreen
-
-        world = self.warroom.state.world
+    def _known_groups(self) -> list[str]:
         groups: set[str] = set()
-        for incident in world.incidents.values():
+        for incident in self.warroom.state.world.incidents.values():
             audiences = [incident.impact.audience]
             audiences += [n.audience for n in incident.notes]
             audiences += [a.audience for a in incident.actions]
             audiences += [m.audience for m in incident.mitigations]
             for audience in audiences:
                 groups |= audience_groups(audience)
-        choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in sorted(groups))]
+        return sorted(groups)
+
+    def action_move_audience(self) -> None:
+        """Show the entry under the cursor (or the impact statement) to another audience."""
+        from client.screens.prompt import PromptScreen
+
+        incident = self.incident
+        focused = self.focused
+        if incident is None or focused is None:
+            return
+        entry: str | None
+        if focused.id == "impact":
+            entry, current = "impact", incident.impact.audience
+        elif focused.id == "timeline":
+            number = self.query_one("#timeline", TimelinePanel).selected_note
+            note = find_entry(incident.notes, number) if number is not None else None
+            entry, current = (f"N{number}", note.audience) if note else (None, "")
+        else:
+            prefix = {"progress": "A", "mitigation": "M"}.get(focused.id or "")
+            number = self._selected(focused.id or "", prefix) if prefix else None
+            audiences = {
+                "A": {a.id: a.audience for a in incident.actions},
+                "M": {m.id: m.audience for m in incident.mitigations},
+            }.get(prefix or "", {})
+            found = audiences.get(number) if number is not None else None
+            entry, current = (f"{prefix}{number}", found) if found else (None, "")
+        if entry is None:
+            self.notify("Put the cursor on a note, an action or a workaround.", severity="warning")
+            return
+        other = "other groups…"
+        choices = [("internal (the war room only)", "internal"), ("all stakeholders", "all")]
+        choices += [(f"group {g}", g) for g in self._known_groups()]
+        choices.append((other, other))
+        moved = entry
+
+        def send(audience: str | None) -> None:
+            if audience:
+                command = c.ChangeAudience(
+                    incident=self.incident_id, entry=moved, audience=audience
+                )
+                self._send(command, f"{moved} to {audience}")
+
+        def chosen(audience: str | None) -> None:
+            if audience == other:
+                prompt = PromptScreen(f"Show {moved} to", "Stakeholder groups (comma-separated)")
+                self.app.push_screen(prompt, send)
+            else:
+                send(audience)
+
+        self.app.push_screen(ChoiceScreen(f"Show {entry} to", choices, current), chosen)
+
+    def action_preview(self) -> None:
+        """See the room as one stakeholder group, or all stakeholders, sees it now."""
+        from client.screens.preview import PreviewScreen
+
+        choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in self._known_groups())]
 
         def chosen(audience: str | None) -> None:
             if audience is not None:

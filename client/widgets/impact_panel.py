@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.console import Group
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from warroom.domain import IncidentState
@@ -37,6 +40,11 @@ def render_impact(incident: IncidentState) -> Group:
 
 class ImpactPanel(Static, can_focus=True):
     """Shows the impact of the incident it is given."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("u", "screen.move_audience", "Audience"),
+    ]
+    """u shows the impact statement to another audience."""
 
     def show(self, incident: IncidentState) -> None:
         """Render `incident`'s impact."""

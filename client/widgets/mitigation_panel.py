@@ -20,6 +20,7 @@ class MitigationPanel(KeyedTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "screen.verify_mitigation", "Verify"),
         Binding("x", "screen.withdraw_mitigation", "Withdraw"),
+        Binding("u", "screen.move_audience", "Audience"),
     ]
     """Enter marks the workaround verified; x withdraws it."""
 

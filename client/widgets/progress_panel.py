@@ -26,6 +26,7 @@ class ProgressPanel(KeyedTable):
         Binding("enter", "screen.advance_action", "Advance"),
         Binding("o", "screen.action_owner", "Owner"),
         Binding("x", "screen.drop_action", "Drop"),
+        Binding("u", "screen.move_audience", "Audience"),
     ]
     """Enter advances the action (next, in progress, done); o sets its owner; x drops it."""
 

@@ -61,6 +61,7 @@ class TimelinePanel(DataTable[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "screen.pin", "Pin/unpin"),
         Binding("f", "screen.timeline_filter", "Filter"),
+        Binding("u", "screen.move_audience", "Audience"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("home,g", "scroll_top", "First", show=False),

@@ -53,3 +53,34 @@ async def test_only_the_incident_manager_may_preview(fake):
         await pilot.press("P")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
+
+
+async def test_u_shows_the_entry_under_the_cursor_to_another_audience(fake):
+    async with running(fake) as pilot:
+        await pilot.press("home", "u")  # the earliest timeline entry is note N2
+        await settled(pilot)
+        picker = pilot.app.screen
+        assert isinstance(picker, ChoiceScreen)
+        assert picker.current == "internal"
+        # internal is current, so disabled: the first choice offered is all stakeholders
+        await pilot.press("enter")
+        await settled(pilot)
+        await pilot.press("3", "u")  # action A1, then "other groups…" and a group name
+        await settled(pilot)
+        await pilot.press("down", "enter")
+        await settled(pilot)
+        await pilot.press(*"legal", "enter")
+        await settled(pilot)
+        await pilot.press("1", "u", "enter")  # the impact statement (shown to all) back inside
+        await settled(pilot)
+    sent = [submit.command for submit in fake.submits]
+    assert sent == [
+        c.ChangeAudience(incident=ROOM, entry="N2", audience="all"),
+        c.ChangeAudience(incident=ROOM, entry="A1", audience="legal"),
+        c.ChangeAudience(incident=ROOM, entry="impact", audience="internal"),
+    ]
+
+
+async def test_only_the_incident_manager_moves_entries(fake):
+    async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
+        assert pilot.app.screen.check_action("move_audience", ()) is None

@@ -206,3 +206,7 @@ def test_dismiss_prompt(snap_compare):
 
 def test_preview_as_all_stakeholders(snap_compare):
     assert _shot(snap_compare, then=_keys("P", "enter"))
+
+
+def test_audience_picker(snap_compare):
+    assert _shot(snap_compare, then=_keys("home", "u"))
