@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from client.state import ClientState
@@ -22,6 +20,7 @@ from client.widgets.incident_header import IncidentHeader
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
+from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.policy import preview_actor, visible_part, visible_to
 from warroom.reducer import replay
@@ -58,22 +57,9 @@ class PreviewScreen(Screen[None]):
         )
         yield Static(banner, id="preview-banner")
         yield IncidentHeader(id="header")
-        with Horizontal(id="panels"):
-            with Vertical(id="left"):
-                yield self._framed(ImpactPanel(id="impact"), "Impact")
-                yield self._framed(ProgressPanel(id="progress"), "Progress")
-                yield self._framed(MitigationPanel(id="mitigation"), "Mitigation")
-            with Vertical(id="right"):
-                yield self._framed(TimelinePanel(id="timeline"), "Timeline")
-                yield self._framed(QuestionsPanel(id="questions"), "Questions")
+        yield room_panels(numbered=False, detail=False)
         yield Static("", id="gone")
         yield Footer()
-
-    @staticmethod
-    def _framed(widget: Widget, title: str) -> Widget:
-        widget.border_title = title
-        widget.add_class("panel")
-        return widget
 
     def on_mount(self) -> None:
         self.watch(self.warroom, "state", self.show_state)

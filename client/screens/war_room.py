@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
 from client.render import stamp
@@ -26,6 +24,7 @@ from client.widgets.link_bar import LinkBar, ObserverBanner
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
+from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelineFilter, TimelinePanel
 from warroom import commands as c
 from warroom import events as e
@@ -117,23 +116,9 @@ class WarRoomScreen(Screen[None]):
         yield LinkBar(id="link")
         yield ObserverBanner(id="observer")
         yield IncidentHeader(id="header")
-        with Horizontal(id="panels"):
-            with Vertical(id="left"):
-                yield self._framed(ImpactPanel(id="impact"), "1 Impact")
-                yield self._framed(ProgressPanel(id="progress"), "3 Progress")
-                yield self._framed(MitigationPanel(id="mitigation"), "4 Mitigation")
-            with Vertical(id="right"):
-                yield self._framed(TimelinePanel(id="timeline"), "2 Timeline")
-                yield Static("", id="timeline-detail")
-                yield self._framed(QuestionsPanel(id="questions"), "5 Questions")
+        yield room_panels(numbered=True, detail=True)
         yield Static("", id="gone")
         yield Footer()
-
-    @staticmethod
-    def _framed(widget: Widget, title: str) -> Widget:
-        widget.border_title = title
-        widget.add_class("panel")
-        return widget
 
     def on_mount(self) -> None:
         self.watch(self.warroom, "state", self.show_state)

@@ -1,0 +1,46 @@
+"""The five panels of a war room, laid out in two columns: shared by the room and its preview."""
+
+from __future__ import annotations
+
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+from client.widgets.impact_panel import ImpactPanel
+from client.widgets.mitigation_panel import MitigationPanel
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.questions_panel import QuestionsPanel
+from client.widgets.timeline_panel import TimelinePanel
+
+
+def _framed(widget: Widget, title: str) -> Widget:
+    widget.border_title = title
+    widget.add_class("panel")
+    return widget
+
+
+def room_panels(numbered: bool, detail: bool) -> Horizontal:
+    """Impact, Progress and Mitigation on the left; Timeline and Questions on the right.
+
+    Args:
+        numbered: prefix the titles with the keys that jump to them (1-5).
+        detail: add the line under the timeline that shows the highlighted entry in full.
+    """
+
+    def title(key: str, name: str) -> str:
+        return f"{key} {name}" if numbered else name
+
+    right: list[Widget] = [_framed(TimelinePanel(id="timeline"), title("2", "Timeline"))]
+    if detail:
+        right.append(Static("", id="timeline-detail"))
+    right.append(_framed(QuestionsPanel(id="questions"), title("5", "Questions")))
+    return Horizontal(
+        Vertical(
+            _framed(ImpactPanel(id="impact"), title("1", "Impact")),
+            _framed(ProgressPanel(id="progress"), title("3", "Progress")),
+            _framed(MitigationPanel(id="mitigation"), title("4", "Mitigation")),
+            id="left",
+        ),
+        Vertical(*right, id="right"),
+        id="panels",
+    )
