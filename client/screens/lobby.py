@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Select, Static
 
 from client.render import severity_badge, status_text
+from client.screens.base import RoomScreen
 from client.state import ClientState
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.link_bar import LinkBar, ObserverBanner
 from warroom.commands import DeclareIncident
 from warroom.domain import IncidentState, Severity, Status
 from warroom.timeparse import relative
-
-if TYPE_CHECKING:
-    from client.app import WarRoomApp
 
 
 def matches(
@@ -42,7 +39,7 @@ def matches(
     return True
 
 
-class LobbyScreen(Screen[None]):
+class LobbyScreen(RoomScreen):
     """All incidents, newest first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -56,14 +53,6 @@ class LobbyScreen(Screen[None]):
     """Enter opens the war room, d declares, / searches, ? lists every key, q quits."""
 
     _role: object = None
-
-    @property
-    def warroom(self) -> WarRoomApp:
-        """The app, typed."""
-        from client.app import WarRoomApp
-
-        assert isinstance(self.app, WarRoomApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield LinkBar(id="link")

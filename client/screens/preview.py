@@ -6,14 +6,14 @@ own `visible_to` would send that audience, so what shows here is what they get. 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from client.screens.base import RoomScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
@@ -25,11 +25,8 @@ from client.widgets.timeline_panel import TimelinePanel
 from warroom.policy import preview_actor, visible_part, visible_to
 from warroom.reducer import replay
 
-if TYPE_CHECKING:
-    from client.app import WarRoomApp
 
-
-class PreviewScreen(Screen[None]):
+class PreviewScreen(RoomScreen):
     """One incident as `audience` sees it, kept live."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -41,14 +38,6 @@ class PreviewScreen(Screen[None]):
         super().__init__()
         self.incident_id = incident
         self.audience = audience
-
-    @property
-    def warroom(self) -> WarRoomApp:
-        """The app, typed."""
-        from client.app import WarRoomApp
-
-        assert isinstance(self.app, WarRoomApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         banner = Text(
@@ -82,6 +71,10 @@ class PreviewScreen(Screen[None]):
         self.query_one("#progress", ProgressPanel).show_incident(incident)
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read only: the panels' own keys (pin, filter, audience) act on the war room, not here.
+        return action in ("leave", "cursor_down", "cursor_up", "scroll_top", "scroll_bottom")
 
     def action_leave(self) -> None:
         """Back to the war room."""

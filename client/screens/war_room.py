@@ -7,15 +7,15 @@ server's event arrives.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from client.render import stamp
+from client.screens.base import RoomScreen
 from client.screens.choice import ChoiceScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
@@ -42,9 +42,6 @@ from warroom.domain import (
 from warroom.policy import visible_part
 from warroom.text import describe
 
-if TYPE_CHECKING:
-    from client.app import WarRoomApp
-
 _NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
 
 ACTION_COMMANDS: dict[str, type] = {
@@ -70,7 +67,7 @@ ACTION_COMMANDS: dict[str, type] = {
 """Which command each key's action sends: the policy decides whether the key is usable."""
 
 
-class WarRoomScreen(Screen[None]):
+class WarRoomScreen(RoomScreen):
     """One incident's war room."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -98,14 +95,6 @@ class WarRoomScreen(Screen[None]):
         super().__init__()
         self.incident_id = incident
         self._keys_depend_on: tuple[object, bool] | None = None
-
-    @property
-    def warroom(self) -> WarRoomApp:
-        """The app, typed."""
-        from client.app import WarRoomApp
-
-        assert isinstance(self.app, WarRoomApp)
-        return self.app
 
     @property
     def incident(self) -> IncidentState | None:

@@ -84,3 +84,20 @@ async def test_u_shows_the_entry_under_the_cursor_to_another_audience(fake):
 async def test_only_the_incident_manager_moves_entries(fake):
     async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
         assert pilot.app.screen.check_action("move_audience", ()) is None
+
+
+async def test_the_preview_offers_no_key_that_would_act_on_the_war_room(fake):
+    async with running(fake) as pilot:
+        await pilot.press("P", "enter")
+        await settled(pilot)
+        preview = pilot.app.screen
+        assert isinstance(preview, PreviewScreen)
+        preview.query_one(TimelinePanel).focus()
+        await settled(pilot)
+        active = preview.active_bindings
+        assert not {"space", "f", "u"} & set(active)
+        assert "escape" in active
+        await pilot.press("space", "u", "f")
+        await settled(pilot)
+        assert pilot.app.screen is preview
+    assert fake.submits == []
