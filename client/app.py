@@ -26,7 +26,16 @@ from client.connection import Connection
 from client.screens.conflict import ConflictScreen, Resolution
 from client.screens.lobby import LobbyScreen
 from client.screens.war_room import WarRoomScreen
-from client.state import Answer, ClientState, Link, Pending, linked, receive_all, sent
+from client.state import (
+    Answer,
+    ClientState,
+    Link,
+    Pending,
+    forget,
+    linked,
+    receive_all,
+    sent,
+)
 from warroom import commands as c
 from warroom import protocol
 from warroom.domain import Role, evolve
@@ -60,6 +69,9 @@ class WarRoomApp(App[None]):
 
         link: Link
         detail: str
+
+    class Forget(Message):
+        """The hub asked for a full re-sync."""
 
     def __init__(
         self,
@@ -102,9 +114,13 @@ class WarRoomApp(App[None]):
         """The link went up or down."""
         self.post_message(self.LinkChanged(link, detail))
 
-    def resume_cursor(self) -> int:
-        """The seq of the last event folded in."""
+    def resume_cursor(self) -> protocol.Position:
+        """The hub's position of the last event folded in."""
         return self.state.cursor
+
+    def forget(self) -> None:
+        """The hub asked for a full re-sync: drop what was folded in (after the frames before)."""
+        self.post_message(self.Forget())
 
     # Folding frames --------------------------------------------------------------------------
 
@@ -116,6 +132,9 @@ class WarRoomApp(App[None]):
             self._resume()
         for answer in answers:
             self._answered(answer)
+
+    def on_war_room_app_forget(self, message: Forget) -> None:
+        self.state = forget(self.state)
 
     def on_war_room_app_link_changed(self, message: LinkChanged) -> None:
         self.state = linked(self.state, message.link, message.detail)

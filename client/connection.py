@@ -21,6 +21,9 @@ from warroom.remote import Remote, RemoteError
 RECONNECT_DELAYS: Sequence[float] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Pauses before each reconnection attempt; the last one repeats."""
 
+CLOSE_RESYNC = 4409
+"""The hub's close code for "what you may see has changed: start again from nothing"."""
+
 REPLAY_BATCH = 500
 """Frames handed over at once while replaying (one message per frame would crawl)."""
 
@@ -34,8 +37,11 @@ class FrameSink(Protocol):
     def link_changed(self, link: Link, detail: str) -> None:
         """The link went up or down; `detail` says why, for the user."""
 
-    def resume_cursor(self) -> int:
-        """The seq of the last event the client folded in."""
+    def resume_cursor(self) -> protocol.Position:
+        """The hub's position of the last event the client folded in."""
+
+    def forget(self) -> None:
+        """What was folded in no longer holds (the hub asked for a full re-sync): drop it."""
 
 
 class Connection(Protocol):
@@ -56,6 +62,8 @@ class WebSocketConnection:
         self.token = token
         self.observer = observer
         self._socket: ClientConnection | None = None
+        self._cursor: protocol.Position | None = None
+        """The position of the last event handed to the sink (None: ask the sink)."""
 
     def _address(self) -> str:
         if not self.observer:
@@ -90,10 +98,15 @@ class WebSocketConnection:
         self._socket = socket
         batch: list[protocol.ServerFrameType] = []
         replaying = True
+        cursor = self._cursor if self._cursor is not None else sink.resume_cursor()
         try:
-            await socket.send(protocol.encode(protocol.Hello(cursor=sink.resume_cursor())))
+            await socket.send(protocol.encode(protocol.Hello(cursor=cursor)))
             async for message in socket:
                 frame = protocol.decode_server(message)
+                if isinstance(frame, protocol.EventFrame):
+                    self._cursor = frame.seq
+                elif isinstance(frame, protocol.Welcome) and frame.reset:
+                    self._cursor = 0
                 if not replaying:
                     sink.frames_received([frame])
                     continue
@@ -109,6 +122,10 @@ class WebSocketConnection:
             if batch:
                 sink.frames_received(batch)
             await socket.close()
+            if socket.close_code == CLOSE_RESYNC:
+                # Told after the frames, so the sink forgets them all before the replay comes.
+                self._cursor = 0
+                sink.forget()
 
     async def send(self, frame: protocol.Submit | protocol.View) -> bool:
         socket = self._socket

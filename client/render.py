@@ -93,6 +93,7 @@ def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) 
     line = Text.assemble(
         (incident.id, "bold"),
         " ",
+        ("PRIVATE " if incident.private else "", "bold magenta"),
         severity_badge(incident.severity),
         " ",
         status_text(incident.status),

@@ -63,8 +63,10 @@ class ClientState:
 
     world: World = field(default_factory=World)
     log: tuple[Envelope, ...] = ()
-    cursor: int = 0
-    """The seq of the last event folded in; sent in hello on every (re)connect."""
+    """The events folded in, in the order they came; each numbered by its place in this log (a
+    stakeholder's positions in the hub's log are opaque and cannot be ordered)."""
+    cursor: protocol.Position = 0
+    """The hub's position of the last event folded in; sent in hello on every (re)connect."""
     me: Actor | None = None
     link: Link = Link.CONNECTING
     link_detail: str = ""
@@ -84,9 +86,9 @@ def receive(
 ) -> tuple[ClientState, Answer | None]:
     """Fold one server frame into the state; return an answer if it settles a pending command."""
     if isinstance(frame, protocol.EventFrame):
-        if frame.seq <= state.cursor:
+        if protocol.already_seen(frame.seq, state.cursor):
             return state, None  # already folded in: a replay overlapping what was seen live
-        envelope = protocol.envelope(frame)
+        envelope = Envelope(seq=len(state.log) + 1, event=frame.event)
         return (
             replace(
                 state,
@@ -98,6 +100,9 @@ def receive(
         )
     if isinstance(frame, protocol.Welcome):
         me = Actor(name=frame.user, role=Role(frame.role), groups=frozenset(frame.groups))
+        if frame.reset:
+            # The hub replays everything this user may see now: what was folded in goes.
+            state = replace(state, world=World(), log=(), cursor=0)
         return replace(state, me=me, synced=False), None
     if isinstance(frame, protocol.Synced):
         return replace(state, synced=True, link=Link.ONLINE, link_detail=""), None
@@ -121,12 +126,13 @@ def receive_all(
     state: ClientState, frames: list[protocol.ServerFrameType]
 ) -> tuple[ClientState, list[Answer]]:
     """Fold many frames at once (a replay): the log grows once, not once per event."""
-    world, cursor, added = state.world, state.cursor, []
+    world, cursor = state.world, state.cursor
+    added: list[Envelope] = []
     answers: list[Answer] = []
     for frame in frames:
         if isinstance(frame, protocol.EventFrame):
-            if frame.seq > cursor:
-                envelope = protocol.envelope(frame)
+            if not protocol.already_seen(frame.seq, cursor):
+                envelope = Envelope(seq=len(state.log) + len(added) + 1, event=frame.event)
                 world = apply(world, envelope.event)
                 cursor = frame.seq
                 added.append(envelope)
@@ -146,6 +152,11 @@ def receive_all(
 def sent(state: ClientState, pending: Pending) -> ClientState:
     """Record a command as in flight."""
     return replace(state, pending=MappingProxyType({**state.pending, pending.id: pending}))
+
+
+def forget(state: ClientState) -> ClientState:
+    """Drop everything folded in, so the next connection replays from the start."""
+    return replace(state, world=World(), log=(), cursor=0, synced=False)
 
 
 def linked(state: ClientState, link: Link, detail: str = "") -> ClientState:

@@ -21,9 +21,11 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from server.sequencer import Accepted, Committed, Outcome, Sequencer
+from warroom import events as e
 from warroom import protocol
-from warroom.domain import Actor, Role, World
-from warroom.policy import visible_to
+from warroom.disclosure import Sealer
+from warroom.domain import Actor, IncidentState, Role, World
+from warroom.policy import admitted, visible_to
 from warroom.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,20 @@ USER_POLL = 0.5
 
 CLOSE_REVOKED = 4401
 """Close code sent to a connection whose token was revoked."""
+
+CLOSE_RESYNC = 4409
+"""Close code sent to a connection whose view of the log changed in the past (invited to a
+private incident, or no longer allowed to see one): the client drops its state and reconnects
+from the start, and the replay it gets shows exactly what it may see now."""
+
+
+def _incident_of(encoded: str) -> str:
+    """The incident of an encoded event, read without decoding it (events start with it)."""
+    start = encoded.find('"incident":"')
+    if start < 0:
+        return ""
+    start += len('"incident":"')
+    return encoded[start : encoded.find('"', start)]
 
 
 def _seat(actor: Actor, observer_mode: bool) -> Actor:
@@ -67,6 +83,11 @@ class Session:
     observer_mode: bool = False
     """Joined with ?mode=observer: stays read-only whatever the user's role becomes."""
 
+    @property
+    def sealed(self) -> bool:
+        """Stakeholders get opaque cursors and disguised entry numbers (`warroom.disclosure`)."""
+        return not self.actor.internal
+
 
 class Hub:
     """Owns the live connections and the committed world they are served from."""
@@ -77,10 +98,14 @@ class Hub:
         self.head = head
         """The seq of the newest event published to the live connections."""
         self.sequencer = Sequencer(store, world, head, self.publish)
+        self.sealer = Sealer(store.secret("disclosure"))
         self._actors: dict[ServerConnection, Actor] = {}
         self._observers: set[ServerConnection] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self._internal: set[ServerConnection] = set()
+        """Every streaming war-room connection: what a public incident's events go to."""
+        self._room: dict[Actor, set[ServerConnection]] = {}
+        """The same connections by actor, for private incidents."""
         self._stakeholders: dict[Actor, set[ServerConnection]] = {}
         self.sessions: set[Session] = set()
 
@@ -167,7 +192,7 @@ class Hub:
         outcome = done.result()
         if isinstance(outcome, Accepted):
             frame: protocol.Ack | protocol.RejectedFrame = protocol.Ack(
-                id=command_id, seq=outcome.seq
+                id=command_id, seq=self._position(session, outcome.seq)
             )
         else:
             frame = protocol.RejectedFrame(
@@ -176,13 +201,37 @@ class Hub:
         # broadcast() writes without waiting, so answers keep their order and never block.
         broadcast([session.connection], protocol.encode(frame))
 
-    async def _stream(self, session: Session, cursor: int | None) -> None:
-        actor = session.actor
+    def _position(self, session: Session, seq: int) -> int | str:
+        """`seq` as this session may know it."""
+        return self.sealer.cursor(seq) if session.sealed else seq
+
+    def _start(self, session: Session, cursor: int | str | None) -> int | None:
+        """The seq to replay after, or None if the cursor cannot be honoured (a full replay).
+
+        A stakeholder's cursor must be one the hub sealed for them: a plain number would let
+        them probe the log for what lies between the events they were sent."""
         head = self.head
+        if cursor is None:
+            return head
+        if cursor == 0:
+            return 0
+        if isinstance(cursor, int):
+            seq: int | None = None if session.sealed else cursor
+        else:
+            seq = self.sealer.open_cursor(cursor) if session.sealed else None
+        return seq if seq is not None and seq <= head else None
+
+    async def _stream(self, session: Session, cursor: int | str | None) -> None:
+        actor = session.actor
+        start = self._start(session, cursor)
         welcome = protocol.Welcome(
-            user=actor.name, role=actor.role.value, groups=tuple(sorted(actor.groups)), head=head
+            user=actor.name,
+            role=actor.role.value,
+            groups=tuple(sorted(actor.groups)),
+            head=self._position(session, self.head),
+            reset=start is None,
         )
-        sent = head if cursor is None else max(cursor, 0)
+        sent = 0 if start is None else start
         await session.connection.send(protocol.encode(welcome))
         # Page through the log until nothing newer than what was sent has been published; with
         # no await between that check and subscribing, no event is missed or sent twice.
@@ -190,23 +239,49 @@ class Hub:
             upto = self.head
             rows = await asyncio.to_thread(self.store.read_raw, sent, REPLAY_PAGE, upto)
             for seq, encoded in rows:
-                if actor.internal or visible_to(actor, protocol.load_event(encoded), self.world):
-                    await session.connection.send(protocol.encode_event(seq, encoded))
+                frame = self._replayed(session, seq, encoded)
+                if frame is not None:
+                    await session.connection.send(frame)
                 sent = seq
             if not rows:
                 break
         self._subscribe(session)
-        await session.connection.send(protocol.encode(protocol.Synced(head=sent)))
+        synced = protocol.Synced(head=self._position(session, sent))
+        await session.connection.send(protocol.encode(synced))
         if actor.internal:
             for incident in sorted({s.viewing for s in self.sessions if s.viewing}):
+                if not self._admits(actor, incident):
+                    continue
                 presence = protocol.Presence(incident=incident, users=self._present(incident))
                 await session.connection.send(protocol.encode(presence))
+
+    def _replayed(self, session: Session, seq: int, encoded: str) -> str | None:
+        """The frame that replays event `seq` to `session`, or None if it may not see it."""
+        actor = session.actor
+        incident = self.world.incident(_incident_of(encoded))
+        if actor.internal and incident is not None and not incident.private:
+            return protocol.encode_event(seq, encoded)
+        event = protocol.load_event(encoded)
+        if not visible_to(actor, event, self.world):
+            return None
+        if not session.sealed:
+            return protocol.encode_event(seq, encoded)
+        return self._sealed(seq, event)
+
+    def _sealed(self, seq: int, event: e.Event) -> str:
+        """The frame a stakeholder gets for event `seq`: the same for every stakeholder."""
+        disguised = protocol.event_json(self.sealer.event(event))
+        return protocol.encode_event(self.sealer.cursor(seq), disguised)
+
+    def _admits(self, actor: Actor, incident_id: str) -> bool:
+        incident = self.world.incident(incident_id)
+        return incident is not None and admitted(actor, incident)
 
     # Presence ---------------------------------------------------------------------------------
 
     async def _view(self, session: Session, incident: str | None) -> None:
         wanted = incident.upper() if incident else None
-        if wanted is not None and self.world.incident(wanted) is None:
+        if wanted is not None and not self._admits(session.actor, wanted):
             await self._send_error(session, "not-found", f"there is no incident {wanted}")
             return
         if not session.actor.internal or wanted == session.viewing:
@@ -223,7 +298,18 @@ class Hub:
     def _announce(self, incident: str) -> None:
         """Tell the war room who has `incident` open now (presence is internal information)."""
         frame = protocol.Presence(incident=incident, users=self._present(incident))
-        broadcast(self._internal, protocol.encode(frame))
+        broadcast(self._room_for(self.world.incident(incident)), protocol.encode(frame))
+
+    def _room_for(self, incident: IncidentState | None) -> list[ServerConnection]:
+        """The war-room connections that may know of `incident`."""
+        if incident is None or not incident.private:
+            return list(self._internal)
+        return [
+            connection
+            for actor, connections in self._room.items()
+            if admitted(actor, incident)
+            for connection in connections
+        ]
 
     # Fan-out ----------------------------------------------------------------------------------
 
@@ -231,16 +317,18 @@ class Hub:
         session.streaming = True
         if session.actor.internal:
             self._internal.add(session.connection)
+            self._room.setdefault(session.actor, set()).add(session.connection)
         else:
             self._stakeholders.setdefault(session.actor, set()).add(session.connection)
 
     def _unsubscribe(self, session: Session) -> None:
         self._internal.discard(session.connection)
-        group = self._stakeholders.get(session.actor)
-        if group is not None:
-            group.discard(session.connection)
-            if not group:
-                del self._stakeholders[session.actor]
+        for by_actor in (self._room, self._stakeholders):
+            group = by_actor.get(session.actor)
+            if group is not None:
+                group.discard(session.connection)
+                if not group:
+                    del by_actor[session.actor]
 
     # Revocation and changes of role --------------------------------------------------------------
 
@@ -267,15 +355,15 @@ class Hub:
             current = users.get(session.actor.name)
             if current is None:
                 log.info("closing %s's connection: the token was revoked", session.actor.name)
-                closing = asyncio.create_task(
-                    session.connection.close(CLOSE_REVOKED, "token revoked")
-                )
-                self._closing.add(closing)
-                closing.add_done_callback(self._closing.discard)
-                self.sessions.discard(session)
-                self._unsubscribe(session)
+                self._close(session, CLOSE_REVOKED, "token revoked")
                 continue
             seat = _seat(current, session.observer_mode)
+            if (seat.role is Role.INCIDENT_MANAGER) != (
+                session.actor.role is Role.INCIDENT_MANAGER
+            ):
+                # Private incidents appear or vanish: their past must too.
+                self._close(session, CLOSE_RESYNC, "what you may see has changed")
+                continue
             if seat != session.actor:
                 streaming = session.streaming
                 self._unsubscribe(session)
@@ -283,18 +371,49 @@ class Hub:
                 if streaming:
                     self._subscribe(session)
 
+    def _close(self, session: Session, code: int, reason: str) -> None:
+        """Close a session's connection without waiting; it gets no further event."""
+        closing = asyncio.create_task(session.connection.close(code, reason))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+        self.sessions.discard(session)
+        self._unsubscribe(session)
+
     def publish(self, committed: Sequence[Committed], world: World) -> None:
-        """Send committed events to every connection allowed to see them, without waiting."""
+        """Send committed events to every connection allowed to see them, without waiting.
+
+        The war room's frame is encoded once, and the stakeholders' (opaque cursor, disguised
+        entry numbers) once, whatever the number of connections."""
         self.world = world
         for item in committed:
-            frame = protocol.encode_event(item.seq, item.encoded)
-            targets = list(self._internal)
+            incident = world.incident(item.event.incident)
+            broadcast(self._room_for(incident), protocol.encode_event(item.seq, item.encoded))
+            sealed: str | None = None
+            targets: list[ServerConnection] = []
             for stakeholder, connections in self._stakeholders.items():
                 if visible_to(stakeholder, item.event, world):
                     targets.extend(connections)
-            broadcast(targets, frame)
+            if targets:
+                sealed = self._sealed(item.seq, item.event)
+                broadcast(targets, sealed)
             self.head = item.seq
+            if isinstance(item.event, e.PrivacyChanged | e.AccessChanged) and incident:
+                self._resync(item.event, incident)
         self._drop_slow()
+
+    def _resync(self, event: e.PrivacyChanged | e.AccessChanged, incident: IncidentState) -> None:
+        """Close the connections whose past changed with `event`: an invitee has the incident's
+        history to receive, and someone no longer admitted has it to forget."""
+        for session in list(self.sessions):
+            actor = session.actor
+            if isinstance(event, e.AccessChanged):
+                affected = actor.name == event.user and actor.role is not Role.INCIDENT_MANAGER
+            else:
+                affected = actor.role is not Role.INCIDENT_MANAGER and (
+                    actor.name not in incident.invited
+                )
+            if affected and session.streaming:
+                self._close(session, CLOSE_RESYNC, "what you may see has changed")
 
     def _drop_slow(self) -> None:
         slow = [

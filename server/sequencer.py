@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from warroom import protocol
-from warroom.commands import Command
+from warroom.commands import ChangeAccess, Command
 from warroom.decide import Rejected, decide
 from warroom.domain import Actor, World
 from warroom.events import Event
@@ -178,6 +178,7 @@ class Sequencer:
                 continue
             try:
                 authorize(item.actor, item.command, world)
+                self._check_user(item.command)
                 events = decide(world, item.command, item.actor, self._clock())
                 encoded_events = [protocol.event_json(event) for event in events]
             except Rejected as rejected:
@@ -207,6 +208,13 @@ class Sequencer:
         while len(self._recent) > RECENT_COMMANDS:
             self._recent.popitem(last=False)
         self._deliver(committed, world, outcomes)
+
+    def _check_user(self, command: Command) -> None:
+        """An invitation names a user the war room knows (users live in the store, not the log)."""
+        if not isinstance(command, ChangeAccess) or not command.invited:
+            return
+        if self._store.user_states().get(command.user.strip()) is None:
+            raise Rejected("not-found", f"there is no active user named {command.user}")
 
     def _fail(self, items: list[_Item], error: Exception) -> None:
         # The database's own message may name other users' data: it goes to the log only.

@@ -37,7 +37,6 @@ from warroom.domain import (
     parse_audience,
     parse_enum,
 )
-from warroom.events import Envelope
 from warroom.policy import preview_actor, visible_part, visible_to
 from warroom.reducer import replay
 from warroom.text import event_line, incident_page, incident_row
@@ -154,7 +153,7 @@ class Fetched:
     """The log the user may see, folded, and who the user is."""
 
     world: World
-    log: list[Envelope]
+    log: list[protocol.EventFrame]
     me: Actor
 
 
@@ -193,7 +192,9 @@ def _emit(args: argparse.Namespace, data: Any, text: str | Sequence[str]) -> Non
 # Verbs that change an incident -------------------------------------------------------------------
 
 
-async def _submit(target: Target, command: c.Command) -> tuple[int, list[Envelope]]:
+async def _submit(
+    target: Target, command: c.Command
+) -> tuple[protocol.Position, list[protocol.EventFrame]]:
     """Submit `command`; return the ack's seq and the events the command caused."""
     from warroom.remote import Remote
 
@@ -232,7 +233,22 @@ def _time(text: str) -> datetime:
 
 def _declare(args: argparse.Namespace) -> None:
     severity = _parse(Severity.parse, args.severity)
-    _change(args, c.DeclareIncident(title=args.title, severity=severity, apps=tuple(args.app)))
+    command = c.DeclareIncident(
+        title=args.title, severity=severity, apps=tuple(args.app), private=args.private
+    )
+    _change(args, command)
+
+
+def _invite(args: argparse.Namespace) -> None:
+    command = c.ChangeAccess(
+        incident=args.incident.upper(), user=args.user, invited=not args.remove
+    )
+    _change(args, command)
+
+
+def _privacy(args: argparse.Namespace) -> None:
+    private = args.privacy == "private"
+    _change(args, c.ChangePrivacy(incident=args.incident.upper(), private=private))
 
 
 def _status(args: argparse.Namespace) -> None:
@@ -256,7 +272,7 @@ def _versioned(
     version; a stale edit ends with exit code 3 and both values."""
     target = _target(args)
 
-    async def job() -> tuple[int, list[Envelope]]:
+    async def job() -> tuple[protocol.Position, list[protocol.EventFrame]]:
         from warroom.remote import Remote
 
         async with await Remote.open(target.url, target.token) as remote:
@@ -423,6 +439,7 @@ def _summary(incident: IncidentState) -> dict[str, Any]:
         "severity": incident.severity.value,
         "status": incident.status.value,
         "apps": list(incident.apps),
+        "private": incident.private,
         "declared_at": incident.declared_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "manager": incident.manager,
@@ -729,6 +746,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("title")
     p.add_argument("--severity", "-s", required=True, help="1 (worst) to 4")
     p.add_argument("--app", action="append", default=[], help="affected application (repeatable)")
+    p.add_argument(
+        "--private",
+        action="store_true",
+        help="seen only by incident managers, you, and the people invited",
+    )
+
+    p = verb("invite", _invite, "let a user see a private incident (incident manager)", client)
+    p.add_argument("incident")
+    p.add_argument("user")
+    p.add_argument("--remove", action="store_true", help="take the invitation back")
+
+    p = verb("privacy", _privacy, "make an incident private or public (incident manager)", client)
+    p.add_argument("incident")
+    p.add_argument("privacy", choices=["private", "public"])
 
     p = verb("status", _status, "change an incident's status", client)
     p.add_argument("incident")

@@ -29,6 +29,8 @@ class DeclareIncident:
     title: str
     severity: Severity
     apps: tuple[str, ...] = ()
+    private: bool = False
+    """Seen only by incident managers and the people invited (the declarer is)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,6 +209,25 @@ class ChangeAudience:
     audience: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class ChangePrivacy:
+    """Make an incident private (only incident managers and invitees see it) or public again."""
+
+    type: Literal["privacy.change"] = "privacy.change"
+    incident: str
+    private: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeAccess:
+    """Invite a user to a private incident (`invited` False: take the invitation back)."""
+
+    type: Literal["access.change"] = "access.change"
+    incident: str
+    user: str
+    invited: bool = True
+
+
 Command = Annotated[
     DeclareIncident
     | ChangeStatus
@@ -225,7 +246,9 @@ Command = Annotated[
     | AskQuestion
     | AnswerQuestion
     | DismissQuestion
-    | ChangeAudience,
+    | ChangeAudience
+    | ChangePrivacy
+    | ChangeAccess,
     Field(discriminator="type"),
 ]
 """Every command, tagged by `type` on the wire."""
@@ -249,5 +272,7 @@ COMMAND_TYPES: tuple[type, ...] = (
     AnswerQuestion,
     DismissQuestion,
     ChangeAudience,
+    ChangePrivacy,
+    ChangeAccess,
 )
 """The command classes, for tables that must cover every command (see `warroom.policy`)."""

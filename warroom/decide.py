@@ -66,22 +66,30 @@ def decide(world: World, command: c.Command, actor: Actor, now: datetime) -> lis
 
 def _declare(world: World, cmd: c.DeclareIncident, actor: Actor, now: datetime) -> e.Event:
     title = _text(cmd.title, "title", MAX_TITLE)
+    number = f"P{world.declared_private + 1}" if cmd.private else str(world.declared + 1)
     return e.IncidentDeclared(
-        incident=f"INC-{world.declared + 1}",
+        incident=f"INC-{number}",
         actor=actor.name,
         at=now,
         title=title,
         severity=cmd.severity,
         apps=_apps(cmd.apps),
         manager=actor.name if actor.role is Role.INCIDENT_MANAGER else None,
+        private=cmd.private,
     )
 
 
 def _incident(world: World, incident_id: str) -> IncidentState:
     incident = world.incident(incident_id)
     if incident is None:
-        raise Rejected("not-found", f"there is no incident {incident_id}")
+        raise no_such_incident(incident_id)
     return incident
+
+
+def no_such_incident(incident_id: str) -> Rejected:
+    """The refusal for an incident that does not exist, or that the user may not know of: the
+    two must read the same."""
+    return Rejected("not-found", f"there is no incident {incident_id.upper()}")
 
 
 def _text(value: str, what: str, limit: int) -> str:
@@ -406,6 +414,24 @@ def _same_audience(previous: str, audience: str, what: str) -> None:
         raise Rejected("invalid-state", f"{what} is already shown to {audience}")
 
 
+def _privacy(incident: IncidentState, cmd: c.ChangePrivacy, actor: Actor, now: datetime) -> e.Event:
+    if cmd.private == incident.private:
+        raise Rejected(
+            "invalid-state", f"{incident.id} is already {'private' if cmd.private else 'public'}"
+        )
+    return e.PrivacyChanged(incident=incident.id, actor=actor.name, at=now, private=cmd.private)
+
+
+def _access(incident: IncidentState, cmd: c.ChangeAccess, actor: Actor, now: datetime) -> e.Event:
+    user = _name(cmd.user, "user name")
+    if cmd.invited == (user in incident.invited):
+        state = "already invited to" if cmd.invited else "not invited to"
+        raise Rejected("invalid-state", f"{user} is {state} {incident.id}")
+    return e.AccessChanged(
+        incident=incident.id, actor=actor.name, at=now, user=user, invited=cmd.invited
+    )
+
+
 _HANDLERS: dict[type, Callable[[IncidentState, Any, Actor, datetime], e.Event]] = {
     c.ChangeStatus: _status,
     c.ChangeSeverity: _severity,
@@ -424,4 +450,6 @@ _HANDLERS: dict[type, Callable[[IncidentState, Any, Actor, datetime], e.Event]] 
     c.AnswerQuestion: _answer,
     c.DismissQuestion: _dismiss,
     c.ChangeAudience: _audience_change,
+    c.ChangePrivacy: _privacy,
+    c.ChangeAccess: _access,
 }

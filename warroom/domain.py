@@ -285,6 +285,9 @@ class IncidentState:
     mitigations: tuple[Mitigation, ...] = ()
     questions: tuple[Question, ...] = ()
     updated_at: datetime | None = None
+    private: bool = False
+    """Seen only by incident managers and the users in `invited`."""
+    invited: tuple[str, ...] = ()
 
     @property
     def eta_version(self) -> int:
@@ -303,10 +306,14 @@ def _empty_incidents() -> Mapping[str, IncidentState]:
 
 @dataclass(frozen=True)
 class World:
-    """All incidents of a war room; `declared` counts declarations to number the next one."""
+    """All incidents of a war room; `declared` counts declarations to number the next one.
+
+    Incidents declared private are numbered in a series of their own (`INC-P1`, ...), so that
+    the public numbers have no gaps that would tell of them."""
 
     incidents: Mapping[str, IncidentState] = field(default_factory=_empty_incidents)
     declared: int = 0
+    declared_private: int = 0
 
     def incident(self, incident_id: str) -> IncidentState | None:
         """The incident with this id, or None."""

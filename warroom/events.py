@@ -43,6 +43,7 @@ class IncidentDeclared(EventBase):
     severity: Severity
     apps: tuple[str, ...] = ()
     manager: str | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +221,23 @@ class AudienceChanged(EventBase):
     impact: Impact | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class PrivacyChanged(EventBase):
+    """The incident became private (seen by incident managers and invitees only) or public."""
+
+    type: Literal["privacy.changed"] = "privacy.changed"
+    private: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessChanged(EventBase):
+    """A user was invited to the incident, or the invitation was taken back."""
+
+    type: Literal["access.changed"] = "access.changed"
+    user: str
+    invited: bool
+
+
 Event = Annotated[
     IncidentDeclared
     | StatusChanged
@@ -238,7 +256,9 @@ Event = Annotated[
     | QuestionAsked
     | QuestionAnswered
     | QuestionDismissed
-    | AudienceChanged,
+    | AudienceChanged
+    | PrivacyChanged
+    | AccessChanged,
     Field(discriminator="type"),
 ]
 """Every event, tagged by `type` on the wire and in the store."""

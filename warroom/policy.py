@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from warroom import commands as c
 from warroom import events as e
-from warroom.decide import Rejected
+from warroom.decide import Rejected, no_such_incident
 from warroom.domain import (
     EVERYONE,
     INTERNAL,
@@ -46,6 +46,8 @@ RULES: dict[type, frozenset[Role]] = {
     c.AnswerQuestion: frozenset({_IM}),
     c.DismissQuestion: frozenset({_IM}),
     c.ChangeAudience: frozenset({_IM}),
+    c.ChangePrivacy: frozenset({_IM}),
+    c.ChangeAccess: frozenset({_IM}),
 }
 """For each command, the roles that may issue it. Observers appear nowhere: they only read."""
 
@@ -68,6 +70,8 @@ _WHAT: dict[type, str] = {
     c.AnswerQuestion: "answer questions",
     c.DismissQuestion: "dismiss questions",
     c.ChangeAudience: "change who sees an entry",
+    c.ChangePrivacy: "make incidents private or public",
+    c.ChangeAccess: "invite people to private incidents",
 }
 
 
@@ -77,12 +81,23 @@ def may(role: Role, command_type: type) -> bool:
 
 
 def authorize(actor: Actor, command: c.Command, world: World) -> None:
-    """Raise `Rejected('forbidden', ...)` unless `actor` may issue `command` now."""
+    """Raise `Rejected` unless `actor` may issue `command` now: `forbidden` for the role, and for
+    a private incident the actor is not invited to, the very refusal a missing incident gets."""
     if not may(actor.role, type(command)):
         raise Rejected(
             "forbidden", f"a user with role {actor.role.value} may not {_WHAT[type(command)]}"
         )
-    del world  # Part of the signature: later rules (private incidents) depend on the world.
+    if isinstance(command, c.DeclareIncident):
+        return
+    incident = world.incident(command.incident)
+    if incident is not None and not admitted(actor, incident):
+        raise no_such_incident(command.incident)
+
+
+def admitted(actor: Actor, incident: IncidentState) -> bool:
+    """True if `actor` may know of `incident` at all: every incident is open to incident
+    managers; a private one to the users invited to it, and to nobody else."""
+    return not incident.private or actor.role is _IM or actor.name in incident.invited
 
 
 def audience_includes(audience: str | None, actor: Actor) -> bool:
@@ -118,11 +133,13 @@ def preview_actor(audience: str) -> Actor:
 
 def visible_to(actor: Actor, event: e.Event, world: World) -> bool:
     """True if `actor` may receive `event`; `world` is the state the event has been folded into."""
-    if actor.internal:
-        return True
     incident = world.incident(event.incident)
     if incident is None:
         return False
+    if not admitted(actor, incident):
+        return False
+    if actor.internal:
+        return True
     return _stakeholder_sees(actor, event, incident)
 
 
@@ -130,6 +147,7 @@ def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> 
     match event:
         case (
             e.IncidentDeclared()
+            | e.PrivacyChanged()
             | e.StatusChanged()
             | e.SeverityChanged()
             | e.EtaSet()
@@ -150,6 +168,8 @@ def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> 
             return mitigation is not None and audience_includes(mitigation.audience, actor)
         case e.QuestionAsked():
             return event.actor == actor.name
+        case e.AccessChanged():
+            return event.user == actor.name
         case e.QuestionAnswered():
             question = find_entry(incident.questions, event.question)
             asked = question is not None and question.asker == actor.name

@@ -16,7 +16,7 @@ from pydantic_core import from_json
 
 from warroom.commands import Command
 from warroom.domain import IncidentState
-from warroom.events import Envelope, Event
+from warroom.events import Event
 
 VERSION = 1
 """The protocol version every frame carries as `v`."""
@@ -26,6 +26,11 @@ MAX_FRAME = 64 * 1024
 
 MAX_COMMAND_ID = 64
 """The longest command id; ids are printable ASCII without spaces (a UUID fits)."""
+
+
+Position = int | Annotated[str, Field(pattern=r"^c[0-9a-f]{16}$")]
+"""A place in the log as one connection knows it: the seq for the war room, an opaque cursor
+(`c` and 16 hex digits) for stakeholders, whose positions must not count what they cannot see."""
 
 
 class ProtocolError(Exception):
@@ -42,11 +47,12 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True, kw_only=True)
 class Hello:
-    """Opens a session: `cursor` is the last seq the client applied (None: live events only)."""
+    """Opens a session: `cursor` is the position of the last event the client applied (0: from
+    the start; None: live events only)."""
 
     type: Literal["hello"] = "hello"
     v: int = VERSION
-    cursor: int | None = 0
+    cursor: Position | None = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,14 +81,18 @@ ClientFrame = Annotated[Hello | Submit | View, Field(discriminator="type")]
 
 @dataclass(frozen=True, kw_only=True)
 class Welcome:
-    """The server's answer to hello: who the connection is and the newest seq it holds."""
+    """The server's answer to hello: who the connection is and the newest position it holds.
+
+    `reset` says the server cannot resume from the cursor the client sent (it was never valid
+    for this user, or is ahead of the log): the client drops its state, a full replay follows."""
 
     type: Literal["welcome"] = "welcome"
     v: int = VERSION
     user: str
     role: str
     groups: tuple[str, ...] = ()
-    head: int
+    head: Position
+    reset: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +101,7 @@ class EventFrame:
 
     type: Literal["event"] = "event"
     v: int = VERSION
-    seq: int
+    seq: Position
     event: Event
 
 
@@ -101,17 +111,17 @@ class Synced:
 
     type: Literal["synced"] = "synced"
     v: int = VERSION
-    head: int
+    head: Position
 
 
 @dataclass(frozen=True, kw_only=True)
 class Ack:
-    """The command `id` was committed; its last event has sequence number `seq`."""
+    """The command `id` was committed; its last event is at position `seq`."""
 
     type: Literal["ack"] = "ack"
     v: int = VERSION
     id: str
-    seq: int
+    seq: Position
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,14 +242,18 @@ def load_event(text: str | bytes) -> Event:
     return _events.validate_json(text)
 
 
-def encode_event(seq: int, encoded_event: str) -> str:
+def encode_event(seq: int | str, encoded_event: str) -> str:
     """Wrap an already-encoded event in an event frame, so fan-out never re-encodes it."""
-    return f'{{"type":"event","v":{VERSION},"seq":{seq},"event":{encoded_event}}}'
+    place = f'"{seq}"' if isinstance(seq, str) else seq
+    return f'{{"type":"event","v":{VERSION},"seq":{place},"event":{encoded_event}}}'
 
 
-def envelope(frame: EventFrame) -> Envelope:
-    """The log entry an event frame carries."""
-    return Envelope(seq=frame.seq, event=frame.event)
+def already_seen(position: int | str, cursor: int | str | None) -> bool:
+    """True if an event at `position` is not after `cursor`. Opaque cursors have no order: the
+    server never sends one twice, so only the war room's numbered positions can be compared."""
+    if isinstance(position, int) and isinstance(cursor, int):
+        return position <= cursor
+    return False
 
 
 def event_data(event: Event) -> dict[str, Any]:

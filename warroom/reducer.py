@@ -40,9 +40,14 @@ def apply(world: World, event: e.Event) -> World:
             manager=event.manager,
             apps=event.apps,
             updated_at=event.at,
+            private=event.private,
+            invited=(event.actor,) if event.private else (),
         )
-        number = int(event.incident.rsplit("-", 1)[1])
-        return _put(evolve(world, declared=max(world.declared, number)), incident)
+        number = event.incident.rsplit("-", 1)[1]
+        if number.startswith("P"):
+            counted = max(world.declared_private, int(number[1:]))
+            return _put(evolve(world, declared_private=counted), incident)
+        return _put(evolve(world, declared=max(world.declared, int(number))), incident)
     incident_now = world.incident(event.incident)
     if incident_now is None:
         return world
@@ -246,6 +251,17 @@ def _put_entry(entries: tuple[NumberedT, ...], entry: NumberedT) -> tuple[Number
     return tuple(sorted((*entries, entry), key=lambda item: item.id))
 
 
+def _privacy(incident: IncidentState, event: e.PrivacyChanged) -> IncidentState:
+    return evolve(incident, private=event.private)
+
+
+def _access(incident: IncidentState, event: e.AccessChanged) -> IncidentState:
+    others = tuple(name for name in incident.invited if name != event.user)
+    return evolve(
+        incident, invited=tuple(sorted((*others, event.user))) if event.invited else others
+    )
+
+
 _FOLDS: dict[type, Callable[[IncidentState, Any], IncidentState]] = {
     e.StatusChanged: _status,
     e.SeverityChanged: _severity,
@@ -264,4 +280,6 @@ _FOLDS: dict[type, Callable[[IncidentState, Any], IncidentState]] = {
     e.QuestionAnswered: _answered,
     e.QuestionDismissed: _dismissed,
     e.AudienceChanged: _audience,
+    e.PrivacyChanged: _privacy,
+    e.AccessChanged: _access,
 }

@@ -18,7 +18,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from warroom import protocol
 from warroom.commands import Command
-from warroom.events import Envelope
 
 RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""
@@ -111,19 +110,19 @@ class Remote:
         except protocol.ProtocolError as error:
             raise RemoteError("protocol", f"the server sent a bad frame: {error.message}") from None
 
-    async def sync(self, cursor: int | None = 0) -> list[Envelope]:
+    async def sync(self, cursor: protocol.Position | None = 0) -> list[protocol.EventFrame]:
         """Say hello and return every event the user may see after `cursor`.
 
         With `cursor` None nothing is replayed: the session only receives what happens next.
         """
         await self.connection.send(protocol.encode(protocol.Hello(cursor=cursor)))
-        events: list[Envelope] = []
+        events: list[protocol.EventFrame] = []
         while True:
             frame = await self._receive()
             if isinstance(frame, protocol.Welcome):
                 self.welcome = frame
             elif isinstance(frame, protocol.EventFrame):
-                events.append(protocol.envelope(frame))
+                events.append(frame)
             elif isinstance(frame, protocol.Synced):
                 return events
             elif isinstance(frame, protocol.ErrorFrame):
@@ -131,23 +130,23 @@ class Remote:
 
     async def submit(
         self, command: Command, command_id: str | None = None
-    ) -> tuple[int, list[Envelope]]:
+    ) -> tuple[protocol.Position, list[protocol.EventFrame]]:
         """Send `command` and wait until it is committed.
 
         Returns:
-            The seq of the command's last event, and the events received while waiting (after
-            `sync`, the command's own events arrive before its ack).
+            The position of the command's last event, and the events received while waiting
+            (after `sync`, the command's own events arrive before its ack).
 
         Raises:
             RemoteError: with the server's code and sentence if the command was refused.
         """
         ident = command_id or uuid.uuid4().hex
         await self.connection.send(protocol.encode(protocol.Submit(id=ident, command=command)))
-        received: list[Envelope] = []
+        received: list[protocol.EventFrame] = []
         while True:
             frame = await self._receive()
             if isinstance(frame, protocol.EventFrame):
-                received.append(protocol.envelope(frame))
+                received.append(frame)
             elif isinstance(frame, protocol.Ack) and frame.id == ident:
                 return frame.seq, received
             elif isinstance(frame, protocol.RejectedFrame) and frame.id == ident:
@@ -156,11 +155,15 @@ class Remote:
                 raise RemoteError(frame.code, frame.message)
 
 
-async def follow(url: str, token: str, cursor: int | None = None) -> AsyncIterator[Envelope]:
+async def follow(
+    url: str, token: str, cursor: protocol.Position | None = None
+) -> AsyncIterator[protocol.EventFrame]:
     """Yield every event the user may see after `cursor` (None: from now), forever.
 
     Reconnects after a dropped connection or a server restart and resumes after the last event
     it yielded, so nothing is missed or repeated. A refused token ends it with `RemoteError`.
+    If the server cannot resume from the cursor (the user's role changed, say) the replay it
+    sends instead is skipped: what was yielded is not yielded again.
     """
     attempt = 0
     while True:
@@ -175,15 +178,20 @@ async def follow(url: str, token: str, cursor: int | None = None) -> AsyncIterat
         attempt = 0
         try:
             await remote.connection.send(protocol.encode(protocol.Hello(cursor=cursor)))
+            skipping = False
             async for message in remote.connection:
                 frame = protocol.decode_server(message)
-                if isinstance(frame, protocol.Welcome) and cursor is None:
-                    cursor = frame.head
+                if isinstance(frame, protocol.Welcome):
+                    skipping = frame.reset and cursor is not None
+                    if cursor is None or frame.reset:
+                        cursor = frame.head
+                elif isinstance(frame, protocol.Synced):
+                    skipping = False
                 elif isinstance(frame, protocol.EventFrame):
-                    if cursor is not None and frame.seq <= cursor:
+                    if skipping or protocol.already_seen(frame.seq, cursor):
                         continue
                     cursor = frame.seq
-                    yield protocol.envelope(frame)
+                    yield frame
         except (ConnectionClosed, OSError):
             pass
         finally:

@@ -50,6 +50,15 @@ class CommandRow(SQLModel, table=True):
     last_seq: int
 
 
+class SecretRow(SQLModel, table=True):
+    """A server secret, made once (e.g. the key that seals stakeholders' cursors)."""
+
+    __tablename__ = "secrets"
+
+    name: str = Field(primary_key=True)
+    value: str
+
+
 class UserRow(SQLModel, table=True):
     """A user and the hash of their token (the token itself is never stored)."""
 
@@ -241,6 +250,28 @@ class EventStore:
             Envelope(seq=seq, event=protocol.load_event(data))
             for seq, data in self.read_raw(after, limit)
         ]
+
+    # Secrets ----------------------------------------------------------------------------------
+
+    def secret(self, name: str) -> bytes:
+        """The secret called `name`: made (32 random bytes) on first use, the same ever after."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(col(SecretRow.value)).where(col(SecretRow.name) == name)
+            ).scalar()
+        if value is None:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        insert(SecretRow), [{"name": name, "value": secrets.token_hex(32)}]
+                    )
+            except IntegrityError:
+                pass  # made at the same moment by another process: read theirs
+            with self.engine.connect() as connection:
+                value = connection.execute(
+                    select(col(SecretRow.value)).where(col(SecretRow.name) == name)
+                ).scalar_one()
+        return bytes.fromhex(value)
 
     # Users ------------------------------------------------------------------------------------
 

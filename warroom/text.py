@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from warroom import events as e
 from warroom.domain import ActionState, IncidentState, QuestionState
-from warroom.events import Envelope
+from warroom.events import Event
 from warroom.timeparse import local, relative
+
+
+class Logged(Protocol):
+    """An event as delivered: from the store (`Envelope`) or over the wire (`EventFrame`)."""
+
+    @property
+    def event(self) -> Event: ...
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -31,7 +39,8 @@ def describe(event: e.Event, brief: bool = False) -> str:
     match event:
         case e.IncidentDeclared():
             apps = f" affecting {', '.join(event.apps)}" if event.apps else ""
-            return f"declared {event.severity.value} {event.title!r}{apps}"
+            private = " (private)" if event.private else ""
+            return f"declared {event.severity.value} {event.title!r}{apps}{private}"
         case e.StatusChanged():
             verb = "reopened as" if event.previous.value == "resolved" else "status"
             return f"{verb} {event.status.value} (was {event.previous.value})"
@@ -86,13 +95,17 @@ def describe(event: e.Event, brief: bool = False) -> str:
             return f"question Q{event.question} answered{to}: {_short(event.text)}"
         case e.AudienceChanged():
             return f"{event.entry} now shown to {event.audience} (was {event.previous})"
+        case e.PrivacyChanged():
+            return "made private" if event.private else "made public"
+        case e.AccessChanged():
+            return f"{event.user} {'invited' if event.invited else 'no longer invited'}"
         case e.QuestionDismissed():
             reason = f": {_short(event.reason)}" if event.reason else ""
             return f"question Q{event.question} dismissed{reason}"
     return event.type  # pragma: no cover - every event type is matched above
 
 
-def event_line(envelope: Envelope) -> str:
+def event_line(envelope: Logged) -> str:
     """A `warroom tail` line: local time, incident, actor, what happened."""
     event = envelope.event
     return f"{local(event.at)}  {event.incident:<8} {event.actor:<12} {describe(event)}"
@@ -106,10 +119,11 @@ def incident_row(incident: IncidentState, now: datetime) -> str:
     return (
         f"{incident.id:<8} {incident.severity.value}  {incident.status.value:<13} "
         f"{relative(incident.declared_at, now):>10}  {incident.title}  [{apps}]{asked}"
+        f"{'  private' if incident.private else ''}"
     )
 
 
-def incident_page(incident: IncidentState, log: Sequence[Envelope], now: datetime) -> Iterable[str]:
+def incident_page(incident: IncidentState, log: Sequence[Logged], now: datetime) -> Iterable[str]:
     """The lines of `warroom show`: header, the four panels and the questions."""
     yield f"{incident.id}  {incident.severity.value}  {incident.status.value}  {incident.title}"
     yield (
@@ -119,6 +133,8 @@ def incident_page(incident: IncidentState, log: Sequence[Envelope], now: datetim
     if incident.resolved_at is not None:
         yield f"resolved {local(incident.resolved_at)} ({relative(incident.resolved_at, now)})"
     yield f"applications: {', '.join(incident.apps) or 'none'}"
+    if incident.private:
+        yield f"private: seen by incident managers and {', '.join(incident.invited) or 'nobody'}"
     eta = incident.eta
     if eta is not None and eta.eta is not None:
         yield (

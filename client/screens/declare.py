@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from client.screens.form import FormScreen, names, required
 from warroom.commands import DeclareIncident
@@ -27,6 +27,7 @@ class DeclareScreen(FormScreen[DeclareIncident]):
         )
         yield Label("Affected applications (comma-separated)")
         yield Input(placeholder="checkout, payments", id="apps")
+        yield Checkbox("Private: only incident managers, you and whom you invite", id="private")
 
     def result(self) -> DeclareIncident:
         severity = self.query_one("#severity", Select).value
@@ -35,4 +36,5 @@ class DeclareScreen(FormScreen[DeclareIncident]):
             title=required(self.query_one("#title", Input).value, "title"),
             severity=severity,
             apps=names(self.query_one("#apps", Input).value),
+            private=self.query_one("#private", Checkbox).value,
         )

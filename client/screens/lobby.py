@@ -101,7 +101,10 @@ class LobbyScreen(RoomScreen):
                     (
                         severity_badge(incident.severity),
                         status_text(incident.status),
-                        Text(incident.title),
+                        Text.assemble(
+                            ("private  " if incident.private else "", "bold magenta"),
+                            incident.title,
+                        ),
                         Text(", ".join(incident.apps) or "-"),
                         Text(relative(incident.declared_at, now)),
                         Text(

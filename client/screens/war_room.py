@@ -63,6 +63,7 @@ ACTION_COMMANDS: dict[str, type] = {
     "move_audience": c.ChangeAudience,
     "ask": c.AskQuestion,
     "dismiss_question": c.DismissQuestion,
+    "access": c.ChangeAccess,
 }
 """Which command each key's action sends: the policy decides whether the key is usable."""
 
@@ -88,6 +89,7 @@ class WarRoomScreen(RoomScreen):
         Binding("5", "focus_panel('questions')", "Questions", show=False),
         Binding("Q", "ask", "Ask"),
         Binding("P", "preview", "Preview as"),
+        Binding("I", "access", "Access"),
     ]
     """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby."""
 
@@ -382,6 +384,40 @@ class WarRoomScreen(RoomScreen):
                 self.app.push_screen(PreviewScreen(self.incident_id, audience))
 
         self.app.push_screen(ChoiceScreen("Preview as", choices), chosen)
+
+    def action_access(self) -> None:
+        """Who may see the incident: make it private or public, invite someone, or take an
+        invitation back (incident manager)."""
+        incident = self.incident
+        if incident is None:
+            return
+        choices: list[tuple[str, str]] = [
+            ("make it public" if incident.private else "make it private", "privacy"),
+            ("invite someone", "invite"),
+            *((f"take back {name}'s invitation", f"remove:{name}") for name in incident.invited),
+        ]
+        self.app.push_screen(ChoiceScreen("Who may see it", choices), self._access_chosen)
+
+    def _access_chosen(self, choice: str | None) -> None:
+        from client.screens.prompt import PromptScreen
+
+        incident = self.incident
+        if choice is None or incident is None:
+            return
+        if choice == "privacy":
+            private = not incident.private
+            command = c.ChangePrivacy(incident=incident.id, private=private)
+            self._send(command, "private" if private else "public")
+        elif choice.startswith("remove:"):
+            name = choice.removeprefix("remove:")
+            self._send(c.ChangeAccess(incident=incident.id, user=name, invited=False), "access")
+        else:
+
+            def invited(name: str | None) -> None:
+                if name:
+                    self._send(c.ChangeAccess(incident=incident.id, user=name), f"invite {name}")
+
+            self.app.push_screen(PromptScreen(f"Invite to {incident.id}", "User name"), invited)
 
     # Entries under the cursor -------------------------------------------------------------------
 

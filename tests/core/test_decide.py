@@ -130,6 +130,9 @@ SAMPLES: dict[type, tuple[Callable[[str], c.Command], type, Actor]] = {
                         e.QuestionDismissed, IM),
     c.ChangeAudience: (lambda i: c.ChangeAudience(incident=i, entry="N1", audience="exec"),
                        e.AudienceChanged, IM),
+    c.ChangePrivacy: (lambda i: c.ChangePrivacy(incident=i, private=True),
+                      e.PrivacyChanged, IM),
+    c.ChangeAccess: (lambda i: c.ChangeAccess(incident=i, user="ana"), e.AccessChanged, IM),
 }  # fmt: skip
 
 

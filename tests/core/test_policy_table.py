@@ -40,6 +40,8 @@ EXPECTED: dict[type, tuple[bool, bool, bool, bool]] = {
     c.AnswerQuestion:        (True, False, False, False),
     c.DismissQuestion:       (True, False, False, False),
     c.ChangeAudience:        (True, False, False, False),
+    c.ChangePrivacy:         (True, False, False, False),
+    c.ChangeAccess:          (True, False, False, False),
 }  # fmt: skip
 ROLES = (IM, RESPONDER, OBSERVER, STAKEHOLDER)
 
@@ -61,6 +63,8 @@ _FILLERS: dict[str, Any] = {
     "question": 1,
     "entry": "N1",
     "audience": "all",
+    "private": True,
+    "user": "ana",
 }
 
 

@@ -13,7 +13,6 @@ from warroom import commands as c
 from warroom import events as e
 from warroom import protocol
 from warroom.domain import Confidence, Severity, Status
-from warroom.events import Envelope
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -194,7 +193,11 @@ def test_encode_event_is_read_back_as_an_event_frame(event: e.Event) -> None:
     assert frame.seq == 41
     assert frame.event == event
     assert type(frame.event) is type(event)
-    assert protocol.envelope(frame) == Envelope(seq=41, event=event)
+    sealed = protocol.decode_server(
+        protocol.encode_event("c0123456789abcdef", protocol.event_json(event))
+    )
+    assert isinstance(sealed, protocol.EventFrame)
+    assert (sealed.seq, sealed.event) == ("c0123456789abcdef", event)
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda ev: ev.type)

@@ -9,7 +9,7 @@ import pytest
 
 from warroom import commands as c
 from warroom import events as e
-from warroom.decide import decide
+from warroom.decide import Rejected, decide
 from warroom.domain import (
     ActionState,
     Actor,
@@ -184,10 +184,12 @@ def test_dismissal_reaches_the_asker_only(room: Room) -> None:
     assert room.sees(IM, dismissed)
 
 
-def test_events_of_an_incident_the_world_does_not_hold(room: Room) -> None:
+def test_events_of_an_incident_the_world_does_not_hold_reach_nobody(room: Room) -> None:
+    # Nothing tells whether such an incident would be private: nobody gets it.
     stray = e.AppAdded(incident="INC-9", actor="x", at=NOW, app="a")
     assert not visible_to(EXEC, stray, room.world)
-    assert visible_to(OBSERVER, stray, room.world)
+    assert not visible_to(OBSERVER, stray, room.world)
+    assert not visible_to(IM, stray, room.world)
 
 
 @pytest.mark.parametrize(
@@ -237,3 +239,64 @@ def test_a_stakeholder_view_holds_only_what_they_may_see(room: Room) -> None:
     assert by_id[1].answer == "published"
     assert by_id[2].asker == "eve"
     assert by_id[2].state is QuestionState.OPEN
+
+
+# Private incidents -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vault() -> Room:
+    """INC-P1, declared private by the responder rob, who is invited by declaring it."""
+    room = Room()
+    room.do(c.DeclareIncident(title="Breach", severity=Severity.SEV1, private=True), RESPONDER)
+    room.do(c.AddNote(incident="INC-P1", text="everyone may read this", audience="all"))
+    return room
+
+
+def test_a_private_incident_is_numbered_apart_and_its_declarer_invited(vault: Room) -> None:
+    incident = vault.world.incident("INC-P1")
+    assert incident is not None and incident.private and incident.invited == ("rob",)
+    declared = vault.do(c.DeclareIncident(title="Public", severity=Severity.SEV3))
+    assert declared.incident == "INC-1"  # the public series has no gap for it
+
+
+def test_the_uninvited_see_nothing_of_a_private_incident(vault: Room) -> None:
+    for event, _ in vault.log:
+        for actor in (OBSERVER, EXEC, Actor("una", Role.RESPONDER)):
+            assert not vault.sees(actor, event), (actor.name, event.type)
+        for actor in (IM, RESPONDER):
+            assert vault.sees(actor, event)
+
+
+def test_the_uninvited_are_refused_as_if_it_did_not_exist(vault: Room) -> None:
+    una = Actor("una", Role.RESPONDER)
+    refusals = []
+    for incident in ("INC-P1", "INC-P7"):
+        with pytest.raises(Rejected) as info:
+            command = c.AddNote(incident=incident, text="x")
+            authorize(una, command, vault.world)
+            decide(vault.world, command, una, NOW)
+        refusals.append((info.value.code, info.value.message.replace(incident, "X")))
+    assert refusals[0] == refusals[1] == ("not-found", "there is no incident X")
+
+
+def test_an_invitation_admits_a_stakeholder_to_what_their_audience_allows(vault: Room) -> None:
+    invited = vault.do(c.ChangeAccess(incident="INC-P1", user="eve"))
+    assert vault.sees(EXEC, invited) and not vault.sees(EXEC_TOO, invited)
+    note_added = vault.log[1][0]
+    assert vault.sees(EXEC, note_added) and not vault.sees(EXEC_TOO, note_added)
+    internal = vault.do(c.AddNote(incident="INC-P1", text="internal"))
+    assert not vault.sees(EXEC, internal)
+    taken_back = vault.do(c.ChangeAccess(incident="INC-P1", user="eve", invited=False))
+    assert not vault.sees(EXEC, taken_back) and not vault.sees(EXEC, note_added)
+
+
+def test_privacy_can_change_both_ways(vault: Room) -> None:
+    public = vault.do(c.ChangePrivacy(incident="INC-P1", private=False))
+    assert vault.sees(OBSERVER, public) and vault.sees(EXEC, vault.log[1][0])
+    vault.do(c.ChangePrivacy(incident="INC-P1", private=True))
+    assert not vault.sees(OBSERVER, vault.log[1][0])
+    with pytest.raises(Rejected, match="already private"):
+        decide(vault.world, c.ChangePrivacy(incident="INC-P1", private=True), IM, NOW)
+    with pytest.raises(Rejected, match="already invited"):
+        decide(vault.world, c.ChangeAccess(incident="INC-P1", user="rob"), IM, NOW)

@@ -24,6 +24,7 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
         "observer": store.add_user("oscar", Role.OBSERVER),
         "exec": store.add_user("erin", Role.STAKEHOLDER, ["exec"]),
         "support": store.add_user("sam", Role.STAKEHOLDER, ["support"]),
+        "uninvited": store.add_user("uma", Role.RESPONDER),
     }
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()

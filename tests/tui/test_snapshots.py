@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from textual.pilot import Pilot
 from tui_kit import (
     BOB,
+    CAROL,
     ROOM,
     FakeConnection,
     Step,
@@ -20,6 +21,7 @@ from tui_kit import (
     paste,
     replay,
     settled,
+    stakeholder_replay,
     submitted,
     type_text,
 )
@@ -79,6 +81,16 @@ def test_war_room(snap_compare):
 
 def test_war_room_at_80x24(snap_compare):
     assert _shot(snap_compare, size=(80, 24))
+
+
+def test_stakeholder_view(snap_compare):
+    # carol (exec) gets what is addressed to all or exec, her own questions and their answers,
+    # and a key to ask; numbers disguised and positions opaque, as the hub sends them.
+    assert _shot(snap_compare, frames=stakeholder_replay(CAROL))
+
+
+def test_stakeholder_lobby(snap_compare):
+    assert _shot(snap_compare, incident=None, frames=stakeholder_replay(CAROL))
 
 
 def test_observer(snap_compare):

@@ -28,6 +28,7 @@ from client.state import Link
 from warroom import commands as c
 from warroom import protocol
 from warroom.decide import decide
+from warroom.disclosure import Sealer
 from warroom.domain import (
     ActionState,
     Actor,
@@ -38,6 +39,7 @@ from warroom.domain import (
     Status,
     World,
 )
+from warroom.policy import visible_to
 from warroom.reducer import apply
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
@@ -318,6 +320,26 @@ def replay(
     last = shown[-1].seq if shown else 0
     return [
         protocol.Welcome(user=user, role=role.value, groups=tuple(groups), head=last),
+        *shown,
+        protocol.Synced(head=last),
+    ]
+
+
+def stakeholder_replay(actor: Actor) -> list[protocol.ServerFrameType]:
+    """What the hub sends `actor` (a stakeholder) on connect: only what they may see, under
+    opaque cursors and disguised entry numbers, as `server.hub` does it."""
+    sealer = Sealer(b"tui-snapshot-secret-0123456789ab")
+    world = seed_world()
+    shown = [
+        protocol.EventFrame(seq=sealer.cursor(frame.seq), event=sealer.event(frame.event))
+        for frame in seed_events()
+        if isinstance(frame.seq, int) and visible_to(actor, frame.event, world)
+    ]
+    last = sealer.cursor(head())
+    return [
+        protocol.Welcome(
+            user=actor.name, role=actor.role.value, groups=tuple(sorted(actor.groups)), head=last
+        ),
         *shown,
         protocol.Synced(head=last),
     ]

@@ -1,0 +1,204 @@
+"""Side channels and private incidents against a real hub: a stakeholder's positions and entry
+numbers count nothing; a private incident does not exist for anyone not invited, and a change of
+who may see it re-syncs the connections whose past it changes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from typing import Any
+
+import pytest
+from websockets import ConnectionClosed
+from websockets.asyncio.client import ClientConnection
+from wire import Hub, declare, hello, note, receive, send, submit, until
+
+SEALED = re.compile(r"^c[0-9a-f]{16}$")
+
+
+async def _session(connection: ClientConnection, cursor: Any = 0) -> tuple[dict[str, Any], list]:
+    """Say hello; return the welcome and every frame up to and including `synced`."""
+    await send(connection, {"type": "hello", "cursor": cursor})
+    welcome = await receive(connection)
+    assert welcome["type"] == "welcome"
+    frames = []
+    while True:
+        frame = await receive(connection)
+        frames.append(frame)
+        if frame["type"] == "synced":
+            return welcome, frames
+
+
+def _declared(answer: dict[str, Any]) -> str:
+    """The incident id a declare's ack stands for (from the events seen meanwhile)."""
+    (own,) = [f for f in answer["seen"] if f["seq"] == answer["seq"]]
+    return str(own["event"]["incident"])
+
+
+def _texts(frames: list[dict[str, Any]]) -> list[str]:
+    return [f["event"]["text"] for f in frames if f["type"] == "event" and "text" in f["event"]]
+
+
+async def _closed_with(connection: ClientConnection) -> int | None:
+    """Read until the hub closes the connection; its close code."""
+    with contextlib.suppress(ConnectionClosed):
+        async with asyncio.timeout(10):
+            while True:
+                await connection.recv()
+    return connection.close_code
+
+
+async def test_a_stakeholders_positions_are_opaque_and_resume_exactly(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    for n in range(6):
+        # Internal chatter between the notes erin may see would show as gaps in plain seqs.
+        await submit(manager, note(f"internal {n}"))
+        await submit(manager, note(f"public {n}", audience="all"))
+    erin = await hub.connect("exec")
+    welcome, frames = await _session(erin)
+    events = [f for f in frames if f["type"] == "event"]
+    assert _texts(events) == [f"public {n}" for n in range(6)]
+    positions = [welcome["head"], *(f["seq"] for f in events), frames[-1]["head"]]
+    assert all(isinstance(p, str) and SEALED.match(p) for p in positions), positions
+    assert len(set(positions[1:-1])) == len(events) == 7
+    # Each position resumes exactly after its event: nothing missed, nothing repeated.
+    for index, frame in enumerate(events):
+        _, again = await _session(await hub.connect("exec"), frame["seq"])
+        assert _texts(again) == [f"public {n}" for n in range(index, 6)]
+    # Her own command's ack is opaque too; the war room keeps plain numbers.
+    asked = await submit(erin, {"type": "question.ask", "incident": "INC-1", "text": "when?"})
+    assert asked["type"] == "ack" and SEALED.match(asked["seq"])
+    welcome, _ = await _session(await hub.connect("responder"))
+    assert isinstance(welcome["head"], int)
+
+
+@pytest.mark.parametrize("cursor", [3, 10_000, "c0000000000000000", "c" + "f" * 16])
+async def test_a_stakeholder_cannot_probe_the_log_with_a_cursor_of_their_own(
+    hub: Hub, cursor: Any
+) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    for n in range(4):
+        await submit(manager, note(f"internal {n}"))
+    await submit(manager, note("public", audience="all"))
+    welcome, frames = await _session(await hub.connect("exec"), cursor)
+    # A number, or a cursor the hub never sealed, buys a full replay and nothing else.
+    assert welcome["reset"] is True
+    assert [f["event"]["type"] for f in frames if f["type"] == "event"] == [
+        "incident.declared",
+        "note.added",
+    ]
+    welcome, _ = await _session(await hub.connect("responder"), 10_000)
+    assert welcome["reset"] is True  # a war-room cursor ahead of the log is not trusted either
+
+
+async def test_entry_numbers_are_disguised_alike_live_and_on_catch_up(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    erin = await hub.connect("exec")
+    await hello(erin)
+    live: dict[str, int] = {}
+    for n in range(5):
+        await submit(manager, note(f"internal {n}"))
+        await submit(manager, note(f"public {n}", audience="all"))
+        frame = await until(erin, "event")
+        live[frame["event"]["text"]] = frame["event"]["note"]
+    # The war room numbers these N2, N4, ...; erin's numbers are neither those nor a count.
+    assert set(live.values()).isdisjoint({2, 4, 6, 8, 10})
+    assert len(set(live.values())) == 5
+    await submit(manager, {"type": "note.pin", "incident": "INC-1", "note": 4, "pinned": True})
+    pinned = await until(erin, "event")
+    assert pinned["event"]["note"] == live["public 1"]
+    replayed = await hello(await hub.connect("exec"))
+    again = {f["event"]["text"]: f["event"]["note"] for f in replayed if "text" in f["event"]}
+    assert again == live
+
+
+async def test_a_private_incident_does_not_exist_for_the_uninvited(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await hello(manager, None)
+    uma = await hub.connect("uninvited")
+    await hello(uma)
+    erin = await hub.connect("exec")
+    await hello(erin)
+    secret = await submit(manager, {**declare("Breach at the bank"), "private": True})
+    private_id = _declared(secret)
+    assert private_id == "INC-P1"
+    await submit(manager, note("who was in the vault", incident=private_id, audience="all"))
+    await submit(manager, declare("Public outage"))  # public numbers have no gap: INC-1
+    for connection in (uma, erin):
+        frame = await until(connection, "event")
+        assert frame["event"]["incident"] == "INC-1"
+    # Viewing it is refused exactly as viewing an incident that never existed.
+    answers = []
+    for incident in (private_id, "INC-P99"):
+        await send(uma, {"type": "view", "incident": incident})
+        answers.append((await receive(uma))["message"].replace(incident, "X"))
+    assert answers[0] == answers[1]
+    # Catch-up does not know of it either; the manager does.
+    assert {f["event"]["incident"] for f in await hello(await hub.connect("uninvited"))} == {
+        "INC-1"
+    }
+    everything = await hello(await hub.connect("manager"))
+    assert {f["event"]["incident"] for f in everything} == {private_id, "INC-1"}
+
+
+async def test_an_invitee_online_is_resynced_and_gets_the_whole_incident(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await hello(manager, None)
+    secret = await submit(manager, {**declare("Breach"), "private": True})
+    private_id = _declared(secret)
+    await submit(manager, note("before the invitation", incident=private_id))
+    uma = await hub.connect("uninvited")
+    await hello(uma)
+    invite = {"type": "access.change", "incident": private_id, "user": "uma"}
+    assert (await submit(manager, invite))["type"] == "ack"
+    assert await _closed_with(uma) == 4409
+    replayed = await hello(await hub.connect("uninvited"))
+    assert "before the invitation" in _texts(replayed)
+    # And she may work on it now.
+    uma_again = await hub.connect("uninvited")
+    assert (await submit(uma_again, note("on it", incident=private_id)))["type"] == "ack"
+
+
+async def test_an_incident_made_private_later_vanishes_from_the_uninvited(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    await submit(manager, note("seen by all of the war room"))
+    rita = await hub.connect("responder")
+    await hello(rita)
+    await send(rita, {"type": "view", "incident": "INC-1"})
+    invite = {"type": "access.change", "incident": "INC-1", "user": "oscar"}
+    assert (await submit(manager, invite))["type"] == "ack"  # invitations may come first
+    oscar = await hub.connect("observer")
+    await hello(oscar)
+    private = {"type": "privacy.change", "incident": "INC-1", "private": True}
+    assert (await submit(manager, private))["type"] == "ack"
+    assert await _closed_with(rita) == 4409
+    frame = await until(oscar, "event")  # the invited stay, and are told
+    assert frame["event"]["type"] == "privacy.changed"
+    assert await hello(await hub.connect("responder")) == []
+    rita = await hub.connect("responder")
+    await hello(rita)
+    public = {"type": "privacy.change", "incident": "INC-1", "private": False}
+    assert (await submit(manager, public))["type"] == "ack"
+    assert await _closed_with(rita) == 4409
+    assert "seen by all of the war room" in _texts(await hello(await hub.connect("responder")))
+
+
+async def test_presence_in_a_private_room_reaches_only_those_who_may_know_of_it(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await hello(manager, None)
+    secret = await submit(manager, {**declare("Breach"), "private": True})
+    private_id = _declared(secret)
+    uma = await hub.connect("uninvited")
+    await hello(uma)
+    other = await hub.connect("manager")
+    await hello(other)
+    await send(manager, {"type": "view", "incident": private_id})
+    presence = await until(other, "presence")
+    assert presence["incident"] == private_id
+    with pytest.raises(TimeoutError):
+        await until(uma, "presence", within=0.5)
