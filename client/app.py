@@ -25,6 +25,7 @@ from textual.screen import Screen
 from client.connection import Connection
 from client.screens.conflict import ConflictScreen, Resolution
 from client.screens.lobby import LobbyScreen
+from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import WarRoomScreen
 from client.state import (
     Answer,
@@ -128,6 +129,7 @@ class WarRoomApp(App[None]):
         was_synced = self.state.synced
         state, answers = receive_all(self.state, message.frames)
         self.state = state
+        self._fit_room_to_role()
         if state.synced and not was_synced:
             self._resume()
         for answer in answers:
@@ -234,7 +236,20 @@ class WarRoomApp(App[None]):
 
     def open_room(self, incident: str) -> None:
         """Open an incident's war room."""
-        self.push_screen(WarRoomScreen(incident.upper()))
+        self.push_screen(self._room()(incident.upper()))
+
+    def _room(self) -> type[WarRoomScreen | StakeholderRoomScreen]:
+        """The war room, or for a stakeholder the stakeholder's room (until the hub says who
+        the user is, the war room: it is swapped then)."""
+        me = self.state.me
+        return StakeholderRoomScreen if me is not None and not me.internal else WarRoomScreen
+
+    def _fit_room_to_role(self) -> None:
+        screen = self.screen
+        if isinstance(screen, WarRoomScreen | StakeholderRoomScreen):
+            wanted = self._room()
+            if type(screen) is not wanted:
+                self.switch_screen(wanted(screen.incident_id))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every key the screen offers now, beside Textual's own commands."""

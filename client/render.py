@@ -110,12 +110,13 @@ def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) 
     return line
 
 
-def timeline_row(event: e.Event, pinned: bool) -> tuple[Text, Text, Text]:
-    """(time, who, what) for one timeline entry."""
+def timeline_row(event: e.Event, pinned: bool, numbered: bool = True) -> tuple[Text, Text, Text]:
+    """(time, who, what) for one timeline entry (`numbered`: see `warroom.text.describe`)."""
     when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
-    what = Text(describe(event, brief=True))
+    line = describe(event, brief=True, numbered=numbered)
+    what = Text(line)
     if isinstance(event, e.NoteAdded):
-        what = Text.assemble(("★ " if pinned else "", "bold yellow"), describe(event, brief=True))
+        what = Text.assemble(("★ " if pinned else "", "bold yellow"), line)
     elif not isinstance(event, e.NoteAdded | e.QuestionAsked | e.QuestionAnswered):
         what.stylize("dim")
     return Text(stamp(when)), Text(event.actor), what

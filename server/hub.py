@@ -385,21 +385,22 @@ class Hub:
         The war room's frame is encoded once, and the stakeholders' (opaque cursor, disguised
         entry numbers) once, whatever the number of connections."""
         self.world = world
+        burst = 0
         for item in committed:
             incident = world.incident(item.event.incident)
-            broadcast(self._room_for(incident), protocol.encode_event(item.seq, item.encoded))
-            sealed: str | None = None
+            frame = protocol.encode_event(item.seq, item.encoded)
+            broadcast(self._room_for(incident), frame)
+            burst += len(frame)
             targets: list[ServerConnection] = []
             for stakeholder, connections in self._stakeholders.items():
                 if visible_to(stakeholder, item.event, world):
                     targets.extend(connections)
             if targets:
-                sealed = self._sealed(item.seq, item.event)
-                broadcast(targets, sealed)
+                broadcast(targets, self._sealed(item.seq, item.event))
             self.head = item.seq
             if isinstance(item.event, e.PrivacyChanged | e.AccessChanged) and incident:
                 self._resync(item.event, incident)
-        self._drop_slow()
+        self._drop_slow(burst)
 
     def _resync(self, event: e.PrivacyChanged | e.AccessChanged, incident: IncidentState) -> None:
         """Close the connections whose past changed with `event`: an invitee has the incident's
@@ -415,14 +416,17 @@ class Hub:
             if affected and session.streaming:
                 self._close(session, CLOSE_RESYNC, "what you may see has changed")
 
-    def _drop_slow(self) -> None:
+    def _drop_slow(self, burst: int) -> None:
+        """Drop the connections still holding more than `MAX_BUFFER` of what came before this
+        `burst` of bytes: a large group commit fills every buffer at once, the reading ones too."""
+        limit = MAX_BUFFER + burst
         slow = [
             connection
             for connection in (
                 *self._internal,
                 *(c for g in self._stakeholders.values() for c in g),
             )
-            if connection.transport.get_write_buffer_size() > MAX_BUFFER
+            if connection.transport.get_write_buffer_size() > limit
         ]
         for connection in slow:
             log.warning("dropping %s: it fell too far behind", connection.remote_address)

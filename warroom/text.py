@@ -25,17 +25,29 @@ def _short(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+_ENTRY_KINDS = {"N": "a note", "A": "an action", "M": "a workaround"}
+
+
 def _audience(audience: str | None) -> str:
     return "" if audience in (None, "internal") else f" [to {audience}]"
 
 
-def describe(event: e.Event, brief: bool = False) -> str:
+def describe(event: e.Event, brief: bool = False, numbered: bool = True) -> str:
     """One line saying what an event did, for timelines and `warroom tail`.
 
     Args:
         event: the event.
         brief: leave out what a timeline shows beside the line (a note's time and pin).
+        numbered: name entries by number (N3) and versions (v2); a stakeholder's view, whose
+            numbers are disguised and mean nothing to anyone else, leaves them out.
     """
+
+    def n(prefix: str, number: int) -> str:
+        return f" {prefix}{number}" if numbered else ""
+
+    def v(version: int, before: str = " ") -> str:
+        return f"{before}v{version}" if numbered else ""
+
     match event:
         case e.IncidentDeclared():
             apps = f" affecting {', '.join(event.apps)}" if event.apps else ""
@@ -50,15 +62,15 @@ def describe(event: e.Event, brief: bool = False) -> str:
             facing = ", customer-facing" if event.customer_facing else ""
             forced = " (forced over a newer version)" if event.forced else ""
             return (
-                f"impact v{event.version}{facing}{_audience(event.audience)}{forced}: "
+                f"impact{v(event.version)}{facing}{_audience(event.audience)}{forced}: "
                 f"{_short(event.statement)}"
             )
         case e.EtaSet():
             forced = " (forced over a newer version)" if event.forced else ""
             if event.eta is None:
-                return f"ETA withdrawn (v{event.version}){forced}"
+                return f"ETA withdrawn{v(event.version)}{forced}"
             sure = event.confidence.value
-            return f"ETA {local(event.eta)} ({sure} confidence, v{event.version}){forced}"
+            return f"ETA {local(event.eta)} ({sure} confidence{v(event.version, ', ')}){forced}"
         case e.AppAdded():
             return f"application {event.app} affected"
         case e.AppRemoved():
@@ -67,41 +79,41 @@ def describe(event: e.Event, brief: bool = False) -> str:
             pin = " [pinned]" if event.pinned and not brief else ""
             backdated = event.occurred_at != event.at and not brief
             when = f" (at {local(event.occurred_at)})" if backdated else ""
-            return f"note N{event.note}{pin}{_audience(event.audience)}{when}: {_short(event.text)}"
+            to = _audience(event.audience)
+            return f"note{n('N', event.note)}{pin}{to}{when}: {_short(event.text)}"
         case e.NotePinned():
-            return f"note N{event.note} {'pinned' if event.pinned else 'unpinned'}"
+            return f"note{n('N', event.note)} {'pinned' if event.pinned else 'unpinned'}"
         case e.ActionAdded():
             owner = f" (owner {event.owner})" if event.owner else ""
-            return (
-                f"action A{event.action} [{event.state.value}]{owner}{_audience(event.audience)}: "
-                f"{_short(event.text)}"
-            )
+            to = _audience(event.audience)
+            state = event.state.value
+            return f"action{n('A', event.action)} [{state}]{owner}{to}: {_short(event.text)}"
         case e.ActionStateChanged():
-            return f"action A{event.action} {event.state.value} (was {event.previous.value})"
+            return f"action{n('A', event.action)} {event.state.value} (was {event.previous.value})"
         case e.ActionAssigned():
-            return f"action A{event.action} owner {event.owner or 'nobody'}"
+            return f"action{n('A', event.action)} owner {event.owner or 'nobody'}"
         case e.MitigationAdded():
             apps = f" for {', '.join(event.apps)}" if event.apps else ""
             to = _audience(event.audience)
-            return f"workaround M{event.mitigation}{apps}{to}: {_short(event.text)}"
+            return f"workaround{n('M', event.mitigation)}{apps}{to}: {_short(event.text)}"
         case e.MitigationStateChanged():
-            return (
-                f"workaround M{event.mitigation} {event.state.value} (was {event.previous.value})"
-            )
+            was = event.previous.value
+            return f"workaround{n('M', event.mitigation)} {event.state.value} (was {was})"
         case e.QuestionAsked():
-            return f"question Q{event.question}: {_short(event.text)}"
+            return f"question{n('Q', event.question)}: {_short(event.text)}"
         case e.QuestionAnswered():
             to = _audience(event.audience)
-            return f"question Q{event.question} answered{to}: {_short(event.text)}"
+            return f"question{n('Q', event.question)} answered{to}: {_short(event.text)}"
         case e.AudienceChanged():
-            return f"{event.entry} now shown to {event.audience} (was {event.previous})"
+            entry = event.entry if numbered else _ENTRY_KINDS.get(event.entry[:1], "the impact")
+            return f"{entry} now shown to {event.audience} (was {event.previous})"
         case e.PrivacyChanged():
             return "made private" if event.private else "made public"
         case e.AccessChanged():
             return f"{event.user} {'invited' if event.invited else 'no longer invited'}"
         case e.QuestionDismissed():
             reason = f": {_short(event.reason)}" if event.reason else ""
-            return f"question Q{event.question} dismissed{reason}"
+            return f"question{n('Q', event.question)} dismissed{reason}"
     return event.type  # pragma: no cover - every event type is matched above
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
+from textual.widgets import Static
 
 if TYPE_CHECKING:
     from client.app import WarRoomApp
@@ -12,6 +13,19 @@ if TYPE_CHECKING:
 
 class RoomScreen(Screen[None]):
     """A full screen of the war-room app."""
+
+    incident_id: str = ""
+    """The incident the screen shows (none for the lobby)."""
+
+    def show_gone(self, gone: bool) -> None:
+        """Say that the incident is not (or no longer) visible, in place of its panels (it
+        vanishes when it is made private without the user), or show the panels again."""
+        for part in self.query("#header, #panels"):
+            part.display = not gone
+        notice = self.query_one("#gone", Static)
+        notice.display = gone
+        if gone:
+            notice.update(f"{self.incident_id} is not (or no longer) visible to you. Press q.")
 
     @property
     def warroom(self) -> WarRoomApp:

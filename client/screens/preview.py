@@ -46,7 +46,8 @@ class PreviewScreen(RoomScreen):
         )
         yield Static(banner, id="preview-banner")
         yield IncidentHeader(id="header")
-        yield room_panels(numbered=False, detail=False)
+        # Without numbers, as the audience sees it (theirs are disguised).
+        yield room_panels(numbered=False, detail=False, ids=False)
         yield Static("", id="gone")
         yield Footer()
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
-from client.render import stamp
 from client.screens.base import RoomScreen
 from client.screens.choice import ChoiceScreen
 from client.state import ClientState
@@ -27,7 +25,6 @@ from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelineFilter, TimelinePanel
 from warroom import commands as c
-from warroom import events as e
 from warroom.domain import (
     ActionState,
     IncidentState,
@@ -40,7 +37,6 @@ from warroom.domain import (
     find_entry,
 )
 from warroom.policy import visible_part
-from warroom.text import describe
 
 _NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
 
@@ -70,6 +66,8 @@ ACTION_COMMANDS: dict[str, type] = {
 
 class WarRoomScreen(RoomScreen):
     """One incident's war room."""
+
+    DEFAULT_CLASSES = "room"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "leave", "Lobby"),
@@ -138,10 +136,8 @@ class WarRoomScreen(RoomScreen):
         incident = state.world.incident(self.incident_id)
         if incident is not None and state.me is not None:
             incident = visible_part(incident, state.me)
-        gone = self.query_one("#gone", Static)
-        gone.display = incident is None
+        self.show_gone(incident is None and state.synced)
         if incident is None:
-            gone.update(f"{self.incident_id} is not (or no longer) visible to you. Press q.")
             if self._keys_depend_on != (state.role, True):
                 self._keys_depend_on = (state.role, True)
                 self.refresh_bindings()
@@ -166,15 +162,8 @@ class WarRoomScreen(RoomScreen):
             self._show_detail()
 
     def _show_detail(self) -> None:
-        event = self.query_one("#timeline", TimelinePanel).highlighted_event
-        detail = self.query_one("#timeline-detail", Static)
-        if event is None:
-            detail.update("")
-            return
-        when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
-        detail.update(
-            Text.assemble((f"{stamp(when)}  {event.actor}  ", "bold"), describe(event, brief=True))
-        )
+        detail = self.query_one("#timeline", TimelinePanel).detail()
+        self.query_one("#timeline-detail", Static).update(detail)
 
     # Keys the role may not use ---------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from textual.widgets import Static
 from warroom.domain import IncidentState
 
 
-def render_impact(incident: IncidentState) -> Group:
-    """The panel's content for one incident."""
+def render_impact(incident: IncidentState, numbered: bool = True) -> Group:
+    """The panel's content for one incident (`numbered`: show the statement's version)."""
     impact = incident.impact
     facing = (
         Text(" CUSTOMER-FACING ", style="bold white on red")
@@ -22,7 +22,7 @@ def render_impact(incident: IncidentState) -> Group:
     )
     meta = Text.assemble(
         facing,
-        (f"  v{impact.version}", "dim"),
+        (f"  v{impact.version}" if numbered else "", "dim"),
         (f"  to {impact.audience}", "dim"),
         (f"  by {impact.updated_by}" if impact.updated_by else "", "dim"),
     )
@@ -46,6 +46,10 @@ class ImpactPanel(Static, can_focus=True):
     ]
     """u shows the impact statement to another audience."""
 
+    def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.numbered = numbered
+
     def show(self, incident: IncidentState) -> None:
         """Render `incident`'s impact."""
-        self.update(render_impact(incident))
+        self.update(render_impact(incident, self.numbered))

@@ -40,9 +40,17 @@ class KeyedTable(DataTable[Any]):
     ]
     """j and k move like the arrows; Home/g and End/G go to the first and last row."""
 
-    def __init__(self, columns: Sequence[tuple[str, int | None]], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, int | None]],
+        *,
+        numbered: bool = True,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
-        self._columns = list(columns)
+        self.numbered = numbered
+        """Show each row's key (N3, A2) as its first column; off, the first column goes."""
+        self._columns = list(columns) if numbered else list(columns[1:])
         self._column_names = [name for name, _ in columns]
         self._rows: dict[str, tuple[Any, ...]] = {}
         self._order: list[str] = []
@@ -64,6 +72,14 @@ class KeyedTable(DataTable[Any]):
         if self._fit() != self._flex_width:
             self._build()
 
+    def on_show(self) -> None:
+        # Shown again (an incident the user may see again): the width may have changed unseen.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self._fit() != self._flex_width:
+            self._build()
+
     def _build(self) -> None:
         cursor = self.cursor_row
         self.clear(columns=True)
@@ -71,9 +87,12 @@ class KeyedTable(DataTable[Any]):
         for name, width in self._columns:
             self.add_column(name, key=name, width=width if width is not None else self._flex_width)
         for key in self._order:
-            self.add_row(Text(key), *self._rows[key], key=key, height=None)
+            self.add_row(*self._cells(key, self._rows[key]), key=key, height=None)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
+
+    def _cells(self, key: str, cells: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (Text(key), *cells) if self.numbered else cells
 
     @property
     def selected_key(self) -> str | None:
@@ -99,10 +118,16 @@ class KeyedTable(DataTable[Any]):
                 # Replaced rather than updated in place: a wrapped row's height may change.
                 self.remove_row(key)
                 moved = True
-            self.add_row(Text(key), *cells, key=key, height=None)
+            self.add_row(*self._cells(key, cells), key=key, height=None)
             self._rows[key] = cells
         order = [key for key, _ in rows]
-        if self._order != order or moved:
+        if not self.numbered and (self._order != order or moved):
+            # Nothing to sort by on screen: lay the rows out again in their order.
+            self._order = order
+            self._build()
+            if selected in order:
+                self.move_cursor(row=order.index(selected), scroll=False)
+        elif self._order != order or moved:
             self._order = order
             rank = {key: index for index, key in enumerate(order)}
             self.sort(self._column_names[0], key=lambda cell: rank[str(cell)])

@@ -24,12 +24,17 @@ class MitigationPanel(KeyedTable):
     ]
     """Enter marks the workaround verified; x withdraws it."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__([("id", 3), ("state", 9), ("workaround [applications]", None)], id=id)
+    def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
+        columns: list[tuple[str, int | None]] = [
+            ("id", 3),
+            ("state", 9),
+            ("workaround [applications]", None),
+        ]
+        super().__init__(columns, numbered=numbered, id=id)
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s workarounds."""
-        ordered = sorted(incident.mitigations, key=lambda m: (_ORDER[m.state], m.id))
+        ordered = sorted(incident.mitigations, key=lambda m: (_ORDER[m.state], m.created_at, m.id))
         rows = []
         for mitigation in ordered:
             withdrawn = mitigation.state is MitigationState.WITHDRAWN

@@ -30,12 +30,13 @@ class ProgressPanel(KeyedTable):
     ]
     """Enter advances the action (next, in progress, done); o sets its owner; x drops it."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__([("id", 3), ("state", 11), ("action (owner)", None)], id=id)
+    def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
+        columns: list[tuple[str, int | None]] = [("id", 3), ("state", 11), ("action (owner)", None)]
+        super().__init__(columns, numbered=numbered, id=id)
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s actions."""
-        ordered = sorted(incident.actions, key=lambda a: (_ORDER[a.state], a.id))
+        ordered = sorted(incident.actions, key=lambda a: (_ORDER[a.state], a.created_at, a.id))
         rows = []
         for action in ordered:
             finished = action.state in (ActionState.DONE, ActionState.DROPPED)

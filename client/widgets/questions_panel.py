@@ -22,13 +22,19 @@ class QuestionsPanel(KeyedTable):
     ]
     """Enter answers the question under the cursor; x dismisses it."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__([("id", 3), ("asked", 7), ("question → answer", None)], id=id)
+    def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
+        columns: list[tuple[str, int | None]] = [
+            ("id", 3),
+            ("asked", 7),
+            ("question → answer", None),
+        ]
+        super().__init__(columns, numbered=numbered, id=id)
 
     def show_incident(self, incident: IncidentState, now: datetime) -> None:
         """Render `incident`'s questions."""
         ordered = sorted(
-            incident.questions, key=lambda q: (q.state is not QuestionState.OPEN, q.id)
+            incident.questions,
+            key=lambda q: (q.state is not QuestionState.OPEN, q.asked_at, q.id),
         )
         rows = []
         for question in ordered:

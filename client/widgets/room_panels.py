@@ -19,26 +19,29 @@ def _framed(widget: Widget, title: str) -> Widget:
     return widget
 
 
-def room_panels(numbered: bool, detail: bool) -> Horizontal:
+def room_panels(numbered: bool, detail: bool, ids: bool = True) -> Horizontal:
     """Impact, Progress and Mitigation on the left; Timeline and Questions on the right.
 
     Args:
         numbered: prefix the titles with the keys that jump to them (1-5).
         detail: add the line under the timeline that shows the highlighted entry in full.
+        ids: show entry numbers (N3, A2) and versions; a stakeholder's view leaves them out.
     """
 
     def title(key: str, name: str) -> str:
         return f"{key} {name}" if numbered else name
 
-    right: list[Widget] = [_framed(TimelinePanel(id="timeline"), title("2", "Timeline"))]
+    right: list[Widget] = [
+        _framed(TimelinePanel(numbered=ids, id="timeline"), title("2", "Timeline"))
+    ]
     if detail:
         right.append(Static("", id="timeline-detail"))
-    right.append(_framed(QuestionsPanel(id="questions"), title("5", "Questions")))
+    right.append(_framed(QuestionsPanel(numbered=ids, id="questions"), title("5", "Questions")))
     return Horizontal(
         Vertical(
-            _framed(ImpactPanel(id="impact"), title("1", "Impact")),
-            _framed(ProgressPanel(id="progress"), title("3", "Progress")),
-            _framed(MitigationPanel(id="mitigation"), title("4", "Mitigation")),
+            _framed(ImpactPanel(numbered=ids, id="impact"), title("1", "Impact")),
+            _framed(ProgressPanel(numbered=ids, id="progress"), title("3", "Progress")),
+            _framed(MitigationPanel(numbered=ids, id="mitigation"), title("4", "Mitigation")),
             id="left",
         ),
         Vertical(*right, id="right"),

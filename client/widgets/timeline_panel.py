@@ -11,14 +11,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from client.render import timeline_row
+from client.render import stamp, timeline_row
 from warroom import events as e
 from warroom.domain import IncidentState
 from warroom.events import Envelope
+from warroom.text import describe
 
 
 class TimelineFilter(StrEnum):
@@ -73,8 +75,10 @@ class TimelinePanel(DataTable[Any]):
     TimelinePanel { height: 1fr; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", show_row_labels=False)
+        self.numbered = numbered
+        """Name entries by number; off for a stakeholder, whose numbers are disguised."""
         self.filter = TimelineFilter.ALL
         self.app_filter: str | None = None
         self._incident: str | None = None
@@ -109,6 +113,14 @@ class TimelinePanel(DataTable[Any]):
         if self._what_width() != self._width:
             self._relayout()
 
+    def on_show(self) -> None:
+        # Shown again (an incident the user may see again): the width may have changed unseen.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self._what_width() != self._width:
+            self._relayout()
+
     def _relayout(self) -> None:
         # Column widths follow the panel; a refill is the one way to re-lay the rows.
         self.clear(columns=True)
@@ -126,6 +138,16 @@ class TimelinePanel(DataTable[Any]):
         """The event under the cursor."""
         key = self._cursor_key()
         return None if key is None else self.event_at(key)
+
+    def detail(self) -> Text:
+        """The whole of the highlighted entry, for the line under the table (rows are cut at
+        the panel's edge)."""
+        event = self.highlighted_event
+        if event is None:
+            return Text("")
+        when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
+        line = describe(event, brief=True, numbered=self.numbered)
+        return Text.assemble((f"{stamp(when)}  {event.actor}  ", "bold"), line)
 
     def event_at(self, row_key: str) -> e.Event | None:
         """The event a row shows (for the detail line under the table)."""
@@ -223,7 +245,7 @@ class TimelinePanel(DataTable[Any]):
         for key, when, event in added:
             # Rows are built after the loop so a pin later in the same batch shows.
             pinned = isinstance(event, e.NoteAdded) and event.note in self._pins_now
-            _, who, what = timeline_row(event, pinned)
+            _, who, what = timeline_row(event, pinned, self.numbered)
             self.add_row(when, who, what, key=key)
         if resort:
             # A live entry sorted in above the cursor must not move the user's selection.
@@ -248,4 +270,4 @@ class TimelinePanel(DataTable[Any]):
     def _pin(self, note: int, pinned: bool) -> None:
         key, event = self._note_rows.get(note), self._notes.get(note)
         if key is not None and event is not None and key in self.rows:
-            self.update_cell(key, "what", timeline_row(event, pinned)[2])
+            self.update_cell(key, "what", timeline_row(event, pinned, self.numbered)[2])

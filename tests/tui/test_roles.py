@@ -1,11 +1,15 @@
-"""Keys a role may not use: hidden for an observer, greyed for a stakeholder (and for a responder
-where only the incident manager may act)."""
+"""Keys a role may not use: hidden for an observer, greyed for a responder where only the
+incident manager may act; a stakeholder gets a room of their own, with a question box."""
 
 from __future__ import annotations
 
-from textual.widgets._footer import FooterKey
-from tui_kit import ROOM, replay, running, settled, shown
+import re
 
+from textual.widgets import Input
+from textual.widgets._footer import FooterKey
+from tui_kit import CAROL, ROOM, rendered, replay, running, settled, shown, stakeholder_replay
+
+from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import ACTION_COMMANDS, WarRoomScreen
 from warroom import commands as c
 from warroom.domain import Role
@@ -50,24 +54,34 @@ async def test_an_observer_pressing_edit_keys_sends_nothing(fake):
         assert fake.submits == []
 
 
-async def test_a_stakeholder_sees_the_edit_keys_greyed(fake):
-    frames = replay(user="carol", role=Role.STAKEHOLDER, groups=("exec",))
-    async with running(fake, frames=frames) as pilot:
+async def test_a_stakeholder_gets_the_stakeholder_room_without_edit_keys(fake):
+    async with running(fake, frames=stakeholder_replay(CAROL)) as pilot:
         screen = pilot.app.screen
+        assert isinstance(screen, StakeholderRoomScreen)
         for action in ACTION_COMMANDS:
-            # A stakeholder may ask questions (Q); every other edit is greyed out.
-            expected = True if action == "ask" else None
-            assert screen.check_action(action, ()) is expected, action
-        active = screen.active_bindings
-        assert all(not active[key].enabled for key in EDIT_KEYS)
+            assert screen.check_action(action, ()) is False, action
         footer = _footer(screen)
-        assert footer["Note"] is False
-        assert footer["Filter"] is True
-        assert not screen.query_one("#observer").display
-        await pilot.press("n", "s")
+        assert "Note" not in footer and "Pin/unpin" not in footer and "Filter" not in footer
+        assert footer["Ask a question"] is True
+        await pilot.press("n", "s", "space", "5", "enter", "x")
         await settled(pilot)
-        assert isinstance(pilot.app.screen, WarRoomScreen)
+        assert isinstance(pilot.app.screen, StakeholderRoomScreen)
         assert fake.submits == []
+
+
+async def test_a_stakeholder_sees_no_entry_numbers_and_only_their_own_questions(fake):
+    async with running(fake, frames=stakeholder_replay(CAROL)) as pilot:
+        await settled(pilot)
+        screen = pilot.app.screen
+        timeline = rendered(screen.query_one("#timeline"))
+        assert "Status page updated" in timeline  # a note to all
+        assert "Rollback" not in timeline  # internal
+        assert not re.search(r"\b[NAMQ]\d+\b", timeline)
+        questions = screen.query_one("#questions")
+        asked = [str(questions.get_row_at(i)[-1]) for i in range(questions.row_count)]
+        assert any("Is this on the status page?" in q and "Yes, since" in q for q in asked)
+        assert not any("dave" in q for q in asked)  # another asker's question never came
+        assert screen.query_one("#questions").border_title == "5 Your questions"
 
 
 async def test_a_responder_may_edit_but_not_answer_questions(fake):
@@ -91,13 +105,28 @@ async def test_an_incident_manager_may_use_every_key(fake):
         assert pilot.app.screen.incident_id == ROOM
 
 
-async def test_a_stakeholder_asks_a_question_with_shift_q(fake):
-    frames = replay(user="carol", role=Role.STAKEHOLDER, groups=("exec",))
-    async with running(fake, frames=frames) as pilot:
+async def test_a_stakeholder_asks_in_the_question_box(fake):
+    async with running(fake, frames=stakeholder_replay(CAROL)) as pilot:
         await pilot.press("Q")
         await settled(pilot)
-        await pilot.press(*"When is it fixed?", "enter")
+        box = pilot.app.screen.query_one("#ask", Input)
+        assert box.has_focus
+        # Every letter goes into the box, q and Q too: none is taken for a key.
+        await pilot.press(*"Quick q: when is it fixed?", "enter")
         await settled(pilot)
-        assert isinstance(pilot.app.screen, WarRoomScreen)
+        assert isinstance(pilot.app.screen, StakeholderRoomScreen)
+        assert box.value == ""
+        await pilot.press("enter")  # an empty box sends nothing
+        await settled(pilot)
     (submit,) = fake.submits
-    assert submit.command == c.AskQuestion(incident=ROOM, text="When is it fixed?")
+    assert submit.command == c.AskQuestion(incident=ROOM, text="Quick q: when is it fixed?")
+
+
+async def test_joining_a_room_directly_as_a_stakeholder_swaps_in_the_stakeholder_room(fake):
+    # The room opens before the hub says who the user is: the war room first, swapped on welcome.
+    async with running(fake, frames=stakeholder_replay(CAROL)) as pilot:
+        assert isinstance(pilot.app.screen, StakeholderRoomScreen)
+        assert pilot.app.screen.incident_id == ROOM
+        await pilot.press("q")
+        await settled(pilot)
+        assert not isinstance(pilot.app.screen, StakeholderRoomScreen | WarRoomScreen)

@@ -1,0 +1,121 @@
+"""Private incidents in the terminal: declaring one, the incident manager's access key, and the
+client starting over when the hub says what the user may see has changed."""
+
+from __future__ import annotations
+
+from textual.widgets import Checkbox
+from tui_kit import (
+    ANA,
+    ROOM,
+    Step,
+    paste,
+    play,
+    replay,
+    running,
+    seed_steps,
+    settled,
+    shown,
+    submitted,
+)
+
+from client.screens.choice import ChoiceScreen
+from client.screens.declare import DeclareScreen
+from client.screens.prompt import PromptScreen
+from client.state import ClientState, forget, receive_all
+from warroom import commands as c
+from warroom import protocol
+from warroom.domain import Role, Severity
+
+
+async def test_d_declares_a_private_incident(fake):
+    async with running(fake, incident=None) as pilot:
+        await pilot.press("d")
+        assert isinstance(pilot.app.screen, DeclareScreen)
+        await paste(pilot, "Card data exposed")
+        pilot.app.screen.query_one("#private", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        submit = await submitted(pilot, fake)
+    assert submit.command == c.DeclareIncident(
+        title="Card data exposed", severity=Severity.SEV2, private=True
+    )
+
+
+async def test_capital_i_makes_the_incident_private_and_invites_people(fake):
+    async with running(fake) as pilot:
+        await pilot.press("I")
+        await settled(pilot)
+        chooser = pilot.app.screen
+        assert isinstance(chooser, ChoiceScreen)
+        assert [label for label, _ in chooser.choices] == ["make it private", "invite someone"]
+        await pilot.press("enter")
+        first = await submitted(pilot, fake)
+        await pilot.press("I", "down", "enter")
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, PromptScreen)
+        await paste(pilot, "carol")
+        await pilot.press("enter")
+        second = await submitted(pilot, fake, 2)
+    assert first.command == c.ChangePrivacy(incident=ROOM, private=True)
+    assert second.command == c.ChangeAccess(incident=ROOM, user="carol")
+
+
+async def test_the_access_key_offers_to_take_invitations_back(fake):
+    steps = [
+        *seed_steps(),
+        Step(ANA, 40, c.DeclareIncident(title="Vault", severity=Severity.SEV1, private=True)),
+    ]
+    _, frames = play(steps)
+    async with running(fake, incident="INC-P1", frames=replay(events=frames)) as pilot:
+        assert "PRIVATE" in shown(pilot.app.screen.query_one("#header"))
+        await pilot.press("I")
+        await settled(pilot)
+        chooser = pilot.app.screen
+        assert isinstance(chooser, ChoiceScreen)
+        labels = [label for label, _ in chooser.choices]
+        assert labels == ["make it public", "invite someone", "take back ana's invitation"]
+        await pilot.press("down", "down", "enter")
+        submit = await submitted(pilot, fake)
+    assert submit.command == c.ChangeAccess(incident="INC-P1", user="ana", invited=False)
+
+
+async def test_only_the_incident_manager_has_the_access_key(fake):
+    async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
+        assert pilot.app.screen.check_action("access", ()) is None
+        await pilot.press("I")
+        await settled(pilot)
+        assert not isinstance(pilot.app.screen, ChoiceScreen)
+    assert fake.submits == []
+
+
+async def test_a_resync_drops_what_was_folded_in_before_the_new_replay(fake):
+    # ana was shown INC-2, then it was made private without her: the hub closes with 4409, the
+    # client forgets, and the replay it gets next no longer holds the incident.
+    async with running(
+        fake, incident=None, frames=replay(user="ana", role=Role.RESPONDER)
+    ) as pilot:
+        app = pilot.app
+        assert app.state.world.incident(ROOM) is not None
+        app.forget()
+        without = [f for f in replay(user="ana", role=Role.RESPONDER) if _not_in_room(f)]
+        fake.push(*without)
+        await settled(pilot)
+        assert app.state.world.incident(ROOM) is None
+        assert app.state.world.incident("INC-1") is not None
+        assert len(app.state.log) == len(without) - 2  # welcome and synced carry no event
+
+
+def _not_in_room(frame: protocol.ServerFrameType) -> bool:
+    return not (isinstance(frame, protocol.EventFrame) and frame.event.incident == ROOM)
+
+
+def test_a_welcome_with_reset_drops_what_was_folded_in():
+    # A cursor the hub cannot honour (a stakeholder's role changed, say): it says so in the
+    # welcome and replays everything; the client must not fold that onto what it holds.
+    frames = replay(user="ana", role=Role.RESPONDER)
+    state, _ = receive_all(ClientState(), frames)
+    assert state.log and state.cursor == frames[-2].seq
+    welcome = protocol.Welcome(user="ana", role="responder", head=3, reset=True)
+    again, _ = receive_all(state, [welcome, *frames[1:]])
+    assert len(again.log) == len(state.log)
+    assert again.world == state.world
+    assert forget(state).log == () and forget(state).cursor == 0
