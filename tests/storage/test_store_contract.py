@@ -443,3 +443,20 @@ def test_add_user_with_nul_in_the_name_fails_only_with_store_error(
         with pytest.raises(StoreError):
             store.add_user(name, Role.RESPONDER)
     assert store.users() == []
+
+
+def test_a_secret_is_made_once_and_kept_across_reopening(store_url: str) -> None:
+    first = EventStore(store_url)
+    try:
+        made = first.secret("disclosure")
+        assert len(made) == 32
+        assert first.secret("disclosure") == made
+        assert first.secret("another") != made
+    finally:
+        first.close()
+    reopened = EventStore(store_url)
+    try:
+        # Stakeholders' cursors are sealed with it: they must open after a restart.
+        assert reopened.secret("disclosure") == made
+    finally:
+        reopened.close()
