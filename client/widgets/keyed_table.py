@@ -72,14 +72,6 @@ class KeyedTable(DataTable[Any]):
         if self._fit() != self._flex_width:
             self._build()
 
-    def on_show(self) -> None:
-        # Shown again (an incident the user may see again): the width may have changed unseen.
-        self.call_after_refresh(self._refit)
-
-    def _refit(self) -> None:
-        if self._fit() != self._flex_width:
-            self._build()
-
     def _build(self) -> None:
         cursor = self.cursor_row
         self.clear(columns=True)

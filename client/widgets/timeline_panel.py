@@ -113,14 +113,6 @@ class TimelinePanel(DataTable[Any]):
         if self._what_width() != self._width:
             self._relayout()
 
-    def on_show(self) -> None:
-        # Shown again (an incident the user may see again): the width may have changed unseen.
-        self.call_after_refresh(self._refit)
-
-    def _refit(self) -> None:
-        if self._what_width() != self._width:
-            self._relayout()
-
     def _relayout(self) -> None:
         # Column widths follow the panel; a refill is the one way to re-lay the rows.
         self.clear(columns=True)

@@ -10,6 +10,7 @@ from tui_kit import (
     Step,
     paste,
     play,
+    rendered,
     replay,
     running,
     seed_steps,
@@ -22,6 +23,7 @@ from client.screens.choice import ChoiceScreen
 from client.screens.declare import DeclareScreen
 from client.screens.prompt import PromptScreen
 from client.state import ClientState, forget, receive_all
+from client.widgets.timeline_panel import TimelinePanel
 from warroom import commands as c
 from warroom import protocol
 from warroom.domain import Role, Severity
@@ -119,3 +121,23 @@ def test_a_welcome_with_reset_drops_what_was_folded_in():
     assert len(again.log) == len(state.log)
     assert again.world == state.world
     assert forget(state).log == () and forget(state).cursor == 0
+
+
+async def test_an_incident_that_vanishes_and_comes_back_is_laid_out_again(fake):
+    frames = replay(user="ana", role=Role.RESPONDER)
+    async with running(fake, frames=frames) as pilot:
+        screen = pilot.app.screen
+        timeline = screen.query_one("#timeline", TimelinePanel)
+        width = timeline.columns["what"].width
+        pilot.app.forget()
+        fake.push(*[f for f in frames if _not_in_room(f)])
+        await settled(pilot)
+        assert not screen.query_one("#panels").display
+        assert "not (or no longer) visible to you" in shown(screen.query_one("#gone"))
+        pilot.app.forget()
+        fake.push(*frames)  # invited again
+        await settled(pilot)
+        assert screen.query_one("#panels").display
+        assert not screen.query_one("#gone").display
+        assert timeline.columns["what"].width == width > 20
+        assert "Status page updated" in rendered(timeline)
