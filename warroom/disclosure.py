@@ -9,8 +9,8 @@ saw seq 10 then 17 of six events in between. Stakeholders therefore get:
 - entry numbers and impact versions passed through a keyed permutation per incident and kind, so
   a note's number is stable across live delivery, catch-up and restarts and counts nothing.
 
-The permutations are Feistel networks whose round function is HMAC-SHA256 under a server secret
-kept in the store. Pure: no I/O, the secret comes in.
+The permutations are Feistel networks whose round function is keyed BLAKE2b, with round keys
+derived by HMAC-SHA256 from a server secret kept in the store. Pure: no I/O, the secret comes in.
 """
 
 from __future__ import annotations
@@ -153,5 +153,6 @@ class Sealer:
 
 
 def _round(key: bytes, value: int, mask: int) -> int:
-    digest = hmac.new(key, value.to_bytes(8, "big"), hashlib.sha256).digest()
-    return int.from_bytes(digest[:8], "big") & mask
+    # Keyed BLAKE2b is a PRF in its own right, and several times cheaper than HMAC-SHA256.
+    digest = hashlib.blake2b(value.to_bytes(8, "big"), key=key, digest_size=8).digest()
+    return int.from_bytes(digest, "big") & mask

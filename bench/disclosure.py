@@ -1,0 +1,118 @@
+"""What disclosure costs the hub: fan-out of one committed event, with and without stakeholders.
+
+The hub encodes each event once for the war room (the stored JSON wrapped in a frame) and, when
+a stakeholder may see it, once more for every stakeholder: the position sealed into an opaque
+cursor and the entry numbers disguised (`warroom.disclosure`), then encoded again. Side by side,
+in one run, per event:
+
+- room: `encode_event` of the stored JSON (the war room's frame; the baseline);
+- sealed: the stakeholders' frame (seal the cursor, disguise the event, encode it);
+- visible_to: the audience check of one stakeholder (run once per stakeholder actor);
+- open_cursor: reading a stakeholder's cursor back on reconnect.
+
+Run: `python -m bench.disclosure [--events N] [--repeat R]`; prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from warroom import commands as c
+from warroom import protocol
+from warroom.decide import decide
+from warroom.disclosure import Sealer
+from warroom.domain import Actor, Role, Severity, World
+from warroom.events import Event
+from warroom.policy import visible_to
+from warroom.reducer import apply
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+MANAGER = Actor("morgan", Role.INCIDENT_MANAGER)
+STAKEHOLDER = Actor("erin", Role.STAKEHOLDER, frozenset({"exec"}))
+
+
+def _log(events: int) -> tuple[World, list[Event]]:
+    """One incident with `events` notes, every third one addressed to all."""
+    world = World()
+    log: list[Event] = []
+    declare = c.DeclareIncident(title="Checkout failing", severity=Severity.SEV1)
+    for event in decide(world, declare, MANAGER, NOW):
+        world = apply(world, event)
+        log.append(event)
+    for n in range(events - 1):
+        audience = "all" if n % 3 == 0 else "internal"
+        note = c.AddNote(incident="INC-1", text=f"note {n} " + "x" * 120, audience=audience)
+        for event in decide(world, note, MANAGER, NOW + timedelta(seconds=n)):
+            world = apply(world, event)
+            log.append(event)
+    return world, log
+
+
+def _per_event_us(work: Callable[[], None], count: int, repeat: int) -> float:
+    rounds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        rounds.append((time.perf_counter() - started) / count * 1e6)
+    return round(statistics.median(rounds), 2)
+
+
+def run(argv: Sequence[str]) -> dict[str, Any]:
+    """Measure and return the result document."""
+    parser = argparse.ArgumentParser(prog="python -m bench.disclosure")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    world, log = _log(args.events)
+    encoded = [protocol.event_json(event) for event in log]
+    sealer = Sealer(b"bench-disclosure-secret-32-bytes")
+    cursors = [sealer.cursor(seq) for seq in range(1, len(log) + 1)]
+
+    def room() -> None:
+        for seq, text in enumerate(encoded, 1):
+            protocol.encode_event(seq, text)
+
+    def sealed() -> None:
+        for seq, event in enumerate(log, 1):
+            protocol.encode_event(sealer.cursor(seq), protocol.event_json(sealer.event(event)))
+
+    def check() -> None:
+        for event in log:
+            visible_to(STAKEHOLDER, event, world)
+
+    def reopen() -> None:
+        for cursor in cursors:
+            sealer.open_cursor(cursor)
+
+    room_us = _per_event_us(room, len(log), args.repeat)
+    sealed_us = _per_event_us(sealed, len(log), args.repeat)
+    return {
+        "bench": "disclosure",
+        "python": platform.python_version(),
+        "events": len(log),
+        "repeat": args.repeat,
+        "per_event_us": {
+            "room": room_us,
+            "sealed": sealed_us,
+            "visible_to": _per_event_us(check, len(log), args.repeat),
+            "open_cursor": _per_event_us(reopen, len(cursors), args.repeat),
+        },
+        "sealed_over_room": round(sealed_us / room_us, 1) if room_us else None,
+    }
+
+
+def main() -> None:
+    import sys
+
+    print(json.dumps(run(sys.argv[1:]), indent=2))
+
+
+if __name__ == "__main__":
+    main()
