@@ -711,11 +711,15 @@ def _demo(args: argparse.Namespace) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     from server.app import main as serve_main
+    from server.ssh import GatewayError
     from warroom.store import StoreError
 
+    if args.ssh_port is not None and not 0 <= args.ssh_port <= 65535:
+        raise Failure(f"--ssh-port {args.ssh_port}: not a port (0 to 65535)", EXIT_USAGE)
+    host_key = Path(args.ssh_host_key).expanduser() if args.ssh_host_key else None
     try:
-        serve_main(args.db, args.host, args.port)
-    except StoreError as error:
+        serve_main(args.db, args.host, args.port, args.ssh_port, host_key)
+    except (StoreError, GatewayError) as error:
         raise Failure(str(error)) from None
     except OSError as error:
         raise Failure(
@@ -763,6 +767,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--db", help="database URL or SQLite file (WARROOM_DB)")
+    p.add_argument(
+        "--ssh-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the war room over SSH on this port (0: any free port; off by default)",
+    )
+    p.add_argument(
+        "--ssh-host-key",
+        metavar="PATH",
+        help="the SSH host key file, made on first use (default: under the user data directory)",
+    )
 
     p = verb("demo", _demo, "try warroom: a local hub, a seeded incident, the war room on screen")
     p.add_argument("--db", help="keep the demo in this SQLite file (default: a temporary one)")
