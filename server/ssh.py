@@ -396,7 +396,7 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
         else:
             try:
                 self._spawn()
-            except OSError as error:
+            except Exception as error:  # one line in the log, a sentence for the user
                 log.warning("warroom: ssh: cannot start the war room for %s: %s", self.user, error)
                 self._close_master()
                 self._refuse("the war room could not be opened here; tell the operator")
@@ -492,7 +492,8 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
             self.gateway.reap(task)
             return
         if self.chan is not None and not self.ended:
-            self.chan.write(data)
+            with contextlib.suppress(OSError):  # the channel is closing; its end is on its way
+                self.chan.write(data)
 
     def _writable(self) -> None:
         assert self.master is not None
