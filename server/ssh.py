@@ -173,6 +173,7 @@ class Gateway:
         """The hub's websocket URL, as the children on this host reach it."""
         self.settings = settings
         self.sessions: set[TerminalSession] = set()
+        self.connections: set[asyncssh.SSHServerConnection] = set()
         self.host_key: asyncssh.SSHKey | None = None
         self.port = 0
         self._acceptor: asyncssh.SSHAcceptor | None = None
@@ -212,6 +213,7 @@ class Gateway:
                 agent_forwarding=False,
                 x11_forwarding=False,
                 allow_scp=False,
+                server_version="warroom",
                 login_timeout=30,
                 keepalive_interval=15,
                 keepalive_count_max=4,
@@ -233,6 +235,8 @@ class Gateway:
             self._acceptor.close()
         for session in list(self.sessions):
             session.end("the war room is shutting down")
+        for connection in list(self.connections):  # logging in, or refused and lingering
+            connection.close()
         if self._reaping:
             await asyncio.wait(set(self._reaping), timeout=HANGUP_GRACE * 3)
         if self._acceptor is not None:
@@ -273,11 +277,14 @@ class _Login(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        self.gateway.connections.add(conn)
         peer = conn.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.peer = f"{peer[0]}:{peer[1]}"
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.conn is not None:
+            self.gateway.connections.discard(self.conn)
         if self.user is None and self.offered:
             self.gateway.announce(
                 f"ssh: refused {self.peer}: no user has the key {', '.join(self.offered)}"
