@@ -8,10 +8,12 @@ import getpass
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from websockets.asyncio.server import serve
 
 from server.hub import Hub
+from server.ssh import Gateway, SshSettings
 from warroom import protocol
 from warroom.domain import Role
 from warroom.reducer import replay
@@ -39,6 +41,7 @@ async def run(
     port: int = 8765,
     on_ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
+    ssh: SshSettings | None = None,
 ) -> None:
     """Serve the war room until `stop` is set or SIGINT/SIGTERM arrives.
 
@@ -46,8 +49,12 @@ async def run(
         store: the opened event store (the caller closes it).
         host: the address to listen on.
         port: the port (0: any free port).
-        on_ready: called with the websocket URL once the server listens.
+        on_ready: called with the websocket URL once the server (and SSH gateway) listens.
         stop: an event that ends the server when set.
+        ssh: also serve the war room over SSH, on the same host (see `server.ssh`).
+
+    Raises:
+        server.ssh.GatewayError: if the SSH gateway cannot start.
     """
     log = await asyncio.to_thread(store.read)
     world = replay(item.event for item in log)
@@ -77,11 +84,19 @@ async def run(
         ) as server:
             bound = server.sockets[0].getsockname()
             url = f"ws://{_host(bound[0])}:{bound[1]}"
-            if on_ready is not None:
-                on_ready(url)
-            watcher = asyncio.create_task(hub.watch_users())
-            await stop.wait()
-            watcher.cancel()
+            gateway = None
+            if ssh is not None:
+                gateway = Gateway(hub, f"ws://{_host(_local(bound[0]))}:{bound[1]}", ssh)
+                await gateway.start(host)
+            try:
+                if on_ready is not None:
+                    on_ready(url)
+                watcher = asyncio.create_task(hub.watch_users())
+                await stop.wait()
+                watcher.cancel()
+            finally:
+                if gateway is not None:
+                    await gateway.close()
             # Commit and acknowledge what is queued before the connections close (1001).
             await asyncio.to_thread(hub.sequencer.stop)
     finally:
@@ -94,14 +109,44 @@ def _host(address: str) -> str:
     return f"[{address}]" if ":" in address else address
 
 
-def main(db: str | None, host: str, port: int) -> int:
+def _local(address: str) -> str:
+    """An address this host reaches a server bound to `address` on (not a wildcard)."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
+
+
+def main(
+    db: str | None,
+    host: str,
+    port: int,
+    ssh_port: int | None = None,
+    ssh_host_key: Path | None = None,
+) -> int:
     """Run `warroom serve`; return the process exit code."""
     store = EventStore(db)
+    ssh_lines: list[str] = []
+
+    def ssh_ready(bound: str, listening: int, fingerprint: str) -> None:
+        where = _host(bound)
+        ssh_lines.append(
+            f"warroom: ssh {where}:{listening} (host key {fingerprint}): "
+            f"ssh -p {listening} [INC-N@]{where}"
+        )
+
+    def announce(line: str) -> None:
+        print(f"warroom: {line}", flush=True)
+
+    ssh = (
+        None
+        if ssh_port is None
+        else SshSettings(ssh_port, ssh_host_key, on_ready=ssh_ready, announce=announce)
+    )
 
     def ready(url: str) -> None:
         # Only once the port is bound: a serve that cannot listen must not use up the token.
         created = first_user(store)
         print(f"warroom: serving {url} (database {store.describe()}, protocol v{protocol.VERSION})")
+        for line in ssh_lines:
+            print(line)
         if created is not None:
             name, token = created
             print(f"warroom: created incident manager {name!r}; this token is shown only once:")
@@ -110,7 +155,7 @@ def main(db: str | None, host: str, port: int) -> int:
         sys.stdout.flush()
 
     try:
-        asyncio.run(run(store, host, port, ready))
+        asyncio.run(run(store, host, port, ready, ssh=ssh))
     finally:
         store.close()
     print("warroom: stopped", flush=True)

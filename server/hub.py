@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -108,6 +109,8 @@ class Hub:
         """The same connections by actor, for private incidents."""
         self._stakeholders: dict[Actor, set[ServerConnection]] = {}
         self.sessions: set[Session] = set()
+        self._session_tokens: dict[str, str] = {}
+        """In-memory tokens of the SSH gateway's sessions, by token: the user's name."""
 
     # Handshake --------------------------------------------------------------------------------
 
@@ -119,7 +122,12 @@ class Hub:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return self._unauthorized(connection, "send Authorization: Bearer <token>\n")
-        actor = await asyncio.to_thread(self.store.authenticate, token.strip())
+        name = self._session_tokens.get(token.strip())
+        if name is not None:
+            # The user as they are now: a revocation or a change of role applies at once.
+            actor = await asyncio.to_thread(self.store.actor, name)
+        else:
+            actor = await asyncio.to_thread(self.store.authenticate, token.strip())
         if actor is None:
             return self._unauthorized(connection, "unknown or revoked token\n")
         query = parse_qs(urlsplit(request.path).query)
@@ -127,6 +135,16 @@ class Hub:
         if query.get("mode") == ["observer"]:
             self._observers.add(connection)
         return None
+
+    def session_token(self, name: str) -> str:
+        """A token that logs the user `name` in until `end_session_token` (never stored)."""
+        token = "wrs_" + secrets.token_urlsafe(32)
+        self._session_tokens[token] = name
+        return token
+
+    def end_session_token(self, token: str) -> None:
+        """Stop `token` logging anyone in (open connections are left to close with it)."""
+        self._session_tokens.pop(token, None)
 
     @staticmethod
     def _unauthorized(connection: ServerConnection, text: str) -> Response:

@@ -538,18 +538,39 @@ def _open_store(args: argparse.Namespace) -> Any:
         raise Failure(str(error)) from None
 
 
+def _read_key(path: str) -> Any:
+    """The SSH public key in the file `path` (`-`: standard input), checked."""
+    from warroom.sshkeys import BadKey, parse_public_key
+
+    try:
+        text = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as error:
+        raise Failure(f"cannot read {path}: {error.strerror or error}", EXIT_USAGE) from None
+    try:
+        return parse_public_key(text)
+    except BadKey as error:
+        raise Failure(f"{path}: {error}", EXIT_USAGE) from None
+
+
 def _user_add(args: argparse.Namespace) -> None:
     from warroom.store import StoreError
 
     role = _parse(lambda t: parse_enum(Role, t, "role"), args.role)
+    keys = [_read_key(path) for path in args.ssh_key]
     store = _open_store(args)
     try:
-        token = store.add_user(args.name, role, args.group)
+        token = store.add_user(args.name, role, args.group, keys)
     except StoreError as error:
         raise Failure(str(error)) from None
     finally:
         store.close()
-    _emit(args, {"name": args.name, "role": role.value, "token": token}, token)
+    data = {
+        "name": args.name,
+        "role": role.value,
+        "token": token,
+        "ssh_keys": [key.fingerprint for key in keys],
+    }
+    _emit(args, data, token)
 
 
 def _user_list(args: argparse.Namespace) -> None:
@@ -565,12 +586,14 @@ def _user_list(args: argparse.Namespace) -> None:
             "groups": list(u.groups),
             "created_at": u.created_at,
             "revoked": u.revoked,
+            "ssh_keys": u.ssh_keys,
         }
         for u in users
     ]
     lines = [
         f"{u.name:<16} {u.role.value:<17} {','.join(u.groups) or '-':<20} "
         f"{'revoked' if u.revoked else 'active'}"
+        + (f"  {u.ssh_keys} ssh key{'s' if u.ssh_keys > 1 else ''}" if u.ssh_keys else "")
         for u in users
     ] or ["no users"]
     _emit(args, data, lines)
@@ -606,6 +629,58 @@ def _user_change(args: argparse.Namespace) -> None:
     data = {"name": args.name, "role": changed.role.value, "groups": sorted(changed.groups)}
     text = f"{args.name}: {changed.role.value} {','.join(sorted(changed.groups)) or ''}".strip()
     _emit(args, data, text)
+
+
+def _key_data(key: Any) -> dict[str, str]:
+    return {
+        "user": key.user,
+        "fingerprint": key.fingerprint,
+        "algorithm": key.algorithm,
+        "comment": key.comment,
+        "created_at": key.created_at,
+    }
+
+
+def _user_key_add(args: argparse.Namespace) -> None:
+    from warroom.store import StoreError
+
+    key = _read_key(args.file)
+    store = _open_store(args)
+    try:
+        added = store.add_ssh_key(args.name, key)
+    except StoreError as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+    _emit(args, _key_data(added), f"{args.name} can now log in over SSH with {key.fingerprint}")
+
+
+def _user_key_remove(args: argparse.Namespace) -> None:
+    from warroom.store import StoreError
+
+    which = args.key
+    fingerprint = which if which.startswith("SHA256:") else _read_key(which).fingerprint
+    store = _open_store(args)
+    try:
+        removed = store.remove_ssh_key(args.name, fingerprint)
+    except StoreError as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+    _emit(args, _key_data(removed), f"removed {fingerprint} from {args.name}")
+
+
+def _user_key_list(args: argparse.Namespace) -> None:
+    store = _open_store(args)
+    try:
+        keys = store.ssh_keys(args.name)
+    finally:
+        store.close()
+    lines = [
+        f"{key.user:<16} {key.fingerprint}  {key.algorithm:<20} {key.comment}".rstrip()
+        for key in keys
+    ] or ["no SSH keys"]
+    _emit(args, [_key_data(key) for key in keys], lines)
 
 
 def _login(args: argparse.Namespace) -> None:
@@ -653,11 +728,15 @@ def _demo(args: argparse.Namespace) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     from server.app import main as serve_main
+    from server.ssh import GatewayError
     from warroom.store import StoreError
 
+    if args.ssh_port is not None and not 0 <= args.ssh_port <= 65535:
+        raise Failure(f"--ssh-port {args.ssh_port}: not a port (0 to 65535)", EXIT_USAGE)
+    host_key = Path(args.ssh_host_key).expanduser() if args.ssh_host_key else None
     try:
-        serve_main(args.db, args.host, args.port)
-    except StoreError as error:
+        serve_main(args.db, args.host, args.port, args.ssh_port, host_key)
+    except (StoreError, GatewayError) as error:
         raise Failure(str(error)) from None
     except OSError as error:
         raise Failure(
@@ -705,6 +784,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--db", help="database URL or SQLite file (WARROOM_DB)")
+    p.add_argument(
+        "--ssh-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the war room over SSH on this port (0: any free port; off by default)",
+    )
+    p.add_argument(
+        "--ssh-host-key",
+        metavar="PATH",
+        help="the SSH host key file, made on first use (default: under the user data directory)",
+    )
 
     p = verb("demo", _demo, "try warroom: a local hub, a seeded incident, the war room on screen")
     p.add_argument("--db", help="keep the demo in this SQLite file (default: a temporary one)")
@@ -723,6 +813,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
     p.add_argument("--group", action="append", default=[], help="stakeholder group (repeatable)")
+    p.add_argument(
+        "--ssh-key",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an SSH public key (.pub) that logs them in over SSH (repeatable)",
+    )
     p = user_verbs.add_parser("list", help="list users", parents=[admin])
     p.set_defaults(run=_user_list)
     p = user_verbs.add_parser(
@@ -736,6 +833,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = user_verbs.add_parser("revoke", help="revoke a user's token", parents=[admin])
     p.set_defaults(run=_user_revoke)
     p.add_argument("name")
+    key = user_verbs.add_parser("key", help="manage the SSH keys that log users in")
+    key_verbs = key.add_subparsers(
+        dest="key_verb", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    p = key_verbs.add_parser("add", help="let an SSH public key log a user in", parents=[admin])
+    p.set_defaults(run=_user_key_add)
+    p.add_argument("name")
+    p.add_argument("file", help="the public key file (.pub), or - for standard input")
+    p = key_verbs.add_parser("remove", help="stop an SSH key logging a user in", parents=[admin])
+    p.set_defaults(run=_user_key_remove)
+    p.add_argument("name")
+    p.add_argument("key", metavar="FINGERPRINT|FILE", help="SHA256:... or the public key file")
+    p = key_verbs.add_parser("list", help="list SSH keys (SHA256 fingerprints)", parents=[admin])
+    p.set_defaults(run=_user_key_list)
+    p.add_argument("name", nargs="?", help="only this user's keys")
 
     p = verb("login", _login, "check a URL and token and store them for later commands")
     p.add_argument("url")

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine, event, func, insert, select, update
+from sqlalchemy import Engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel, col, create_engine
 
 from warroom import protocol
 from warroom.domain import Actor, Role, parse_group
 from warroom.events import Envelope, Event
+from warroom.sshkeys import PublicKey, blob_of
 
 
 class EventRow(SQLModel, table=True):
@@ -72,6 +73,21 @@ class UserRow(SQLModel, table=True):
     revoked_at: str | None = None
 
 
+class SshKeyRow(SQLModel, table=True):
+    """An SSH public key that logs its user in to the SSH gateway (one key, one user)."""
+
+    __tablename__ = "ssh_keys"
+
+    fingerprint: str = Field(primary_key=True)
+    """`SHA256:...` of the key blob."""
+    user: str = Field(index=True)
+    algorithm: str
+    blob: str = Field(unique=True)
+    """The key's wire form, base64: what a client offers at login."""
+    comment: str = ""
+    created_at: str
+
+
 class StoreError(Exception):
     """A store operation that cannot be done, with a sentence for the user."""
 
@@ -104,6 +120,19 @@ class User:
     groups: tuple[str, ...]
     created_at: str
     revoked: bool
+    ssh_keys: int = 0
+    """How many SSH keys log this user in."""
+
+
+@dataclass(frozen=True)
+class SshKey:
+    """An SSH key as listed by `warroom user key list`."""
+
+    user: str
+    algorithm: str
+    fingerprint: str
+    comment: str
+    created_at: str
 
 
 def default_url() -> str:
@@ -131,6 +160,14 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _active_actor(row: Any) -> Actor | None:
+    """The actor of a users row, or None for no row or a revoked user."""
+    if row is None or row.revoked_at is not None:
+        return None
+    groups = frozenset(g for g in row.groups.split(",") if g)
+    return Actor(name=row.name, role=Role(row.role), groups=groups)
 
 
 def token_hash(token: str) -> str:
@@ -275,11 +312,18 @@ class EventStore:
 
     # Users ------------------------------------------------------------------------------------
 
-    def add_user(self, name: str, role: Role, groups: Sequence[str] = ()) -> str:
-        """Create a user and return their new token (shown once, stored only as a hash).
+    def add_user(
+        self,
+        name: str,
+        role: Role,
+        groups: Sequence[str] = (),
+        ssh_keys: Sequence[PublicKey] = (),
+    ) -> str:
+        """Create a user, with the SSH keys that log them in, and return their new token (shown
+        once, stored only as a hash). Nothing is created if anything is refused.
 
         Raises:
-            StoreError: if the name is taken or malformed.
+            StoreError: if the name is taken or malformed, or a key is already someone's.
         """
         clean = name.strip()
         if not _USER_NAME.match(clean):
@@ -302,17 +346,24 @@ class EventStore:
             "token_hash": token_hash(token),
             "created_at": _now(),
         }
-        try:
-            with self.engine.begin() as connection:
+        with self.engine.begin() as connection:
+            try:
                 connection.execute(insert(UserRow), [row])
-        except IntegrityError:
-            raise StoreError(f"a user named {clean} already exists") from None
+            except IntegrityError:
+                raise StoreError(f"a user named {clean} already exists") from None
+            for key in ssh_keys:
+                self._insert_key(connection, clean, key)
         return token
 
     def users(self) -> list[User]:
         """Every user, in name order."""
         with self.engine.connect() as connection:
             rows = connection.execute(select(UserRow).order_by(col(UserRow.name))).all()
+            counts = dict(
+                connection.execute(
+                    select(col(SshKeyRow.user), func.count()).group_by(col(SshKeyRow.user))
+                ).all()
+            )
         return [
             User(
                 name=row.name,
@@ -320,6 +371,7 @@ class EventStore:
                 groups=tuple(g for g in row.groups.split(",") if g),
                 created_at=row.created_at,
                 revoked=row.revoked_at is not None,
+                ssh_keys=int(counts.get(row.name, 0)),
             )
             for row in rows
         ]
@@ -391,7 +443,89 @@ class EventStore:
             row = connection.execute(
                 select(UserRow).where(col(UserRow.token_hash) == token_hash(token))
             ).first()
-        if row is None or row.revoked_at is not None:
-            return None
-        groups = frozenset(g for g in row.groups.split(",") if g)
-        return Actor(name=row.name, role=Role(row.role), groups=groups)
+        return _active_actor(row)
+
+    def actor(self, name: str) -> Actor | None:
+        """The active user named `name` as they are now (None: unknown or revoked)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(UserRow).where(col(UserRow.name) == name)).first()
+        return _active_actor(row)
+
+    # SSH keys ---------------------------------------------------------------------------------
+
+    def add_ssh_key(self, name: str, key: PublicKey) -> SshKey:
+        """Let `key` log the active user `name` in over SSH.
+
+        Raises:
+            StoreError: for an unknown or revoked user, or a key that is already someone's.
+        """
+        with self.engine.begin() as connection:
+            row = connection.execute(select(UserRow).where(col(UserRow.name) == name)).first()
+            if row is None or row.revoked_at is not None:
+                raise StoreError(f"there is no active user named {name}")
+            return self._insert_key(connection, name, key)
+
+    def _insert_key(self, connection: Any, name: str, key: PublicKey) -> SshKey:
+        owner = connection.execute(
+            select(col(SshKeyRow.user)).where(col(SshKeyRow.blob) == key.blob)
+        ).scalar()
+        if owner is not None:
+            whose = "already theirs" if owner == name else f"already {owner}'s"
+            raise StoreError(f"the key {key.fingerprint} is {whose}")
+        created = _now()
+        try:
+            connection.execute(
+                insert(SshKeyRow),
+                [
+                    {
+                        "fingerprint": key.fingerprint,
+                        "user": name,
+                        "algorithm": key.algorithm,
+                        "blob": key.blob,
+                        "comment": key.comment,
+                        "created_at": created,
+                    }
+                ],
+            )
+        except IntegrityError:  # taken by a concurrent writer since the check above
+            raise StoreError(f"the key {key.fingerprint} is already someone's") from None
+        return SshKey(name, key.algorithm, key.fingerprint, key.comment, created)
+
+    def remove_ssh_key(self, name: str, fingerprint: str) -> SshKey:
+        """Stop the key with this `SHA256:...` fingerprint from logging `name` in.
+
+        Raises:
+            StoreError: if `name` has no such key.
+        """
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(SshKeyRow).where(
+                    col(SshKeyRow.user) == name, col(SshKeyRow.fingerprint) == fingerprint
+                )
+            ).first()
+            if row is None:
+                raise StoreError(f"{name} has no SSH key {fingerprint}")
+            connection.execute(delete(SshKeyRow).where(col(SshKeyRow.fingerprint) == fingerprint))
+        return SshKey(row.user, row.algorithm, row.fingerprint, row.comment, row.created_at)
+
+    def ssh_keys(self, name: str | None = None) -> list[SshKey]:
+        """The SSH keys of `name` (of everyone if None), by user then date."""
+        query = select(SshKeyRow).order_by(col(SshKeyRow.user), col(SshKeyRow.created_at))
+        if name is not None:
+            query = query.where(col(SshKeyRow.user) == name)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            SshKey(row.user, row.algorithm, row.fingerprint, row.comment, row.created_at)
+            for row in rows
+        ]
+
+    def user_for_key(self, public_data: bytes) -> Actor | None:
+        """The active user a key (its wire form, as offered at an SSH login) belongs to."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(UserRow)
+                .join(SshKeyRow, col(SshKeyRow.user) == col(UserRow.name))
+                .where(col(SshKeyRow.blob) == blob_of(public_data))
+            ).first()
+        return _active_actor(row)

@@ -26,3 +26,16 @@ def hub(tmp_path: Path, env: dict[str, str]) -> Iterator[Hub]:
         running.close()
     problems = running.server_stderr()
     assert "Traceback" not in problems, f"warroom serve printed a traceback:\n{problems}"
+
+
+@pytest.fixture
+def ssh_hub(tmp_path: Path, env: dict[str, str]) -> Iterator[Hub]:
+    """A running hub that also serves SSH (`--ssh-port 0`), checked like `hub` at teardown."""
+    running = Hub(tmp_path, env)
+    running.start(ssh=True)
+    try:
+        yield running
+    finally:
+        running.close()
+    problems = running.server_stderr()
+    assert "Traceback" not in problems, f"warroom serve printed a traceback:\n{problems}"

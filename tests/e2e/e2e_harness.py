@@ -36,6 +36,7 @@ STOP_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
 
 _SERVING = re.compile(r"^warroom: serving (ws://\S+) ")
+_SSH = re.compile(r"^warroom: ssh (\S+):(\d+) \(host key (SHA256:\S+)\)")
 
 
 def isolated_env(root: Path) -> dict[str, str]:
@@ -215,6 +216,8 @@ class Hub:
         port: the port it listens on (kept across restarts).
         token: the incident manager's token, printed by the first start.
         output: the server's stdout lines of the current run.
+        ssh_port: the SSH gateway's port (0: serve runs without one).
+        host_key: the SSH host key's fingerprint, as the current run printed it.
     """
 
     def __init__(self, root: Path, env: dict[str, str]) -> None:
@@ -229,22 +232,31 @@ class Hub:
         self.output: Lines | None = None
         self.proc: subprocess.Popen[str] | None = None
         self.runs = 0
+        self.ssh = False
+        self.ssh_port = 0
+        self.host_key = ""
         self._stderr: IO[str] | None = None
         self._spawned: list[Spawned] = []
 
     # The server -------------------------------------------------------------------------------
 
-    def start(self, port: int | None = None, expect_token: bool | None = None) -> None:
+    def start(
+        self, port: int | None = None, expect_token: bool | None = None, ssh: bool | None = None
+    ) -> None:
         """Start `warroom serve` (on `port`, default: any free one) and wait until it listens.
 
         The first start on an empty database prints the incident manager's token: it is read
-        into `token` (`expect_token` overrides whether to wait for it).
+        into `token` (`expect_token` overrides whether to wait for it). With `ssh` (kept for
+        later starts) it also serves SSH, on the port of the previous run or any free one.
         """
         assert self.proc is None or self.proc.poll() is not None, "the hub is already running"
         self.runs += 1
+        if ssh is not None:
+            self.ssh = ssh
+        options = ["--ssh-port", str(self.ssh_port)] if self.ssh else []
         self._stderr = (self.logs / f"serve-{self.runs}.err").open("w")
         self.proc = subprocess.Popen(
-            [WARROOM, "serve", "--port", str(port or 0), "--db", str(self.db)],
+            [WARROOM, "serve", "--port", str(port or 0), "--db", str(self.db), *options],
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -263,6 +275,13 @@ class Hub:
         assert match is not None
         self.url = match.group(1)
         self.port = int(self.url.rsplit(":", 1)[1])
+        if self.ssh:
+            # Printed right after the websocket address, before anything else.
+            _, ssh_line = self.output.wait_for(lambda text: True, START_TIMEOUT)
+            found = _SSH.match(ssh_line)
+            assert found is not None, f"no SSH address after the websocket one: {ssh_line!r}"
+            self.ssh_port = int(found.group(2))
+            self.host_key = found.group(3)
         if expect_token is None:
             expect_token = not self.token
         if expect_token:

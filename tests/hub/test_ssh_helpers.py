@@ -1,0 +1,72 @@
+"""The SSH gateway's small parts: the host key file, the incident a user name picks, and the
+environment a session's TUI gets."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from server.ssh import GatewayError, child_env, incident_of, load_host_key
+
+
+def test_the_host_key_is_made_once_owner_only_and_then_reused(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "ssh_host_ed25519_key"
+    made = load_host_key(path)
+    assert made.get_algorithm() == "ssh-ed25519"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = load_host_key(path)
+    assert again.get_fingerprint() == made.get_fingerprint()
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # nothing half-written left
+
+
+def test_a_host_key_file_that_is_not_a_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    path.write_text("not a key\n")
+    with pytest.raises(GatewayError, match="cannot use the SSH host key"):
+        load_host_key(path)
+    assert path.read_text() == "not a key\n"  # left as it was
+
+
+@pytest.mark.parametrize(
+    ("username", "incident"),
+    [
+        ("INC-7", "INC-7"),
+        ("inc-12", "INC-12"),
+        ("root", None),
+        ("INC-", None),
+        ("INC-0", None),
+        ("INC-7; ls", None),
+        ("ana", None),
+        ("", None),
+    ],
+)
+def test_the_user_name_picks_an_incident_or_the_lobby(username: str, incident: str | None) -> None:
+    assert incident_of(username) == incident
+
+
+def test_a_tui_gets_the_clients_terminal_and_nothing_it_should_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WARROOM_DB", "postgresql://secret@db/warroom")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/tmp/agent")
+    monkeypatch.setenv("TEXTUAL", "devtools")
+    client = {
+        "COLORTERM": "truecolor",
+        "LANG": "fr_FR.UTF-8",
+        "LC_TIME": "en_GB.UTF-8",
+        "LD_PRELOAD": "/tmp/evil.so",
+        "PYTHONPATH": "/tmp/evil",
+        "NO_COLOR": "bad\x1b[31m",
+    }
+    env = child_env("xterm-256color", client, "wrs_token")
+    assert env["TERM"] == "xterm-256color"
+    assert env["COLORTERM"] == "truecolor"
+    assert env["LANG"] == "fr_FR.UTF-8" and env["LC_TIME"] == "en_GB.UTF-8"
+    assert env["WARROOM_TOKEN"] == "wrs_token"
+    for dropped in ("WARROOM_DB", "SSH_AUTH_SOCK", "TEXTUAL", "LD_PRELOAD", "NO_COLOR"):
+        assert dropped not in env
+    assert env.get("PYTHONPATH") != "/tmp/evil"
+    assert child_env("", {}, "t")["TERM"] == "xterm"
