@@ -115,10 +115,6 @@ class WarRoomApp(App[None]):
         """The link went up or down."""
         self.post_message(self.LinkChanged(link, detail))
 
-    def resume_cursor(self) -> protocol.Position:
-        """The hub's position of the last event folded in."""
-        return self.state.cursor
-
     def forget(self) -> None:
         """The hub asked for a full re-sync: drop what was folded in (after the frames before)."""
         self.post_message(self.Forget())

@@ -37,9 +37,6 @@ class FrameSink(Protocol):
     def link_changed(self, link: Link, detail: str) -> None:
         """The link went up or down; `detail` says why, for the user."""
 
-    def resume_cursor(self) -> protocol.Position:
-        """The hub's position of the last event the client folded in."""
-
     def forget(self) -> None:
         """What was folded in no longer holds (the hub asked for a full re-sync): drop it."""
 
@@ -62,8 +59,8 @@ class WebSocketConnection:
         self.token = token
         self.observer = observer
         self._socket: ClientConnection | None = None
-        self._cursor: protocol.Position | None = None
-        """The position of the last event handed to the sink (None: ask the sink)."""
+        self._cursor: protocol.Position = 0
+        """The position of the last event handed to the sink: where a reconnect resumes."""
 
     def _address(self) -> str:
         if not self.observer:
@@ -98,9 +95,8 @@ class WebSocketConnection:
         self._socket = socket
         batch: list[protocol.ServerFrameType] = []
         replaying = True
-        cursor = self._cursor if self._cursor is not None else sink.resume_cursor()
         try:
-            await socket.send(protocol.encode(protocol.Hello(cursor=cursor)))
+            await socket.send(protocol.encode(protocol.Hello(cursor=self._cursor)))
             async for message in socket:
                 frame = protocol.decode_server(message)
                 if isinstance(frame, protocol.EventFrame):

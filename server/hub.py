@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
@@ -54,12 +54,15 @@ private incident, or no longer allowed to see one): the client drops its state a
 from the start, and the replay it gets shows exactly what it may see now."""
 
 
+_LEADING_INCIDENT = '{"incident":"'
+
+
 def _incident_of(encoded: str) -> str:
-    """The incident of an encoded event, read without decoding it (events start with it)."""
-    start = encoded.find('"incident":"')
-    if start < 0:
+    """The incident of an encoded event, read without decoding it: every event is encoded with
+    it as its first key. "" if not (the caller then decodes the event)."""
+    if not encoded.startswith(_LEADING_INCIDENT):
         return ""
-    start += len('"incident":"')
+    start = len(_LEADING_INCIDENT)
     return encoded[start : encoded.find('"', start)]
 
 
@@ -318,10 +321,11 @@ class Hub:
         frame = protocol.Presence(incident=incident, users=self._present(incident))
         broadcast(self._room_for(self.world.incident(incident)), protocol.encode(frame))
 
-    def _room_for(self, incident: IncidentState | None) -> list[ServerConnection]:
-        """The war-room connections that may know of `incident`."""
+    def _room_for(self, incident: IncidentState | None) -> Collection[ServerConnection]:
+        """The war-room connections that may know of `incident` (the live set for a public one:
+        `broadcast` reads it at once)."""
         if incident is None or not incident.private:
-            return list(self._internal)
+            return self._internal
         return [
             connection
             for actor, connections in self._room.items()

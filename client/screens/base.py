@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
+
+from client.widgets.timeline_panel import TimelinePanel
 
 if TYPE_CHECKING:
     from client.app import WarRoomApp
@@ -26,6 +28,16 @@ class RoomScreen(Screen[None]):
         notice.display = gone
         if gone:
             notice.update(f"{self.incident_id} is not (or no longer) visible to you. Press q.")
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        """Show the whole of the highlighted timeline entry: rows are cut at the panel's edge."""
+        if message.data_table.id == "timeline":
+            self.show_detail()
+
+    def show_detail(self) -> None:
+        """Fill the line under the timeline, where the screen has one."""
+        for line in self.query("#timeline-detail").results(Static):
+            line.update(self.query_one("#timeline", TimelinePanel).detail())
 
     @property
     def warroom(self) -> WarRoomApp:

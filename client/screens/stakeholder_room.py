@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from client.screens.base import RoomScreen
 from client.state import ClientState
@@ -100,16 +100,7 @@ class StakeholderRoomScreen(RoomScreen):
         timeline.border_title = f"2 Updates ({timeline.row_count})"
         self.query_one("#progress", ProgressPanel).show_incident(incident)
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
-        self._show_detail()
-
-    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
-        """Show the whole of the highlighted update under the timeline."""
-        if message.data_table.id == "timeline":
-            self._show_detail()
-
-    def _show_detail(self) -> None:
-        detail = self.query_one("#timeline", TimelinePanel).detail()
-        self.query_one("#timeline-detail", Static).update(detail)
+        self.show_detail()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The panels' own keys (pin, filter, audience, answer...) act on the war room: not here.

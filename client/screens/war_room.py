@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from client.screens.base import RoomScreen
 from client.screens.choice import ChoiceScreen
@@ -149,21 +149,12 @@ class WarRoomScreen(RoomScreen):
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         timeline = self.query_one("#timeline", TimelinePanel)
         timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
-        self._show_detail()
+        self.show_detail()
         # Refreshing bindings rebuilds the footer: do it only when what the keys depend on moved.
         keys_depend_on = (state.role, incident is None)
         if keys_depend_on != self._keys_depend_on:
             self._keys_depend_on = keys_depend_on
             self.refresh_bindings()
-
-    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
-        """Show the whole of the highlighted timeline entry: rows are cut at the panel's edge."""
-        if message.data_table.id == "timeline":
-            self._show_detail()
-
-    def _show_detail(self) -> None:
-        detail = self.query_one("#timeline", TimelinePanel).detail()
-        self.query_one("#timeline-detail", Static).update(detail)
 
     # Keys the role may not use ---------------------------------------------------------------
 
