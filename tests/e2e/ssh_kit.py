@@ -145,7 +145,9 @@ class Ssh:
         """`ssh -tt` in a tmux pane of its own, as a person at a terminal would run it; when it
         ends, the pane says its exit status (see `exit_status`)."""
         argv = self.argv(key, user, extra=extra, strict=strict)
-        shell = ["/bin/sh", "-c", f'"$@"; echo "{EXITED} $?"', "sh", *argv]
+        # The shell exits with ssh's status too: tmux may drop a dying pane's last line.
+        script = f'"$@"; status=$?; echo "{EXITED} $status"; exit $status'
+        shell = ["/bin/sh", "-c", script, "sh", *argv]
         return tmux.spawn(name, shell, terminal_env(self.hub.env))
 
 
@@ -155,11 +157,17 @@ def online_as(who: str) -> Callable[[Screen], bool]:
 
 
 def exit_status(pane: Pane, timeout: float = CLIENT_TIMEOUT) -> int:
-    """Wait for the ssh client of a pane made by `Ssh.open` to exit; return its exit status."""
-    screen, _ = pane.wait_for(lambda s: EXITED in s, "showing that ssh exited", timeout)
+    """Wait for the ssh client of a pane made by `Ssh.open` to exit; return its exit status (as
+    the pane says it, or as its shell ended with it)."""
+    screen, _ = pane.wait_for(
+        lambda s: EXITED in s or pane.dead(), "showing that ssh exited", timeout
+    )
     found = re.search(rf"{re.escape(EXITED)} (\d+)", screen.text)
-    assert found is not None, screen.text
-    return int(found.group(1))
+    if found is not None:
+        return int(found.group(1))
+    status = pane.dead_status()
+    assert status is not None, screen.text
+    return status
 
 
 def children(pid: int) -> set[int]:

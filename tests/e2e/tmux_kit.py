@@ -126,8 +126,14 @@ class Pane:
 
     def dead(self) -> bool:
         """True if the pane's process has exited."""
-        out = self.tmux.run("display-message", "-p", "-t", self.target, "#{pane_dead}").stdout
-        return out.strip() == "1"
+        return self.dead_status() is not None
+
+    def dead_status(self) -> int | None:
+        """The exit status of the pane's process, or None while it runs."""
+        out = self.tmux.run(
+            "display-message", "-p", "-t", self.target, "#{pane_dead} #{pane_dead_status}"
+        ).stdout.split()
+        return int(out[1]) if len(out) == 2 and out[0] == "1" else None
 
     def wait_for(
         self, check: Callable[[Screen], bool], what: str, timeout: float = 5.0
