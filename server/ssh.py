@@ -33,6 +33,7 @@ from pathlib import Path
 
 import asyncssh
 import platformdirs
+from asyncssh.connection import SSHConnection
 
 from server.hub import Hub
 
@@ -233,10 +234,21 @@ class Gateway:
             self._watcher.cancel()
         if self._acceptor is not None:
             self._acceptor.close()
-        for session in list(self.sessions):
+        ending = list(self.sessions)
+        for session in ending:
             session.end("the war room is shutting down")
-        for connection in list(self.connections):  # logging in, or refused and lingering
-            connection.close()
+        # A session's connection is left to its client, which closes it once it has the reason
+        # and the exit status (closing it here could cut both off); the others go now.
+        held: set[SSHConnection] = {s.chan.get_connection() for s in ending if s.chan is not None}
+        for connection in [c for c in self.connections if c not in held]:
+            connection.close()  # logging in, or refused and lingering
+        if held:
+            closing = [asyncio.ensure_future(c.wait_closed()) for c in held]
+            await asyncio.wait(closing, timeout=HANGUP_GRACE)
+            for lingering in held:
+                lingering.close()
+            for task in closing:
+                task.cancel()
         if self._reaping:
             await asyncio.wait(set(self._reaping), timeout=HANGUP_GRACE * 3)
         if self._acceptor is not None:
