@@ -2,8 +2,8 @@
 
 The hub encodes each event once for the war room (the stored JSON wrapped in a frame) and, when
 a stakeholder may see it, once more for every stakeholder: the position sealed into an opaque
-cursor and the entry numbers disguised (`warroom.disclosure`), then encoded again. Side by side,
-in one run, per event:
+cursor and the entry numbers disguised (`warroom.core.disclosure`), then encoded again. Side
+by side, in one run, per event:
 
 - room: `encode_event` of the stored JSON (the war room's frame; the baseline);
 - sealed: the stakeholders' frame (seal the cursor, disguise the event, encode it);
@@ -24,14 +24,14 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warroom import commands as c
-from warroom import protocol
-from warroom.decide import decide
-from warroom.disclosure import Sealer
-from warroom.domain import Actor, Role, Severity, World
-from warroom.events import Event
-from warroom.policy import visible_to
-from warroom.reducer import apply
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.decide import decide
+from warroom.core.disclosure import Sealer
+from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.events import Event
+from warroom.core.policy import visible_to
+from warroom.core.reducer import apply
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MANAGER = Actor("morgan", Role.INCIDENT_MANAGER)

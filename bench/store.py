@@ -39,9 +39,9 @@ from typing import Any
 import sqlalchemy
 
 from server.sequencer import MAX_BATCH, Accepted, Committed, Sequencer
-from warroom.commands import AddNote, DeclareIncident
-from warroom.domain import Actor, Role, Severity, World
-from warroom.protocol import load_event
+from warroom.core.commands import AddNote, DeclareIncident
+from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.protocol import load_event
 from warroom.store import EventStore, Pending
 
 DEFAULT_COMMANDS = 20_000

@@ -2,7 +2,7 @@
 
 Three measurements:
 
-1. first paint: an embedded hub (`warroom.demo.EmbeddedHub`) on a SQLite file in a temporary
+1. first paint: an embedded hub (`warroom.cli.demo.EmbeddedHub`) on a SQLite file in a temporary
    folder, seeded with the demo incident; `warroom join URL INC-2 --token T` is started in a
    detached 120x36 tmux pane (a private tmux server) and timed from the spawn until
    `tmux capture-pane` shows the incident's title and "● online" (polled every 20 ms). The first
@@ -54,11 +54,11 @@ from typing import Any
 
 import textual
 
-from warroom import commands as c
-from warroom import protocol
-from warroom.decide import decide
-from warroom.domain import Actor, Role, Severity, World
-from warroom.reducer import apply
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.decide import decide
+from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.reducer import apply
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 120, 36
@@ -151,8 +151,8 @@ class _Tmux:
 
 
 async def _title(url: str, token: str, incident: str) -> str:
-    from warroom.reducer import replay
-    from warroom.remote import Remote
+    from warroom.core.reducer import replay
+    from warroom.net.remote import Remote
 
     async with await Remote.open(url, token) as remote:
         log = await remote.sync(0)
@@ -184,7 +184,7 @@ def _paint_once(tmux: _Tmux, name: str, argv: list[str], title: str) -> dict[str
 
 def first_paint(runs: int) -> dict[str, Any]:
     """Time `warroom join` from spawn to the war room on screen, `runs` times."""
-    from warroom.demo import EmbeddedHub, create_users, seed
+    from warroom.cli.demo import EmbeddedHub, create_users, seed
     from warroom.store import EventStore
 
     binary = shutil.which("tmux")

@@ -37,11 +37,11 @@ from client.state import (
     receive_all,
     sent,
 )
-from warroom import commands as c
-from warroom import protocol
-from warroom.domain import Role, evolve
-from warroom.policy import may
-from warroom.timeparse import local
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.domain import Role, evolve
+from warroom.core.policy import may
+from warroom.core.timeparse import local
 
 
 class WarRoomApp(App[None]):

@@ -15,8 +15,8 @@ from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection
 
 from client.state import Link
-from warroom import protocol
-from warroom.remote import Remote, RemoteError
+from warroom.core import protocol
+from warroom.net.remote import Remote, RemoteError
 
 RECONNECT_DELAYS: Sequence[float] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Pauses before each reconnection attempt; the last one repeats."""

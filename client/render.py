@@ -11,16 +11,16 @@ from datetime import datetime
 
 from rich.text import Text
 
-from warroom import events as e
-from warroom.domain import (
+from warroom.core import events as e
+from warroom.core.domain import (
     ActionState,
     IncidentState,
     MitigationState,
     Severity,
     Status,
 )
-from warroom.text import describe
-from warroom.timeparse import relative
+from warroom.core.timeparse import relative
+from warroom.core.views import describe
 
 SEVERITY_STYLE = {
     Severity.SEV1: "bold white on red",
@@ -111,7 +111,7 @@ def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) 
 
 
 def timeline_row(event: e.Event, pinned: bool, numbered: bool = True) -> tuple[Text, Text, Text]:
-    """(time, who, what) for one timeline entry (`numbered`: see `warroom.text.describe`)."""
+    """(time, who, what) for one timeline entry (`numbered`: see `warroom.core.views.describe`)."""
     when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
     line = describe(event, brief=True, numbered=numbered)
     what = Text(line)

@@ -13,11 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from warroom import protocol
-from warroom.commands import Command
-from warroom.domain import Actor, Role, World
-from warroom.events import Envelope
-from warroom.reducer import apply
+from warroom.core import protocol
+from warroom.core.commands import Command
+from warroom.core.domain import Actor, Role, World
+from warroom.core.events import Envelope
+from warroom.core.reducer import apply
 
 
 class Link(StrEnum):

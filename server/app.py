@@ -14,9 +14,9 @@ from websockets.asyncio.server import serve
 
 from server.hub import Hub
 from server.ssh import Gateway, SshSettings
-from warroom import protocol
-from warroom.domain import Role
-from warroom.reducer import replay
+from warroom.core import protocol
+from warroom.core.domain import Role
+from warroom.core.reducer import replay
 from warroom.store import EventStore
 
 MAX_MESSAGE = 1024 * 1024

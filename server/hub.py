@@ -22,11 +22,11 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from server.sequencer import Accepted, Committed, Outcome, Sequencer
-from warroom import events as e
-from warroom import protocol
-from warroom.disclosure import Sealer
-from warroom.domain import Actor, IncidentState, Role, World
-from warroom.policy import admitted, visible_to
+from warroom.core import events as e
+from warroom.core import protocol
+from warroom.core.disclosure import Sealer
+from warroom.core.domain import Actor, IncidentState, Role, World
+from warroom.core.policy import admitted, visible_to
 from warroom.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class Session:
 
     @property
     def sealed(self) -> bool:
-        """Stakeholders get opaque cursors and disguised entry numbers (`warroom.disclosure`)."""
+        """Stakeholders get opaque cursors and disguised entry numbers (`disclosure`)."""
         return not self.actor.internal
 
 

@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from warroom import protocol
-from warroom.commands import ChangeAccess, Command
-from warroom.decide import Rejected, decide
-from warroom.domain import Actor, World
-from warroom.events import Event
-from warroom.policy import authorize
-from warroom.reducer import apply
+from warroom.core import protocol
+from warroom.core.commands import ChangeAccess, Command
+from warroom.core.decide import Rejected, decide
+from warroom.core.domain import Actor, World
+from warroom.core.events import Event
+from warroom.core.policy import authorize
+from warroom.core.reducer import apply
 from warroom.store import DuplicateCommand, EventStore, Pending, StoreError
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
 from client.screens.form import FormScreen, audience_of, required
-from warroom.commands import AddAction
+from warroom.core.commands import AddAction
 
 
 class ActionScreen(FormScreen[AddAction]):

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static, TextArea
 
 from client.screens.form import FormScreen, audience_of, required
-from warroom.commands import AnswerQuestion
-from warroom.domain import Question
+from warroom.core.commands import AnswerQuestion
+from warroom.core.domain import Question
 
 
 class AnswerScreen(FormScreen[AnswerQuestion]):

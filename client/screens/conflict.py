@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from warroom.timeparse import local
+from warroom.core.timeparse import local
 
 
 class Resolution(StrEnum):

@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Label, Select
 
 from client.screens.form import FormScreen, names, required
-from warroom.commands import DeclareIncident
-from warroom.domain import Severity
+from warroom.core.commands import DeclareIncident
+from warroom.core.domain import Severity
 
 
 class DeclareScreen(FormScreen[DeclareIncident]):

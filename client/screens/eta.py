@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select
 
 from client.screens.form import FormError, FormScreen
-from warroom.commands import SetEta
-from warroom.domain import Confidence, IncidentState
-from warroom.timeparse import parse_time
+from warroom.core.commands import SetEta
+from warroom.core.domain import Confidence, IncidentState
+from warroom.core.timeparse import parse_time
 
 
 class EtaScreen(FormScreen[SetEta]):

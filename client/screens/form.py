@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from warroom.domain import parse_audience
+from warroom.core.domain import parse_audience
 
 ResultT = TypeVar("ResultT")
 

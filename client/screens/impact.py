@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Label, TextArea
 
 from client.screens.form import FormScreen, audience_of, required
-from warroom.commands import SetImpact
-from warroom.domain import Impact
+from warroom.core.commands import SetImpact
+from warroom.core.domain import Impact
 
 
 class ImpactScreen(FormScreen[SetImpact]):

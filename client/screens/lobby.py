@@ -15,9 +15,9 @@ from client.screens.base import RoomScreen
 from client.state import ClientState
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.link_bar import LinkBar, ObserverBanner
-from warroom.commands import DeclareIncident
-from warroom.domain import IncidentState, Severity, Status
-from warroom.timeparse import relative
+from warroom.core.commands import DeclareIncident
+from warroom.core.domain import IncidentState, Severity, Status
+from warroom.core.timeparse import relative
 
 
 def matches(

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
 from client.screens.form import FormScreen, audience_of, names, required
-from warroom.commands import AddMitigation
+from warroom.core.commands import AddMitigation
 
 
 class MitigationScreen(FormScreen[AddMitigation]):

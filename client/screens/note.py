@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Label, TextArea
 
 from client.screens.form import FormError, FormScreen, audience_of, required
-from warroom.commands import AddNote
-from warroom.timeparse import parse_time
+from warroom.core.commands import AddNote
+from warroom.core.timeparse import parse_time
 
 
 class NoteScreen(FormScreen[AddNote]):

@@ -22,8 +22,8 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
-from warroom.policy import preview_actor, visible_part, visible_to
-from warroom.reducer import replay
+from warroom.core.policy import preview_actor, visible_part, visible_to
+from warroom.core.reducer import replay
 
 
 class PreviewScreen(RoomScreen):

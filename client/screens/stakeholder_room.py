@@ -24,9 +24,9 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
-from warroom import commands as c
-from warroom.decide import MAX_TEXT
-from warroom.policy import visible_part
+from warroom.core import commands as c
+from warroom.core.decide import MAX_TEXT
+from warroom.core.policy import visible_part
 
 _PANELS = ("impact", "timeline", "progress", "mitigation", "questions")
 

@@ -24,8 +24,8 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelineFilter, TimelinePanel
-from warroom import commands as c
-from warroom.domain import (
+from warroom.core import commands as c
+from warroom.core.domain import (
     ActionState,
     IncidentState,
     MitigationState,
@@ -36,7 +36,7 @@ from warroom.domain import (
     entry_number,
     find_entry,
 )
-from warroom.policy import visible_part
+from warroom.core.policy import visible_part
 
 _NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
 

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from warroom.domain import IncidentState
+from warroom.core.domain import IncidentState
 
 
 def render_impact(incident: IncidentState, numbered: bool = True) -> Group:

@@ -7,7 +7,7 @@ from datetime import datetime
 from textual.widgets import Static
 
 from client.render import header_line
-from warroom.domain import IncidentState
+from warroom.core.domain import IncidentState
 
 
 class IncidentHeader(Static):

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from client.state import ClientState, Link
-from warroom.domain import Role
+from warroom.core.domain import Role
 
 
 def render_link(state: ClientState) -> Text:

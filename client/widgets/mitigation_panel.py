@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 
 from client.render import mitigation_state_text
 from client.widgets.keyed_table import KeyedTable
-from warroom.domain import IncidentState, MitigationState
+from warroom.core.domain import IncidentState, MitigationState
 
 _ORDER = {MitigationState.VERIFIED: 0, MitigationState.PROPOSED: 1, MitigationState.WITHDRAWN: 2}
 

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 
 from client.render import action_state_text
 from client.widgets.keyed_table import KeyedTable
-from warroom.domain import ActionState, IncidentState
+from warroom.core.domain import ActionState, IncidentState
 
 _ORDER = {
     ActionState.IN_PROGRESS: 0,

@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from client.widgets.keyed_table import KeyedTable
-from warroom.domain import IncidentState, QuestionState
-from warroom.timeparse import relative
+from warroom.core.domain import IncidentState, QuestionState
+from warroom.core.timeparse import relative
 
 
 class QuestionsPanel(KeyedTable):

@@ -17,10 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from client.render import stamp, timeline_row
-from warroom import events as e
-from warroom.domain import IncidentState
-from warroom.events import Envelope
-from warroom.text import describe
+from warroom.core import events as e
+from warroom.core.domain import IncidentState
+from warroom.core.events import Envelope
+from warroom.core.views import describe
 
 
 class TimelineFilter(StrEnum):

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warroom import commands as c
-from warroom import events as e
-from warroom.decide import CLOCK_SKEW, MAX_NAME, MAX_TEXT, MAX_TITLE, Rejected, decide
-from warroom.domain import (
+from warroom.core import commands as c
+from warroom.core import events as e
+from warroom.core.decide import CLOCK_SKEW, MAX_NAME, MAX_TEXT, MAX_TITLE, Rejected, decide
+from warroom.core.domain import (
     ActionState,
     Actor,
     Confidence,
@@ -24,8 +24,8 @@ from warroom.domain import (
     Status,
     World,
 )
-from warroom.policy import authorize
-from warroom.reducer import apply, replay
+from warroom.core.policy import authorize
+from warroom.core.reducer import apply, replay
 
 EventT = TypeVar("EventT", bound=e.EventBase)
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from warroom import commands as c
-from warroom import policy
-from warroom.decide import Rejected
-from warroom.domain import Actor, Role, Severity, World
+from warroom.core import commands as c
+from warroom.core import policy
+from warroom.core.decide import Rejected
+from warroom.core.domain import Actor, Role, Severity, World
 
 IM, RESPONDER, OBSERVER, STAKEHOLDER = (
     Role.INCIDENT_MANAGER,

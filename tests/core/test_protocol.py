@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warroom import commands as c
-from warroom import events as e
-from warroom import protocol
-from warroom.domain import Confidence, Severity, Status
+from warroom.core import commands as c
+from warroom.core import events as e
+from warroom.core import protocol
+from warroom.core.domain import Confidence, Severity, Status
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warroom import commands as c
-from warroom import protocol
-from warroom.decide import Rejected, decide
-from warroom.domain import Actor, Role, Severity, World
-from warroom.reducer import replay
-from warroom.timeparse import parse_time
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.decide import Rejected, decide
+from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.reducer import replay
+from warroom.core.timeparse import parse_time
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)

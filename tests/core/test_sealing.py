@@ -1,4 +1,4 @@
-"""The disguises of `warroom.disclosure`: cursors that open only under their secret, entry
+"""The disguises of `warroom.core.disclosure`: cursors that open only under their secret, entry
 numbers that are a permutation (two entries never share a number) and count nothing."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from warroom import events as e
-from warroom.disclosure import ENTRY_BITS, SEQ_BITS, Sealer
-from warroom.domain import Impact, Note
+from warroom.core import events as e
+from warroom.core.disclosure import ENTRY_BITS, SEQ_BITS, Sealer
+from warroom.core.domain import Impact, Note
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SEALER = Sealer(b"k" * 32)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warroom.timeparse import parse_time, relative
+from warroom.core.timeparse import parse_time, relative
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")  # UTC+1 in November, UTC+2 in July

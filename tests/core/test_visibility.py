@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from warroom import commands as c
-from warroom import events as e
-from warroom.decide import Rejected, decide
-from warroom.domain import (
+from warroom.core import commands as c
+from warroom.core import events as e
+from warroom.core.decide import Rejected, decide
+from warroom.core.domain import (
     ActionState,
     Actor,
     MitigationState,
@@ -20,8 +20,8 @@ from warroom.domain import (
     Status,
     World,
 )
-from warroom.policy import audience_includes, authorize, visible_to
-from warroom.reducer import apply, replay
+from warroom.core.policy import audience_includes, authorize, visible_to
+from warroom.core.reducer import apply, replay
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)

@@ -269,7 +269,7 @@ def test_login_stores_credentials_privately(hub: Hub) -> None:
 
 def test_tokens_never_look_like_options(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     """1 in 64 url-safe tokens starts with '-': the token prefix keeps argparse out of it."""
-    from warroom.domain import Role
+    from warroom.core.domain import Role
     from warroom.store import EventStore
 
     monkeypatch.setattr("warroom.store.secrets.token_urlsafe", lambda _: "-" + "x" * 42)

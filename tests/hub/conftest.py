@@ -11,7 +11,7 @@ import pytest
 from wire import TIMEOUT, Hub
 
 from server.app import run
-from warroom.domain import Role
+from warroom.core.domain import Role
 from warroom.store import EventStore
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from wire import Hub, declare, hello, submit
 
-from warroom import commands as c
+from warroom.core import commands as c
 
 MATRIX = json.loads((Path(__file__).with_name("authorization.json")).read_text())
 

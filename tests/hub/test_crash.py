@@ -14,7 +14,7 @@ from websockets import ConnectionClosed
 from websockets.asyncio.client import connect
 from wire import declare, hello, note, receive, send, submit
 
-from warroom.domain import Role
+from warroom.core.domain import Role
 from warroom.store import EventStore
 
 WARROOM = str(Path(sys.executable).with_name("warroom"))

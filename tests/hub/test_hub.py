@@ -12,10 +12,10 @@ from websockets import ConnectionClosed, InvalidStatus
 from websockets.asyncio.client import connect
 from wire import Hub, declare, hello, note, receive, send, submit, until
 
-from warroom.domain import Actor, Role
-from warroom.policy import visible_part
-from warroom.protocol import MAX_FRAME, load_event
-from warroom.reducer import replay
+from warroom.core.domain import Actor, Role
+from warroom.core.policy import visible_part
+from warroom.core.protocol import MAX_FRAME, load_event
+from warroom.core.reducer import replay
 
 
 async def test_three_clients_one_writes_all_three_receive(hub: Hub) -> None:

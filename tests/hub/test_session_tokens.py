@@ -17,7 +17,7 @@ from websockets.asyncio.server import serve
 from wire import TIMEOUT, receive, send
 
 from server.hub import Hub
-from warroom.domain import Role, World
+from warroom.core.domain import Role, World
 from warroom.store import EventStore
 
 

@@ -16,12 +16,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from warroom import protocol
-from warroom.commands import Command
-from warroom.decide import decide
-from warroom.domain import Actor, World
-from warroom.events import Event
-from warroom.reducer import apply
+from warroom.core import protocol
+from warroom.core.commands import Command
+from warroom.core.decide import decide
+from warroom.core.domain import Actor, World
+from warroom.core.events import Event
+from warroom.core.reducer import apply
 from warroom.store import EventStore, Pending
 
 POSTGRES_ADMIN_URL = os.environ.get("WARROOM_TEST_POSTGRES", "")
@@ -77,7 +77,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 class LogBuilder:
     """Decides commands against its own world and numbers their events like the sequencer does.
 
-    The events are real (from `warroom.decide.decide`), encoded with `protocol.event_json`.
+    The events are real (from `warroom.core.decide.decide`), encoded with `protocol.event_json`.
     """
 
     world: World = field(default_factory=World)

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import pytest
 
 from server.sequencer import MAX_BATCH, Accepted, Committed, Outcome, Sequencer
-from warroom import protocol
-from warroom.commands import AddNote, ChangeStatus, Command, DeclareIncident
-from warroom.decide import Rejected
-from warroom.domain import Actor, Role, Severity, Status, World
-from warroom.events import NoteAdded
-from warroom.reducer import replay
+from warroom.core import protocol
+from warroom.core.commands import AddNote, ChangeStatus, Command, DeclareIncident
+from warroom.core.decide import Rejected
+from warroom.core.domain import Actor, Role, Severity, Status, World
+from warroom.core.events import NoteAdded
+from warroom.core.reducer import replay
 from warroom.store import EventStore
 
 MANAGER = Actor("alice", Role.INCIDENT_MANAGER)

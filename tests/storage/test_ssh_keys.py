@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncssh
 import pytest
 
-from warroom.domain import Actor, Role
-from warroom.sshkeys import BadKey, PublicKey, parse_public_key
+from warroom.cli.keys import BadKey, parse_public_key
+from warroom.core.domain import Actor, Role
+from warroom.core.sshkeys import PublicKey
 from warroom.store import EventStore, StoreError
 
 

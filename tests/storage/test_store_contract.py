@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from warroom import protocol
-from warroom.commands import (
+from warroom.core import protocol
+from warroom.core.commands import (
     AddAction,
     AddApp,
     AddMitigation,
@@ -18,8 +18,8 @@ from warroom.commands import (
     DeclareIncident,
     SetImpact,
 )
-from warroom.domain import Actor, Role, Severity, Status
-from warroom.events import Envelope
+from warroom.core.domain import Actor, Role, Severity, Status
+from warroom.core.events import Envelope
 from warroom.store import EventStore, Pending, StoreError, User
 
 MANAGER = Actor("alice", Role.INCIDENT_MANAGER)

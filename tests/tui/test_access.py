@@ -24,9 +24,9 @@ from client.screens.declare import DeclareScreen
 from client.screens.prompt import PromptScreen
 from client.state import ClientState, forget, receive_all
 from client.widgets.timeline_panel import TimelinePanel
-from warroom import commands as c
-from warroom import protocol
-from warroom.domain import Role, Severity
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.domain import Role, Severity
 
 
 async def test_d_declares_a_private_incident(fake):

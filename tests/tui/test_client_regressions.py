@@ -27,8 +27,8 @@ from client.app import WarRoomApp
 from client.screens.eta import EtaScreen
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
-from warroom import commands as c
-from warroom.domain import ActionState, Confidence
+from warroom.core import commands as c
+from warroom.core.domain import ActionState, Confidence
 
 
 async def test_editing_only_the_confidence_keeps_an_eta_of_another_day(fake):

@@ -29,9 +29,9 @@ from client.screens.war_room import WarRoomScreen
 from client.state import Link
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
-from warroom import commands as c
-from warroom import protocol
-from warroom.domain import Confidence
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.domain import Confidence
 
 THEIRS = {"version": 2, "statement": "theirs", "customer_facing": False, "updated_by": "bob"}
 

@@ -25,9 +25,9 @@ from client.screens.declare import DeclareScreen
 from client.screens.lobby import LobbyScreen
 from client.screens.war_room import WarRoomScreen
 from client.widgets.keyed_table import KeyedTable
-from warroom import commands as c
-from warroom import protocol
-from warroom.domain import Role, Severity
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.domain import Role, Severity
 
 
 def _ids(pilot) -> list[str]:

@@ -9,8 +9,8 @@ from client.screens.preview import PreviewScreen
 from client.screens.war_room import WarRoomScreen
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
-from warroom import commands as c
-from warroom.domain import Role
+from warroom.core import commands as c
+from warroom.core.domain import Role
 
 
 def _timeline_text(screen: PreviewScreen) -> str:

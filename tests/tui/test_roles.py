@@ -11,8 +11,8 @@ from tui_kit import CAROL, ROOM, rendered, replay, running, settled, shown, stak
 
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import ACTION_COMMANDS, WarRoomScreen
-from warroom import commands as c
-from warroom.domain import Role
+from warroom.core import commands as c
+from warroom.core.domain import Role
 
 EDIT_KEYS = ("n", "i", "e", "s", "v", "a", "w", "p", "space")
 """The war room's edit keys visible with the timeline focused."""

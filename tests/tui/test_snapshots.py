@@ -26,9 +26,9 @@ from tui_kit import (
     type_text,
 )
 
-from warroom import commands as c
-from warroom import protocol
-from warroom.domain import Role
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.domain import Role
 
 WIDE = (120, 36)
 

@@ -37,9 +37,9 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
-from warroom import commands as c
-from warroom import protocol
-from warroom.domain import ActionState, Confidence, MitigationState, Severity, Status
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.domain import ActionState, Confidence, MitigationState, Severity, Status
 
 # Screen keys: forms ----------------------------------------------------------------------------
 

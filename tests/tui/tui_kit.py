@@ -1,8 +1,8 @@
 """Helpers of the TUI tests: a fake connection, a realistic world built with the pure core, and
 small pilot helpers that wait on the app's state instead of sleeping.
 
-The world is played through `warroom.decide.decide` and `warroom.reducer.apply` exactly as the
-hub would, at fixed times around `NOW`, and handed to the app as protocol frames.
+The world is played through `decide` and `apply` of `warroom.core` exactly as the hub would,
+at fixed times around `NOW`, and handed to the app as protocol frames.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from textual.widgets import DataTable, Static
 from client.app import WarRoomApp
 from client.connection import FrameSink
 from client.state import Link
-from warroom import commands as c
-from warroom import protocol
-from warroom.decide import decide
-from warroom.disclosure import Sealer
-from warroom.domain import (
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.decide import decide
+from warroom.core.disclosure import Sealer
+from warroom.core.domain import (
     ActionState,
     Actor,
     Confidence,
@@ -39,8 +39,8 @@ from warroom.domain import (
     Status,
     World,
 )
-from warroom.policy import visible_to
-from warroom.reducer import apply
+from warroom.core.policy import visible_to
+from warroom.core.reducer import apply
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 """The time the seeded incident was declared."""
@@ -138,7 +138,7 @@ def play(
 
 
 def seed_steps() -> list[Step]:
-    """A resolved incident (INC-1) and a live one (INC-2), as in `warroom.demo.seed`."""
+    """A resolved incident (INC-1) and a live one (INC-2), as in `warroom.cli.demo.seed`."""
     inc = ROOM
     return [
         Step(

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
-from warroom.commands import Command
-from warroom.domain import IncidentState
-from warroom.events import Event
+from warroom.core.commands import Command
+from warroom.core.domain import IncidentState
+from warroom.core.events import Event
 
 VERSION = 1
 """The protocol version every frame carries as `v`."""

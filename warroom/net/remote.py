@@ -16,8 +16,8 @@ from typing import Any
 from websockets import ConnectionClosed, InvalidStatus, InvalidURI
 from websockets.asyncio.client import ClientConnection, connect
 
-from warroom import protocol
-from warroom.commands import Command
+from warroom.core import protocol
+from warroom.core.commands import Command
 
 RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from warroom import events as e
-from warroom.domain import ActionState, IncidentState, QuestionState
-from warroom.events import Event
-from warroom.timeparse import local, relative
+from warroom.core import events as e
+from warroom.core.domain import ActionState, IncidentState, QuestionState
+from warroom.core.events import Event
+from warroom.core.timeparse import local, relative
 
 
 class Logged(Protocol):

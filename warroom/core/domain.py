@@ -1,7 +1,7 @@
 """The incident domain: enums, audiences, entries and the immutable state of the war room.
 
 Everything here is a frozen value. State only ever changes by folding events into it with
-`warroom.reducer.apply`; nothing in this module does I/O or reads the clock.
+`warroom.core.reducer.apply`; nothing in this module does I/O or reads the clock.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class QuestionState(StrEnum):
 
 
 class Role(StrEnum):
-    """What a user may do in the war room (see `warroom.policy`)."""
+    """What a user may do in the war room (see `warroom.core.policy`)."""
 
     INCIDENT_MANAGER = "incident-manager"
     RESPONDER = "responder"

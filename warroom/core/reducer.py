@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from warroom import events as e
-from warroom.domain import (
+from warroom.core import events as e
+from warroom.core.domain import (
     Action,
     EtaRevision,
     Impact,

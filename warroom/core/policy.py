@@ -6,10 +6,10 @@ use. Nothing else in the code base decides permissions.
 
 from __future__ import annotations
 
-from warroom import commands as c
-from warroom import events as e
-from warroom.decide import Rejected, no_such_incident
-from warroom.domain import (
+from warroom.core import commands as c
+from warroom.core import events as e
+from warroom.core.decide import Rejected, no_such_incident
+from warroom.core.domain import (
     EVERYONE,
     INTERNAL,
     Actor,

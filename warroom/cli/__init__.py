@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import platformdirs
 
-from warroom import commands as c
-from warroom import protocol
-from warroom.domain import (
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.domain import (
     ActionState,
     Actor,
     Confidence,
@@ -37,10 +37,10 @@ from warroom.domain import (
     parse_audience,
     parse_enum,
 )
-from warroom.policy import preview_actor, visible_part, visible_to
-from warroom.reducer import replay
-from warroom.text import event_line, incident_page, incident_row
-from warroom.timeparse import local, parse_time
+from warroom.core.policy import preview_actor, visible_part, visible_to
+from warroom.core.reducer import replay
+from warroom.core.timeparse import local, parse_time
+from warroom.core.views import event_line, incident_page, incident_row
 
 DEFAULT_URL = "ws://127.0.0.1:8765"
 
@@ -126,7 +126,7 @@ def _target(args: argparse.Namespace) -> Target:
 
 
 def _remote_failure(error: Exception) -> Failure:
-    from warroom.remote import RemoteError
+    from warroom.net.remote import RemoteError
 
     assert isinstance(error, RemoteError)
     if error.code == "conflict":
@@ -137,7 +137,7 @@ def _remote_failure(error: Exception) -> Failure:
 
 
 def _run(job: Callable[[], Awaitable[T]]) -> T:
-    from warroom.remote import RemoteError
+    from warroom.net.remote import RemoteError
 
     async def guarded() -> T:
         try:
@@ -158,7 +158,7 @@ class Fetched:
 
 
 async def _fetch(target: Target) -> Fetched:
-    from warroom.remote import Remote
+    from warroom.net.remote import Remote
 
     async with await Remote.open(target.url, target.token) as remote:
         log = await remote.sync(0)
@@ -196,7 +196,7 @@ async def _submit(
     target: Target, command: c.Command
 ) -> tuple[protocol.Position, list[protocol.EventFrame]]:
     """Submit `command`; return the ack's seq and the events the command caused."""
-    from warroom.remote import Remote
+    from warroom.net.remote import Remote
 
     async with await Remote.open(target.url, target.token) as remote:
         await remote.sync(None)
@@ -273,7 +273,7 @@ def _versioned(
     target = _target(args)
 
     async def job() -> tuple[protocol.Position, list[protocol.EventFrame]]:
-        from warroom.remote import Remote
+        from warroom.net.remote import Remote
 
         async with await Remote.open(target.url, target.token) as remote:
             world = replay(item.event for item in await remote.sync(0))
@@ -507,7 +507,7 @@ def _export(args: argparse.Namespace) -> None:
 
 
 def _tail(args: argparse.Namespace) -> None:
-    from warroom.remote import follow
+    from warroom.net.remote import follow
 
     target = _target(args)
     wanted = args.incident.upper() if args.incident else None
@@ -540,7 +540,7 @@ def _open_store(args: argparse.Namespace) -> Any:
 
 def _read_key(path: str) -> Any:
     """The SSH public key in the file `path` (`-`: standard input), checked."""
-    from warroom.sshkeys import BadKey, parse_public_key
+    from warroom.cli.keys import BadKey, parse_public_key
 
     try:
         text = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -684,7 +684,7 @@ def _user_key_list(args: argparse.Namespace) -> None:
 
 
 def _login(args: argparse.Namespace) -> None:
-    from warroom.remote import Remote
+    from warroom.net.remote import Remote
 
     async def check() -> str:
         async with await Remote.open(args.url, args.token) as remote:
@@ -702,7 +702,7 @@ def _login(args: argparse.Namespace) -> None:
 
 
 def _join(args: argparse.Namespace) -> None:
-    from warroom.demo import join
+    from client.launch import join
 
     if args.url_arg:
         args.url = args.url_arg
@@ -713,7 +713,7 @@ def _join(args: argparse.Namespace) -> None:
 def _demo(args: argparse.Namespace) -> None:
     import getpass
 
-    from warroom.demo import demo
+    from warroom.cli.demo import demo
     from warroom.store import StoreError
 
     try:

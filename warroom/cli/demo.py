@@ -1,4 +1,4 @@
-"""`warroom demo` and `warroom join`: the terminal client, against an embedded or a running hub.
+"""`warroom demo`: the terminal client against an embedded hub, seeded with one incident.
 
 The demo starts a hub in a thread of its own on a free loopback port, with a SQLite file in a
 temporary folder (or `--db`), creates users, seeds one realistic incident through the protocol
@@ -9,62 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from warroom import commands as c
-from warroom.domain import ActionState, Confidence, MitigationState, Role, Severity, Status
-from warroom.remote import Remote
+from client.launch import join
+from server.embedded import EmbeddedHub
+from warroom.core import commands as c
+from warroom.core.domain import ActionState, Confidence, MitigationState, Role, Severity, Status
+from warroom.net.remote import Remote
 from warroom.store import EventStore
-
-
-@dataclass
-class EmbeddedHub:
-    """A hub running in a background thread, for the demo and for tests of the client."""
-
-    store: EventStore
-    url: str = ""
-    _ready: threading.Event = field(default_factory=threading.Event)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _stop: asyncio.Event | None = None
-    _thread: threading.Thread | None = None
-    _error: BaseException | None = None
-
-    def start(self, timeout: float = 15.0) -> str:
-        """Start the hub; return its websocket URL."""
-        self._thread = threading.Thread(target=self._main, name="warroom-hub", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout) or not self.url:
-            raise RuntimeError(f"the embedded hub did not start: {self._error}")
-        return self.url
-
-    def _main(self) -> None:
-        from server.app import run
-
-        async def serve() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            await run(self.store, "127.0.0.1", 0, self._on_ready, self._stop)
-
-        try:
-            asyncio.run(serve())
-        except BaseException as error:  # reported to the starting thread
-            self._error = error
-            self._ready.set()
-
-    def _on_ready(self, url: str) -> None:
-        self.url = url
-        self._ready.set()
-
-    def stop(self) -> None:
-        """Stop the hub and wait for it."""
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(15)
 
 
 @dataclass(frozen=True)
@@ -188,17 +143,6 @@ async def seed(url: str, users: DemoUsers, now: datetime | None = None) -> str:
         c.AskQuestion(incident=inc, text="What should we tell customers who were charged twice?"),
     )
     return inc
-
-
-def join(
-    url: str, token: str, incident: str | None, observer: bool, notice: str | None = None
-) -> None:
-    """Open the terminal client against a running hub."""
-    from client.app import WarRoomApp
-    from client.connection import WebSocketConnection
-
-    connection = WebSocketConnection(url, token, observer=observer)
-    WarRoomApp(connection, incident=incident, notice=notice).run()
 
 
 def demo(

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel, col, create_engine
 
-from warroom import protocol
-from warroom.domain import Actor, Role, parse_group
-from warroom.events import Envelope, Event
-from warroom.sshkeys import PublicKey, blob_of
+from warroom.core import protocol
+from warroom.core.domain import Actor, Role, parse_group
+from warroom.core.events import Envelope, Event
+from warroom.core.sshkeys import PublicKey, blob_of
 
 
 class EventRow(SQLModel, table=True):

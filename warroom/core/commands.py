@@ -1,7 +1,7 @@
 """Commands: what a user asks the war room to do, named in the imperative.
 
 A command carries only what the user chose. Who asks comes from the authenticated connection and
-the time from the server's clock; both are passed to `warroom.decide.decide` beside it.
+the time from the server's clock; both are passed to `warroom.core.decide.decide` beside it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from warroom.domain import (
+from warroom.core.domain import (
     INTERNAL,
     ActionState,
     Confidence,
@@ -275,4 +275,4 @@ COMMAND_TYPES: tuple[type, ...] = (
     ChangePrivacy,
     ChangeAccess,
 )
-"""The command classes, for tables that must cover every command (see `warroom.policy`)."""
+"""The command classes, for tables that must cover every command (see `warroom.core.policy`)."""

@@ -1,7 +1,7 @@
 """`decide`: turn one command into the events it causes, or reject it with a readable reason.
 
 Pure: the actor and the time come in as arguments; the world is not changed (see
-`warroom.reducer.apply`). Authorization is `warroom.policy`'s job and happens before this.
+`warroom.core.reducer.apply`). Authorization is `warroom.core.policy`'s job and happens before this.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warroom import commands as c
-from warroom import events as e
-from warroom.domain import (
+from warroom.core import commands as c
+from warroom.core import events as e
+from warroom.core.domain import (
     Actor,
     IncidentState,
     NumberedT,

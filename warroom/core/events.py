@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from warroom.domain import (
+from warroom.core.domain import (
     INTERNAL,
     Action,
     ActionState,

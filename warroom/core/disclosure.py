@@ -20,8 +20,8 @@ import hmac
 import re
 from typing import Any
 
-from warroom import events as e
-from warroom.domain import Action, Impact, Mitigation, Note, evolve
+from warroom.core import events as e
+from warroom.core.domain import Action, Impact, Mitigation, Note, evolve
 
 SEQ_BITS = 40
 """Seqs that can be sealed into a cursor (a trillion events)."""

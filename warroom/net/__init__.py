@@ -1,0 +1,1 @@
+"""The CLI's side of the wire: a websocket session with a hub."""
