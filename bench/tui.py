@@ -185,14 +185,14 @@ def _paint_once(tmux: _Tmux, name: str, argv: list[str], title: str) -> dict[str
 def first_paint(runs: int) -> dict[str, Any]:
     """Time `warroom join` from spawn to the war room on screen, `runs` times."""
     from warroom.cli.demo import EmbeddedHub, create_users, seed
-    from warroom.store import EventStore
+    from warroom.store import Store, open_engine
 
     binary = shutil.which("tmux")
     if binary is None:
         return {"skipped": "tmux is not installed"}
     with tempfile.TemporaryDirectory(prefix="warroom-bench-tui-") as name:
         folder = Path(name)
-        store = EventStore(str(folder / "bench.db"))
+        store = Store(open_engine(str(folder / "bench.db")))
         hub = EmbeddedHub(store)
         tmux = _Tmux(binary)
         try:

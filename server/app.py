@@ -1,4 +1,4 @@
-"""Wiring of `warroom serve`: open the store, replay the log, serve websockets until a signal."""
+"""Wiring of `warroom serve`: open the database, replay the log, serve websockets until a signal."""
 
 from __future__ import annotations
 
@@ -17,26 +17,26 @@ from server.ssh import Gateway, SshSettings
 from warroom.core import protocol
 from warroom.core.domain import Role
 from warroom.core.reducer import replay
-from warroom.store import EventStore
+from warroom.store import Store, open_engine
 
 MAX_MESSAGE = 1024 * 1024
 """Frames above this are cut off by websockets (close 1009); above `protocol.MAX_FRAME` the hub
 answers with a typed `too-large` error and keeps the connection."""
 
 
-def first_user(store: EventStore) -> tuple[str, str] | None:
+def first_user(store: Store) -> tuple[str, str] | None:
     """Create an incident manager if the database has no user yet; return (name, token)."""
-    if store.users():
+    if store.users.all():
         return None
     try:
         name = getpass.getuser() or "manager"
     except (KeyError, OSError):
         name = "manager"
-    return name, store.add_user(name, Role.INCIDENT_MANAGER)
+    return name, store.users.add(name, Role.INCIDENT_MANAGER)
 
 
 async def run(
-    store: EventStore,
+    store: Store,
     host: str = "127.0.0.1",
     port: int = 8765,
     on_ready: Callable[[str], None] | None = None,
@@ -46,7 +46,7 @@ async def run(
     """Serve the war room until `stop` is set or SIGINT/SIGTERM arrives.
 
     Args:
-        store: the opened event store (the caller closes it).
+        store: the opened store (the caller closes it).
         host: the address to listen on.
         port: the port (0: any free port).
         on_ready: called with the websocket URL once the server (and SSH gateway) listens.
@@ -56,7 +56,7 @@ async def run(
     Raises:
         server.ssh.GatewayError: if the SSH gateway cannot start.
     """
-    log = await asyncio.to_thread(store.read)
+    log = await asyncio.to_thread(store.log.read)
     world = replay(item.event for item in log)
     head = log[-1].seq if log else 0
     del log
@@ -122,7 +122,7 @@ def main(
     ssh_host_key: Path | None = None,
 ) -> int:
     """Run `warroom serve`; return the process exit code."""
-    store = EventStore(db)
+    store = Store(open_engine(db))
     ssh_lines: list[str] = []
 
     def ssh_ready(bound: str, listening: int, fingerprint: str) -> None:

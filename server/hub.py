@@ -27,7 +27,7 @@ from warroom.core import protocol
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, Role, World
 from warroom.core.policy import admitted, visible_to
-from warroom.store import EventStore
+from warroom.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +96,13 @@ class Session:
 class Hub:
     """Owns the live connections and the committed world they are served from."""
 
-    def __init__(self, store: EventStore, world: World, head: int) -> None:
+    def __init__(self, store: Store, world: World, head: int) -> None:
         self.store = store
         self.world = world
         self.head = head
         """The seq of the newest event published to the live connections."""
-        self.sequencer = Sequencer(store, world, head, self.publish)
-        self.sealer = Sealer(store.secret("disclosure"))
+        self.sequencer = Sequencer(store.log, store.users, world, head, self.publish)
+        self.sealer = Sealer(store.secrets.get("disclosure"))
         self._actors: dict[ServerConnection, Actor] = {}
         self._observers: set[ServerConnection] = set()
         self._closing: set[asyncio.Task[None]] = set()
@@ -128,9 +128,9 @@ class Hub:
         name = self._session_tokens.get(token.strip())
         if name is not None:
             # The user as they are now: a revocation or a change of role applies at once.
-            actor = await asyncio.to_thread(self.store.actor, name)
+            actor = await asyncio.to_thread(self.store.users.actor, name)
         else:
-            actor = await asyncio.to_thread(self.store.authenticate, token.strip())
+            actor = await asyncio.to_thread(self.store.users.authenticate, token.strip())
         if actor is None:
             return self._unauthorized(connection, "unknown or revoked token\n")
         query = parse_qs(urlsplit(request.path).query)
@@ -258,7 +258,7 @@ class Hub:
         # no await between that check and subscribing, no event is missed or sent twice.
         while sent < self.head:
             upto = self.head
-            rows = await asyncio.to_thread(self.store.read_raw, sent, REPLAY_PAGE, upto)
+            rows = await asyncio.to_thread(self.store.log.read_raw, sent, REPLAY_PAGE, upto)
             for seq, encoded in rows:
                 frame = self._replayed(session, seq, encoded)
                 if frame is not None:
@@ -365,7 +365,7 @@ class Hub:
             if not self.sessions:
                 continue
             try:
-                users = await asyncio.to_thread(self.store.user_states)
+                users = await asyncio.to_thread(self.store.users.states)
             except Exception:
                 log.exception("could not read the users; retrying")
                 continue

@@ -267,7 +267,7 @@ class Gateway:
             if not self.sessions:
                 continue
             try:
-                users = await asyncio.to_thread(self.hub.store.user_states)
+                users = await asyncio.to_thread(self.hub.store.users.states)
             except Exception as error:
                 log.warning("warroom: ssh: could not read the users: %s", error)
                 continue
@@ -319,7 +319,9 @@ class _Login(asyncssh.SSHServer):
         # Called for every key the client offers, and again for the one it signs with; the
         # last key accepted is the one the login succeeds with.
         try:
-            actor = await asyncio.to_thread(self.gateway.hub.store.user_for_key, key.public_data)
+            actor = await asyncio.to_thread(
+                self.gateway.hub.store.users.actor_for_key, key.public_data
+            )
         except Exception as error:
             log.warning("warroom: ssh: could not check a key of %s: %s", self.peer, error)
             return False

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from wire import declare, hello, note, receive, send, submit
 
 from warroom.core.domain import Role
-from warroom.store import EventStore
+from warroom.store import Store, open_engine
 
 WARROOM = str(Path(sys.executable).with_name("warroom"))
 
@@ -40,8 +40,8 @@ async def start(db: Path) -> tuple[subprocess.Popen[str], str]:
 
 async def test_sigkill_loses_no_acknowledged_command(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    store = EventStore(str(db))
-    token = store.add_user("manager", Role.INCIDENT_MANAGER)
+    store = Store(open_engine(str(db)))
+    token = store.users.add("manager", Role.INCIDENT_MANAGER)
     store.close()
     headers = {"Authorization": f"Bearer {token}"}
 

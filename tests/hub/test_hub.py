@@ -91,7 +91,7 @@ async def test_a_bad_or_missing_token_gets_401_before_the_upgrade(
 
 
 async def test_a_revoked_token_is_refused(hub: Hub) -> None:
-    hub.store.revoke_user("rita")
+    hub.store.users.revoke("rita")
     with pytest.raises(InvalidStatus) as refused:
         await hub.connect("responder")
     assert refused.value.response.status_code == 401
@@ -328,7 +328,7 @@ async def test_revoking_a_token_closes_its_open_connections_within_a_second(hub:
     await hello(rita)
     oscar = await hub.connect("observer")
     await hello(oscar)
-    hub.store.revoke_user("rita")
+    hub.store.users.revoke("rita")
     started = asyncio.get_running_loop().time()
     with pytest.raises(ConnectionClosed) as closed:
         async with asyncio.timeout(3):
@@ -363,9 +363,9 @@ async def test_a_changed_role_or_group_takes_effect_on_the_next_event(hub: Hub) 
     with pytest.raises(TimeoutError):
         await receive(sam, within=0.5)
     # ...after it, exec entries do (and catch-up would too: the filter reads the session).
-    hub.store.change_user("sam", groups=["exec"])
+    hub.store.users.change("sam", groups=["exec"])
     await _first_seen(manager, sam, "exec only, after", audience="exec")
-    hub.store.change_user("sam", role=Role.RESPONDER)
+    hub.store.users.change("sam", role=Role.RESPONDER)
     await _first_seen(manager, sam, "internal now")
     assert (await submit(sam, note("sam writes")))["type"] == "ack"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from warroom.store import EventStore
+from warroom.store import Store
 
 TIMEOUT = 10.0
 
@@ -19,7 +19,7 @@ class Hub:
     """A running hub and the tokens of its users."""
 
     url: str
-    store: EventStore
+    store: Store
     tokens: dict[str, str]
     stop: asyncio.Event
     task: asyncio.Task[None]

@@ -22,7 +22,7 @@ from warroom.core.decide import decide
 from warroom.core.domain import Actor, World
 from warroom.core.events import Event
 from warroom.core.reducer import apply
-from warroom.store import EventStore, Pending
+from warroom.store import Pending, Store, open_engine
 
 POSTGRES_ADMIN_URL = os.environ.get("WARROOM_TEST_POSTGRES", "")
 """An admin URL of a PostgreSQL server the tests may create and drop databases on."""
@@ -61,9 +61,9 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[EventStore]:
+def store(store_url: str) -> Iterator[Store]:
     """An opened event store on `store_url`, closed afterwards."""
-    opened = EventStore(store_url)
+    opened = Store(open_engine(store_url))
     try:
         yield opened
     finally:

@@ -530,10 +530,10 @@ def _tail(args: argparse.Namespace) -> None:
 
 
 def _open_store(args: argparse.Namespace) -> Any:
-    from warroom.store import EventStore, StoreError
+    from warroom.store import Store, StoreError, open_engine
 
     try:
-        return EventStore(args.db)
+        return Store(open_engine(args.db))
     except StoreError as error:
         raise Failure(str(error)) from None
 
@@ -559,7 +559,7 @@ def _user_add(args: argparse.Namespace) -> None:
     keys = [_read_key(path) for path in args.ssh_key]
     store = _open_store(args)
     try:
-        token = store.add_user(args.name, role, args.group, keys)
+        token = store.users.add(args.name, role, args.group, keys)
     except StoreError as error:
         raise Failure(str(error)) from None
     finally:
@@ -576,7 +576,7 @@ def _user_add(args: argparse.Namespace) -> None:
 def _user_list(args: argparse.Namespace) -> None:
     store = _open_store(args)
     try:
-        users = store.users()
+        users = store.users.all()
     finally:
         store.close()
     data = [
@@ -604,7 +604,7 @@ def _user_revoke(args: argparse.Namespace) -> None:
 
     store = _open_store(args)
     try:
-        store.revoke_user(args.name)
+        store.users.revoke(args.name)
     except StoreError as error:
         raise Failure(str(error)) from None
     finally:
@@ -619,8 +619,8 @@ def _user_change(args: argparse.Namespace) -> None:
     groups = args.group if args.group else ([] if args.no_groups else None)
     store = _open_store(args)
     try:
-        store.change_user(args.name, role, groups)
-        changed = store.user_states()[args.name]
+        store.users.change(args.name, role, groups)
+        changed = store.users.states()[args.name]
     except StoreError as error:
         raise Failure(str(error)) from None
     finally:
@@ -647,7 +647,7 @@ def _user_key_add(args: argparse.Namespace) -> None:
     key = _read_key(args.file)
     store = _open_store(args)
     try:
-        added = store.add_ssh_key(args.name, key)
+        added = store.users.add_ssh_key(args.name, key)
     except StoreError as error:
         raise Failure(str(error)) from None
     finally:
@@ -662,7 +662,7 @@ def _user_key_remove(args: argparse.Namespace) -> None:
     fingerprint = which if which.startswith("SHA256:") else _read_key(which).fingerprint
     store = _open_store(args)
     try:
-        removed = store.remove_ssh_key(args.name, fingerprint)
+        removed = store.users.remove_ssh_key(args.name, fingerprint)
     except StoreError as error:
         raise Failure(str(error)) from None
     finally:
@@ -673,7 +673,7 @@ def _user_key_remove(args: argparse.Namespace) -> None:
 def _user_key_list(args: argparse.Namespace) -> None:
     store = _open_store(args)
     try:
-        keys = store.ssh_keys(args.name)
+        keys = store.users.ssh_keys(args.name)
     finally:
         store.close()
     lines = [
