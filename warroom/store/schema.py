@@ -1,11 +1,29 @@
-"""The database's tables (SQLModel), made where missing when a database is opened."""
+"""The database's tables, and the schema version with the ordered upgrades that reach it.
+
+A database records its schema version in the one-row table `schema_version`. `prepare` brings a
+database to the version of this code: a fresh one gets every table and the current version; an
+older one (version 0: made before versions existed, with no version table) gets each upgrade step
+after its version, in order; a newer one is refused. Everything happens in one transaction that
+holds the database's write lock from its start (DDL included: SQLite and PostgreSQL both roll it
+back), so two processes opening the same database at once upgrade it one after the other, and a
+failed step leaves the database as it was.
+
+Adding a step: change the models below, append an `Upgrade` with the next version to `UPGRADES`,
+and make the step look before it acts (a table may already be in the new shape, made from the
+models by the first step on a database older than the table).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, Table
-from sqlmodel import Field, SQLModel
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from warroom.store.engine import describe
+from sqlalchemy import Connection, Engine, Table, insert, inspect, select, text, update
+from sqlmodel import Field, SQLModel, col
+
+from warroom.store.engine import describe, is_sqlite
 from warroom.store.errors import StoreError
 
 
@@ -69,6 +87,17 @@ class SshKeyRow(SQLModel, table=True):
     created_at: str
 
 
+class SchemaVersionRow(SQLModel, table=True):
+    """The schema version of the database: one row, id 1."""
+
+    __tablename__ = "schema_version"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int
+    upgraded_at: str
+    """When the database reached this version (ISO 8601, UTC)."""
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel for table=True
     assert isinstance(table, Table)
@@ -78,18 +107,132 @@ def _table(model: type[SQLModel]) -> Table:
 DATA_TABLES: tuple[Table, ...] = tuple(
     _table(model) for model in (EventRow, CommandRow, SecretRow, UserRow, SshKeyRow)
 )
-"""Every table of the database."""
+"""Every table but the version's, as the models define them now."""
 
 
-def prepare(engine: Engine) -> None:
-    """Make the tables the database lacks.
+@dataclass(frozen=True)
+class Upgrade:
+    """One step of the schema's history."""
+
+    version: int
+    """The version a database is at once this step is done."""
+    summary: str
+    apply: Callable[[Connection], None]
+    """Runs inside the upgrade's transaction; idempotent (it looks before it acts)."""
+
+
+def _first_layout(connection: Connection) -> None:
+    # Databases made before versions have events, commands and users; older ones lack ssh_keys
+    # or secrets, which their code made on first open: make what is missing.
+    for table in DATA_TABLES:
+        table.create(connection, checkfirst=True)
+
+
+UPGRADES: tuple[Upgrade, ...] = (
+    Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
+)
+"""Every step, in order of version (1, 2, ...)."""
+
+CURRENT_VERSION = UPGRADES[-1].version
+"""The schema version this code reads and writes."""
+
+_LOCK_KEY = 0x77617272  # "warr": PostgreSQL's advisory lock around an upgrade
+
+
+def prepare(engine: Engine, upgrades: Sequence[Upgrade] = UPGRADES) -> None:
+    """Bring the database to the last version of `upgrades` (see the module's docstring).
 
     Raises:
-        StoreError: if the database cannot be reached.
+        StoreError: if the database cannot be reached, is newer than `upgrades` know, or a step
+            fails (the database is then left as it was).
     """
+    target = upgrades[-1].version
+    where = describe(engine)
     try:
-        with engine.begin() as connection:
-            for table in DATA_TABLES:
-                table.create(connection, checkfirst=True)
+        with engine.connect() as connection:
+            found = version_of(connection)
+        _check_not_newer(found, target, where)
+        if found == target:
+            return  # the usual case: no write lock taken
+        with _exclusive(engine) as connection:
+            found = version_of(connection)  # again: another process may have upgraded it
+            _check_not_newer(found, target, where)
+            if found is None:
+                for table in (*DATA_TABLES, _table(SchemaVersionRow)):
+                    table.create(connection, checkfirst=True)
+            elif found < target:
+                _table(SchemaVersionRow).create(connection, checkfirst=True)
+                for step in upgrades:
+                    if step.version > found:
+                        try:
+                            step.apply(connection)
+                        except Exception as error:
+                            raise StoreError(
+                                f"cannot upgrade the database {where} from schema version "
+                                f"{found} to {step.version} ({step.summary}): {error}; "
+                                "it was left as it was"
+                            ) from None
+            if found != target:
+                _stamp(connection, target)
+    except StoreError:
+        raise
     except Exception as error:  # the driver's own error types vary
-        raise StoreError(f"cannot open the database {describe(engine)}: {error}") from None
+        raise StoreError(f"cannot open the database {where}: {error}") from None
+
+
+def version_of(connection: Connection) -> int | None:
+    """The schema version of the database: 0 if made before versions, None if it is empty."""
+    inspector = inspect(connection)
+    if inspector.has_table(SchemaVersionRow.__tablename__):
+        value = connection.execute(select(col(SchemaVersionRow.version))).scalar()
+        return 0 if value is None else int(value)
+    if any(inspector.has_table(table.name) for table in DATA_TABLES):
+        return 0
+    return None
+
+
+def _check_not_newer(found: int | None, target: int, where: str) -> None:
+    if found is not None and found > target:
+        raise StoreError(
+            f"the database {where} has schema version {found}, newer than this warroom knows "
+            f"({target}): upgrade warroom to open it"
+        )
+
+
+def _stamp(connection: Connection, version: int) -> None:
+    now = datetime.now(UTC).isoformat()
+    changed = connection.execute(
+        update(SchemaVersionRow).values(version=version, upgraded_at=now)
+    ).rowcount
+    if not changed:
+        connection.execute(
+            insert(SchemaVersionRow), [{"id": 1, "version": version, "upgraded_at": now}]
+        )
+
+
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the database's write lock from its start; committed if the body
+    returns, rolled back if it raises."""
+    if not is_sqlite(engine):
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            yield connection
+        return
+    with engine.connect() as connection:
+        # The sqlite3 module begins a transaction only before INSERT, UPDATE or DELETE, so DDL
+        # would commit statement by statement: take over, and take the write lock at once.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        saved = driver.isolation_level
+        driver.isolation_level = None
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        finally:
+            driver.isolation_level = saved

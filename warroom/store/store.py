@@ -15,11 +15,12 @@ class Store:
     """The parts of the store over one engine, which it takes over (`close` disposes of it).
 
     Made from an engine the caller opened (`warroom.store.engine.open_engine`), so the wiring of
-    a program decides which database it uses; the tables it lacks are made first
-    (`warroom.store.schema.prepare`).
+    a program decides which database it uses; the schema is brought to this code's version
+    first (`warroom.store.schema.prepare`).
 
     Raises:
-        StoreError: if the database cannot be reached (the engine is then disposed of).
+        StoreError: if the database cannot be reached, or its schema cannot be brought to this
+            code's version (the engine is then disposed of).
     """
 
     def __init__(self, engine: Engine) -> None:
