@@ -7,7 +7,7 @@ import contextlib
 import getpass
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from websockets.asyncio.server import serve
@@ -120,8 +120,20 @@ def main(
     port: int,
     ssh_port: int | None = None,
     ssh_host_key: Path | None = None,
+    *,
+    session_command: Sequence[str],
 ) -> int:
-    """Run `warroom serve`; return the process exit code."""
+    """Run `warroom serve`; return the process exit code.
+
+    Args:
+        db: the database URL or SQLite file (None: the default).
+        host: the address to listen on.
+        port: the websocket port (0: any free port).
+        ssh_port: also serve the war room over SSH on this port (None: no SSH).
+        ssh_host_key: the SSH host key file (None: the default, made on first use).
+        session_command: what each SSH session runs, before the URL and incident the gateway
+            adds (see `server.ssh.SshSettings.session_command`).
+    """
     store = Store(open_engine(db))
     ssh_lines: list[str] = []
 
@@ -138,7 +150,9 @@ def main(
     ssh = (
         None
         if ssh_port is None
-        else SshSettings(ssh_port, ssh_host_key, on_ready=ssh_ready, announce=announce)
+        else SshSettings(
+            ssh_port, session_command, ssh_host_key, on_ready=ssh_ready, announce=announce
+        )
     )
 
     def ready(url: str) -> None:

@@ -5,8 +5,9 @@ the users table on every attempt, so a key added with `warroom user key add` wor
 revoked user's keys stop. The SSH user name may pick an incident (`INC-7@host`); it never says
 who you are.
 
-Each session with a terminal gets a fresh PTY and, on it, a `warroom join` child that talks to
-the hub like any other client, logged in with an in-memory session token (`Hub.session_token`)
+Each session with a terminal gets a fresh PTY and, on it, a child that talks to the hub like any
+other client: the program the settings name (`warroom join`, as `warroom serve` wires it), run as
+the leader of a new session, logged in with an in-memory session token (`Hub.session_token`)
 passed in its environment. The gateway only carries bytes between the PTY and the SSH channel,
 and window sizes to the PTY. When the SSH link drops, the child's process group is hung up, then
 killed after a short grace, and reaped. Nothing else is served: no shell, no exec, no SFTP or
@@ -24,10 +25,9 @@ import re
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,15 +74,6 @@ _PASSED_ENV = frozenset({"LANG", "COLORTERM", "NO_COLOR"})
 
 _DROPPED_ENV = frozenset({"TERM", "COLORTERM", "NO_COLOR", "COLUMNS", "LINES", "TMUX", "TMUX_PANE"})
 
-# The child takes its PTY as its controlling terminal (so the kernel sends it SIGWINCH and,
-# when the gateway lets go, SIGHUP) and then runs `warroom join ARGS`, as `python -m warroom`.
-_CHILD = (
-    "import fcntl, sys, termios\n"
-    "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
-    "from warroom.cli import main\n"
-    "sys.exit(main(['join', *sys.argv[1:]]))\n"
-)
-
 
 class GatewayError(Exception):
     """The gateway cannot start, with a sentence for the operator."""
@@ -93,6 +84,11 @@ class SshSettings:
     """What `warroom serve --ssh-port` asks of the gateway."""
 
     port: int
+    session_command: Sequence[str]
+    """The program each session runs, as the start of its argv (e.g. `[sys.executable, "-m",
+    "warroom", "join"]`): the gateway adds the hub's URL and, if the SSH user name picks one, the
+    incident. It runs on the session's PTY as the leader of a new session, with `child_env`, and
+    must take the PTY as its controlling terminal, or the kernel tells it of no resize."""
     host_key: Path | None = None
     """The host key file (default: under the user data directory; made on first use)."""
     on_ready: Callable[[str, int, str], None] | None = None
@@ -471,7 +467,7 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
         try:
             _set_size(slave, self.size)
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, gateway.url, *([incident] if incident else [])],
+                [*gateway.settings.session_command, gateway.url, *([incident] if incident else [])],
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,

@@ -202,6 +202,20 @@ def environ(pid: int) -> dict[str, str]:
     return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
 
 
+def command_line(pid: int) -> list[str]:
+    """The argv a process started with."""
+    raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return [arg.decode(errors="replace") for arg in raw.split(b"\0")[:-1]]
+
+
+def owns_its_terminal(pid: int) -> bool:
+    """True if the process has a controlling terminal and is in its foreground process group
+    (what the kernel sends SIGWINCH to)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    process_group, tty, foreground = int(fields[2]), int(fields[4]), int(fields[5])
+    return tty != 0 and foreground == process_group
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout: float) -> None:
     """Poll `check` until it holds; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -735,7 +735,9 @@ def _serve(args: argparse.Namespace) -> None:
         raise Failure(f"--ssh-port {args.ssh_port}: not a port (0 to 65535)", EXIT_USAGE)
     host_key = Path(args.ssh_host_key).expanduser() if args.ssh_host_key else None
     try:
-        serve_main(args.db, args.host, args.port, args.ssh_port, host_key)
+        # Each SSH session runs `warroom join URL [INCIDENT]` with this very interpreter.
+        session = [sys.executable, "-m", "warroom", "join"]
+        serve_main(args.db, args.host, args.port, args.ssh_port, host_key, session_command=session)
     except (StoreError, GatewayError) as error:
         raise Failure(str(error)) from None
     except OSError as error:
