@@ -1,10 +1,12 @@
-"""The command line itself: help, bad usage, words that look like options."""
+"""The command line itself: help, bad usage, words that look like options, a closed pipe."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
-from e2e_harness import Hub, concurrently, warroom
+from e2e_harness import COMMAND_TIMEOUT, WARROOM, Hub, concurrently, warroom
 
 INC = "INC-1"
 
@@ -97,3 +99,23 @@ def test_text_that_starts_with_a_dash_is_text(hub: Hub) -> None:
     ]
     refused = hub.run("declare", "Nope", "-s9 now")
     assert refused.returncode == 2 and "unknown severity '9 now'" in refused.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(hub: Hub) -> None:
+    hub.ok("declare", "Checkout failing", "-s", "2")
+    read, write = os.pipe()
+    os.close(read)  # `warroom show INC-1 | head -0`: nobody reads any of it
+    try:
+        result = subprocess.run(
+            [WARROOM, "show", INC],
+            env=hub.client_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+        )
+    finally:
+        os.close(write)
+    assert result.stderr == ""
+    assert result.returncode == 141

@@ -7,13 +7,20 @@ Client verbs talk to a running hub (`--url` / `WARROOM_URL`, `--token` / `WARROO
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
 import click
 
 from warroom.cli import entries, hub, incidents, questions, reads, users
-from warroom.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Failure, report
+from warroom.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_READER_GONE,
+    EXIT_USAGE,
+    Failure,
+    report,
+)
 from warroom.cli.parsing import VerbGroup
 
 
@@ -80,6 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warroom.make_context("warroom", args) as ctx:
             warroom.invoke(ctx)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Whoever read the output stopped (`warroom tail | head -3`): end quietly, as `head` meant,
+        # and let nothing else try to write to the closed pipe on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_READER_GONE
     except Failure as failure:
         report(failure)
         return failure.code

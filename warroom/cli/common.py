@@ -35,6 +35,8 @@ EXIT_USAGE = 2
 EXIT_CONFLICT = 3
 EXIT_UNREACHABLE = 4
 EXIT_INTERRUPTED = 130
+EXIT_READER_GONE = 141
+"""128 + SIGPIPE, as for any program whose reader closed the pipe."""
 
 T = TypeVar("T")
 
