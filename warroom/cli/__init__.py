@@ -106,7 +106,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,7 @@ from warroom.cli.common import DatabaseArgs, Failure, HubArgs, Output
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-STAND_IN = "\N{MINUS SIGN}"
+_STAND_IN = "\N{MINUS SIGN}"
 """Replaces the leading '-' of a word that is text while click reads the line (see `Verb`)."""
 
 
@@ -67,7 +67,7 @@ class Verb(_Described):
                 words.extend(args[index:])
                 break
             if word.startswith("-") and " " in word and not word.startswith(names):
-                stand_in = STAND_IN + word[1:]
+                stand_in = _STAND_IN + word[1:]
                 texts[stand_in] = word
                 word = stand_in
             words.append(word)
