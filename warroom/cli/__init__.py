@@ -168,10 +168,24 @@ async def _fetch(target: Target) -> Fetched:
     return Fetched(replay(item.event for item in log), log, me)
 
 
+async def _fetch_incident(target: Target, incident_id: str) -> Fetched:
+    """One incident the user may see, read alone: the world holds it (if it exists) and nothing
+    else, the log its events only."""
+    from warroom.net.remote import read_incident
+
+    read = await read_incident(target.url, target.token, incident_id)
+    incidents = {} if read.state is None else {read.state.id: read.state}
+    return Fetched(World(incidents=incidents), read.log, read.me)
+
+
+def _no_such_incident(incident_id: str) -> Failure:
+    return Failure(f"there is no incident {incident_id.upper()} that you may see")
+
+
 def _incident(world: World, incident_id: str, viewer: Actor | None = None) -> IncidentState:
     incident = world.incident(incident_id)
     if incident is None:
-        raise Failure(f"there is no incident {incident_id.upper()} that you may see")
+        raise _no_such_incident(incident_id)
     # Entries moved away from the viewer's audience are dropped, as the hub would not send them.
     return incident if viewer is None else visible_part(incident, viewer)
 
@@ -276,8 +290,11 @@ def _versioned(
         from warroom.net.remote import Remote
 
         async with await Remote.open(target.url, target.token) as remote:
-            world = replay(item.event for item in await remote.sync(0))
-            command = build(_incident(world, args.incident))
+            incident = await remote.incident(args.incident)
+            if incident is None:
+                raise _no_such_incident(args.incident)
+            command = build(incident)
+            await remote.sync(None)  # from now on: the command's own events come before its ack
             seq, received = await remote.submit(command)
         return seq, [item for item in received if item.seq == seq]
 
@@ -465,10 +482,10 @@ def _list(args: argparse.Namespace) -> None:
 
 def _show(args: argparse.Namespace) -> None:
     target = _target(args)
-    fetched = _run(lambda: _fetch(target))
+    fetched = _run(lambda: _fetch_incident(target, args.incident))
     world, log, viewer = fetched.world, fetched.log, fetched.me
     if args.as_audience:
-        # What that audience receives now: the hub's own filter, over the whole log.
+        # What that audience receives now: the hub's own filter, over the incident's log.
         if fetched.me.role is not Role.INCIDENT_MANAGER:
             raise Failure("only an incident manager may preview what an audience sees")
         viewer = preview_actor(_audience_arg(args.as_audience))
@@ -481,7 +498,7 @@ def _show(args: argparse.Namespace) -> None:
 
 def _export(args: argparse.Namespace) -> None:
     target = _target(args)
-    fetched = _run(lambda: _fetch(target))
+    fetched = _run(lambda: _fetch_incident(target, args.incident))
     incident = _incident(fetched.world, args.incident, fetched.me)
     log = fetched.log
     document = {
