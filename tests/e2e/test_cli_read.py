@@ -184,3 +184,10 @@ def test_impact_and_eta_are_based_on_the_version_the_read_found(hub: Hub) -> Non
         assert private.returncode == never.returncode == 1
         assert private.stderr.replace(secret, "X") == never.stderr.replace("INC-P99", "X")
         assert "there is no incident" in private.stderr
+    # An id no frame could carry names no incident either, as before.
+    long = "INC-" + "9" * 40
+    odd = concurrently(partial(hub.run, "show", ""), partial(hub.run, "impact", long, "x"))
+    assert [(r.returncode, r.stderr) for r in odd] == [
+        (1, "warroom: there is no incident  that you may see\n"),
+        (1, f"warroom: there is no incident {long} that you may see\n"),
+    ]

@@ -139,6 +139,8 @@ class Remote:
         Needs no `sync` first. Frames of anything else that arrive meanwhile are skipped: read
         while no command of this connection awaits its answer.
         """
+        if not 0 < len(incident) <= protocol.MAX_INCIDENT_ID:
+            return None  # no incident has such an id: the frame could not even name it
         ident = uuid.uuid4().hex
         await self.connection.send(protocol.encode(protocol.Read(id=ident, incident=incident)))
         events: list[protocol.EventFrame] = []
