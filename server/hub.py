@@ -2,9 +2,9 @@
 
 One handler per connection reads its frames: `hello` starts the event stream (replay from the
 client's cursor, then live), `submit` hands a command to the sequencer and answers with an ack or
-a refusal. Live events reach each connection through `websockets.broadcast`, which never waits;
-a connection that stops reading is cut off once its buffer passes a cap, and catches up when it
-reconnects.
+a refusal, `read` sends one incident's events, with or without a stream. Live events reach each
+connection through `websockets.broadcast`, which never waits; a connection that stops reading is
+cut off once its buffer passes a cap, and catches up when it reconnects.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ MAX_IN_FLIGHT = 256
 """Commands of one connection waiting for their outcome before the hub stops reading it."""
 
 REPLAY_PAGE = 1000
-"""Events read from the store per page of a replay."""
+"""Events read from the store per page of a replay or of a read."""
 
 HELLO_TIMEOUT = 30.0
 
@@ -114,6 +114,8 @@ class Hub:
         self.sessions: set[Session] = set()
         self._session_tokens: dict[str, str] = {}
         """In-memory tokens of the SSH gateway's sessions, by token: the user's name."""
+        self._newest: dict[str, int] = {}
+        """The seq of each incident's newest event published since the hub started."""
 
     # Handshake --------------------------------------------------------------------------------
 
@@ -198,6 +200,9 @@ class Hub:
         if isinstance(frame, protocol.View):
             await self._view(session, frame.incident)
             return
+        if isinstance(frame, protocol.Read):
+            await self._read(session, frame.id, frame.incident)
+            return
         await session.in_flight.acquire()
         future = self.sequencer.submit(session.actor, frame.id, frame.command)
         command_id = frame.id
@@ -278,21 +283,70 @@ class Hub:
 
     def _replayed(self, session: Session, seq: int, encoded: str) -> str | None:
         """The frame that replays event `seq` to `session`, or None if it may not see it."""
+        disclosed = self._disclosed(session, seq, encoded)
+        return None if disclosed is None else protocol.encode_event(*disclosed)
+
+    def _disclosed(self, session: Session, seq: int, encoded: str) -> tuple[int | str, str] | None:
+        """Event `seq` as `session` may receive it (its position, the encoded event), or None if
+        it may not see it."""
         actor = session.actor
         incident = self.world.incident(_incident_of(encoded))
         if actor.internal and incident is not None and not incident.private:
-            return protocol.encode_event(seq, encoded)
+            return seq, encoded
         event = protocol.load_event(encoded)
         if not visible_to(actor, event, self.world):
             return None
         if not session.sealed:
-            return protocol.encode_event(seq, encoded)
-        return self._sealed(seq, event)
+            return seq, encoded
+        return self._disguised(seq, event)
 
     def _sealed(self, seq: int, event: e.Event) -> str:
         """The frame a stakeholder gets for event `seq`: the same for every stakeholder."""
-        disguised = protocol.event_json(self.sealer.event(event))
-        return protocol.encode_event(self.sealer.cursor(seq), disguised)
+        return protocol.encode_event(*self._disguised(seq, event))
+
+    def _disguised(self, seq: int, event: e.Event) -> tuple[str, str]:
+        """A stakeholder's opaque cursor for `seq` and `event` with its entry numbers disguised."""
+        return self.sealer.cursor(seq), protocol.event_json(self.sealer.event(event))
+
+    # Reads ------------------------------------------------------------------------------------
+
+    async def _read(self, session: Session, request_id: str, incident_id: str) -> None:
+        """Send `session` the events of one incident it may see, page by page, then `read.done`.
+
+        An incident the user may not know of gets the answer one that never existed gets. On a
+        streaming connection the incident's live events go on meanwhile: the last page and
+        `read.done` are written together once no event of the incident newer than the pages
+        was published, so every live event before `read.done` is in the read, none after."""
+        wanted = incident_id.upper()
+        if not self._admits(session.actor, wanted):
+            refused = protocol.RejectedFrame(
+                id=request_id, code="not-found", message=f"there is no incident {wanted}"
+            )
+            await session.connection.send(protocol.encode(refused))
+            return
+        sent = 0
+        while True:
+            upto = self.head
+            rows = await asyncio.to_thread(
+                self.store.log.read_incident, wanted, sent, REPLAY_PAGE, upto
+            )
+            frames: list[str] = []
+            for seq, encoded in rows:
+                disclosed = self._disclosed(session, seq, encoded)
+                if disclosed is not None:
+                    frames.append(protocol.encode_read_event(request_id, *disclosed))
+                sent = seq
+            if len(rows) == REPLAY_PAGE or self._newest.get(wanted, 0) > upto:
+                for frame in frames:
+                    await session.connection.send(frame)
+                continue
+            # No await from the check above to the last write: nothing can come between.
+            done = protocol.ReadDone(
+                id=request_id, incident=wanted, head=self._position(session, self.head)
+            )
+            for frame in (*frames, protocol.encode(done)):
+                broadcast([session.connection], frame)
+            return
 
     def _admits(self, actor: Actor, incident_id: str) -> bool:
         incident = self.world.incident(incident_id)
@@ -420,6 +474,7 @@ class Hub:
             if targets:
                 broadcast(targets, self._sealed(item.seq, item.event))
             self.head = item.seq
+            self._newest[item.event.incident] = item.seq
             if isinstance(item.event, e.PrivacyChanged | e.AccessChanged) and incident:
                 self._resync(item.event, incident)
         self._drop_slow(burst)

@@ -133,6 +133,31 @@ def test_read_raw_upto_bounds_the_page(store: Store, log_builder) -> None:
     assert store.log.read_raw(limit=0) == []
 
 
+def test_read_incident_pages_through_one_incidents_events_only(store: Store, log_builder) -> None:
+    _fill(store, log_builder)
+    ours = [
+        (seq, encoded) for seq, event, encoded in log_builder.events if event.incident == "INC-1"
+    ]
+    theirs = [(seq, enc) for seq, event, enc in log_builder.events if event.incident == "INC-2"]
+    assert [seq for seq, _ in ours] == [1, 3, 4, 5, 7, 9, 10, 11]
+
+    assert store.log.read_incident("INC-1") == ours
+    assert store.log.read_incident("INC-2") == theirs
+    pages: list[list[tuple[int, str]]] = []
+    after = 0
+    while page := store.log.read_incident("INC-1", after=after, limit=3):
+        pages.append(page)
+        after = page[-1][0]
+    assert [len(page) for page in pages] == [3, 3, 2]
+    assert [row for page in pages for row in page] == ours
+    assert store.log.read_incident("INC-1", after=4, upto=9) == ours[3:6]
+    assert store.log.read_incident("INC-1", after=5, limit=1, upto=100) == ours[4:5]
+    assert store.log.read_incident("INC-1", after=11) == []
+    assert store.log.read_incident("INC-1", limit=0) == []
+    # Ids are matched exactly, as the log spells them.
+    assert store.log.read_incident("INC-3") == store.log.read_incident("inc-1") == []
+
+
 def test_find_command_returns_the_last_seq_of_a_committed_command(
     store: Store, log_builder
 ) -> None:

@@ -267,6 +267,19 @@ def fetch(target: Target) -> Fetched:
     return run(job)
 
 
+def fetch_incident(target: Target, incident_id: str) -> Fetched:
+    """One incident the user may see, read alone: the world holds it (if it exists) and nothing
+    else, the log its events only. The other incidents' size costs nothing."""
+    from warroom.net.remote import read_incident
+
+    async def job() -> Fetched:
+        read = await read_incident(target.url, target.token, incident_id)
+        incidents = {} if read.state is None else {read.state.id: read.state}
+        return Fetched(World(incidents=incidents), read.log, read.me)
+
+    return run(job)
+
+
 def incident_in(world: World, incident_id: str, viewer: Actor | None = None) -> IncidentState:
     """The incident `incident_id` as `viewer` may see it; a Failure if there is none."""
     incident = world.incident(incident_id)
@@ -317,8 +330,12 @@ def change_versioned(
         from warroom.net.remote import Remote
 
         async with await Remote.open(target.url, target.token) as remote:
-            world = replay(item.event for item in await remote.sync(0))
-            seq, received = await remote.submit(build(incident_in(world, incident_id)))
+            incident = await remote.incident(incident_id)
+            if incident is None:
+                raise Failure(f"there is no incident {incident_id.upper()} that you may see")
+            command = build(incident)
+            await remote.sync(None)  # from now on: the command's own events come before its ack
+            seq, received = await remote.submit(command)
         return seq, [item for item in received if item.seq == seq]
 
     try:

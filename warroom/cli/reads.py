@@ -15,6 +15,7 @@ from warroom.cli.common import (
     HubArgs,
     audience_of,
     fetch,
+    fetch_incident,
     incident_in,
     now,
     parsed,
@@ -72,10 +73,10 @@ def list_(hub: HubArgs, app: str | None, status: str | None) -> None:
     help="preview what a stakeholder group (or 'all') sees now (incident manager only)",
 )
 def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
-    fetched = fetch(hub.target())
+    fetched = fetch_incident(hub.target(), incident)
     world, log, viewer = fetched.world, fetched.log, fetched.me
     if as_audience:
-        # What that audience receives now: the hub's own filter, over the whole log.
+        # What that audience receives now: the hub's own filter, over the incident's log.
         if fetched.me.role is not Role.INCIDENT_MANAGER:
             raise Failure("only an incident manager may preview what an audience sees")
         viewer = preview_actor(audience_of(as_audience))
@@ -91,7 +92,7 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
 @option("--format", "format_", type=click.Choice(["json"]), default="json")
 @option("--output", "-o", help="file to write (default: stdout)")
 def export(hub: HubArgs, incident: str, format_: str, output: str | None) -> None:
-    fetched = fetch(hub.target())
+    fetched = fetch_incident(hub.target(), incident)
     exported = incident_in(fetched.world, incident, fetched.me)
     document = {
         "format": "warroom-export",

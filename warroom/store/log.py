@@ -109,6 +109,25 @@ class EventLog:
         with self.engine.connect() as connection:
             return [(int(seq), str(data)) for seq, data in connection.execute(query)]
 
+    def read_incident(
+        self, incident: str, after: int = 0, limit: int | None = None, upto: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(seq, encoded event) of `incident`'s events after `after` (and up to `upto`), in order.
+
+        Served by the index on `events.incident`: the cost follows the incident's size, not the
+        log's."""
+        query = (
+            select(col(EventRow.seq), col(EventRow.data))
+            .where(col(EventRow.incident) == incident, col(EventRow.seq) > after)
+            .order_by(col(EventRow.seq))
+        )
+        if upto is not None:
+            query = query.where(col(EventRow.seq) <= upto)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [(int(seq), str(data)) for seq, data in connection.execute(query)]
+
     def read(self, after: int = 0, limit: int | None = None) -> list[Envelope]:
         """The events after `after`, decoded, in order."""
         return [
