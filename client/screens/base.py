@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from client.app_protocol import ClientApp, client_app
 from client.widgets.timeline_panel import TimelinePanel
-
-if TYPE_CHECKING:
-    from client.app import WarRoomApp
 
 
 class RoomScreen(Screen[None]):
@@ -40,9 +36,6 @@ class RoomScreen(Screen[None]):
             line.update(self.query_one("#timeline", TimelinePanel).detail())
 
     @property
-    def warroom(self) -> WarRoomApp:
-        """The app, typed."""
-        from client.app import WarRoomApp
-
-        assert isinstance(self.app, WarRoomApp)
-        return self.app
+    def warroom(self) -> ClientApp:
+        """The app, typed as what a screen may ask of it."""
+        return client_app(self)

@@ -69,7 +69,7 @@ class LobbyScreen(RoomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.warroom, "state", self.show_state)
+        self.watch(self.app, "state", self.show_state)
         self.set_interval(30, lambda: self.show_state(self.warroom.state))
         self.query_one("#incidents", KeyedTable).focus()
 

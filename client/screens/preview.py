@@ -52,7 +52,7 @@ class PreviewScreen(RoomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.warroom, "state", self.show_state)
+        self.watch(self.app, "state", self.show_state)
 
     def show_state(self, state: ClientState) -> None:
         """Fold what the audience would receive, and show it."""

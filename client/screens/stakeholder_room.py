@@ -66,7 +66,7 @@ class StakeholderRoomScreen(RoomScreen):
 
     def on_mount(self) -> None:
         self.query_one("#questions", QuestionsPanel).border_title = "5 Your questions"
-        self.watch(self.warroom, "state", self.show_state)
+        self.watch(self.app, "state", self.show_state)
         self.set_interval(1, self._tick)
         self.query_one("#timeline", TimelinePanel).focus()
 

@@ -110,7 +110,7 @@ class WarRoomScreen(RoomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.warroom, "state", self.show_state)
+        self.watch(self.app, "state", self.show_state)
         self.set_interval(1, self._tick)
         self.query_one("#timeline", TimelinePanel).focus()
 
