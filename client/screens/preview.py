@@ -73,10 +73,6 @@ class PreviewScreen(RoomScreen):
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read only: the panels' own keys (pin, filter, audience) act on the war room, not here.
-        return action in ("leave", "cursor_down", "cursor_up", "scroll_top", "scroll_bottom")
-
     def action_leave(self) -> None:
         """Back to the war room."""
         self.app.pop_screen()

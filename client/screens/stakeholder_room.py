@@ -102,20 +102,6 @@ class StakeholderRoomScreen(RoomScreen):
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         self.show_detail()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The panels' own keys (pin, filter, audience, answer...) act on the war room: not here.
-        return action in {
-            "leave",
-            "focus_ask",
-            "unfocus_ask",
-            "show_help_panel",
-            "focus_panel",
-            "cursor_down",
-            "cursor_up",
-            "scroll_top",
-            "scroll_bottom",
-        }
-
     def action_leave(self) -> None:
         """Back to the lobby."""
         self.app.pop_screen()

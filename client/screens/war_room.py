@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Footer, Static
 
 from client.screens.base import RoomScreen
@@ -29,11 +30,11 @@ from warroom.core.domain import (
     ActionState,
     IncidentState,
     MitigationState,
+    Question,
     QuestionState,
     Severity,
     Status,
     audience_groups,
-    entry_number,
     find_entry,
 )
 from warroom.core.policy import visible_part
@@ -49,19 +50,26 @@ ACTION_COMMANDS: dict[str, type] = {
     "add_action": c.AddAction,
     "workaround": c.AddMitigation,
     "apps": c.AddApp,
-    "pin": c.PinNote,
-    "advance_action": c.ChangeActionState,
-    "drop_action": c.ChangeActionState,
-    "action_owner": c.AssignAction,
-    "verify_mitigation": c.ChangeMitigationState,
-    "withdraw_mitigation": c.ChangeMitigationState,
-    "answer": c.AnswerQuestion,
-    "move_audience": c.ChangeAudience,
     "ask": c.AskQuestion,
-    "dismiss_question": c.DismissQuestion,
     "access": c.ChangeAccess,
 }
-"""Which command each key's action sends: the policy decides whether the key is usable."""
+"""Which command each of the room's keys sends: the policy decides whether the key is usable."""
+
+REQUEST_COMMANDS: dict[type[Message], type] = {
+    ImpactPanel.AudienceRequested: c.ChangeAudience,
+    TimelinePanel.PinRequested: c.PinNote,
+    TimelinePanel.AudienceRequested: c.ChangeAudience,
+    ProgressPanel.AdvanceRequested: c.ChangeActionState,
+    ProgressPanel.OwnerRequested: c.AssignAction,
+    ProgressPanel.DropRequested: c.ChangeActionState,
+    ProgressPanel.AudienceRequested: c.ChangeAudience,
+    MitigationPanel.VerifyRequested: c.ChangeMitigationState,
+    MitigationPanel.WithdrawRequested: c.ChangeMitigationState,
+    MitigationPanel.AudienceRequested: c.ChangeAudience,
+    QuestionsPanel.AnswerRequested: c.AnswerQuestion,
+    QuestionsPanel.DismissRequested: c.DismissQuestion,
+}
+"""Which command each of the panels' edit requests sends, likewise."""
 
 
 class WarRoomScreen(RoomScreen):
@@ -163,8 +171,16 @@ class WarRoomScreen(RoomScreen):
             # Previewing an audience is the incident manager's, who decides what it is shown.
             return self.warroom.allowed(c.ChangeAudience)
         command = ACTION_COMMANDS.get(action)
-        if command is None:
-            return True
+        return True if command is None else self._may_send(command)
+
+    def offers(self, request: type[Message]) -> bool | None:
+        """Whether a panel's key that posts `request` is usable (see `client.widgets.requests`)."""
+        if request is TimelinePanel.FilterRequested:
+            return True  # only changes what this screen shows
+        command = REQUEST_COMMANDS.get(request)
+        return False if command is None else self._may_send(command)
+
+    def _may_send(self, command: type) -> bool | None:
         if self.incident is None:
             return None
         return self.warroom.allowed(command)
@@ -304,49 +320,54 @@ class WarRoomScreen(RoomScreen):
                 groups |= audience_groups(audience)
         return sorted(groups)
 
-    def action_move_audience(self) -> None:
-        """Show the entry under the cursor (or the impact statement) to another audience."""
+    def on_impact_panel_audience_requested(self) -> None:
+        incident = self.incident
+        if incident is not None:
+            self._move_audience("impact", incident.impact.audience)
+
+    def on_timeline_panel_audience_requested(
+        self, request: TimelinePanel.AudienceRequested
+    ) -> None:
+        incident = self.incident
+        note = find_entry(incident.notes, request.note) if incident is not None else None
+        if note is not None:
+            self._move_audience(f"N{note.id}", note.audience)
+
+    def on_progress_panel_audience_requested(
+        self, request: ProgressPanel.AudienceRequested
+    ) -> None:
+        incident = self.incident
+        action = find_entry(incident.actions, request.action) if incident is not None else None
+        if action is not None:
+            self._move_audience(f"A{action.id}", action.audience)
+
+    def on_mitigation_panel_audience_requested(
+        self, request: MitigationPanel.AudienceRequested
+    ) -> None:
+        incident = self.incident
+        found = find_entry(incident.mitigations, request.mitigation) if incident else None
+        if found is not None:
+            self._move_audience(f"M{found.id}", found.audience)
+
+    def _move_audience(self, entry: str, current: str) -> None:
+        """Show `entry` (the impact statement, N3, A2, M1) to another audience."""
         from client.screens.prompt import PromptScreen
 
-        incident = self.incident
-        focused = self.focused
-        if incident is None or focused is None:
-            return
-        entry: str | None
-        if focused.id == "impact":
-            entry, current = "impact", incident.impact.audience
-        elif focused.id == "timeline":
-            number = self.query_one("#timeline", TimelinePanel).selected_note
-            note = find_entry(incident.notes, number) if number is not None else None
-            entry, current = (f"N{number}", note.audience) if note else (None, "")
-        else:
-            prefix = {"progress": "A", "mitigation": "M"}.get(focused.id or "")
-            number = self._selected(focused.id or "", prefix) if prefix else None
-            audiences = {
-                "A": {a.id: a.audience for a in incident.actions},
-                "M": {m.id: m.audience for m in incident.mitigations},
-            }.get(prefix or "", {})
-            found = audiences.get(number) if number is not None else None
-            entry, current = (f"{prefix}{number}", found) if found else (None, "")
-        if entry is None:
-            self.notify("Put the cursor on a note, an action or a workaround.", severity="warning")
-            return
         other = "other groups…"
         choices = [("internal (the war room only)", "internal"), ("all stakeholders", "all")]
         choices += [(f"group {g}", g) for g in self._known_groups()]
         choices.append((other, other))
-        moved = entry
 
         def send(audience: str | None) -> None:
             if audience:
                 command = c.ChangeAudience(
-                    incident=self.incident_id, entry=moved, audience=audience
+                    incident=self.incident_id, entry=entry, audience=audience
                 )
-                self._send(command, f"{moved} to {audience}")
+                self._send(command, f"{entry} to {audience}")
 
         def chosen(audience: str | None) -> None:
             if audience == other:
-                prompt = PromptScreen(f"Show {moved} to", "Stakeholder groups (comma-separated)")
+                prompt = PromptScreen(f"Show {entry} to", "Stakeholder groups (comma-separated)")
                 self.app.push_screen(prompt, send)
             else:
                 send(audience)
@@ -399,32 +420,17 @@ class WarRoomScreen(RoomScreen):
 
             self.app.push_screen(PromptScreen(f"Invite to {incident.id}", "User name"), invited)
 
-    # Entries under the cursor -------------------------------------------------------------------
+    # Entries under the cursor, as the panels ask ---------------------------------------------
 
-    def _selected(self, panel: str, prefix: str) -> int | None:
-        from client.widgets.keyed_table import KeyedTable
-
-        key = self.query_one(f"#{panel}", KeyedTable).selected_key
-        if key is None:
-            self.notify(f"Nothing selected in {panel}.", severity="warning")
-            return None
-        return entry_number(key, prefix)
-
-    def action_pin(self) -> None:
-        """Pin or unpin the note under the cursor."""
+    def on_timeline_panel_pin_requested(self, request: TimelinePanel.PinRequested) -> None:
         incident = self.incident
-        number = self.query_one("#timeline", TimelinePanel).selected_note
-        if incident is None or number is None:
-            self.notify("Put the cursor on a note to pin it.", severity="warning")
-            return
-        note = find_entry(incident.notes, number)
-        if note is not None:
+        note = find_entry(incident.notes, request.note) if incident is not None else None
+        if incident is not None and note is not None:
             pinned = not note.pinned
-            command = c.PinNote(incident=incident.id, note=number, pinned=pinned)
-            self._send(command, f"{'pin' if pinned else 'unpin'} N{number}")
+            command = c.PinNote(incident=incident.id, note=note.id, pinned=pinned)
+            self._send(command, f"{'pin' if pinned else 'unpin'} N{note.id}")
 
-    def action_timeline_filter(self) -> None:
-        """Cycle the timeline filter: all, pinned, notes, then each application."""
+    def on_timeline_panel_filter_requested(self) -> None:
         incident = self.incident
         timeline = self.query_one("#timeline", TimelinePanel)
         if incident is None:
@@ -441,33 +447,27 @@ class WarRoomScreen(RoomScreen):
         timeline.set_filter(kind, app, self.warroom.state.log)
         timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
 
-    def action_advance_action(self) -> None:
-        """Move the action under the cursor on: next, in progress, done."""
-        incident, number = self.incident, self._selected("progress", "A")
-        if incident is None or number is None:
-            return
-        action = find_entry(incident.actions, number)
-        if action is None:
+    def on_progress_panel_advance_requested(self, request: ProgressPanel.AdvanceRequested) -> None:
+        incident, number = self.incident, request.action
+        action = find_entry(incident.actions, number) if incident is not None else None
+        if incident is None or action is None:
             return
         following = _NEXT_STATE.get(action.state, ActionState.NEXT)
         command = c.ChangeActionState(incident=incident.id, action=number, state=following)
         self._send(command, f"A{number} {following}")
 
-    def action_drop_action(self) -> None:
-        """Drop the action under the cursor."""
-        incident, number = self.incident, self._selected("progress", "A")
-        if incident is not None and number is not None:
-            command = c.ChangeActionState(
-                incident=incident.id, action=number, state=ActionState.DROPPED
-            )
-            self._send(command, f"drop A{number}")
+    def on_progress_panel_drop_requested(self, request: ProgressPanel.DropRequested) -> None:
+        number = request.action
+        command = c.ChangeActionState(
+            incident=self.incident_id, action=number, state=ActionState.DROPPED
+        )
+        self._send(command, f"drop A{number}")
 
-    def action_action_owner(self) -> None:
-        """Give the action under the cursor an owner."""
+    def on_progress_panel_owner_requested(self, request: ProgressPanel.OwnerRequested) -> None:
         from client.screens.prompt import PromptScreen
 
-        incident, number = self.incident, self._selected("progress", "A")
-        if incident is None or number is None:
+        incident, number = self.incident, request.action
+        if incident is None:
             return
         action = find_entry(incident.actions, number)
 
@@ -484,53 +484,50 @@ class WarRoomScreen(RoomScreen):
         )
         self.app.push_screen(prompt, owned)
 
-    def _mitigation(self, state: MitigationState) -> None:
-        incident, number = self.incident, self._selected("mitigation", "M")
-        if incident is not None and number is not None:
-            command = c.ChangeMitigationState(incident=incident.id, mitigation=number, state=state)
-            self._send(command, f"M{number} {state}")
+    def on_mitigation_panel_verify_requested(
+        self, request: MitigationPanel.VerifyRequested
+    ) -> None:
+        self._mitigation(request.mitigation, MitigationState.VERIFIED)
 
-    def action_verify_mitigation(self) -> None:
-        """Mark the workaround under the cursor as verified."""
-        self._mitigation(MitigationState.VERIFIED)
+    def on_mitigation_panel_withdraw_requested(
+        self, request: MitigationPanel.WithdrawRequested
+    ) -> None:
+        self._mitigation(request.mitigation, MitigationState.WITHDRAWN)
 
-    def action_withdraw_mitigation(self) -> None:
-        """Withdraw the workaround under the cursor."""
-        self._mitigation(MitigationState.WITHDRAWN)
+    def _mitigation(self, number: int, state: MitigationState) -> None:
+        command = c.ChangeMitigationState(incident=self.incident_id, mitigation=number, state=state)
+        self._send(command, f"M{number} {state}")
 
-    def _open_question(self) -> tuple[IncidentState, int] | None:
-        incident, number = self.incident, self._selected("questions", "Q")
-        if incident is None or number is None:
-            return None
-        question = find_entry(incident.questions, number)
-        if question is None or question.state is not QuestionState.OPEN:
+    def _open_question(self, number: int) -> tuple[IncidentState, Question] | None:
+        incident = self.incident
+        question = find_entry(incident.questions, number) if incident is not None else None
+        if incident is None or question is None or question.state is not QuestionState.OPEN:
             self.notify(f"Q{number} is not open.", severity="warning")
             return None
-        return incident, number
+        return incident, question
 
-    def action_answer(self) -> None:
-        """Answer the question under the cursor."""
+    def on_questions_panel_answer_requested(self, request: QuestionsPanel.AnswerRequested) -> None:
         from client.screens.answer import AnswerScreen
 
-        selected = self._open_question()
+        selected = self._open_question(request.question)
         if selected is None:
             return
-        incident, number = selected
-        question = find_entry(incident.questions, number)
-        assert question is not None
+        incident, question = selected
         self.app.push_screen(
             AnswerScreen(incident.id, question, self.warroom.now()),
-            lambda cmd: self._send(cmd, f"answer Q{number}"),
+            lambda cmd: self._send(cmd, f"answer Q{question.id}"),
         )
 
-    def action_dismiss_question(self) -> None:
-        """Dismiss the question under the cursor, with an optional reason."""
+    def on_questions_panel_dismiss_requested(
+        self, request: QuestionsPanel.DismissRequested
+    ) -> None:
         from client.screens.prompt import PromptScreen
 
-        selected = self._open_question()
+        selected = self._open_question(request.question)
         if selected is None:
             return
-        incident, number = selected
+        incident, question = selected
+        number = question.id
 
         def reason(text: str | None) -> None:
             if text is not None:
