@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Static
 
-from client.screens.base import RoomScreen
+from client.screens.base import AppScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
@@ -26,7 +26,7 @@ from warroom.core.policy import preview_actor, visible_part, visible_to
 from warroom.core.reducer import replay
 
 
-class PreviewScreen(RoomScreen):
+class PreviewScreen(AppScreen):
     """One incident as `audience` sees it, kept live."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

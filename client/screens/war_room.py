@@ -37,7 +37,6 @@ from warroom.core.domain import (
     audience_groups,
     find_entry,
 )
-from warroom.core.policy import visible_part
 
 _NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
 
@@ -75,8 +74,6 @@ REQUEST_COMMANDS: dict[type[Message], type] = {
 class WarRoomScreen(RoomScreen):
     """One incident's war room."""
 
-    DEFAULT_CLASSES = "room"
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "leave", "Lobby"),
         Binding("question_mark", "app.show_help_panel", "Keys"),
@@ -99,9 +96,10 @@ class WarRoomScreen(RoomScreen):
     ]
     """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby."""
 
+    SHOWS_PRESENCE = True
+
     def __init__(self, incident: str) -> None:
-        super().__init__()
-        self.incident_id = incident
+        super().__init__(incident)
         self._keys_depend_on: tuple[object, bool] | None = None
 
     @property
@@ -117,49 +115,12 @@ class WarRoomScreen(RoomScreen):
         yield Static("", id="gone")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.watch(self.app, "state", self.show_state)
-        self.set_interval(1, self._tick)
-        self.query_one("#timeline", TimelinePanel).focus()
-
-    def on_screen_resume(self) -> None:
-        if self.app.screen is self:
-            self.warroom.view(self.incident_id)
-
-    def _tick(self) -> None:
-        incident = self.incident
-        if incident is not None:
-            self._show_clock(incident, self.warroom.state)
-
-    def _show_clock(self, incident: IncidentState, state: ClientState) -> None:
-        now = self.warroom.now()
-        present = state.presence.get(incident.id, ())
-        self.query_one("#header", IncidentHeader).show(incident, now, present)
-        self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
-
     def show_state(self, state: ClientState) -> None:
-        """Re-render every panel from the client state."""
-        self.query_one("#link", LinkBar).show(state)
+        """Re-render the room, and the keys when what they depend on changed."""
+        super().show_state(state)
         self.query_one("#observer", ObserverBanner).show(state)
-        incident = state.world.incident(self.incident_id)
-        if incident is not None and state.me is not None:
-            incident = visible_part(incident, state.me)
-        self.show_gone(incident is None and state.synced)
-        if incident is None:
-            if self._keys_depend_on != (state.role, True):
-                self._keys_depend_on = (state.role, True)
-                self.refresh_bindings()
-            return
-        self._show_clock(incident, state)
-        self.query_one("#impact", ImpactPanel).show(incident)
-        self.query_one("#timeline", TimelinePanel).show(incident, state.log, self.warroom.now())
-        self.query_one("#progress", ProgressPanel).show_incident(incident)
-        self.query_one("#mitigation", MitigationPanel).show_incident(incident)
-        timeline = self.query_one("#timeline", TimelinePanel)
-        timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
-        self.show_detail()
         # Refreshing bindings rebuilds the footer: do it only when what the keys depend on moved.
-        keys_depend_on = (state.role, incident is None)
+        keys_depend_on = (state.role, self.incident is None)
         if keys_depend_on != self._keys_depend_on:
             self._keys_depend_on = keys_depend_on
             self.refresh_bindings()
@@ -184,16 +145,6 @@ class WarRoomScreen(RoomScreen):
         if self.incident is None:
             return None
         return self.warroom.allowed(command)
-
-    # Panels --------------------------------------------------------------------------------------
-
-    def action_focus_panel(self, panel: str) -> None:
-        """Jump to a panel (1-5)."""
-        self.query_one(f"#{panel}").focus()
-
-    def action_leave(self) -> None:
-        """Back to the lobby."""
-        self.app.pop_screen()
 
     # Edits ----------------------------------------------------------------------------------------
 
@@ -445,7 +396,7 @@ class WarRoomScreen(RoomScreen):
         index = steps.index(current) if current in steps else -1
         kind, app = steps[(index + 1) % len(steps)]
         timeline.set_filter(kind, app, self.warroom.state.log)
-        timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
+        self.title_timeline()
 
     def on_progress_panel_advance_requested(self, request: ProgressPanel.AdvanceRequested) -> None:
         incident, number = self.incident, request.action
