@@ -26,9 +26,9 @@ class TakesRequests(Protocol):
 
 
 def offered(panel: Widget, request: type[Message] | None) -> bool | None:
-    """The state of the key that posts `request` (None: a key that asks for nothing, always on).
-
-    Use it as the panel's `check_action`: the key shows as its screen `offers` it.
+    """The state of `panel`'s key that posts `request`, as its screen `offers` it: the answer
+    of the panel's `check_action`. A key that requests nothing (`request` None: the cursor keys)
+    is always on.
     """
     if request is None:
         return True
