@@ -49,7 +49,9 @@ class ClientApp(Protocol):
         """Open an incident's war room."""
         ...
 
-    def push_screen(self, screen: Screen[R], callback: Callable[[R | None], None]) -> object:
+    def push_screen(
+        self, screen: Screen[R], callback: Callable[[R | None], None] | None = None
+    ) -> object:
         """Show `screen` on top; `callback` gets its result when it is dismissed."""
         ...
 

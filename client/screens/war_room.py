@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Footer, Static
 
+from client.screens import disclosure
 from client.screens.base import RoomScreen
 from client.screens.choice import ChoiceScreen
 from client.state import ClientState
@@ -24,7 +26,7 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
-from client.widgets.timeline_panel import TimelineFilter, TimelinePanel
+from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core.domain import (
     ActionState,
@@ -34,7 +36,6 @@ from warroom.core.domain import (
     QuestionState,
     Severity,
     Status,
-    audience_groups,
     find_entry,
 )
 
@@ -260,116 +261,27 @@ class WarRoomScreen(RoomScreen):
 
         self.app.push_screen(PromptScreen("Ask the incident manager", "Your question"), asked)
 
-    def _known_groups(self) -> list[str]:
-        groups: set[str] = set()
-        for incident in self.warroom.state.world.incidents.values():
-            audiences = [incident.impact.audience]
-            audiences += [n.audience for n in incident.notes]
-            audiences += [a.audience for a in incident.actions]
-            audiences += [m.audience for m in incident.mitigations]
-            for audience in audiences:
-                groups |= audience_groups(audience)
-        return sorted(groups)
+    # Who sees what ---------------------------------------------------------------------------
 
-    def on_impact_panel_audience_requested(self) -> None:
+    @on(ImpactPanel.AudienceRequested)
+    @on(TimelinePanel.AudienceRequested)
+    @on(ProgressPanel.AudienceRequested)
+    @on(MitigationPanel.AudienceRequested)
+    def move_audience(self, request: disclosure.AudienceRequest) -> None:
+        """Show the entry a panel asks about to another audience."""
         incident = self.incident
-        if incident is not None:
-            self._move_audience("impact", incident.impact.audience)
-
-    def on_timeline_panel_audience_requested(
-        self, request: TimelinePanel.AudienceRequested
-    ) -> None:
-        incident = self.incident
-        note = find_entry(incident.notes, request.note) if incident is not None else None
-        if note is not None:
-            self._move_audience(f"N{note.id}", note.audience)
-
-    def on_progress_panel_audience_requested(
-        self, request: ProgressPanel.AudienceRequested
-    ) -> None:
-        incident = self.incident
-        action = find_entry(incident.actions, request.action) if incident is not None else None
-        if action is not None:
-            self._move_audience(f"A{action.id}", action.audience)
-
-    def on_mitigation_panel_audience_requested(
-        self, request: MitigationPanel.AudienceRequested
-    ) -> None:
-        incident = self.incident
-        found = find_entry(incident.mitigations, request.mitigation) if incident else None
-        if found is not None:
-            self._move_audience(f"M{found.id}", found.audience)
-
-    def _move_audience(self, entry: str, current: str) -> None:
-        """Show `entry` (the impact statement, N3, A2, M1) to another audience."""
-        from client.screens.prompt import PromptScreen
-
-        other = "other groups…"
-        choices = [("internal (the war room only)", "internal"), ("all stakeholders", "all")]
-        choices += [(f"group {g}", g) for g in self._known_groups()]
-        choices.append((other, other))
-
-        def send(audience: str | None) -> None:
-            if audience:
-                command = c.ChangeAudience(
-                    incident=self.incident_id, entry=entry, audience=audience
-                )
-                self._send(command, f"{entry} to {audience}")
-
-        def chosen(audience: str | None) -> None:
-            if audience == other:
-                prompt = PromptScreen(f"Show {entry} to", "Stakeholder groups (comma-separated)")
-                self.app.push_screen(prompt, send)
-            else:
-                send(audience)
-
-        self.app.push_screen(ChoiceScreen(f"Show {entry} to", choices, current), chosen)
+        entry = disclosure.entry_of(incident, request) if incident is not None else None
+        if entry is not None:
+            disclosure.choose_audience(self.warroom, self.incident_id, *entry)
 
     def action_preview(self) -> None:
         """See the room as one stakeholder group, or all stakeholders, sees it now."""
-        from client.screens.preview import PreviewScreen
-
-        choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in self._known_groups())]
-
-        def chosen(audience: str | None) -> None:
-            if audience is not None:
-                self.app.push_screen(PreviewScreen(self.incident_id, audience))
-
-        self.app.push_screen(ChoiceScreen("Preview as", choices), chosen)
+        disclosure.choose_preview(self.warroom, self.incident_id)
 
     def action_access(self) -> None:
         """Who may see the incident: make it private or public, invite someone, or take an
         invitation back (incident manager)."""
-        incident = self.incident
-        if incident is None:
-            return
-        choices: list[tuple[str, str]] = [
-            ("make it public" if incident.private else "make it private", "privacy"),
-            ("invite someone", "invite"),
-            *((f"take back {name}'s invitation", f"remove:{name}") for name in incident.invited),
-        ]
-        self.app.push_screen(ChoiceScreen("Who may see it", choices), self._access_chosen)
-
-    def _access_chosen(self, choice: str | None) -> None:
-        from client.screens.prompt import PromptScreen
-
-        incident = self.incident
-        if choice is None or incident is None:
-            return
-        if choice == "privacy":
-            private = not incident.private
-            command = c.ChangePrivacy(incident=incident.id, private=private)
-            self._send(command, "private" if private else "public")
-        elif choice.startswith("remove:"):
-            name = choice.removeprefix("remove:")
-            self._send(c.ChangeAccess(incident=incident.id, user=name, invited=False), "access")
-        else:
-
-            def invited(name: str | None) -> None:
-                if name:
-                    self._send(c.ChangeAccess(incident=incident.id, user=name), f"invite {name}")
-
-            self.app.push_screen(PromptScreen(f"Invite to {incident.id}", "User name"), invited)
+        disclosure.choose_access(self.warroom, self.incident_id)
 
     # Entries under the cursor, as the panels ask ---------------------------------------------
 
@@ -383,20 +295,10 @@ class WarRoomScreen(RoomScreen):
 
     def on_timeline_panel_filter_requested(self) -> None:
         incident = self.incident
-        timeline = self.query_one("#timeline", TimelinePanel)
-        if incident is None:
-            return
-        steps: list[tuple[TimelineFilter, str | None]] = [
-            (TimelineFilter.ALL, None),
-            (TimelineFilter.PINNED, None),
-            (TimelineFilter.NOTES, None),
-            *((TimelineFilter.ALL, app) for app in incident.apps),
-        ]
-        current = (timeline.filter, timeline.app_filter)
-        index = steps.index(current) if current in steps else -1
-        kind, app = steps[(index + 1) % len(steps)]
-        timeline.set_filter(kind, app, self.warroom.state.log)
-        self.title_timeline()
+        if incident is not None:
+            timeline = self.query_one("#timeline", TimelinePanel)
+            timeline.set_filter(*timeline.next_filter(incident.apps), self.warroom.state.log)
+            self.title_timeline()
 
     def on_progress_panel_advance_requested(self, request: ProgressPanel.AdvanceRequested) -> None:
         incident, number = self.incident, request.action

@@ -214,6 +214,18 @@ class TimelinePanel(DataTable[Any]):
             return f"app {self.app_filter}"
         return self.filter.value
 
+    def next_filter(self, apps: tuple[str, ...]) -> tuple[TimelineFilter, str | None]:
+        """The filter after the current one: all, pinned, notes, then each of `apps`."""
+        steps: list[tuple[TimelineFilter, str | None]] = [
+            (TimelineFilter.ALL, None),
+            (TimelineFilter.PINNED, None),
+            (TimelineFilter.NOTES, None),
+            *((TimelineFilter.ALL, app) for app in apps),
+        ]
+        current = (self.filter, self.app_filter)
+        index = steps.index(current) if current in steps else -1
+        return steps[(index + 1) % len(steps)]
+
     def set_filter(self, kind: TimelineFilter, app: str | None, log: tuple[Envelope, ...]) -> None:
         """Change what the timeline shows and refill it from the log."""
         self.filter, self.app_filter = kind, app
