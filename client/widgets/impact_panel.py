@@ -53,12 +53,17 @@ class ImpactPanel(Static, can_focus=True):
     class AudienceRequested(Message):
         """Show the impact statement to another audience."""
 
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "audience": AudienceRequested,
+    }
+    """Which request each of the panel's actions posts."""
+
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
         self.numbered = numbered
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return offered(self, self.AudienceRequested if action == "audience" else None)
+        return offered(self, self.REQUESTS.get(action))
 
     def action_audience(self) -> None:
         """Ask to show the impact statement to another audience."""

@@ -45,6 +45,13 @@ class MitigationPanel(KeyedTable):
 
         mitigation: int
 
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "verify": VerifyRequested,
+        "withdraw": WithdrawRequested,
+        "audience": AudienceRequested,
+    }
+    """Which request each of the panel's actions posts."""
+
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         columns: list[tuple[str, int | None]] = [
             ("id", 3),
@@ -54,12 +61,7 @@ class MitigationPanel(KeyedTable):
         super().__init__(columns, numbered=numbered, id=id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        requests = {
-            "verify": self.VerifyRequested,
-            "withdraw": self.WithdrawRequested,
-            "audience": self.AudienceRequested,
-        }
-        return offered(self, requests.get(action))
+        return offered(self, self.REQUESTS.get(action))
 
     def action_verify(self) -> None:
         """Ask to mark the workaround under the cursor as verified."""

@@ -57,18 +57,20 @@ class ProgressPanel(KeyedTable):
 
         action: int
 
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "advance": AdvanceRequested,
+        "owner": OwnerRequested,
+        "drop": DropRequested,
+        "audience": AudienceRequested,
+    }
+    """Which request each of the panel's actions posts."""
+
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         columns: list[tuple[str, int | None]] = [("id", 3), ("state", 11), ("action (owner)", None)]
         super().__init__(columns, numbered=numbered, id=id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        requests = {
-            "advance": self.AdvanceRequested,
-            "owner": self.OwnerRequested,
-            "drop": self.DropRequested,
-            "audience": self.AudienceRequested,
-        }
-        return offered(self, requests.get(action))
+        return offered(self, self.REQUESTS.get(action))
 
     def action_advance(self) -> None:
         """Ask to move the action under the cursor on."""

@@ -37,6 +37,12 @@ class QuestionsPanel(KeyedTable):
 
         question: int
 
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "answer": AnswerRequested,
+        "dismiss": DismissRequested,
+    }
+    """Which request each of the panel's actions posts."""
+
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         columns: list[tuple[str, int | None]] = [
             ("id", 3),
@@ -46,8 +52,7 @@ class QuestionsPanel(KeyedTable):
         super().__init__(columns, numbered=numbered, id=id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        requests = {"answer": self.AnswerRequested, "dismiss": self.DismissRequested}
-        return offered(self, requests.get(action))
+        return offered(self, self.REQUESTS.get(action))
 
     def action_answer(self) -> None:
         """Ask to answer the question under the cursor."""

@@ -93,6 +93,13 @@ class TimelinePanel(DataTable[Any]):
 
         note: int
 
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "pin": PinRequested,
+        "filter": FilterRequested,
+        "audience": AudienceRequested,
+    }
+    """Which request each of the panel's actions posts."""
+
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", show_row_labels=False)
         self.numbered = numbered
@@ -115,12 +122,7 @@ class TimelinePanel(DataTable[Any]):
         self._columns()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        requests = {
-            "pin": self.PinRequested,
-            "filter": self.FilterRequested,
-            "audience": self.AudienceRequested,
-        }
-        return offered(self, requests.get(action))
+        return offered(self, self.REQUESTS.get(action))
 
     def action_pin(self) -> None:
         """Ask to pin or unpin the note under the cursor."""
