@@ -7,6 +7,8 @@ from tui_kit import MORGAN, ROOM, Step, later, replay, running, seed_events, set
 from client.screens.choice import ChoiceScreen
 from client.screens.preview import PreviewScreen
 from client.screens.war_room import WarRoomScreen
+from client.widgets.impact_panel import ImpactPanel
+from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
@@ -85,7 +87,10 @@ async def test_u_shows_the_entry_under_the_cursor_to_another_audience(fake):
 
 async def test_only_the_incident_manager_moves_entries(fake):
     async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
-        assert pilot.app.screen.check_action("move_audience", ()) is None
+        screen = pilot.app.screen
+        assert isinstance(screen, WarRoomScreen)
+        for panel in (ImpactPanel, TimelinePanel, ProgressPanel, MitigationPanel):
+            assert screen.offers(panel.AudienceRequested) is None, panel
 
 
 async def test_the_preview_offers_no_key_that_would_act_on_the_war_room(fake):

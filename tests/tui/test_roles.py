@@ -10,7 +10,10 @@ from textual.widgets._footer import FooterKey
 from tui_kit import CAROL, ROOM, rendered, replay, running, settled, shown, stakeholder_replay
 
 from client.screens.stakeholder_room import StakeholderRoomScreen
-from client.screens.war_room import ACTION_COMMANDS, WarRoomScreen
+from client.screens.war_room import ACTION_COMMANDS, REQUEST_COMMANDS, WarRoomScreen
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.questions_panel import QuestionsPanel
+from client.widgets.requests import offered
 from warroom.core import commands as c
 from warroom.core.domain import Role
 
@@ -29,6 +32,8 @@ async def test_an_observer_sees_no_edit_key_and_the_banner(fake):
         assert isinstance(screen, WarRoomScreen)
         for action in ACTION_COMMANDS:
             assert screen.check_action(action, ()) is False, action
+        for request in REQUEST_COMMANDS:
+            assert screen.offers(request) is False, request
         active = screen.active_bindings
         assert [key for key in EDIT_KEYS if key in active] == []
         assert {"f", "q", "1", "question_mark"} <= set(active)
@@ -58,8 +63,12 @@ async def test_a_stakeholder_gets_the_stakeholder_room_without_edit_keys(fake):
     async with running(fake, frames=stakeholder_replay(CAROL)) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, StakeholderRoomScreen)
-        for action in ACTION_COMMANDS:
-            assert screen.check_action(action, ()) is False, action
+        actions = {active.binding.action for active in screen.active_bindings.values()}
+        assert not actions & set(ACTION_COMMANDS)
+        # A read-only room handles none of the panels' requests, so none of their keys shows.
+        for panel in ("#impact", "#timeline", "#progress", "#mitigation", "#questions"):
+            for request in REQUEST_COMMANDS:
+                assert offered(screen.query_one(panel), request) is False, (panel, request)
         footer = _footer(screen)
         assert "Note" not in footer and "Pin/unpin" not in footer and "Filter" not in footer
         assert footer["Ask a question"] is True
@@ -88,9 +97,9 @@ async def test_a_responder_may_edit_but_not_answer_questions(fake):
     async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
         screen = pilot.app.screen
         assert screen.check_action("note", ()) is True
-        assert screen.check_action("advance_action", ()) is True
-        assert screen.check_action("answer", ()) is None
-        assert screen.check_action("dismiss_question", ()) is None
+        assert screen.offers(ProgressPanel.AdvanceRequested) is True
+        assert screen.offers(QuestionsPanel.AnswerRequested) is None
+        assert screen.offers(QuestionsPanel.DismissRequested) is None
         await pilot.press("5", "enter", "x")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
@@ -101,6 +110,7 @@ async def test_an_incident_manager_may_use_every_key(fake):
     async with running(fake) as pilot:
         screen = pilot.app.screen
         assert all(screen.check_action(action, ()) is True for action in ACTION_COMMANDS)
+        assert all(screen.offers(request) is True for request in REQUEST_COMMANDS)
         assert shown(screen.query_one("#link")) == "● online  morgan (incident-manager)"
         assert pilot.app.screen.incident_id == ROOM
 
