@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from e2e_harness import Hub, closed_port, concurrently, warroom
+from tests.kit.harness import Hub, closed_port, concurrently, warroom
 
 INC = "INC-1"
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub
-from ssh_kit import (
+
+from tests.kit.harness import Hub
+from tests.kit.ssh import (
     GONE,
     PAINT,
     Ssh,
@@ -30,7 +31,7 @@ from ssh_kit import (
     tuis,
     wait_until,
 )
-from tmux_kit import Pane, Screen, Tmux
+from tests.kit.tmux import Pane, Screen, Tmux
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 

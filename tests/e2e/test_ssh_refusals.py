@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub
-from ssh_kit import (
+
+from tests.kit.harness import Hub
+from tests.kit.ssh import (
     CLIENT_TIMEOUT,
     PAINT,
     SCP,
@@ -24,7 +25,7 @@ from ssh_kit import (
     online_as,
     tuis,
 )
-from tmux_kit import Tmux
+from tests.kit.tmux import Tmux
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 

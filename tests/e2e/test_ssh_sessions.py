@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub
-from ssh_kit import (
+
+from tests.kit.harness import Hub
+from tests.kit.ssh import (
     GONE,
     PAINT,
     Ssh,
@@ -29,7 +30,7 @@ from ssh_kit import (
     tuis,
     wait_until,
 )
-from tmux_kit import Tmux
+from tests.kit.tmux import Tmux
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 

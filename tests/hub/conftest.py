@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from wire import TIMEOUT, Hub
 
 from server.app import run
+from tests.kit.wire import TIMEOUT, Hub
 from warroom.core.domain import Role
 from warroom.store import EventStore
 

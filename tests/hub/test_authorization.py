@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wire import Hub, declare, hello, submit
 
+from tests.kit.wire import Hub, declare, hello, submit
 from warroom.core import commands as c
 
 MATRIX = json.loads((Path(__file__).with_name("authorization.json")).read_text())

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from websockets import ConnectionClosed
 from websockets.asyncio.client import connect
-from wire import declare, hello, note, receive, send, submit
 
+from tests.kit.wire import declare, hello, note, receive, send, submit
 from warroom.core.domain import Role
 from warroom.store import EventStore
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection
-from wire import Hub, declare, hello, note, receive, send, submit, until
+
+from tests.kit.wire import Hub, declare, hello, note, receive, send, submit, until
 
 SEALED = re.compile(r"^c[0-9a-f]{16}$")
 

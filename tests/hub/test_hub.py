@@ -10,8 +10,8 @@ import socket
 import pytest
 from websockets import ConnectionClosed, InvalidStatus
 from websockets.asyncio.client import connect
-from wire import Hub, declare, hello, note, receive, send, submit, until
 
+from tests.kit.wire import Hub, declare, hello, note, receive, send, submit, until
 from warroom.core.domain import Actor, Role
 from warroom.core.policy import visible_part
 from warroom.core.protocol import MAX_FRAME, load_event

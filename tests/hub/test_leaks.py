@@ -10,7 +10,8 @@ import contextlib
 import json
 
 from websockets.asyncio.client import ClientConnection
-from wire import Hub, declare, note, send, submit
+
+from tests.kit.wire import Hub, declare, note, send, submit
 
 CANARY = "CANARY"
 VAULT = "VAULT-CANARY"

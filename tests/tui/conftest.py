@@ -6,7 +6,8 @@ import os
 import time
 
 import pytest
-from tui_kit import FakeConnection
+
+from tests.kit.tui import FakeConnection
 
 os.environ["TZ"] = "UTC"
 time.tzset()

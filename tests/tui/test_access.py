@@ -4,7 +4,13 @@ client starting over when the hub says what the user may see has changed."""
 from __future__ import annotations
 
 from textual.widgets import Checkbox
-from tui_kit import (
+
+from client.screens.choice import ChoiceScreen
+from client.screens.declare import DeclareScreen
+from client.screens.prompt import PromptScreen
+from client.state import ClientState, forget, receive_all
+from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import (
     ANA,
     ROOM,
     Step,
@@ -18,12 +24,6 @@ from tui_kit import (
     shown,
     submitted,
 )
-
-from client.screens.choice import ChoiceScreen
-from client.screens.declare import DeclareScreen
-from client.screens.prompt import PromptScreen
-from client.state import ClientState, forget, receive_all
-from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import Role, Severity

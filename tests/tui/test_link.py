@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from textual.widgets import Button, TextArea
-from tui_kit import (
+
+from client.screens.conflict import ConflictScreen
+from client.screens.impact import ImpactScreen
+from client.screens.war_room import WarRoomScreen
+from client.state import Link
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import (
     ANA,
     BOB,
     CLOCK,
@@ -22,13 +29,6 @@ from tui_kit import (
     shown,
     submitted,
 )
-
-from client.screens.conflict import ConflictScreen
-from client.screens.impact import ImpactScreen
-from client.screens.war_room import WarRoomScreen
-from client.state import Link
-from client.widgets.progress_panel import ProgressPanel
-from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import Confidence

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from textual.widgets import HelpPanel, Input, Select
 from textual.widgets._select import SelectOverlay
-from tui_kit import (
+
+from client.screens.declare import DeclareScreen
+from client.screens.lobby import LobbyScreen
+from client.screens.war_room import WarRoomScreen
+from client.widgets.keyed_table import KeyedTable
+from tests.kit.tui import (
     BOB,
     Step,
     connect,
@@ -20,11 +25,6 @@ from tui_kit import (
     type_text,
     until,
 )
-
-from client.screens.declare import DeclareScreen
-from client.screens.lobby import LobbyScreen
-from client.screens.war_room import WarRoomScreen
-from client.widgets.keyed_table import KeyedTable
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import Role, Severity

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from tui_kit import MORGAN, ROOM, Step, later, replay, running, seed_events, settled
-
 from client.screens.choice import ChoiceScreen
 from client.screens.preview import PreviewScreen
 from client.screens.war_room import WarRoomScreen
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import MORGAN, ROOM, Step, later, replay, running, seed_events, settled
 from warroom.core import commands as c
 from warroom.core.domain import Role
 

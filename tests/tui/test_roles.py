@@ -7,10 +7,10 @@ import re
 
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
-from tui_kit import CAROL, ROOM, rendered, replay, running, settled, shown, stakeholder_replay
 
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import ACTION_COMMANDS, WarRoomScreen
+from tests.kit.tui import CAROL, ROOM, rendered, replay, running, settled, shown, stakeholder_replay
 from warroom.core import commands as c
 from warroom.core.domain import Role
 

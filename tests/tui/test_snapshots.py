@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from textual.pilot import Pilot
-from tui_kit import (
+
+from tests.kit.tui import (
     BOB,
     CAROL,
     ROOM,
@@ -25,7 +26,6 @@ from tui_kit import (
     submitted,
     type_text,
 )
-
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import Role

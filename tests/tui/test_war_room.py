@@ -6,22 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from textual.widgets import Checkbox, HelpPanel, Input, Label, OptionList, Select, TextArea
-from tui_kit import (
-    BOB,
-    CLOCK,
-    IMPACT,
-    ROOM,
-    Step,
-    cursor_row,
-    later,
-    messages,
-    paste,
-    running,
-    settled,
-    shown,
-    submitted,
-    type_text,
-)
 
 from client.screens.action import ActionScreen
 from client.screens.answer import AnswerScreen
@@ -37,6 +21,22 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import (
+    BOB,
+    CLOCK,
+    IMPACT,
+    ROOM,
+    Step,
+    cursor_row,
+    later,
+    messages,
+    paste,
+    running,
+    settled,
+    shown,
+    submitted,
+    type_text,
+)
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import ActionState, Confidence, MitigationState, Severity, Status

@@ -1,5 +1,5 @@
 """The real OpenSSH client against `warroom serve --ssh-port 0`: keys made with `ssh-keygen`,
-`ssh -tt` in tmux panes (see `tmux_kit`), and a look at the processes the gateway starts.
+`ssh -tt` in tmux panes (see `tests.kit.tmux`), and a look at the processes the gateway starts.
 
 Every client ignores the machine's and the user's SSH configuration (`-F /dev/null`), offers only
 the key it is given, never prompts, and keeps the host key in the test's own known_hosts file,
@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from e2e_harness import Hub
-from tmux_kit import POLL, Pane, Screen, Tmux, terminal_env
+from tests.kit.harness import Hub
+from tests.kit.tmux import POLL, Pane, Screen, Tmux, terminal_env
 
 SSH = shutil.which("ssh")
 SSH_KEYGEN = shutil.which("ssh-keygen")

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from e2e_harness import WARROOM
+from tests.kit.harness import WARROOM
 
 TMUX = shutil.which("tmux")
 """The tmux binary, or None (the tests that need it are skipped)."""
