@@ -24,11 +24,11 @@ from tests.kit.ssh import (
     alive,
     environ,
     exit_status,
-    make_key,
     missing,
     new_tui,
     online_as,
     tuis,
+    user_with_key,
     wait_until,
 )
 from tests.kit.tmux import Pane, Screen, Tmux
@@ -66,12 +66,7 @@ class Room:
 def room(ssh_hub: Hub, tmp_path: Path) -> Room:
     keys: dict[str, Path] = {}
     for name, (role, groups) in PEOPLE.items():
-        keys[name] = make_key(tmp_path / "keys", name)
-        options = [f"--group={group}" for group in groups]
-        added = ssh_hub.admin(
-            "user", "add", name, f"--role={role}", *options, f"--ssh-key={keys[name]}.pub"
-        )
-        assert added.returncode == 0, added.stderr
+        keys[name] = user_with_key(ssh_hub, tmp_path / "keys", name, role, *groups).key
     assert ssh_hub.ok("declare", TITLE, "-s", "1", "--app", "checkout").strip() == INC
     ssh_hub.ok("note", INC, INTERNAL_NOTE)
     ssh_hub.ok("impact", INC, PUBLIC_IMPACT, "--audience", "all")

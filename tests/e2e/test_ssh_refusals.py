@@ -24,6 +24,7 @@ from tests.kit.ssh import (
     missing,
     online_as,
     tuis,
+    user_with_key,
 )
 from tests.kit.tmux import Tmux
 
@@ -35,10 +36,7 @@ ONLY = "warroom: only the war room is served here"
 @pytest.fixture
 def ana(ssh_hub: Hub, tmp_path: Path) -> Path:
     """A responder's key, known to the hub."""
-    key = make_key(tmp_path / "keys", "ana")
-    added = ssh_hub.admin("user", "add", "ana", "--role=responder", f"--ssh-key={key}.pub")
-    assert added.returncode == 0, added.stderr
-    return key
+    return user_with_key(ssh_hub, tmp_path / "keys", "ana").key
 
 
 @pytest.fixture

@@ -23,11 +23,11 @@ from tests.kit.ssh import (
     environ,
     exit_status,
     fingerprint,
-    make_key,
     missing,
     new_tui,
     online_as,
     tuis,
+    user_with_key,
     wait_until,
 )
 from tests.kit.tmux import Tmux
@@ -51,17 +51,10 @@ def tmux(ssh_hub: Hub) -> Iterator[Tmux]:
         server.close()
 
 
-def _user_with_key(hub: Hub, folder: Path, name: str, role: str = "responder") -> Path:
-    key = make_key(folder, name)
-    added = hub.admin("user", "add", name, f"--role={role}", f"--ssh-key={key}.pub")
-    assert added.returncode == 0, added.stderr
-    return key
-
-
 def test_dropping_the_ssh_link_ends_the_tui_and_frees_it(
     ssh_hub: Hub, tmp_path: Path, tmux: Tmux
 ) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     ssh = Ssh(ssh_hub, tmp_path / "ssh")
     before = tuis(ssh_hub)
     pane = ssh.open(tmux, "ana", key)
@@ -84,7 +77,7 @@ def test_dropping_the_ssh_link_ends_the_tui_and_frees_it(
 
 def test_several_ssh_sessions_at_once(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) -> None:
     ssh = Ssh(ssh_hub, tmp_path / "ssh")
-    keys = [_user_with_key(ssh_hub, tmp_path / "keys", f"r{n}") for n in range(SESSIONS)]
+    keys = [user_with_key(ssh_hub, tmp_path / "keys", f"r{n}").key for n in range(SESSIONS)]
     ssh_hub.ok("declare", "Many hands", "-s", "2")
     # Pin the host key once, so that the clients starting together do not race to write it.
     assert ssh.run(keys[0], "true").returncode == 1
@@ -112,7 +105,7 @@ def test_several_ssh_sessions_at_once(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) 
 
 
 def test_revoking_a_user_ends_their_ssh_session(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     pane = Ssh(ssh_hub, tmp_path / "ssh").open(tmux, "ana", key)
     pane.wait_for(online_as("ana"), "ana's lobby", PAINT)
     assert ssh_hub.admin("user", "revoke", "ana").returncode == 0
@@ -125,7 +118,7 @@ def test_revoking_a_user_ends_their_ssh_session(ssh_hub: Hub, tmp_path: Path, tm
 def test_stopping_the_server_ends_every_ssh_session(
     ssh_hub: Hub, tmp_path: Path, tmux: Tmux
 ) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     pane = Ssh(ssh_hub, tmp_path / "ssh").open(tmux, "ana", key)
     pane.wait_for(online_as("ana"), "ana's lobby", PAINT)
     started = tuis(ssh_hub)
@@ -140,7 +133,7 @@ def test_stopping_the_server_ends_every_ssh_session(
 def test_the_host_key_is_made_once_and_kept_across_restarts(
     ssh_hub: Hub, tmp_path: Path, tmux: Tmux
 ) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     ssh = Ssh(ssh_hub, tmp_path / "ssh")
     printed = ssh_hub.host_key
     assert printed.startswith("SHA256:")

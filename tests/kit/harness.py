@@ -365,9 +365,12 @@ class Hub:
         """Run a `warroom user ...` verb on this hub's database (no hub credentials)."""
         return warroom(*args, "--db", str(self.db), env=self.env)
 
-    def user_add(self, name: str, role: str, *groups: str) -> str:
-        """Create a user; return the token it printed (alone on stdout)."""
+    def user_add(self, name: str, role: str, *groups: str, ssh_key: Path | None = None) -> str:
+        """Create a user (owning the public key `ssh_key`, if given); return the token it printed
+        (alone on stdout)."""
         options = [f"--group={group}" for group in groups]
+        if ssh_key is not None:
+            options.append(f"--ssh-key={ssh_key}")
         result = self.admin("user", "add", name, f"--role={role}", *options)
         assert result.returncode == 0, result.stderr
         lines = result.stdout.splitlines()

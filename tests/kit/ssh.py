@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.kit.harness import Hub
 from tests.kit.tmux import POLL, Pane, Screen, Tmux, terminal_env
@@ -55,6 +56,23 @@ def make_key(folder: Path, name: str) -> Path:
         stdin=subprocess.DEVNULL,
     )
     return path
+
+
+class KeyedUser(NamedTuple):
+    """A user who logs in over SSH with a key of their own."""
+
+    key: Path
+    """The private key (the public one is beside it, `.pub`)."""
+    token: str
+    """The user's token, for the websocket."""
+
+
+def user_with_key(
+    hub: Hub, folder: Path, name: str, role: str = "responder", *groups: str
+) -> KeyedUser:
+    """A new user `name` of `hub` who owns a new key pair `folder/name`."""
+    key = make_key(folder, name)
+    return KeyedUser(key, hub.user_add(name, role, *groups, ssh_key=Path(f"{key}.pub")))
 
 
 def fingerprint(public: Path) -> str:
