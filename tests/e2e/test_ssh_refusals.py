@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kit.harness import Hub
+from tests.kit.harness import Hub, free_port
 from tests.kit.ssh import (
     CLIENT_TIMEOUT,
     PAINT,
@@ -149,14 +149,8 @@ def test_sftp_and_scp_are_refused(ssh_hub: Hub, ssh: Ssh, ana: Path, tmp_path: P
     assert not tuis(ssh_hub)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_local_forwarding_is_refused(ssh_hub: Hub, ssh: Ssh, ana: Path) -> None:
-    local = _free_port()
+    local = free_port()
     forward = f"{local}:127.0.0.1:{ssh_hub.port}"
     forwarding = subprocess.Popen(
         ssh.argv(ana, tty=False, extra=["-N", "-o", "ExitOnForwardFailure=yes", "-L", forward]),
@@ -198,7 +192,7 @@ def test_local_forwarding_is_refused(ssh_hub: Hub, ssh: Ssh, ana: Path) -> None:
 def test_remote_and_stdio_forwarding_are_refused(ssh_hub: Hub, ssh: Ssh, ana: Path) -> None:
     remote = ssh.run(
         ana,
-        extra=["-N", "-o", "ExitOnForwardFailure=yes", "-R", f"{_free_port()}:127.0.0.1:9"],
+        extra=["-N", "-o", "ExitOnForwardFailure=yes", "-R", f"{free_port()}:127.0.0.1:9"],
     )
     assert remote.returncode == 255
     assert "remote port forwarding failed" in remote.stderr, remote.stderr

@@ -85,8 +85,9 @@ def concurrently(*calls: Callable[[], T]) -> list[T]:
         return [future.result(timeout=COMMAND_TIMEOUT * 2) for future in futures]
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (it was free a moment ago)."""
+def free_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago): one a client finds closed,
+    or one a listener may take."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
