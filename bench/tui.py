@@ -2,7 +2,7 @@
 
 Three measurements:
 
-1. first paint: an embedded hub (`warroom.cli.demo.EmbeddedHub`) on a SQLite file in a temporary
+1. first paint: an embedded hub (`server.embedded.EmbeddedHub`) on a SQLite file in a temporary
    folder, seeded with the demo incident; `warroom join URL INC-2 --token T` is started in a
    detached 120x36 tmux pane (a private tmux server, as the end-to-end tests run clients:
    `tests.kit.tmux`) and timed from the spawn until `tmux capture-pane` shows the incident's
@@ -124,7 +124,8 @@ def _paint_once(tmux: Tmux, join: Callable[[], Pane], title: str) -> dict[str, f
 
 def first_paint(runs: int) -> dict[str, Any]:
     """Time `warroom join` from spawn to the war room on screen, `runs` times."""
-    from warroom.cli.demo import EmbeddedHub, create_users, seed
+    from server.embedded import EmbeddedHub
+    from warroom.cli.demo import create_users, seed
     from warroom.store import EventStore
 
     if TMUX is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from tests.kit.ssh import (
     user_with_key,
     wait_until,
 )
-from tests.kit.tmux import Tmux
+from tests.kit.tmux import Screen, Tmux
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
@@ -49,6 +49,12 @@ def tmux(ssh_hub: Hub) -> Iterator[Tmux]:
         yield server
     finally:
         server.close()
+
+
+def _online_in(who: str, title: str) -> Callable[[Screen], bool]:
+    """A screen check: online as `who`, with the incident `title` on screen."""
+    online = online_as(who)
+    return lambda screen: online(screen) and title in screen
 
 
 def test_dropping_the_ssh_link_ends_the_tui_and_frees_it(
@@ -85,7 +91,7 @@ def test_several_ssh_sessions_at_once(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) 
     panes = [ssh.open(tmux, f"s{n}", key, user="INC-1") for n, key in enumerate(keys)]
     for n, pane in enumerate(panes):
         pane.wait_for(
-            lambda s, n=n: online_as(f"r{n}")(s) and "Many hands" in s,
+            _online_in(f"r{n}", "Many hands"),
             f"r{n}'s war room",
             PAINT + 2.0 * SESSIONS,
         )

@@ -65,7 +65,7 @@ async def hello(connection: ClientConnection, cursor: int | None = 0) -> list[di
     await send(connection, {"type": "hello", "cursor": cursor})
     welcome = await receive(connection)
     assert welcome["type"] == "welcome"
-    events = []
+    events: list[dict[str, Any]] = []
     while True:
         frame = await receive(connection)
         if frame["type"] == "synced":
@@ -86,7 +86,7 @@ async def submit(
     _submitted += 1
     ident = ident or f"cmd-{_submitted}"
     await send(connection, {"type": "submit", "id": ident, "command": command})
-    seen = []
+    seen: list[dict[str, Any]] = []
     async with asyncio.timeout(TIMEOUT):
         while True:
             frame = await receive(connection)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.storage.log_builder import LogBuilder
 from warroom.core import protocol
 from warroom.core.commands import (
     AddAction,
@@ -26,7 +27,7 @@ MANAGER = Actor("alice", Role.INCIDENT_MANAGER)
 RESPONDER = Actor("bob", Role.RESPONDER)
 
 
-def _fill(store: EventStore, log) -> list[list[Pending]]:
+def _fill(store: EventStore, log: LogBuilder) -> list[list[Pending]]:
     """Append three batches of real commands (11 events over two incidents); return them."""
     batches = [
         [
@@ -73,7 +74,7 @@ def test_an_empty_store_has_head_0_and_no_events(store: EventStore) -> None:
 
 
 def test_append_numbers_the_log_without_gaps_and_reads_back_the_same_events(
-    store: EventStore, log_builder
+    store: EventStore, log_builder: LogBuilder
 ) -> None:
     _fill(store, log_builder)
 
@@ -87,7 +88,7 @@ def test_append_numbers_the_log_without_gaps_and_reads_back_the_same_events(
     ]
 
 
-def test_head_is_the_seq_of_the_newest_event(store: EventStore, log_builder) -> None:
+def test_head_is_the_seq_of_the_newest_event(store: EventStore, log_builder: LogBuilder) -> None:
     store.append(
         [log_builder.pending(MANAGER, "a", DeclareIncident(title="x", severity=Severity.SEV4))]
     )
@@ -96,7 +97,7 @@ def test_head_is_the_seq_of_the_newest_event(store: EventStore, log_builder) -> 
     assert store.head() == 12 == log_builder.head
 
 
-def test_read_after_and_limit(store: EventStore, log_builder) -> None:
+def test_read_after_and_limit(store: EventStore, log_builder: LogBuilder) -> None:
     _fill(store, log_builder)
 
     assert [item.seq for item in store.read(after=4)] == list(range(5, 12))
@@ -104,7 +105,7 @@ def test_read_after_and_limit(store: EventStore, log_builder) -> None:
     assert store.read(after=11) == []
 
 
-def test_read_raw_pages_through_the_whole_log(store: EventStore, log_builder) -> None:
+def test_read_raw_pages_through_the_whole_log(store: EventStore, log_builder: LogBuilder) -> None:
     _fill(store, log_builder)
     expected = [(seq, encoded) for seq, _, encoded in log_builder.events]
 
@@ -118,7 +119,7 @@ def test_read_raw_pages_through_the_whole_log(store: EventStore, log_builder) ->
     assert [row for page in pages for row in page] == expected
 
 
-def test_read_raw_upto_bounds_the_page(store: EventStore, log_builder) -> None:
+def test_read_raw_upto_bounds_the_page(store: EventStore, log_builder: LogBuilder) -> None:
     _fill(store, log_builder)
     expected = [(seq, encoded) for seq, _, encoded in log_builder.events]
 
@@ -134,7 +135,7 @@ def test_read_raw_upto_bounds_the_page(store: EventStore, log_builder) -> None:
 
 
 def test_find_command_returns_the_last_seq_of_a_committed_command(
-    store: EventStore, log_builder
+    store: EventStore, log_builder: LogBuilder
 ) -> None:
     _fill(store, log_builder)
     # A command that caused two events: the store remembers the seq of the last one.
@@ -149,7 +150,9 @@ def test_find_command_returns_the_last_seq_of_a_committed_command(
     assert store.find_command(MANAGER.name, "multi") == 13
 
 
-def test_find_command_is_none_for_an_unknown_command(store: EventStore, log_builder) -> None:
+def test_find_command_is_none_for_an_unknown_command(
+    store: EventStore, log_builder: LogBuilder
+) -> None:
     _fill(store, log_builder)
 
     assert store.find_command(MANAGER.name, "nope") is None
@@ -158,7 +161,7 @@ def test_find_command_is_none_for_an_unknown_command(store: EventStore, log_buil
 
 
 def test_a_batch_reusing_a_committed_command_id_commits_nothing(
-    store: EventStore, log_builder
+    store: EventStore, log_builder: LogBuilder
 ) -> None:
     _fill(store, log_builder)
     before = store.read_raw()
@@ -184,7 +187,7 @@ def test_a_batch_reusing_a_committed_command_id_commits_nothing(
 
 
 def test_a_batch_repeating_a_command_id_within_itself_commits_nothing(
-    store: EventStore, log_builder
+    store: EventStore, log_builder: LogBuilder
 ) -> None:
     _fill(store, log_builder)
     one = log_builder.pending(MANAGER, "same", AddNote(incident="INC-1", text="one"))
@@ -197,7 +200,9 @@ def test_a_batch_repeating_a_command_id_within_itself_commits_nothing(
     assert store.find_command(MANAGER.name, "same") is None
 
 
-def test_a_batch_reusing_a_committed_seq_commits_nothing(store: EventStore, log_builder) -> None:
+def test_a_batch_reusing_a_committed_seq_commits_nothing(
+    store: EventStore, log_builder: LogBuilder
+) -> None:
     _fill(store, log_builder)
     before = store.read_raw()
     log_builder.rewind((log_builder.world, 10, len(log_builder.events)))  # seq 11 again
@@ -210,7 +215,9 @@ def test_a_batch_reusing_a_committed_seq_commits_nothing(store: EventStore, log_
     assert store.find_command(MANAGER.name, "clash") is None
 
 
-def test_the_same_command_id_is_free_for_another_actor(store: EventStore, log_builder) -> None:
+def test_the_same_command_id_is_free_for_another_actor(
+    store: EventStore, log_builder: LogBuilder
+) -> None:
     _fill(store, log_builder)
     store.append(
         [
@@ -223,7 +230,7 @@ def test_the_same_command_id_is_free_for_another_actor(store: EventStore, log_bu
     assert store.find_command("carol", "c1") == 12
 
 
-def test_everything_survives_closing_and_reopening(store_url: str, log_builder) -> None:
+def test_everything_survives_closing_and_reopening(store_url: str, log_builder: LogBuilder) -> None:
     first = EventStore(store_url)
     _fill(first, log_builder)
     token = first.add_user("alice", Role.INCIDENT_MANAGER)
@@ -372,7 +379,9 @@ def test_users_lists_every_user_in_name_order(store: EventStore) -> None:
 # SQLite specifics -----------------------------------------------------------------------------
 
 
-def test_sqlite_file_is_in_wal_mode_with_synchronous_full(sqlite_url: str, log_builder) -> None:
+def test_sqlite_file_is_in_wal_mode_with_synchronous_full(
+    sqlite_url: str, log_builder: LogBuilder
+) -> None:
     store = EventStore(sqlite_url)
     try:
         store.append(
@@ -408,7 +417,9 @@ def test_sqlite_store_accepts_a_plain_path_and_creates_its_folder(tmp_path: Path
 # Odd text -------------------------------------------------------------------------------------
 
 
-def test_control_characters_in_event_text_round_trip(store: EventStore, log_builder) -> None:
+def test_control_characters_in_event_text_round_trip(
+    store: EventStore, log_builder: LogBuilder
+) -> None:
     store.append(
         [log_builder.pending(MANAGER, "d", DeclareIncident(title="x", severity=Severity.SEV4))]
     )
@@ -421,7 +432,7 @@ def test_control_characters_in_event_text_round_trip(store: EventStore, log_buil
 
 
 def test_append_of_a_command_id_with_nul_fails_only_with_store_error(
-    store: EventStore, log_builder
+    store: EventStore, log_builder: LogBuilder
 ) -> None:
     """`append` documents StoreError for any failed transaction (the sequencer relies on it)."""
     _fill(store, log_builder)

@@ -41,7 +41,9 @@ async def test_p_previews_the_room_as_an_audience_and_esc_goes_back(fake):
         await settled(pilot)
         await pilot.press("P", "down", "enter")  # group exec
         await settled(pilot)
-        assert "for execs" in _timeline_text(pilot.app.screen)
+        preview = pilot.app.screen
+        assert isinstance(preview, PreviewScreen)
+        assert "for execs" in _timeline_text(preview)
         await pilot.press("q")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)

@@ -60,7 +60,13 @@ def _keys(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
     return press
 
 
-def _shot(snap_compare, incident: str | None = ROOM, then=None, frames=None, size=WIDE) -> bool:
+def _shot(
+    snap_compare: Callable[..., bool],
+    incident: str | None = ROOM,
+    then: Callable[[Pilot[None]], Awaitable[None]] | None = None,
+    frames: Sequence[protocol.ServerFrameType] | None = None,
+    size: tuple[int, int] = WIDE,
+) -> bool:
     fake = FakeConnection()
     app = make_app(fake, incident)
     return snap_compare(app, terminal_size=size, run_before=_run(fake, then, frames))

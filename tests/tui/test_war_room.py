@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, HelpPanel, Input, Label, OptionList, Select, TextArea
 
 from client.screens.action import ActionScreen
@@ -247,7 +248,7 @@ async def test_w_adds_a_workaround_for_applications(fake):
 # Screen keys: choices --------------------------------------------------------------------------
 
 
-async def _choose(pilot, label: str) -> None:
+async def _choose(pilot: Pilot[None], label: str) -> None:
     """Move the highlight down to `label` and press Enter."""
     options = pilot.app.screen.query_one(OptionList)
     for _ in range(options.option_count):
