@@ -168,7 +168,6 @@ class Spawned:
     """A long-running `warroom` process (e.g. `tail`) with its stdout read on a thread."""
 
     def __init__(self, args: list[str], env: dict[str, str], stderr_path: Path) -> None:
-        self.args = args
         self.stderr_path = stderr_path
         self._stderr = stderr_path.open("w")
         self.proc = subprocess.Popen(

@@ -9,7 +9,6 @@ bounded poll.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -245,8 +244,3 @@ def new_tui(hub: Hub, before: set[int], timeout: float = PAINT) -> int:
     wait_until(started, "a TUI started by the gateway", timeout)
     assert len(found) == 1, found
     return found.pop()
-
-
-def os_user() -> str:
-    """The login name of whoever runs the tests (a name the SSH user name may well be)."""
-    return os.environ.get("USER") or "root"

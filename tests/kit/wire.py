@@ -21,8 +21,6 @@ class Hub:
     url: str
     store: EventStore
     tokens: dict[str, str]
-    stop: asyncio.Event
-    task: asyncio.Task[None]
     opened: list[ClientConnection] = field(default_factory=list)
 
     async def connect(self, user: str = "manager", **options: Any) -> ClientConnection:
