@@ -318,7 +318,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         larger = _measure(db, token, args.repeat, Path(folder) / "hub-2.log", processes=True)
 
     def ratio(way: str) -> float:
-        return round(larger[way]["median"] / smaller[way]["median"], 2)
+        return round(float(larger[way]["median"]) / float(smaller[way]["median"]), 2)
 
     return {
         "bench": "read",

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_harness import MANAGER, ZONE, Hub, concurrently, warroom
+
+from tests.kit.harness import MANAGER, ZONE, Hub, concurrently, warroom
 
 INC = "INC-1"
 TITLE = "Checkout failing in EU"

@@ -16,8 +16,8 @@ from functools import partial
 from typing import Any
 
 import pytest
-from e2e_harness import ZONE, Hub, concurrently
 
+from tests.kit.harness import ZONE, Hub, concurrently
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import Actor, Role, Severity, Status
@@ -156,12 +156,12 @@ def test_show_and_export_print_what_the_whole_log_gave_for_every_role(hub: Hub) 
             assert _steady(page.stdout) == _steady(text), name
     # The incident manager's preview of what an audience sees too.
     data, _, text = _whole_log(hub, hub.token, inc, "exec")
-    shown, page = concurrently(
+    preview_json, preview_page = concurrently(
         partial(hub.ok, "show", inc, "--as", "exec", "--json"),
         partial(hub.ok, "show", inc, "--as", "exec"),
     )
-    assert json.loads(shown) == data
-    assert _steady(page) == _steady(text)
+    assert json.loads(preview_json) == data
+    assert _steady(preview_page) == _steady(text)
 
 
 def test_impact_and_eta_are_based_on_the_version_the_read_found(hub: Hub) -> None:

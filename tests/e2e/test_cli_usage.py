@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from e2e_harness import COMMAND_TIMEOUT, WARROOM, Hub, concurrently, warroom
+from tests.kit.harness import COMMAND_TIMEOUT, WARROOM, Hub, concurrently, warroom
 
 INC = "INC-1"
 

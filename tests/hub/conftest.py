@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from wire import TIMEOUT, Hub
 
 from server.app import run
+from tests.kit.wire import TIMEOUT, Hub
 from warroom.core.domain import Role
 from warroom.store import Store, open_engine
 
@@ -30,7 +30,7 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
     stop = asyncio.Event()
     task = asyncio.create_task(run(store, "127.0.0.1", 0, ready.set_result, stop))
     url = await asyncio.wait_for(ready, TIMEOUT)
-    running = Hub(url, store, tokens, stop, task)
+    running = Hub(url, store, tokens)
     try:
         yield running
     finally:

@@ -7,17 +7,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from websockets import ConnectionClosed
 from websockets.asyncio.client import connect
-from wire import declare, hello, note, receive, send, submit
 
+from tests.kit.harness import WARROOM
+from tests.kit.wire import declare, hello, note, receive, send, submit
 from warroom.core.domain import Role
 from warroom.store import Store, open_engine
-
-WARROOM = str(Path(sys.executable).with_name("warroom"))
 
 
 def spawn(db: Path) -> subprocess.Popen[str]:

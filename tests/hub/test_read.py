@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection
-from wire import TIMEOUT, Hub, declare, hello, note, receive, send, submit, until
 
 from server import hub as hub_module
+from tests.kit.wire import TIMEOUT, Hub, declare, hello, note, receive, send, submit, until
 
 SEALED = re.compile(r"^c[0-9a-f]{16}$")
 ROLES = ["manager", "responder", "observer", "exec", "support"]
@@ -208,7 +208,7 @@ async def test_a_read_while_streaming_meets_the_live_events_exactly(
     real = hub.store.log.read_incident
 
     def read_incident(incident: str, after: int, limit: int, upto: int) -> list[tuple[int, str]]:
-        rows = real(incident, after, limit, upto)
+        rows: list[tuple[int, str]] = real(incident, after, limit, upto)
         if len(rows) < limit and not paused.is_set():
             loop.call_soon_threadsafe(paused.set)
             release.wait(TIMEOUT)

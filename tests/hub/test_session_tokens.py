@@ -14,9 +14,9 @@ import pytest
 from websockets import InvalidStatus
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
-from wire import TIMEOUT, receive, send
 
 from server.hub import Hub
+from tests.kit.wire import TIMEOUT, receive, send
 from warroom.core.domain import Role, World
 from warroom.store import Store, open_engine
 

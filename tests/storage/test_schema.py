@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Connection, Engine, inspect, text
 
+from tests.storage.log_builder import LogBuilder
 from warroom.core.commands import AddNote, DeclareIncident
 from warroom.core.domain import Actor, Role, Severity
 from warroom.core.events import Envelope
@@ -100,7 +101,7 @@ def test_a_fresh_database_gets_every_table_and_the_current_version(engine: Engin
 
 
 def test_a_database_made_before_versions_is_upgraded_and_keeps_its_rows(
-    engine: Engine, log_builder
+    engine: Engine, log_builder: LogBuilder
 ) -> None:
     _run(engine, *OLDEST_LAYOUT)
     declared = log_builder.pending(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.storage.log_builder import LogBuilder
 from warroom.core import protocol
 from warroom.core.commands import (
     AddAction,
@@ -26,7 +27,7 @@ MANAGER = Actor("alice", Role.INCIDENT_MANAGER)
 RESPONDER = Actor("bob", Role.RESPONDER)
 
 
-def _fill(store: Store, log) -> list[list[Pending]]:
+def _fill(store: Store, log: LogBuilder) -> list[list[Pending]]:
     """Append three batches of real commands (11 events over two incidents); return them."""
     batches = [
         [
@@ -73,7 +74,7 @@ def test_an_empty_store_has_head_0_and_no_events(store: Store) -> None:
 
 
 def test_append_numbers_the_log_without_gaps_and_reads_back_the_same_events(
-    store: Store, log_builder
+    store: Store, log_builder: LogBuilder
 ) -> None:
     _fill(store, log_builder)
 
@@ -87,7 +88,7 @@ def test_append_numbers_the_log_without_gaps_and_reads_back_the_same_events(
     ]
 
 
-def test_head_is_the_seq_of_the_newest_event(store: Store, log_builder) -> None:
+def test_head_is_the_seq_of_the_newest_event(store: Store, log_builder: LogBuilder) -> None:
     store.log.append(
         [log_builder.pending(MANAGER, "a", DeclareIncident(title="x", severity=Severity.SEV4))]
     )
@@ -96,7 +97,7 @@ def test_head_is_the_seq_of_the_newest_event(store: Store, log_builder) -> None:
     assert store.log.head() == 12 == log_builder.head
 
 
-def test_read_after_and_limit(store: Store, log_builder) -> None:
+def test_read_after_and_limit(store: Store, log_builder: LogBuilder) -> None:
     _fill(store, log_builder)
 
     assert [item.seq for item in store.log.read(after=4)] == list(range(5, 12))
@@ -104,7 +105,7 @@ def test_read_after_and_limit(store: Store, log_builder) -> None:
     assert store.log.read(after=11) == []
 
 
-def test_read_raw_pages_through_the_whole_log(store: Store, log_builder) -> None:
+def test_read_raw_pages_through_the_whole_log(store: Store, log_builder: LogBuilder) -> None:
     _fill(store, log_builder)
     expected = [(seq, encoded) for seq, _, encoded in log_builder.events]
 
@@ -118,7 +119,7 @@ def test_read_raw_pages_through_the_whole_log(store: Store, log_builder) -> None
     assert [row for page in pages for row in page] == expected
 
 
-def test_read_raw_upto_bounds_the_page(store: Store, log_builder) -> None:
+def test_read_raw_upto_bounds_the_page(store: Store, log_builder: LogBuilder) -> None:
     _fill(store, log_builder)
     expected = [(seq, encoded) for seq, _, encoded in log_builder.events]
 
@@ -133,7 +134,9 @@ def test_read_raw_upto_bounds_the_page(store: Store, log_builder) -> None:
     assert store.log.read_raw(limit=0) == []
 
 
-def test_read_incident_pages_through_one_incidents_events_only(store: Store, log_builder) -> None:
+def test_read_incident_pages_through_one_incidents_events_only(
+    store: Store, log_builder: LogBuilder
+) -> None:
     _fill(store, log_builder)
     ours = [
         (seq, encoded) for seq, event, encoded in log_builder.events if event.incident == "INC-1"
@@ -159,7 +162,7 @@ def test_read_incident_pages_through_one_incidents_events_only(store: Store, log
 
 
 def test_find_command_returns_the_last_seq_of_a_committed_command(
-    store: Store, log_builder
+    store: Store, log_builder: LogBuilder
 ) -> None:
     _fill(store, log_builder)
     # A command that caused two events: the store remembers the seq of the last one.
@@ -174,7 +177,7 @@ def test_find_command_returns_the_last_seq_of_a_committed_command(
     assert store.log.find_command(MANAGER.name, "multi") == 13
 
 
-def test_find_command_is_none_for_an_unknown_command(store: Store, log_builder) -> None:
+def test_find_command_is_none_for_an_unknown_command(store: Store, log_builder: LogBuilder) -> None:
     _fill(store, log_builder)
 
     assert store.log.find_command(MANAGER.name, "nope") is None
@@ -182,7 +185,9 @@ def test_find_command_is_none_for_an_unknown_command(store: Store, log_builder) 
     assert store.log.find_command(RESPONDER.name, "c7") is None
 
 
-def test_a_batch_reusing_a_committed_command_id_commits_nothing(store: Store, log_builder) -> None:
+def test_a_batch_reusing_a_committed_command_id_commits_nothing(
+    store: Store, log_builder: LogBuilder
+) -> None:
     _fill(store, log_builder)
     before = store.log.read_raw()
     point = log_builder.mark()
@@ -207,7 +212,7 @@ def test_a_batch_reusing_a_committed_command_id_commits_nothing(store: Store, lo
 
 
 def test_a_batch_repeating_a_command_id_within_itself_commits_nothing(
-    store: Store, log_builder
+    store: Store, log_builder: LogBuilder
 ) -> None:
     _fill(store, log_builder)
     one = log_builder.pending(MANAGER, "same", AddNote(incident="INC-1", text="one"))
@@ -220,7 +225,9 @@ def test_a_batch_repeating_a_command_id_within_itself_commits_nothing(
     assert store.log.find_command(MANAGER.name, "same") is None
 
 
-def test_a_batch_reusing_a_committed_seq_commits_nothing(store: Store, log_builder) -> None:
+def test_a_batch_reusing_a_committed_seq_commits_nothing(
+    store: Store, log_builder: LogBuilder
+) -> None:
     _fill(store, log_builder)
     before = store.log.read_raw()
     log_builder.rewind((log_builder.world, 10, len(log_builder.events)))  # seq 11 again
@@ -233,7 +240,9 @@ def test_a_batch_reusing_a_committed_seq_commits_nothing(store: Store, log_build
     assert store.log.find_command(MANAGER.name, "clash") is None
 
 
-def test_the_same_command_id_is_free_for_another_actor(store: Store, log_builder) -> None:
+def test_the_same_command_id_is_free_for_another_actor(
+    store: Store, log_builder: LogBuilder
+) -> None:
     _fill(store, log_builder)
     store.log.append(
         [
@@ -246,7 +255,7 @@ def test_the_same_command_id_is_free_for_another_actor(store: Store, log_builder
     assert store.log.find_command("carol", "c1") == 12
 
 
-def test_everything_survives_closing_and_reopening(store_url: str, log_builder) -> None:
+def test_everything_survives_closing_and_reopening(store_url: str, log_builder: LogBuilder) -> None:
     first = Store(open_engine(store_url))
     _fill(first, log_builder)
     token = first.users.add("alice", Role.INCIDENT_MANAGER)
@@ -395,7 +404,9 @@ def test_users_lists_every_user_in_name_order(store: Store) -> None:
 # SQLite specifics -----------------------------------------------------------------------------
 
 
-def test_sqlite_file_is_in_wal_mode_with_synchronous_full(sqlite_url: str, log_builder) -> None:
+def test_sqlite_file_is_in_wal_mode_with_synchronous_full(
+    sqlite_url: str, log_builder: LogBuilder
+) -> None:
     store = Store(open_engine(sqlite_url))
     try:
         store.log.append(
@@ -431,7 +442,7 @@ def test_sqlite_store_accepts_a_plain_path_and_creates_its_folder(tmp_path: Path
 # Odd text -------------------------------------------------------------------------------------
 
 
-def test_control_characters_in_event_text_round_trip(store: Store, log_builder) -> None:
+def test_control_characters_in_event_text_round_trip(store: Store, log_builder: LogBuilder) -> None:
     store.log.append(
         [log_builder.pending(MANAGER, "d", DeclareIncident(title="x", severity=Severity.SEV4))]
     )
@@ -444,7 +455,7 @@ def test_control_characters_in_event_text_round_trip(store: Store, log_builder) 
 
 
 def test_append_of_a_command_id_with_nul_fails_only_with_store_error(
-    store: Store, log_builder
+    store: Store, log_builder: LogBuilder
 ) -> None:
     """`append` documents StoreError for any failed transaction (the sequencer relies on it)."""
     _fill(store, log_builder)

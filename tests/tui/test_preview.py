@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tui_kit import MORGAN, ROOM, Step, later, replay, running, seed_events, settled
-
 from client.screens.choice import ChoiceScreen
 from client.screens.preview import PreviewScreen
 from client.screens.war_room import WarRoomScreen
@@ -11,6 +9,7 @@ from client.widgets.impact_panel import ImpactPanel
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import MORGAN, ROOM, Step, later, replay, running, seed_events, settled
 from warroom.core import commands as c
 from warroom.core.domain import Role
 
@@ -44,7 +43,9 @@ async def test_p_previews_the_room_as_an_audience_and_esc_goes_back(fake):
         await settled(pilot)
         await pilot.press("P", "down", "enter")  # group exec
         await settled(pilot)
-        assert "for execs" in _timeline_text(pilot.app.screen)
+        preview = pilot.app.screen
+        assert isinstance(preview, PreviewScreen)
+        assert "for execs" in _timeline_text(preview)
         await pilot.press("q")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
