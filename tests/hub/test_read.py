@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from wire import TIMEOUT, Hub, declare, hello, note, receive, send, submit, until
 
-from server import hub as hub_module
+from server import replay as hub_module
 
 SEALED = re.compile(r"^c[0-9a-f]{16}$")
 ROLES = ["manager", "responder", "observer", "exec", "support"]
