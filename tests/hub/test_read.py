@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from server import hub as hub_module
+from server import replay as hub_module
 from tests.kit.wire import TIMEOUT, Hub, declare, hello, note, receive, send, submit, until
 
 SEALED = re.compile(r"^c[0-9a-f]{16}$")
