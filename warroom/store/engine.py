@@ -8,6 +8,8 @@ checked (`warroom.store.schema.prepare`).
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +77,32 @@ def is_sqlite(engine: Engine) -> bool:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # FULL: in WAL mode NORMAL may lose committed transactions on power loss.
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
-    cursor.close()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        _use_wal(cursor)
+        # FULL: in WAL mode NORMAL may lose committed transactions on power loss.
+        cursor.execute("PRAGMA synchronous=FULL")
+    finally:
+        cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (a setting of the file, kept once made).
+
+    Switching a fresh file to WAL needs it to itself, and SQLite answers "database is locked"
+    at once, without its busy handler, when another process opens the same fresh file at that
+    moment: so the switch is retried until the busy timeout is spent."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        if mode is not None and str(mode[0]).lower() == "wal":
+            return
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError(f"the database stays in {mode} mode, not WAL")
+        time.sleep(0.01)
