@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar, assert_never
 
 from warroom.core import commands as c
 from warroom.core import events as e
@@ -57,11 +57,71 @@ def decide(world: World, command: c.Command, actor: Actor, now: datetime) -> lis
         Rejected: if the command is invalid against the current world.
     """
     now = now.astimezone(UTC)
-    if isinstance(command, c.DeclareIncident):
-        return [_declare(world, command, actor, now)]
-    incident = _incident(world, command.incident)
-    handler = _HANDLERS[type(command)]
-    return [handler(incident, command, actor, now)]
+    # Every command type has its case: mypy refuses one without a handler.
+    match command:
+        case c.DeclareIncident():
+            return [_declare(world, command, actor, now)]
+        case c.ChangeStatus():
+            return _on(world, _status, command, actor, now)
+        case c.ChangeSeverity():
+            return _on(world, _severity, command, actor, now)
+        case c.SetImpact():
+            return _on(world, _impact, command, actor, now)
+        case c.SetEta():
+            return _on(world, _eta, command, actor, now)
+        case c.AddApp():
+            return _on(world, _add_app, command, actor, now)
+        case c.RemoveApp():
+            return _on(world, _remove_app, command, actor, now)
+        case c.AddNote():
+            return _on(world, _note, command, actor, now)
+        case c.PinNote():
+            return _on(world, _pin, command, actor, now)
+        case c.AddAction():
+            return _on(world, _action, command, actor, now)
+        case c.ChangeActionState():
+            return _on(world, _action_state, command, actor, now)
+        case c.AssignAction():
+            return _on(world, _assign, command, actor, now)
+        case c.AddMitigation():
+            return _on(world, _mitigation, command, actor, now)
+        case c.ChangeMitigationState():
+            return _on(world, _mitigation_state, command, actor, now)
+        case c.AskQuestion():
+            return _on(world, _ask, command, actor, now)
+        case c.AnswerQuestion():
+            return _on(world, _answer, command, actor, now)
+        case c.DismissQuestion():
+            return _on(world, _dismiss, command, actor, now)
+        case c.ChangeAudience():
+            return _on(world, _audience_change, command, actor, now)
+        case c.ChangePrivacy():
+            return _on(world, _privacy, command, actor, now)
+        case c.ChangeAccess():
+            return _on(world, _access, command, actor, now)
+        case _:
+            assert_never(command)
+
+
+class _OnIncident(Protocol):
+    """A command about an incident that exists already (every command but a declaration)."""
+
+    @property
+    def incident(self) -> str: ...
+
+
+CommandT = TypeVar("CommandT", bound=_OnIncident)
+
+
+def _on(
+    world: World,
+    handler: Callable[[IncidentState, CommandT, Actor, datetime], e.Event],
+    command: CommandT,
+    actor: Actor,
+    now: datetime,
+) -> list[e.Event]:
+    """The events of `command`, made by `handler` against the incident the command names."""
+    return [handler(_incident(world, command.incident), command, actor, now)]
 
 
 def _declare(world: World, cmd: c.DeclareIncident, actor: Actor, now: datetime) -> e.Event:
@@ -430,26 +490,3 @@ def _access(incident: IncidentState, cmd: c.ChangeAccess, actor: Actor, now: dat
     return e.AccessChanged(
         incident=incident.id, actor=actor.name, at=now, user=user, invited=cmd.invited
     )
-
-
-_HANDLERS: dict[type, Callable[[IncidentState, Any, Actor, datetime], e.Event]] = {
-    c.ChangeStatus: _status,
-    c.ChangeSeverity: _severity,
-    c.SetImpact: _impact,
-    c.SetEta: _eta,
-    c.AddApp: _add_app,
-    c.RemoveApp: _remove_app,
-    c.AddNote: _note,
-    c.PinNote: _pin,
-    c.AddAction: _action,
-    c.ChangeActionState: _action_state,
-    c.AssignAction: _assign,
-    c.AddMitigation: _mitigation,
-    c.ChangeMitigationState: _mitigation_state,
-    c.AskQuestion: _ask,
-    c.AnswerQuestion: _answer,
-    c.DismissQuestion: _dismiss,
-    c.ChangeAudience: _audience_change,
-    c.ChangePrivacy: _privacy,
-    c.ChangeAccess: _access,
-}
