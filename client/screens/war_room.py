@@ -40,7 +40,7 @@ from warroom.core.policy import visible_part
 
 _NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
 
-ACTION_COMMANDS: dict[str, type] = {
+ACTION_COMMANDS: dict[str, type[c.Command]] = {
     "note": c.AddNote,
     "impact": c.SetImpact,
     "eta": c.SetEta,
