@@ -39,6 +39,7 @@ from client.state import (
 )
 from warroom.core import commands as c
 from warroom.core import protocol
+from warroom.core.decide import ImpactConflict
 from warroom.core.domain import Role, evolve
 from warroom.core.policy import may
 from warroom.core.timeparse import local
@@ -189,9 +190,8 @@ class WarRoomApp(App[None]):
 
     def _conflict(self, answer: Answer) -> None:
         command = answer.pending.command
-        assert isinstance(command, c.SetImpact | c.SetEta)
-        current = dict(answer.current or {})
-        version = current.get("version")
+        current = answer.current
+        assert isinstance(command, c.SetImpact | c.SetEta) and current is not None
         if isinstance(command, c.SetImpact):
             what, mine = "impact statement", command.statement
         else:
@@ -199,10 +199,11 @@ class WarRoomApp(App[None]):
             mine = local(command.eta) if command.eta else "none"
 
         def resolved(choice: Resolution | None) -> None:
-            if choice is Resolution.KEEP_MINE and isinstance(version, int):
-                self.submit(_rebase(command, version), f"{what} (kept mine)")
+            if choice is Resolution.KEEP_MINE:
+                self.submit(_rebase(command, current.version), f"{what} (kept mine)")
             elif choice is Resolution.MERGE and isinstance(command, c.SetImpact):
-                self._merge(command, str(current.get("statement", "")))
+                theirs = current.statement if isinstance(current, ImpactConflict) else ""
+                self._merge(command, theirs)
 
         screen = ConflictScreen(
             what, answer.message, mine, current, isinstance(command, c.SetImpact)

@@ -17,12 +17,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 import platformdirs
 
 from warroom.core import commands as c
 from warroom.core import protocol
+from warroom.core.decide import EtaConflict, ImpactConflict
 from warroom.core.domain import (
     ActionState,
     Actor,
@@ -1023,15 +1024,20 @@ def _join_negative_times(argv: list[str]) -> list[str]:
 def _report(failure: Failure, args: argparse.Namespace | None) -> None:
     print(f"warroom: {failure.message}", file=sys.stderr)
     current = failure.detail.get("current")
-    if failure.code == EXIT_CONFLICT and isinstance(current, dict):
-        theirs = current.get("statement", current.get("eta"))
-        if "eta" in current and isinstance(theirs, str):
-            theirs = local(datetime.fromisoformat(theirs))
-        author = current.get("updated_by") or current.get("set_by")
-        print(f"  current (v{current.get('version')}, by {author}): {theirs}", file=sys.stderr)
+    if failure.code == EXIT_CONFLICT and isinstance(current, ImpactConflict | EtaConflict):
+        theirs: str | None
+        match current:
+            case ImpactConflict():
+                theirs, author = current.statement, current.updated_by
+            case EtaConflict():
+                theirs = local(current.eta) if current.eta is not None else None
+                author = current.set_by
+            case _:
+                assert_never(current)
+        print(f"  current (v{current.version}, by {author}): {theirs}", file=sys.stderr)
         print(f"  yours: {failure.detail.get('yours')}", file=sys.stderr)
         print(
-            f"  re-run with --based-on {current.get('version')} to replace it, or --force",
+            f"  re-run with --based-on {current.version} to replace it, or --force",
             file=sys.stderr,
         )
     if args is not None and getattr(args, "json", False):
@@ -1041,7 +1047,8 @@ def _report(failure: Failure, args: argparse.Namespace | None) -> None:
                     "error": failure.detail.get("code", "failed"),
                     "message": failure.message,
                     **{k: v for k, v in failure.detail.items() if k != "code"},
-                }
+                },
+                default=protocol.conflict_data,
             )
         )
 

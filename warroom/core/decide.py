@@ -7,13 +7,17 @@ Pure: the actor and the time come in as arguments; the world is not changed (see
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar, assert_never
+from typing import Annotated, Any, Literal, Protocol, TypeVar, assert_never
+
+from pydantic import AwareDatetime, Field, PlainSerializer
 
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core.domain import (
     Actor,
+    Confidence,
     IncidentState,
     NumberedT,
     QuestionState,
@@ -34,6 +38,36 @@ CLOCK_SKEW = timedelta(minutes=2)
 """How far in the future a note's time may lie before it is refused (clients' clocks drift)."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ImpactConflict:
+    """The impact statement as it is now, which an edit based on an older version would have
+    overwritten."""
+
+    type: Literal["impact.conflict"] = "impact.conflict"
+    version: int
+    statement: str
+    customer_facing: bool
+    updated_by: str | None
+    """None before the first statement."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EtaConflict:
+    """The ETA as it is now, which an edit based on an older version would have overwritten;
+    `eta`, `confidence` and `set_by` are None before the first estimate."""
+
+    type: Literal["eta.conflict"] = "eta.conflict"
+    version: int
+    eta: Annotated[AwareDatetime, PlainSerializer(datetime.isoformat, when_used="json")] | None
+    """Written as `datetime.isoformat` writes it (`+00:00`), as the CLI's `--json` shows it."""
+    confidence: Confidence | None
+    set_by: str | None
+
+
+Conflict = Annotated[ImpactConflict | EtaConflict, Field(discriminator="type")]
+"""The current value a stale edit met, tagged on the wire (`impact.conflict`, `eta.conflict`)."""
+
+
 class Rejected(Exception):
     """A command the war room refuses; `message` is a sentence for the user.
 
@@ -43,7 +77,7 @@ class Rejected(Exception):
         current: for a `conflict`, the current value the user's edit would have overwritten.
     """
 
-    def __init__(self, code: str, message: str, current: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, message: str, current: Conflict | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -210,12 +244,12 @@ def _impact(incident: IncidentState, cmd: c.SetImpact, actor: Actor, now: dateti
             "conflict",
             f"the impact statement of {incident.id} changed since version {cmd.base_version}: "
             f"version {current.version} by {current.updated_by} is current",
-            current={
-                "version": current.version,
-                "statement": current.statement,
-                "customer_facing": current.customer_facing,
-                "updated_by": current.updated_by,
-            },
+            current=ImpactConflict(
+                version=current.version,
+                statement=current.statement,
+                customer_facing=current.customer_facing,
+                updated_by=current.updated_by,
+            ),
         )
     return e.ImpactUpdated(
         incident=incident.id,
@@ -237,12 +271,12 @@ def _eta(incident: IncidentState, cmd: c.SetEta, actor: Actor, now: datetime) ->
             "conflict",
             f"the ETA of {incident.id} changed since version {cmd.base_version}: "
             f"version {incident.eta_version} is current",
-            current={
-                "version": incident.eta_version,
-                "eta": current.eta.isoformat() if current and current.eta else None,
-                "confidence": current.confidence.value if current else None,
-                "set_by": current.set_by if current else None,
-            },
+            current=EtaConflict(
+                version=incident.eta_version,
+                eta=current.eta if current else None,
+                confidence=current.confidence if current else None,
+                set_by=current.set_by if current else None,
+            ),
         )
     eta = cmd.eta.astimezone(UTC) if cmd.eta is not None else None
     if eta is not None and eta < now - CLOCK_SKEW:

@@ -15,6 +15,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from warroom.core.commands import Command
+from warroom.core.decide import Conflict
 from warroom.core.domain import IncidentState
 from warroom.core.events import Event
 
@@ -126,14 +127,15 @@ class Ack:
 
 @dataclass(frozen=True, kw_only=True)
 class RejectedFrame:
-    """The command `id` was refused and changed nothing."""
+    """The command `id` was refused and changed nothing; for a `conflict`, `current` is the
+    value the edit would have overwritten."""
 
     type: Literal["rejected"] = "rejected"
     v: int = VERSION
     id: str
     code: str
     message: str
-    current: dict[str, Any] | None = None
+    current: Conflict | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,6 +261,16 @@ def already_seen(position: int | str, cursor: int | str | None) -> bool:
 def event_data(event: Event) -> dict[str, Any]:
     """An event as plain JSON data (for `--json` output and exports)."""
     result: dict[str, Any] = _events.dump_python(event, mode="json")
+    return result
+
+
+_conflicts: TypeAdapter[Conflict] = TypeAdapter(Conflict)
+
+
+def conflict_data(conflict: Conflict) -> dict[str, Any]:
+    """A conflict's current value as plain JSON data, as `--json` prints it: the fields alone,
+    without the tag the wire needs to tell an impact from an ETA."""
+    result: dict[str, Any] = _conflicts.dump_python(conflict, mode="json", exclude={"type"})
     return result
 
 

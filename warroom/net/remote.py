@@ -11,13 +11,13 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from websockets import ConnectionClosed, InvalidStatus, InvalidURI
 from websockets.asyncio.client import ClientConnection, connect
 
 from warroom.core import protocol
 from warroom.core.commands import Command
+from warroom.core.decide import Conflict
 
 RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""
@@ -33,7 +33,7 @@ class RemoteError(Exception):
         current: for a conflict, the current value on the server.
     """
 
-    def __init__(self, code: str, message: str, current: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, message: str, current: Conflict | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
