@@ -45,14 +45,6 @@ HELLO_TIMEOUT = 30.0
 USER_POLL = 0.5
 """Seconds between two reads of the users table (revocations land within this)."""
 
-CLOSE_REVOKED = 4401
-"""Close code sent to a connection whose token was revoked."""
-
-CLOSE_RESYNC = 4409
-"""Close code sent to a connection whose view of the log changed in the past (invited to a
-private incident, or no longer allowed to see one): the client drops its state and reconnects
-from the start, and the replay it gets shows exactly what it may see now."""
-
 
 _LEADING_INCIDENT = '{"incident":"'
 
@@ -161,7 +153,7 @@ class Hub:
         """Serve one connection until it closes."""
         actor = self._actors.pop(connection, None)
         if actor is None:  # pragma: no cover - process_request always sets it
-            await connection.close(1008, "not authenticated")
+            await connection.close(protocol.CLOSE_UNAUTHENTICATED, "not authenticated")
             return
         observer_mode = connection in self._observers
         self._observers.discard(connection)
@@ -377,14 +369,14 @@ class Hub:
             current = users.get(session.actor.name)
             if current is None:
                 log.info("closing %s's connection: the token was revoked", session.actor.name)
-                self._close(session, CLOSE_REVOKED, "token revoked")
+                self._close(session, protocol.CLOSE_REVOKED, "token revoked")
                 continue
             seat = _seat(current, session.observer_mode)
             if (seat.role is Role.INCIDENT_MANAGER) != (
                 session.actor.role is Role.INCIDENT_MANAGER
             ):
                 # Private incidents appear or vanish: their past must too.
-                self._close(session, CLOSE_RESYNC, "what you may see has changed")
+                self._close(session, protocol.CLOSE_RESYNC, "what you may see has changed")
                 continue
             if seat != session.actor:
                 streaming = session.streaming
@@ -436,7 +428,7 @@ class Hub:
                     actor.name not in incident.invited
                 )
             if affected and session.streaming:
-                self._close(session, CLOSE_RESYNC, "what you may see has changed")
+                self._close(session, protocol.CLOSE_RESYNC, "what you may see has changed")
 
     def _drop_slow(self, burst: int) -> None:
         """Drop the connections still holding more than `MAX_BUFFER` of what came before this

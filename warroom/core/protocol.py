@@ -3,7 +3,8 @@
 Client to server: `hello` (with a resume cursor), `submit` (a command with a client-chosen id).
 Server to client: `welcome`, the replayed and live `event`s, `synced` once caught up, `ack` after
 commit, `rejected` with a code and a sentence, and `error` for a frame that could not be read.
-This module is the only place that knows how frames look.
+This module is the only place that knows how frames look, and the codes a connection is closed
+with.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ MAX_FRAME = 64 * 1024
 
 MAX_COMMAND_ID = 64
 """The longest command id; ids are printable ASCII without spaces (a UUID fits)."""
+
+CLOSE_UNAUTHENTICATED = 1008
+"""Close code (the standard "policy violation") for a connection the hub holds no identity for;
+the handshake refuses such a one with HTTP 401 before it gets this far."""
+
+CLOSE_REVOKED = 4401
+"""Close code for a connection whose token was revoked: reconnecting with it is refused."""
+
+CLOSE_RESYNC = 4409
+"""Close code for a connection whose view of the log changed in the past (invited to a private
+incident, or no longer allowed to see one): the client drops its state and reconnects from the
+start, and the replay it gets shows exactly what it may see now."""
 
 
 Position = int | Annotated[str, Field(pattern=r"^c[0-9a-f]{16}$")]
