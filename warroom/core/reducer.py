@@ -7,7 +7,7 @@ A viewer may hold only part of the log (a stakeholder never receives internal en
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar, assert_never
+from typing import assert_never
 
 from warroom.core import events as e
 from warroom.core.domain import (
@@ -26,56 +26,61 @@ from warroom.core.domain import (
     find_index,
 )
 
-EventT = TypeVar("EventT", bound=e.EventBase)
-
 
 def apply(world: World, event: e.Event) -> World:
     """Return the world after `event`."""
+    incident = world.incident(event.incident)
+    if incident is None:
+        # Only a declaration opens an incident; any other event is about one this view lacks.
+        return _declared(world, event) if isinstance(event, e.IncidentDeclared) else world
     # Every event type has its case (mypy refuses a missing one); a fold tests the classes in
     # turn, so the ones a log holds most come first.
     match event:
         case e.NoteAdded():
-            return _fold(world, event, _note)
+            changed = _note(incident, event)
         case e.ActionStateChanged():
-            return _fold(world, event, _action_state)
+            changed = _action_state(incident, event)
         case e.ActionAdded():
-            return _fold(world, event, _action)
+            changed = _action(incident, event)
         case e.NotePinned():
-            return _fold(world, event, _pinned)
+            changed = _pinned(incident, event)
         case e.ImpactUpdated():
-            return _fold(world, event, _impact)
+            changed = _impact(incident, event)
         case e.EtaSet():
-            return _fold(world, event, _eta)
+            changed = _eta(incident, event)
         case e.StatusChanged():
-            return _fold(world, event, _status)
+            changed = _status(incident, event)
         case e.SeverityChanged():
-            return _fold(world, event, _severity)
+            changed = _severity(incident, event)
         case e.AppAdded():
-            return _fold(world, event, _app_added)
+            changed = _app_added(incident, event)
         case e.AppRemoved():
-            return _fold(world, event, _app_removed)
+            changed = _app_removed(incident, event)
         case e.ActionAssigned():
-            return _fold(world, event, _assigned)
+            changed = _assigned(incident, event)
         case e.MitigationAdded():
-            return _fold(world, event, _mitigation)
+            changed = _mitigation(incident, event)
         case e.MitigationStateChanged():
-            return _fold(world, event, _mitigation_state)
+            changed = _mitigation_state(incident, event)
         case e.QuestionAsked():
-            return _fold(world, event, _asked)
+            changed = _asked(incident, event)
         case e.QuestionAnswered():
-            return _fold(world, event, _answered)
+            changed = _answered(incident, event)
         case e.QuestionDismissed():
-            return _fold(world, event, _dismissed)
+            changed = _dismissed(incident, event)
         case e.AudienceChanged():
-            return _fold(world, event, _audience)
+            changed = _audience(incident, event)
         case e.PrivacyChanged():
-            return _fold(world, event, _privacy)
+            changed = _privacy(incident, event)
         case e.AccessChanged():
-            return _fold(world, event, _access)
+            changed = _access(incident, event)
         case e.IncidentDeclared():
             return _declared(world, event)
         case _:
             assert_never(event)
+    if changed is incident:
+        return world  # nothing this view holds changed (an entry it cannot see)
+    return _put(world, evolve(changed, updated_at=event.at))
 
 
 def replay(events: Iterable[e.Event], world: World | None = None) -> World:
@@ -105,20 +110,6 @@ def _declared(world: World, event: e.IncidentDeclared) -> World:
         counted = max(world.declared_private, int(number[1:]))
         return _put(evolve(world, declared_private=counted), incident)
     return _put(evolve(world, declared=max(world.declared, int(number))), incident)
-
-
-def _fold(
-    world: World, event: EventT, change: Callable[[IncidentState, EventT], IncidentState]
-) -> World:
-    """Fold `event` into its incident with `change`; a viewer that does not hold the incident,
-    or the entry the event is about, keeps the world as it was."""
-    incident = world.incident(event.incident)
-    if incident is None:
-        return world
-    changed = change(incident, event)
-    if changed is incident:
-        return world
-    return _put(world, evolve(changed, updated_at=event.at))
 
 
 def _put(world: World, incident: IncidentState) -> World:
