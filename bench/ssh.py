@@ -3,7 +3,8 @@ beside the same TUI started directly (`warroom join`) on a local PTY.
 
 A real `warroom serve --port 0 --ssh-port 0` (a subprocess, on a SQLite file in a temporary
 folder, with one incident and N responders, each with a token and an ed25519 key made by
-`ssh-keygen`) serves both ways of joining:
+`ssh-keygen`; started and driven as the end-to-end tests do it, with `tests.kit`) serves both
+ways of joining:
 
 - ssh: the real OpenSSH client, `ssh -tt -p PORT -i KEY INC-1@127.0.0.1`, on a PTY of its own
   (120x36, TERM=xterm-256color); the gateway runs the TUI on the server's side.
@@ -46,13 +47,17 @@ import subprocess
 import sys
 import tempfile
 import termios
-import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncssh
+
+from tests.kit.harness import WARROOM, Hub, isolated_env
+from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key
+from tests.kit.tmux import terminal_env
 
 WIDTH, HEIGHT = 120, 36
 TITLE = "SSH bench: checkout failing in EU"
@@ -65,46 +70,16 @@ GONE_TIMEOUT = 15.0
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1bP[^\x1b]*\x1b\\|\x1b[@-Z\\-_=>]"
 )
-_SERVING = re.compile(r"^warroom: serving (ws://\S+) ")
-_SSH = re.compile(r"^warroom: ssh (\S+):(\d+) ")
-
-
-def _warroom() -> list[str]:
-    script = Path(sys.executable).parent / "warroom"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "warroom"]
 
 
 def _env(folder: Path) -> dict[str, str]:
-    """A private HOME and XDG dirs, no WARROOM_*/TEXTUAL settings, a known terminal."""
-    env = {
+    """The harness's private HOME and XDG dirs and known terminal, without COLORTERM (OpenSSH does
+    not forward it: both ways of joining get the same colours) and without an SSH agent."""
+    return {
         key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("WARROOM_", "TEXTUAL", "SSH_"))
-        and key not in ("TMUX", "TMUX_PANE", "COLUMNS", "LINES", "COLORTERM", "NO_COLOR")
+        for key, value in terminal_env(isolated_env(folder)).items()
+        if not key.startswith("SSH_") and key != "COLORTERM"
     }
-    for name in ("home", "config", "data", "cache", "state"):
-        (folder / name).mkdir(parents=True, exist_ok=True)
-    env.update(
-        HOME=str(folder / "home"),
-        XDG_CONFIG_HOME=str(folder / "config"),
-        XDG_DATA_HOME=str(folder / "data"),
-        XDG_CACHE_HOME=str(folder / "cache"),
-        XDG_STATE_HOME=str(folder / "state"),
-        TERM="xterm-256color",
-        LANG="C.UTF-8",
-        LOGNAME="bench",
-        USER="bench",
-    )
-    return env
-
-
-def _check(argv: Sequence[str], env: dict[str, str], **options: Any) -> str:
-    result = subprocess.run(
-        list(argv), env=env, capture_output=True, text=True, timeout=60, check=False, **options
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])} failed: {result.stderr.strip()}")
-    return result.stdout
 
 
 # Memory -------------------------------------------------------------------------------------------
@@ -122,20 +97,6 @@ def _memory(pid: int) -> tuple[int, int]:
             if line.startswith("Pss:"):
                 pss = int(line.split()[1]) * 1024
     return rss, pss
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(entry.name))
-    return found
 
 
 def _mb(value: float) -> float:
@@ -224,118 +185,64 @@ def _pump(terms: Sequence[Term], until: float, stop_when_painted: bool) -> None:
         selector.close()
 
 
-# The server ---------------------------------------------------------------------------------------
-
-
-class Server:
-    """`warroom serve --port 0 --ssh-port 0` on a database, until closed."""
-
-    def __init__(self, db: Path, env: dict[str, str], log: Path) -> None:
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(
-            [*_warroom(), "serve", "--port", "0", "--ssh-port", "0", "--db", str(db)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = ""
-        self.ssh_port = 0
-        deadline = time.monotonic() + 30
-        while not (self.url and self.ssh_port):
-            line = self.proc.stdout.readline()
-            if not line or time.monotonic() > deadline:
-                raise RuntimeError(f"warroom serve did not start: {log.read_text()}")
-            if found := _SERVING.match(line):
-                self.url = found.group(1)
-            elif found := _SSH.match(line):
-                self.ssh_port = int(found.group(2))
-        # What it prints from now on (a line per session) is read and dropped, so that its
-        # pipe never fills up.
-        stdout = self.proc.stdout
-        self._drain = threading.Thread(target=lambda: stdout.read(), daemon=True)
-        self._drain.start()
-
-    def close(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        self._drain.join(10)
-        self._log.close()
-
-
 # The benchmark ------------------------------------------------------------------------------------
 
 
-def _prepare(folder: Path, env: dict[str, str], sessions: int) -> dict[str, Any]:
+@dataclass
+class Seeded:
+    """A database with an incident and responders who log in by key."""
+
+    db: Path
+    manager: str
+    """The incident manager's token."""
+    users: list[KeyedUser]
+
+
+def _prepare(folder: Path, env: dict[str, str], sessions: int) -> Seeded:
     """A database with an incident and N responders (token and key each)."""
-    keygen = shutil.which("ssh-keygen")
-    assert keygen is not None
-    db = folder / "bench.db"
-    add = [*_warroom(), "user", "add", "--db", str(db)]
-    manager = _check([*add, "im", "--role", "incident-manager"], env).strip()
-    users: list[dict[str, str]] = []
-    for n in range(sessions):
-        key = folder / "keys" / f"r{n}"
-        key.parent.mkdir(exist_ok=True)
-        _check([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(key)], env)
-        token = _check([*add, f"r{n}", "--role", "responder", "--ssh-key", f"{key}.pub"], env)
-        token = token.strip()
-        users.append({"name": f"r{n}", "token": token, "key": str(key)})
-    server = Server(db, env, folder / "seed.log")
+    folder.mkdir()
+    hub = Hub(folder, env)
+    hub.token = hub.user_add("im", "incident-manager")
+    users = [user_with_key(hub, folder / "keys", f"r{n}") for n in range(sessions)]
+    hub.start()  # serve prints no token: the database has its incident manager
     try:
-        hub = ["--url", server.url, "--token", manager]
-        _check([*_warroom(), "declare", TITLE, "-s", "1", "--app", "checkout", *hub], env)
+        hub.ok("declare", TITLE, "-s", "1", "--app", "checkout")
         for n in range(5):
-            _check([*_warroom(), "note", INCIDENT, f"seed note {n}", *hub], env)
+            hub.ok("note", INCIDENT, f"seed note {n}")
     finally:
-        server.close()
-    return {"db": db, "users": users}
-
-
-def _ssh_argv(port: int, key: str, known_hosts: Path) -> list[str]:
-    ssh = shutil.which("ssh")
-    assert ssh is not None
-    return [
-        ssh, "-tt", "-F", "/dev/null", "-p", str(port), "-i", key,
-        "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-        "-o", "StrictHostKeyChecking=accept-new", "-o", f"UserKnownHostsFile={known_hosts}",
-        "-o", "HostKeyAlias=warroom-bench",
-        f"{INCIDENT}@127.0.0.1",
-    ]  # fmt: skip
+        hub.close()
+    return Seeded(hub.db, hub.token, users)
 
 
 def _way(
-    way: str, folder: Path, env: dict[str, str], seeded: dict[str, Any], runs: int, sessions: int
+    way: str, folder: Path, env: dict[str, str], seeded: Seeded, runs: int, sessions: int
 ) -> dict[str, Any]:
     """Both measurements for one way of joining, on a fresh server."""
-    db = folder / f"{way}.db"
-    shutil.copyfile(seeded["db"], db)
-    server = Server(db, env, folder / f"{way}.log")
-    known_hosts = folder / f"{way}_known_hosts"
-    users = seeded["users"]
+    (folder / way).mkdir()
+    hub = Hub(folder / way, env)
+    shutil.copyfile(seeded.db, hub.db)
+    hub.token = seeded.manager
+    hub.start(ssh=True)
+    assert hub.proc is not None
+    server = hub.proc.pid
+    ssh = Ssh(hub, folder / way / "ssh")
+    users = seeded.users
 
     def argv(n: int) -> list[str]:
         user = users[n % len(users)]
         if way == "ssh":
-            return _ssh_argv(server.ssh_port, user["key"], known_hosts)
-        return [*_warroom(), "join", server.url, INCIDENT, "--token", user["token"]]
+            return ssh.argv(user.key, INCIDENT)
+        return [WARROOM, "join", hub.url, INCIDENT, "--token", user.token]
 
-    def tuis(terms: Sequence[Term]) -> set[int]:
+    def running_tuis(terms: Sequence[Term]) -> set[int]:
         if way == "ssh":
-            return _children(server.proc.pid)
+            return tuis(hub)
         return {t.proc.pid for t in terms if t.proc.poll() is None}
 
     try:
         if way == "ssh":
             # Pin the host key once, so that clients starting together do not race to.
-            pin = [*argv(0)[:-1], "-T", f"{INCIDENT}@127.0.0.1", "true"]
-            subprocess.run(pin, env=env, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+            ssh.run(users[0].key, "true", user=INCIDENT)
         # 1. One at a time.
         paints: list[float] = []
         for run in range(runs):
@@ -347,10 +254,10 @@ def _way(
                 paints.append(term.painted)
             finally:
                 term.close()
-            _wait_gone(lambda: tuis([]) if way == "ssh" else set())
+            _wait_gone(lambda: running_tuis([]))
 
         # 2. N at once.
-        server_before = _memory(server.proc.pid)
+        server_before = _memory(server)
         started = time.perf_counter()
         terms = [Term(argv(n), env) for n in range(sessions)]
         try:
@@ -360,17 +267,17 @@ def _way(
                 raise RuntimeError(f"{way}: {unpainted} of {sessions} never painted")
             all_painted = time.perf_counter() - started
             _pump(terms, time.perf_counter() + SETTLE, stop_when_painted=False)
-            running = tuis(terms)
+            running = running_tuis(terms)
             if len(running) != sessions:
                 raise RuntimeError(f"{way}: {len(running)} TUIs run, not {sessions}")
             tui_memory = [_memory(pid) for pid in running]
-            server_after = _memory(server.proc.pid)
+            server_after = _memory(server)
         finally:
             for term in terms:
                 term.close()
-        leftover = _wait_gone(lambda: tuis([]) if way == "ssh" else set())
+        leftover = _wait_gone(lambda: running_tuis([]))
     finally:
-        server.close()
+        hub.close()
 
     growth = server_after[0] - server_before[0]
     tui_rss = sum(rss for rss, _ in tui_memory)
@@ -422,7 +329,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="warroom-bench-ssh-") as name:
         folder = Path(name)
         env = _env(folder)
-        seeded = _prepare(folder, env, args.sessions)
+        seeded = _prepare(folder / "seed", env, args.sessions)
         ways = {
             way: _way(way, folder, env, seeded, args.runs, args.sessions)
             for way in ("local_pty", "ssh")

@@ -2,14 +2,14 @@
 
 Three measurements on fresh SQLite files in one temporary folder, in one run:
 
-1. warroom: the real write path. An `EventStore` and a started `Sequencer`; N `AddNote` commands
+1. warroom: the real write path. A `Store` and a started `Sequencer`; N `AddNote` commands
    are all submitted from asyncio at once (all in flight), then awaited. Timed from the first
    submit to the last ack; each command's latency runs from its submit to its result.
 2. raw sqlite3: the stdlib driver on a file in WAL with synchronous=FULL, tables created with
    the store's own schema, inserting the very rows the first run committed (events and
    commands), one transaction per group of the sequencer's typical group size.
 
-3. the store alone: `EventStore.append` on the same rows in the same batches, to tell the
+3. the store alone: `EventLog.append` on the same rows in the same batches, to tell the
    persistence layer's overhead from the rest of the write path.
 
 `ratio` is warroom_commands_per_s / raw_sqlite3_rows_per_s (1.0: no overhead over raw inserts).
@@ -42,7 +42,7 @@ from server.sequencer import MAX_BATCH, Accepted, Committed, Sequencer
 from warroom.core.commands import AddNote, DeclareIncident
 from warroom.core.domain import Actor, Role, Severity, World
 from warroom.core.protocol import load_event
-from warroom.store import EventStore, Pending
+from warroom.store import Pending, Store, open_engine
 
 DEFAULT_COMMANDS = 20_000
 DEFAULT_INCIDENTS = 10
@@ -63,13 +63,13 @@ def _percentile(values: Sequence[float], fraction: float) -> float:
 
 async def _warroom(path: Path, commands: int, incidents: int) -> dict[str, Any]:
     """Commit `commands` notes through the sequencer; time them."""
-    store = EventStore(f"sqlite:///{path}")
+    store = Store(open_engine(f"sqlite:///{path}"))
     groups: list[int] = []
 
     def publish(committed: Sequence[Committed], world: World) -> None:
         groups.append(len(committed))
 
-    sequencer = Sequencer(store, World(), 0, publish)
+    sequencer = Sequencer(store.log, store.users, World(), 0, publish)
     sequencer.start()
     try:
         for number in range(1, incidents + 1):
@@ -183,8 +183,8 @@ def _store_only(
     commands: Sequence[tuple[Any, ...]],
     batch: int,
 ) -> dict[str, Any]:
-    """Append the same rows through `EventStore.append` alone (no decide, no event loop)."""
-    store = EventStore(f"sqlite:///{path}")
+    """Append the same rows through `EventLog.append` alone (no decide, no event loop)."""
+    store = Store(open_engine(f"sqlite:///{path}"))
     try:
         pending = [
             Pending(actor, ident, [(seq, load_event(data), data)])
@@ -192,9 +192,9 @@ def _store_only(
         ]
         started = time.perf_counter()
         for start in range(0, len(pending), batch):
-            store.append(pending[start : start + batch])
+            store.log.append(pending[start : start + batch])
         elapsed = time.perf_counter() - started
-        if store.head() != events[-1][0]:
+        if store.log.head() != events[-1][0]:
             raise RuntimeError("the store did not take every row")
     finally:
         store.close()
@@ -240,7 +240,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "ratio_is": "warroom_commands_per_s / raw_sqlite3_rows_per_s",
         "store_append_rows_per_s": round(middle["store"]["rows_per_s"], 1),
         "store_append_ratio": round(middle["store"]["rows_per_s"] / raw["rows_per_s"], 4),
-        "store_append_is": "EventStore.append alone on the same rows and batches (the store's "
+        "store_append_is": "EventLog.append alone on the same rows and batches (the store's "
         "own overhead over raw sqlite3; the rest of the write path is decide, encode, apply "
         "and the hand-over to the event loop)",
         "ack_latency_ms": {

@@ -2,11 +2,12 @@
 
 Three measurements:
 
-1. first paint: an embedded hub (`warroom.cli.demo.EmbeddedHub`) on a SQLite file in a temporary
+1. first paint: an embedded hub (`server.embedded.EmbeddedHub`) on a SQLite file in a temporary
    folder, seeded with the demo incident; `warroom join URL INC-2 --token T` is started in a
-   detached 120x36 tmux pane (a private tmux server) and timed from the spawn until
-   `tmux capture-pane` shows the incident's title and "● online" (polled every 20 ms). The first
-   frame (anything on screen) is timed too. Repeated; the median and every run are reported.
+   detached 120x36 tmux pane (a private tmux server, as the end-to-end tests run clients:
+   `tests.kit.tmux`) and timed from the spawn until `tmux capture-pane` shows the incident's
+   title and "● online" (polled every 20 ms). The first frame (anything on screen) is timed too.
+   Repeated; the median and every run are reported.
 2. render: in-process, the pure core (`decide`/`apply`) plays N notes into one incident as
    `protocol.EventFrame`s; `WarRoomApp(...).run_test(size=(120, 36))` on that incident, with a
    fake connection, is handed Welcome + the frames + Synced in batches of 500 (as the real
@@ -39,21 +40,22 @@ import json
 import os
 import platform
 import resource
-import shlex
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import textual
 
+from tests.kit.harness import isolated_env
+from tests.kit.tmux import HEIGHT, ONLINE, TMUX, WIDTH, Pane, Tmux
+from tests.kit.tui import FakeConnection
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.decide import decide
@@ -61,7 +63,6 @@ from warroom.core.domain import Actor, Role, Severity, World
 from warroom.core.reducer import apply
 
 ROOT = Path(__file__).resolve().parent.parent
-WIDTH, HEIGHT = 120, 36
 PAINT_POLL = 0.02
 PAINT_TIMEOUT = 30.0
 REPLAY_BATCH = 500
@@ -69,7 +70,6 @@ REPLAY_BATCH = 500
 SMALL_ROOM = 20
 """Notes in the room of the first latency run."""
 
-ONLINE = "● online"
 INCIDENT = "INC-1"
 BENCH_USER = Actor("bench", Role.INCIDENT_MANAGER)
 NOTE = "checked pod {n}: still 502s from the payments gateway after the rollback"
@@ -88,68 +88,6 @@ def _ms(seconds: float) -> float:
 # 1. First paint of `warroom join` in tmux --------------------------------------------------------
 
 
-def _warroom_command() -> list[str]:
-    script = Path(sys.executable).parent / "warroom"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "warroom.cli"]
-
-
-def _pane_env(folder: Path) -> dict[str, str]:
-    """A private HOME and XDG dirs, no WARROOM_* settings, a known terminal."""
-    dropped = ("TMUX", "TMUX_PANE", "COLUMNS", "LINES", "LC_ALL", "LC_CTYPE", "NO_COLOR")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("WARROOM_", "TEXTUAL")) and key not in dropped
-    }
-    for name in ("home", "config", "data", "cache", "state"):
-        (folder / name).mkdir(parents=True, exist_ok=True)
-    env.update(
-        HOME=str(folder / "home"),
-        XDG_CONFIG_HOME=str(folder / "config"),
-        XDG_DATA_HOME=str(folder / "data"),
-        XDG_CACHE_HOME=str(folder / "cache"),
-        XDG_STATE_HOME=str(folder / "state"),
-        TERM="xterm-256color",
-        LANG="C.UTF-8",
-    )
-    return env
-
-
-class _Tmux:
-    """A private tmux server (its own socket), killed at the end."""
-
-    def __init__(self, binary: str) -> None:
-        self.binary = binary
-        self.socket = f"warroom-bench-{uuid.uuid4().hex[:12]}"
-
-    def __call__(self, *args: str) -> str:
-        result = subprocess.run(
-            [self.binary, "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            stdin=subprocess.DEVNULL,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"tmux {args[0]} failed: {result.stderr.strip()}")
-        return result.stdout
-
-    def kill(self) -> None:
-        """Kill the server and remove its socket file (tmux leaves it behind)."""
-        try:
-            path = Path(self("display-message", "-p", "#{socket_path}").strip())
-        except RuntimeError:
-            path = None
-        subprocess.run(
-            [self.binary, "-L", self.socket, "kill-server"],
-            capture_output=True,
-            timeout=10,
-            stdin=subprocess.DEVNULL,
-        )
-        if path is not None and path.name == self.socket:
-            path.unlink(missing_ok=True)
-
-
 async def _title(url: str, token: str, incident: str) -> str:
     from warroom.core.reducer import replay
     from warroom.net.remote import Remote
@@ -162,53 +100,58 @@ async def _title(url: str, token: str, incident: str) -> str:
     return state.title
 
 
-def _paint_once(tmux: _Tmux, name: str, argv: list[str], title: str) -> dict[str, float]:
-    """Spawn the client in a new session; time its first frame and its first full paint."""
+def _paint_once(tmux: Tmux, join: Callable[[], Pane], title: str) -> dict[str, float]:
+    """Start the client (`join` opens its pane); time its first frame and its first full paint."""
     started = time.perf_counter()
-    tmux("new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), shlex.join(argv))
+    pane = join()
     first_frame: float | None = None
     try:
         while True:
-            screen = tmux("capture-pane", "-p", "-t", f"={name}:")
+            screen = pane.capture()
             elapsed = time.perf_counter() - started
-            if first_frame is None and screen.strip():
+            if first_frame is None and screen.text.strip():
                 first_frame = elapsed
             if title in screen and ONLINE in screen:
                 return {"paint_s": elapsed, "frame_s": first_frame or elapsed}
             if elapsed > PAINT_TIMEOUT:
-                raise RuntimeError(f"no paint within {PAINT_TIMEOUT}s; the pane shows:\n{screen}")
+                raise RuntimeError(
+                    f"no paint within {PAINT_TIMEOUT}s; the pane shows:\n{screen.text}"
+                )
             time.sleep(PAINT_POLL)
     finally:
-        tmux("kill-session", "-t", f"={name}")
+        tmux.run("kill-session", "-t", pane.target)
 
 
 def first_paint(runs: int) -> dict[str, Any]:
     """Time `warroom join` from spawn to the war room on screen, `runs` times."""
-    from warroom.cli.demo import EmbeddedHub, create_users, seed
-    from warroom.store import EventStore
+    from server.embedded import EmbeddedHub
+    from warroom.cli.demo import create_users, seed
+    from warroom.store import Store, open_engine
 
-    binary = shutil.which("tmux")
-    if binary is None:
+    if TMUX is None:
         return {"skipped": "tmux is not installed"}
     with tempfile.TemporaryDirectory(prefix="warroom-bench-tui-") as name:
         folder = Path(name)
-        store = EventStore(str(folder / "bench.db"))
+        store = Store(open_engine(str(folder / "bench.db")))
         hub = EmbeddedHub(store)
-        tmux = _Tmux(binary)
+        tmux = Tmux()
         try:
             users = create_users(store, "im")
             url = hub.start()
             incident = asyncio.run(seed(url, users))
             token = users.tokens["im"]
             title = asyncio.run(_title(url, token, incident))
-            env = _pane_env(folder)
+            env = isolated_env(folder)
             # A session that idles keeps the tmux server up: no run pays for starting it.
-            tmux("new-session", "-d", "-s", "keeper", "-x", "20", "-y", "5", "sleep 3600")
-            client = [*_warroom_command(), "join", url, incident, "--token", token]
-            argv = ["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *client]
-            timings = [_paint_once(tmux, f"paint{run}", argv, title) for run in range(runs)]
+            tmux.spawn("keeper", ["sleep", "3600"], env)
+            timings = [
+                _paint_once(
+                    tmux, partial(tmux.join, f"paint{run}", url, token, env, incident), title
+                )
+                for run in range(runs)
+            ]
         finally:
-            tmux.kill()
+            tmux.close()
             hub.stop()
             store.close()
     paints = [t["paint_s"] for t in timings]
@@ -224,22 +167,6 @@ def first_paint(runs: int) -> dict[str, Any]:
 
 
 # 2 and 3. The app in-process, fed by a fake connection -------------------------------------------
-
-
-class FakeConnection:
-    """A `client.connection.Connection` the benchmark feeds: it keeps the sink and waits."""
-
-    def __init__(self) -> None:
-        self.sink: Any = None
-        self.sent: list[protocol.Submit | protocol.View] = []
-
-    async def run(self, sink: Any) -> None:
-        self.sink = sink
-        await asyncio.get_running_loop().create_future()
-
-    async def send(self, frame: protocol.Submit | protocol.View) -> bool:
-        self.sent.append(frame)
-        return True
 
 
 class _Log:
@@ -268,9 +195,11 @@ def _room(log: _Log, notes: int, start: datetime) -> list[protocol.EventFrame]:
     return frames
 
 
-def _replay_batches(log: _Log, frames: list[protocol.EventFrame]) -> list[list[Any]]:
+def _replay_batches(
+    log: _Log, frames: list[protocol.EventFrame]
+) -> list[list[protocol.ServerFrameType]]:
     welcome = protocol.Welcome(user=BENCH_USER.name, role=BENCH_USER.role.value, head=log.seq)
-    everything: list[Any] = [welcome, *frames, protocol.Synced(head=log.seq)]
+    everything: list[protocol.ServerFrameType] = [welcome, *frames, protocol.Synced(head=log.seq)]
     return [
         everything[start : start + REPLAY_BATCH]
         for start in range(0, len(everything), REPLAY_BATCH)
@@ -357,7 +286,7 @@ async def _render(entries: int) -> dict[str, Any]:
         rss_before = _peak_rss_mb()
         started = time.perf_counter()
         for batch in batches:
-            fake.sink.frames_received(batch)
+            fake.push(*batch)
         await _wait_rows(timeline, log.seq)
         rows_s = time.perf_counter() - started
         await pilot.pause()
@@ -413,7 +342,7 @@ async def _latency(base: int, rate: float, seconds: float) -> dict[str, Any]:
     try:
         timeline = app.screen.query_one("#timeline", TimelinePanel)
         for batch in batches:
-            fake.sink.frames_received(batch)
+            fake.push(*batch)
         await _wait_rows(timeline, len(room))
         await pilot.pause()
         shown_before = timeline.row_count
@@ -447,7 +376,7 @@ async def _latency(base: int, rate: float, seconds: float) -> dict[str, Any]:
                     await asyncio.sleep(wait)
                 pushed[index] = clock()
                 late = max(late, pushed[index] - due)
-                fake.sink.frames_received([frame])
+                fake.push(frame)
             await asyncio.wait_for(watcher, 60)
         finally:
             gc.callbacks.remove(pauses)

@@ -22,8 +22,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from client import conflicts
 from client.connection import Connection
-from client.screens.conflict import ConflictScreen, Resolution
 from client.screens.lobby import LobbyScreen
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import WarRoomScreen
@@ -39,10 +39,8 @@ from client.state import (
 )
 from warroom.core import commands as c
 from warroom.core import protocol
-from warroom.core.decide import ImpactConflict
-from warroom.core.domain import Role, evolve
+from warroom.core.domain import Role
 from warroom.core.policy import may
-from warroom.core.timeparse import local
 
 
 class WarRoomApp(App[None]):
@@ -183,51 +181,10 @@ class WarRoomApp(App[None]):
             else:
                 self.notify(f"Done: {label}", timeout=2)
             return
-        if answer.code == "conflict" and answer.current is not None:
-            self._conflict(answer)
+        if conflicts.is_conflict(answer):
+            conflicts.resolve(self, answer)
             return
         self.notify(answer.message, title=f"Refused: {label}", severity="error", timeout=8)
-
-    def _conflict(self, answer: Answer) -> None:
-        command = answer.pending.command
-        current = answer.current
-        assert isinstance(command, c.SetImpact | c.SetEta) and current is not None
-        if isinstance(command, c.SetImpact):
-            what, mine = "impact statement", command.statement
-        else:
-            what = "ETA"
-            mine = local(command.eta) if command.eta else "none"
-
-        def resolved(choice: Resolution | None) -> None:
-            if choice is Resolution.KEEP_MINE:
-                self.submit(_rebase(command, current.version), f"{what} (kept mine)")
-            elif choice is Resolution.MERGE and isinstance(command, c.SetImpact):
-                theirs = current.statement if isinstance(current, ImpactConflict) else ""
-                self._merge(command, theirs)
-
-        screen = ConflictScreen(
-            what, answer.message, mine, current, isinstance(command, c.SetImpact)
-        )
-        self.push_screen(screen, resolved)
-
-    def _merge(self, mine: c.SetImpact, theirs: str) -> None:
-        from client.screens.impact import ImpactScreen
-
-        incident = self.state.world.incident(mine.incident)
-        if incident is None:
-            return
-        merged = f"{theirs}\n{mine.statement}" if theirs else mine.statement
-        # Their version number, your flags: the merge is yours to save.
-        based = evolve(
-            incident.impact, customer_facing=mine.customer_facing, audience=mine.audience
-        )
-        screen = ImpactScreen(incident.id, based, text=merged, now=self.now())
-
-        def edited(command: c.SetImpact | None) -> None:
-            if command is not None:
-                self.submit(command, "impact (merged)")
-
-        self.push_screen(screen, edited)
 
     # Navigation --------------------------------------------------------------------------------
 
@@ -263,21 +220,3 @@ class WarRoomApp(App[None]):
             yield SystemCommand(
                 binding.description, f"key {binding.key_display or binding.key}", run
             )
-
-
-def _rebase(command: c.SetImpact | c.SetEta, version: int) -> c.SetImpact | c.SetEta:
-    """The same edit, based on the version the server has now."""
-    if isinstance(command, c.SetImpact):
-        return c.SetImpact(
-            incident=command.incident,
-            statement=command.statement,
-            customer_facing=command.customer_facing,
-            base_version=version,
-            audience=command.audience,
-        )
-    return c.SetEta(
-        incident=command.incident,
-        eta=command.eta,
-        confidence=command.confidence,
-        base_version=version,
-    )

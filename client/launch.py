@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 from client.app import WarRoomApp
 from client.connection import WebSocketConnection
 
@@ -10,5 +14,26 @@ def join(
     url: str, token: str, incident: str | None, observer: bool, notice: str | None = None
 ) -> None:
     """Open the terminal client against a running hub."""
+    take_terminal()
     connection = WebSocketConnection(url, token, observer=observer)
     WarRoomApp(connection, incident=incident, notice=notice).run()
+
+
+def take_terminal() -> None:
+    """Make the terminal on standard input the controlling terminal of this process, if it leads
+    a session that has none.
+
+    The SSH gateway starts `warroom join` so: the leader of a new session, on a fresh PTY. Until
+    the PTY is its controlling terminal, the kernel sends it no SIGWINCH when the SSH client's
+    window changes size, and no SIGHUP when the session ends. Started from a shell, the process
+    leads no session, and this does nothing.
+    """
+    if sys.platform == "win32" or not os.isatty(0) or os.getsid(0) != os.getpid():
+        return
+    import fcntl
+    import termios
+
+    # Fails if the terminal is another session's (e.g. `setsid warroom join` in a shell): the
+    # client then runs as it would have without it.
+    with contextlib.suppress(OSError):
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)

@@ -1,4 +1,4 @@
-"""Wiring of `warroom serve`: open the store, replay the log, serve websockets until a signal."""
+"""Wiring of `warroom serve`: open the database, replay the log, serve websockets until a signal."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import contextlib
 import getpass
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from websockets.asyncio.server import serve
@@ -17,26 +17,26 @@ from server.ssh import Gateway, SshSettings
 from warroom.core import protocol
 from warroom.core.domain import Role
 from warroom.core.reducer import replay
-from warroom.store import EventStore
+from warroom.store import Store, open_engine
 
 MAX_MESSAGE = 1024 * 1024
 """Frames above this are cut off by websockets (close 1009); above `protocol.MAX_FRAME` the hub
 answers with a typed `too-large` error and keeps the connection."""
 
 
-def first_user(store: EventStore) -> tuple[str, str] | None:
+def first_user(store: Store) -> tuple[str, str] | None:
     """Create an incident manager if the database has no user yet; return (name, token)."""
-    if store.users():
+    if store.users.all():
         return None
     try:
         name = getpass.getuser() or "manager"
     except (KeyError, OSError):
         name = "manager"
-    return name, store.add_user(name, Role.INCIDENT_MANAGER)
+    return name, store.users.add(name, Role.INCIDENT_MANAGER)
 
 
 async def run(
-    store: EventStore,
+    store: Store,
     host: str = "127.0.0.1",
     port: int = 8765,
     on_ready: Callable[[str], None] | None = None,
@@ -46,7 +46,7 @@ async def run(
     """Serve the war room until `stop` is set or SIGINT/SIGTERM arrives.
 
     Args:
-        store: the opened event store (the caller closes it).
+        store: the opened store (the caller closes it).
         host: the address to listen on.
         port: the port (0: any free port).
         on_ready: called with the websocket URL once the server (and SSH gateway) listens.
@@ -56,7 +56,7 @@ async def run(
     Raises:
         server.ssh.GatewayError: if the SSH gateway cannot start.
     """
-    log = await asyncio.to_thread(store.read)
+    log = await asyncio.to_thread(store.log.read)
     world = replay(item.event for item in log)
     head = log[-1].seq if log else 0
     del log
@@ -120,9 +120,21 @@ def main(
     port: int,
     ssh_port: int | None = None,
     ssh_host_key: Path | None = None,
+    *,
+    session_command: Sequence[str],
 ) -> int:
-    """Run `warroom serve`; return the process exit code."""
-    store = EventStore(db)
+    """Run `warroom serve`; return the process exit code.
+
+    Args:
+        db: the database URL or SQLite file (None: the default).
+        host: the address to listen on.
+        port: the websocket port (0: any free port).
+        ssh_port: also serve the war room over SSH on this port (None: no SSH).
+        ssh_host_key: the SSH host key file (None: the default, made on first use).
+        session_command: what each SSH session runs, before the URL and incident the gateway
+            adds (see `server.ssh.SshSettings.session_command`).
+    """
+    store = Store(open_engine(db))
     ssh_lines: list[str] = []
 
     def ssh_ready(bound: str, listening: int, fingerprint: str) -> None:
@@ -138,7 +150,9 @@ def main(
     ssh = (
         None
         if ssh_port is None
-        else SshSettings(ssh_port, ssh_host_key, on_ready=ssh_ready, announce=announce)
+        else SshSettings(
+            ssh_port, session_command, ssh_host_key, on_ready=ssh_ready, announce=announce
+        )
     )
 
     def ready(url: str) -> None:

@@ -7,14 +7,14 @@ import threading
 from dataclasses import dataclass, field
 
 from server.app import run
-from warroom.store import EventStore
+from warroom.store import Store
 
 
 @dataclass
 class EmbeddedHub:
     """A hub running in a background thread, for the demo and for tests of the client."""
 
-    store: EventStore
+    store: Store
     url: str = ""
     _ready: threading.Event = field(default_factory=threading.Event)
     _loop: asyncio.AbstractEventLoop | None = None

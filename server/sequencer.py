@@ -25,7 +25,7 @@ from warroom.core.domain import Actor, World
 from warroom.core.events import Event
 from warroom.core.policy import authorize
 from warroom.core.reducer import apply
-from warroom.store import DuplicateCommand, EventStore, Pending, StoreError
+from warroom.store import DuplicateCommand, EventLog, Pending, StoreError, UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class Sequencer:
     """Serialises every write of the war room through one thread.
 
     Args:
-        store: the event store the thread appends to.
+        event_log: the log the thread appends to.
+        users: the user directory (an invitation must name an active user).
         world: the state folded from the whole log.
         head: the seq of the newest event in the log.
         publish: called on the event loop with each committed group, before the acks.
@@ -81,13 +82,15 @@ class Sequencer:
 
     def __init__(
         self,
-        store: EventStore,
+        event_log: EventLog,
+        users: UserDirectory,
         world: World,
         head: int,
         publish: Publisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store = store
+        self._log = event_log
+        self._users = users
         self._world = world
         self._head = head
         self._publish = publish
@@ -172,7 +175,7 @@ class Sequencer:
             key = (item.actor.name, item.command_id)
             known = in_batch.get(key) or self._recent.get(key)
             if known is None and careful:
-                known = self._store.find_command(*key)
+                known = self._log.find_command(*key)
             if known is not None:
                 outcomes.append((item, Accepted(known, duplicate=True)))
                 continue
@@ -184,7 +187,7 @@ class Sequencer:
             except Rejected as rejected:
                 # A retry of a committed command may now be refused ("already identified"):
                 # it must get its original ack, not the refusal.
-                earlier = self._store.find_command(*key) if not careful else None
+                earlier = self._log.find_command(*key) if not careful else None
                 outcomes.append((item, Accepted(earlier, True) if earlier else rejected))
                 continue
             except Exception:  # one bad command must not sink its whole batch
@@ -201,7 +204,7 @@ class Sequencer:
             in_batch[key] = head
             outcomes.append((item, Accepted(head)))
         if pending:
-            self._store.append(pending)
+            self._log.append(pending)
         self._world, self._head = world, head
         for key, seq in in_batch.items():
             self._recent[key] = seq
@@ -213,7 +216,7 @@ class Sequencer:
         """An invitation names a user the war room knows (users live in the store, not the log)."""
         if not isinstance(command, ChangeAccess) or not command.invited:
             return
-        if self._store.user_states().get(command.user.strip()) is None:
+        if self._users.actor(command.user.strip()) is None:
             raise Rejected("not-found", f"there is no active user named {command.user}")
 
     def _fail(self, items: list[_Item], error: Exception) -> None:

@@ -1,23 +1,111 @@
-"""The base of the client's full screens: typed access to the app."""
+"""The bases of the client's full screens: typed access to the app, and one incident's room.
+
+`RoomScreen` is what the war room and the stakeholder's room share: it re-renders from the
+client state whenever that changes and ticks the clocks every second, tells the hub which room
+is on screen, and says so in place of the panels when the incident is not (or no longer)
+visible to the user.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from client.app_protocol import ClientApp, client_app
+from client.state import ClientState
+from client.widgets.impact_panel import ImpactPanel
+from client.widgets.incident_header import IncidentHeader
+from client.widgets.link_bar import LinkBar
+from client.widgets.mitigation_panel import MitigationPanel
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
+from warroom.core.domain import IncidentState
+from warroom.core.policy import visible_part
 
-if TYPE_CHECKING:
-    from client.app import WarRoomApp
 
-
-class RoomScreen(Screen[None]):
+class AppScreen(Screen[None]):
     """A full screen of the war-room app."""
 
-    incident_id: str = ""
-    """The incident the screen shows (none for the lobby)."""
+    @property
+    def warroom(self) -> ClientApp:
+        """The app, typed as what a screen may ask of it."""
+        return client_app(self)
+
+
+class RoomScreen(AppScreen):
+    """One incident's room, kept live: the link bar, the header and the five panels.
+
+    A room composes a `LinkBar` (#link), an `IncidentHeader` (#header), `room_panels` (with the
+    line under the timeline, #timeline-detail) and a `Static` (#gone).
+    """
+
+    DEFAULT_CLASSES = "room"
+
+    TIMELINE_TITLE: ClassVar[str] = "2 Timeline ({filter}, {count})"
+    """The timeline's title: `filter` is the filter in words, `count` the rows shown."""
+
+    SHOWS_PRESENCE: ClassVar[bool] = False
+    """Whether the header names who else is in the room."""
+
+    def __init__(self, incident: str) -> None:
+        super().__init__()
+        self.incident_id = incident
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "state", self.show_state)
+        self.set_interval(1, self._tick)
+        self.query_one("#timeline", TimelinePanel).focus()
+
+    def on_screen_resume(self) -> None:
+        # Resume events of screens pushed together arrive in any order: only the top one counts.
+        if self.app.screen is self:
+            self.warroom.view(self.incident_id)
+
+    def visible_incident(self, state: ClientState) -> IncidentState | None:
+        """The incident as the user may see it now; None if they may not (or not yet)."""
+        incident = state.world.incident(self.incident_id)
+        if incident is not None and state.me is not None:
+            incident = visible_part(incident, state.me)
+        return incident
+
+    def show_state(self, state: ClientState) -> None:
+        """Re-render the room from the client state."""
+        self.query_one("#link", LinkBar).show(state)
+        incident = self.visible_incident(state)
+        self.show_gone(incident is None and state.synced)
+        if incident is None:
+            return
+        now = self.warroom.now()
+        self._show_clock(incident, state)
+        self.query_one("#impact", ImpactPanel).show(incident)
+        self.query_one("#timeline", TimelinePanel).show(incident, state.log, now)
+        self.title_timeline()
+        self.query_one("#progress", ProgressPanel).show_incident(incident)
+        self.query_one("#mitigation", MitigationPanel).show_incident(incident)
+        self.show_detail()
+
+    def title_timeline(self) -> None:
+        """Say in the timeline's title what it shows and how much."""
+        timeline = self.query_one("#timeline", TimelinePanel)
+        timeline.border_title = self.TIMELINE_TITLE.format(
+            filter=timeline.describe_filter(), count=timeline.row_count
+        )
+
+    def _tick(self) -> None:
+        state = self.warroom.state
+        incident = self.visible_incident(state)
+        if incident is not None:
+            self._show_clock(incident, state)
+
+    def _show_clock(self, incident: IncidentState, state: ClientState) -> None:
+        """What changes with time alone: the header's elapsed time and ETA, questions' ages."""
+        now = self.warroom.now()
+        present = state.presence.get(incident.id, ()) if self.SHOWS_PRESENCE else ()
+        self.query_one("#header", IncidentHeader).show(incident, now, present)
+        self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
 
     def show_gone(self, gone: bool) -> None:
         """Say that the incident is not (or no longer) visible, in place of its panels (it
@@ -35,14 +123,14 @@ class RoomScreen(Screen[None]):
             self.show_detail()
 
     def show_detail(self) -> None:
-        """Fill the line under the timeline, where the screen has one."""
+        """Fill the line under the timeline."""
         for line in self.query("#timeline-detail").results(Static):
             line.update(self.query_one("#timeline", TimelinePanel).detail())
 
-    @property
-    def warroom(self) -> WarRoomApp:
-        """The app, typed."""
-        from client.app import WarRoomApp
+    def action_focus_panel(self, panel: str) -> None:
+        """Jump to a panel (1-5)."""
+        self.query_one(f"#{panel}").focus()
 
-        assert isinstance(self.app, WarRoomApp)
-        return self.app
+    def action_leave(self) -> None:
+        """Back to the lobby."""
+        self.app.pop_screen()

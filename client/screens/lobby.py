@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Select, Static
 
 from client.render import severity_badge, status_text
-from client.screens.base import RoomScreen
+from client.screens.base import AppScreen
 from client.state import ClientState
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.link_bar import LinkBar, ObserverBanner
@@ -39,7 +39,7 @@ def matches(
     return True
 
 
-class LobbyScreen(RoomScreen):
+class LobbyScreen(AppScreen):
     """All incidents, newest first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -69,7 +69,7 @@ class LobbyScreen(RoomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.warroom, "state", self.show_state)
+        self.watch(self.app, "state", self.show_state)
         self.set_interval(30, lambda: self.show_state(self.warroom.state))
         self.query_one("#incidents", KeyedTable).focus()
 

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Static
 
-from client.screens.base import RoomScreen
+from client.screens.base import AppScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
@@ -26,7 +26,7 @@ from warroom.core.policy import preview_actor, visible_part, visible_to
 from warroom.core.reducer import replay
 
 
-class PreviewScreen(RoomScreen):
+class PreviewScreen(AppScreen):
     """One incident as `audience` sees it, kept live."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -52,7 +52,7 @@ class PreviewScreen(RoomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.warroom, "state", self.show_state)
+        self.watch(self.app, "state", self.show_state)
 
     def show_state(self, state: ClientState) -> None:
         """Fold what the audience would receive, and show it."""
@@ -72,10 +72,6 @@ class PreviewScreen(RoomScreen):
         self.query_one("#progress", ProgressPanel).show_incident(incident)
         self.query_one("#mitigation", MitigationPanel).show_incident(incident)
         self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read only: the panels' own keys (pin, filter, audience) act on the war room, not here.
-        return action in ("leave", "cursor_down", "cursor_up", "scroll_top", "scroll_bottom")
 
     def action_leave(self) -> None:
         """Back to the war room."""

@@ -15,26 +15,19 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 
 from client.screens.base import RoomScreen
-from client.state import ClientState
-from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
 from client.widgets.link_bar import LinkBar
-from client.widgets.mitigation_panel import MitigationPanel
-from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core.decide import MAX_TEXT
-from warroom.core.policy import visible_part
 
 _PANELS = ("impact", "timeline", "progress", "mitigation", "questions")
 
 
 class StakeholderRoomScreen(RoomScreen):
     """One incident, read as a stakeholder, with a question box at the bottom."""
-
-    DEFAULT_CLASSES = "room"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "leave", "Lobby"),
@@ -48,9 +41,7 @@ class StakeholderRoomScreen(RoomScreen):
     ]
     """Q (or Tab) goes to the question box, Enter sends, Esc goes back; 1-5 jump to a panel."""
 
-    def __init__(self, incident: str) -> None:
-        super().__init__()
-        self.incident_id = incident
+    TIMELINE_TITLE = "2 Updates ({count})"
 
     def compose(self) -> ComposeResult:
         yield LinkBar(id="link")
@@ -65,64 +56,9 @@ class StakeholderRoomScreen(RoomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        # RoomScreen.on_mount runs too (Textual calls the handler of every class): it focuses
+        # the timeline and starts showing the state.
         self.query_one("#questions", QuestionsPanel).border_title = "5 Your questions"
-        self.watch(self.warroom, "state", self.show_state)
-        self.set_interval(1, self._tick)
-        self.query_one("#timeline", TimelinePanel).focus()
-
-    def on_screen_resume(self) -> None:
-        if self.app.screen is self:
-            self.warroom.view(self.incident_id)
-
-    def _tick(self) -> None:
-        self._show(self.warroom.state, clock_only=True)
-
-    def show_state(self, state: ClientState) -> None:
-        """Re-render the room from the client state."""
-        self._show(state, clock_only=False)
-
-    def _show(self, state: ClientState, clock_only: bool) -> None:
-        incident = state.world.incident(self.incident_id)
-        if incident is not None and state.me is not None:
-            incident = visible_part(incident, state.me)
-        now = self.warroom.now()
-        self.show_gone(incident is None and state.synced)
-        if incident is None:
-            return
-        self.query_one("#header", IncidentHeader).show(incident, now, ())
-        self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
-        if clock_only:
-            return
-        self.query_one("#link", LinkBar).show(state)
-        self.query_one("#impact", ImpactPanel).show(incident)
-        timeline = self.query_one("#timeline", TimelinePanel)
-        timeline.show(incident, state.log, now)
-        timeline.border_title = f"2 Updates ({timeline.row_count})"
-        self.query_one("#progress", ProgressPanel).show_incident(incident)
-        self.query_one("#mitigation", MitigationPanel).show_incident(incident)
-        self.show_detail()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The panels' own keys (pin, filter, audience, answer...) act on the war room: not here.
-        return action in {
-            "leave",
-            "focus_ask",
-            "unfocus_ask",
-            "show_help_panel",
-            "focus_panel",
-            "cursor_down",
-            "cursor_up",
-            "scroll_top",
-            "scroll_bottom",
-        }
-
-    def action_leave(self) -> None:
-        """Back to the lobby."""
-        self.app.pop_screen()
-
-    def action_focus_panel(self, panel: str) -> None:
-        """Jump to a panel (1-5)."""
-        self.query_one(f"#{panel}").focus()
 
     def action_focus_ask(self) -> None:
         """Go to the question box."""

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Footer, Static
 
+from client.screens import disclosure
 from client.screens.base import RoomScreen
 from client.screens.choice import ChoiceScreen
 from client.state import ClientState
@@ -23,20 +26,18 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
-from client.widgets.timeline_panel import TimelineFilter, TimelinePanel
+from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core.domain import (
     ActionState,
     IncidentState,
     MitigationState,
+    Question,
     QuestionState,
     Severity,
     Status,
-    audience_groups,
-    entry_number,
     find_entry,
 )
-from warroom.core.policy import visible_part
 
 _NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
 
@@ -49,25 +50,30 @@ ACTION_COMMANDS: dict[str, type[c.Command]] = {
     "add_action": c.AddAction,
     "workaround": c.AddMitigation,
     "apps": c.AddApp,
-    "pin": c.PinNote,
-    "advance_action": c.ChangeActionState,
-    "drop_action": c.ChangeActionState,
-    "action_owner": c.AssignAction,
-    "verify_mitigation": c.ChangeMitigationState,
-    "withdraw_mitigation": c.ChangeMitigationState,
-    "answer": c.AnswerQuestion,
-    "move_audience": c.ChangeAudience,
     "ask": c.AskQuestion,
-    "dismiss_question": c.DismissQuestion,
     "access": c.ChangeAccess,
 }
-"""Which command each key's action sends: the policy decides whether the key is usable."""
+"""Which command each of the room's keys sends: the policy decides whether the key is usable."""
+
+REQUEST_COMMANDS: dict[type[Message], type[c.Command]] = {
+    ImpactPanel.AudienceRequested: c.ChangeAudience,
+    TimelinePanel.PinRequested: c.PinNote,
+    TimelinePanel.AudienceRequested: c.ChangeAudience,
+    ProgressPanel.AdvanceRequested: c.ChangeActionState,
+    ProgressPanel.OwnerRequested: c.AssignAction,
+    ProgressPanel.DropRequested: c.ChangeActionState,
+    ProgressPanel.AudienceRequested: c.ChangeAudience,
+    MitigationPanel.VerifyRequested: c.ChangeMitigationState,
+    MitigationPanel.WithdrawRequested: c.ChangeMitigationState,
+    MitigationPanel.AudienceRequested: c.ChangeAudience,
+    QuestionsPanel.AnswerRequested: c.AnswerQuestion,
+    QuestionsPanel.DismissRequested: c.DismissQuestion,
+}
+"""Which command each of the panels' edit requests sends, likewise."""
 
 
 class WarRoomScreen(RoomScreen):
     """One incident's war room."""
-
-    DEFAULT_CLASSES = "room"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "leave", "Lobby"),
@@ -91,9 +97,10 @@ class WarRoomScreen(RoomScreen):
     ]
     """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby."""
 
+    SHOWS_PRESENCE = True
+
     def __init__(self, incident: str) -> None:
-        super().__init__()
-        self.incident_id = incident
+        super().__init__(incident)
         self._keys_depend_on: tuple[object, bool] | None = None
 
     @property
@@ -109,49 +116,12 @@ class WarRoomScreen(RoomScreen):
         yield Static("", id="gone")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.watch(self.warroom, "state", self.show_state)
-        self.set_interval(1, self._tick)
-        self.query_one("#timeline", TimelinePanel).focus()
-
-    def on_screen_resume(self) -> None:
-        if self.app.screen is self:
-            self.warroom.view(self.incident_id)
-
-    def _tick(self) -> None:
-        incident = self.incident
-        if incident is not None:
-            self._show_clock(incident, self.warroom.state)
-
-    def _show_clock(self, incident: IncidentState, state: ClientState) -> None:
-        now = self.warroom.now()
-        present = state.presence.get(incident.id, ())
-        self.query_one("#header", IncidentHeader).show(incident, now, present)
-        self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
-
     def show_state(self, state: ClientState) -> None:
-        """Re-render every panel from the client state."""
-        self.query_one("#link", LinkBar).show(state)
+        """Re-render the room, and the keys when what they depend on changed."""
+        super().show_state(state)
         self.query_one("#observer", ObserverBanner).show(state)
-        incident = state.world.incident(self.incident_id)
-        if incident is not None and state.me is not None:
-            incident = visible_part(incident, state.me)
-        self.show_gone(incident is None and state.synced)
-        if incident is None:
-            if self._keys_depend_on != (state.role, True):
-                self._keys_depend_on = (state.role, True)
-                self.refresh_bindings()
-            return
-        self._show_clock(incident, state)
-        self.query_one("#impact", ImpactPanel).show(incident)
-        self.query_one("#timeline", TimelinePanel).show(incident, state.log, self.warroom.now())
-        self.query_one("#progress", ProgressPanel).show_incident(incident)
-        self.query_one("#mitigation", MitigationPanel).show_incident(incident)
-        timeline = self.query_one("#timeline", TimelinePanel)
-        timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
-        self.show_detail()
         # Refreshing bindings rebuilds the footer: do it only when what the keys depend on moved.
-        keys_depend_on = (state.role, incident is None)
+        keys_depend_on = (state.role, self.incident is None)
         if keys_depend_on != self._keys_depend_on:
             self._keys_depend_on = keys_depend_on
             self.refresh_bindings()
@@ -163,21 +133,19 @@ class WarRoomScreen(RoomScreen):
             # Previewing an audience is the incident manager's, who decides what it is shown.
             return self.warroom.allowed(c.ChangeAudience)
         command = ACTION_COMMANDS.get(action)
-        if command is None:
-            return True
+        return True if command is None else self._may_send(command)
+
+    def offers(self, request: type[Message]) -> bool | None:
+        """Whether a panel's key that posts `request` is usable (see `client.widgets.requests`)."""
+        if request is TimelinePanel.FilterRequested:
+            return True  # only changes what this screen shows
+        command = REQUEST_COMMANDS.get(request)
+        return False if command is None else self._may_send(command)
+
+    def _may_send(self, command: type) -> bool | None:
         if self.incident is None:
             return None
         return self.warroom.allowed(command)
-
-    # Panels --------------------------------------------------------------------------------------
-
-    def action_focus_panel(self, panel: str) -> None:
-        """Jump to a panel (1-5)."""
-        self.query_one(f"#{panel}").focus()
-
-    def action_leave(self) -> None:
-        """Back to the lobby."""
-        self.app.pop_screen()
 
     # Edits ----------------------------------------------------------------------------------------
 
@@ -293,181 +261,66 @@ class WarRoomScreen(RoomScreen):
 
         self.app.push_screen(PromptScreen("Ask the incident manager", "Your question"), asked)
 
-    def _known_groups(self) -> list[str]:
-        groups: set[str] = set()
-        for incident in self.warroom.state.world.incidents.values():
-            audiences = [incident.impact.audience]
-            audiences += [n.audience for n in incident.notes]
-            audiences += [a.audience for a in incident.actions]
-            audiences += [m.audience for m in incident.mitigations]
-            for audience in audiences:
-                groups |= audience_groups(audience)
-        return sorted(groups)
+    # Who sees what ---------------------------------------------------------------------------
 
-    def action_move_audience(self) -> None:
-        """Show the entry under the cursor (or the impact statement) to another audience."""
-        from client.screens.prompt import PromptScreen
-
+    @on(ImpactPanel.AudienceRequested)
+    @on(TimelinePanel.AudienceRequested)
+    @on(ProgressPanel.AudienceRequested)
+    @on(MitigationPanel.AudienceRequested)
+    def move_audience(self, request: disclosure.AudienceRequest) -> None:
+        """Show the entry a panel asks about to another audience."""
         incident = self.incident
-        focused = self.focused
-        if incident is None or focused is None:
-            return
-        entry: str | None
-        if focused.id == "impact":
-            entry, current = "impact", incident.impact.audience
-        elif focused.id == "timeline":
-            number = self.query_one("#timeline", TimelinePanel).selected_note
-            note = find_entry(incident.notes, number) if number is not None else None
-            entry, current = (f"N{number}", note.audience) if note else (None, "")
-        else:
-            prefix = {"progress": "A", "mitigation": "M"}.get(focused.id or "")
-            number = self._selected(focused.id or "", prefix) if prefix else None
-            audiences = {
-                "A": {a.id: a.audience for a in incident.actions},
-                "M": {m.id: m.audience for m in incident.mitigations},
-            }.get(prefix or "", {})
-            found = audiences.get(number) if number is not None else None
-            entry, current = (f"{prefix}{number}", found) if found else (None, "")
-        if entry is None:
-            self.notify("Put the cursor on a note, an action or a workaround.", severity="warning")
-            return
-        other = "other groups…"
-        choices = [("internal (the war room only)", "internal"), ("all stakeholders", "all")]
-        choices += [(f"group {g}", g) for g in self._known_groups()]
-        choices.append((other, other))
-        moved = entry
-
-        def send(audience: str | None) -> None:
-            if audience:
-                command = c.ChangeAudience(
-                    incident=self.incident_id, entry=moved, audience=audience
-                )
-                self._send(command, f"{moved} to {audience}")
-
-        def chosen(audience: str | None) -> None:
-            if audience == other:
-                prompt = PromptScreen(f"Show {moved} to", "Stakeholder groups (comma-separated)")
-                self.app.push_screen(prompt, send)
-            else:
-                send(audience)
-
-        self.app.push_screen(ChoiceScreen(f"Show {entry} to", choices, current), chosen)
+        entry = disclosure.entry_of(incident, request) if incident is not None else None
+        if entry is not None:
+            disclosure.choose_audience(self.warroom, self.incident_id, *entry)
 
     def action_preview(self) -> None:
         """See the room as one stakeholder group, or all stakeholders, sees it now."""
-        from client.screens.preview import PreviewScreen
-
-        choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in self._known_groups())]
-
-        def chosen(audience: str | None) -> None:
-            if audience is not None:
-                self.app.push_screen(PreviewScreen(self.incident_id, audience))
-
-        self.app.push_screen(ChoiceScreen("Preview as", choices), chosen)
+        disclosure.choose_preview(self.warroom, self.incident_id)
 
     def action_access(self) -> None:
         """Who may see the incident: make it private or public, invite someone, or take an
         invitation back (incident manager)."""
+        disclosure.choose_access(self.warroom, self.incident_id)
+
+    # Entries under the cursor, as the panels ask ---------------------------------------------
+
+    def on_timeline_panel_pin_requested(self, request: TimelinePanel.PinRequested) -> None:
         incident = self.incident
-        if incident is None:
-            return
-        choices: list[tuple[str, str]] = [
-            ("make it public" if incident.private else "make it private", "privacy"),
-            ("invite someone", "invite"),
-            *((f"take back {name}'s invitation", f"remove:{name}") for name in incident.invited),
-        ]
-        self.app.push_screen(ChoiceScreen("Who may see it", choices), self._access_chosen)
-
-    def _access_chosen(self, choice: str | None) -> None:
-        from client.screens.prompt import PromptScreen
-
-        incident = self.incident
-        if choice is None or incident is None:
-            return
-        if choice == "privacy":
-            private = not incident.private
-            command = c.ChangePrivacy(incident=incident.id, private=private)
-            self._send(command, "private" if private else "public")
-        elif choice.startswith("remove:"):
-            name = choice.removeprefix("remove:")
-            self._send(c.ChangeAccess(incident=incident.id, user=name, invited=False), "access")
-        else:
-
-            def invited(name: str | None) -> None:
-                if name:
-                    self._send(c.ChangeAccess(incident=incident.id, user=name), f"invite {name}")
-
-            self.app.push_screen(PromptScreen(f"Invite to {incident.id}", "User name"), invited)
-
-    # Entries under the cursor -------------------------------------------------------------------
-
-    def _selected(self, panel: str, prefix: str) -> int | None:
-        from client.widgets.keyed_table import KeyedTable
-
-        key = self.query_one(f"#{panel}", KeyedTable).selected_key
-        if key is None:
-            self.notify(f"Nothing selected in {panel}.", severity="warning")
-            return None
-        return entry_number(key, prefix)
-
-    def action_pin(self) -> None:
-        """Pin or unpin the note under the cursor."""
-        incident = self.incident
-        number = self.query_one("#timeline", TimelinePanel).selected_note
-        if incident is None or number is None:
-            self.notify("Put the cursor on a note to pin it.", severity="warning")
-            return
-        note = find_entry(incident.notes, number)
-        if note is not None:
+        note = find_entry(incident.notes, request.note) if incident is not None else None
+        if incident is not None and note is not None:
             pinned = not note.pinned
-            command = c.PinNote(incident=incident.id, note=number, pinned=pinned)
-            self._send(command, f"{'pin' if pinned else 'unpin'} N{number}")
+            command = c.PinNote(incident=incident.id, note=note.id, pinned=pinned)
+            self._send(command, f"{'pin' if pinned else 'unpin'} N{note.id}")
 
-    def action_timeline_filter(self) -> None:
-        """Cycle the timeline filter: all, pinned, notes, then each application."""
+    def on_timeline_panel_filter_requested(self) -> None:
         incident = self.incident
-        timeline = self.query_one("#timeline", TimelinePanel)
-        if incident is None:
-            return
-        steps: list[tuple[TimelineFilter, str | None]] = [
-            (TimelineFilter.ALL, None),
-            (TimelineFilter.PINNED, None),
-            (TimelineFilter.NOTES, None),
-            *((TimelineFilter.ALL, app) for app in incident.apps),
-        ]
-        current = (timeline.filter, timeline.app_filter)
-        index = steps.index(current) if current in steps else -1
-        kind, app = steps[(index + 1) % len(steps)]
-        timeline.set_filter(kind, app, self.warroom.state.log)
-        timeline.border_title = f"2 Timeline ({timeline.describe_filter()}, {timeline.row_count})"
+        if incident is not None:
+            timeline = self.query_one("#timeline", TimelinePanel)
+            timeline.set_filter(*timeline.next_filter(incident.apps), self.warroom.state.log)
+            self.title_timeline()
 
-    def action_advance_action(self) -> None:
-        """Move the action under the cursor on: next, in progress, done."""
-        incident, number = self.incident, self._selected("progress", "A")
-        if incident is None or number is None:
-            return
-        action = find_entry(incident.actions, number)
-        if action is None:
+    def on_progress_panel_advance_requested(self, request: ProgressPanel.AdvanceRequested) -> None:
+        incident, number = self.incident, request.action
+        action = find_entry(incident.actions, number) if incident is not None else None
+        if incident is None or action is None:
             return
         following = _NEXT_STATE.get(action.state, ActionState.NEXT)
         command = c.ChangeActionState(incident=incident.id, action=number, state=following)
         self._send(command, f"A{number} {following}")
 
-    def action_drop_action(self) -> None:
-        """Drop the action under the cursor."""
-        incident, number = self.incident, self._selected("progress", "A")
-        if incident is not None and number is not None:
-            command = c.ChangeActionState(
-                incident=incident.id, action=number, state=ActionState.DROPPED
-            )
-            self._send(command, f"drop A{number}")
+    def on_progress_panel_drop_requested(self, request: ProgressPanel.DropRequested) -> None:
+        number = request.action
+        command = c.ChangeActionState(
+            incident=self.incident_id, action=number, state=ActionState.DROPPED
+        )
+        self._send(command, f"drop A{number}")
 
-    def action_action_owner(self) -> None:
-        """Give the action under the cursor an owner."""
+    def on_progress_panel_owner_requested(self, request: ProgressPanel.OwnerRequested) -> None:
         from client.screens.prompt import PromptScreen
 
-        incident, number = self.incident, self._selected("progress", "A")
-        if incident is None or number is None:
+        incident, number = self.incident, request.action
+        if incident is None:
             return
         action = find_entry(incident.actions, number)
 
@@ -484,53 +337,50 @@ class WarRoomScreen(RoomScreen):
         )
         self.app.push_screen(prompt, owned)
 
-    def _mitigation(self, state: MitigationState) -> None:
-        incident, number = self.incident, self._selected("mitigation", "M")
-        if incident is not None and number is not None:
-            command = c.ChangeMitigationState(incident=incident.id, mitigation=number, state=state)
-            self._send(command, f"M{number} {state}")
+    def on_mitigation_panel_verify_requested(
+        self, request: MitigationPanel.VerifyRequested
+    ) -> None:
+        self._mitigation(request.mitigation, MitigationState.VERIFIED)
 
-    def action_verify_mitigation(self) -> None:
-        """Mark the workaround under the cursor as verified."""
-        self._mitigation(MitigationState.VERIFIED)
+    def on_mitigation_panel_withdraw_requested(
+        self, request: MitigationPanel.WithdrawRequested
+    ) -> None:
+        self._mitigation(request.mitigation, MitigationState.WITHDRAWN)
 
-    def action_withdraw_mitigation(self) -> None:
-        """Withdraw the workaround under the cursor."""
-        self._mitigation(MitigationState.WITHDRAWN)
+    def _mitigation(self, number: int, state: MitigationState) -> None:
+        command = c.ChangeMitigationState(incident=self.incident_id, mitigation=number, state=state)
+        self._send(command, f"M{number} {state}")
 
-    def _open_question(self) -> tuple[IncidentState, int] | None:
-        incident, number = self.incident, self._selected("questions", "Q")
-        if incident is None or number is None:
-            return None
-        question = find_entry(incident.questions, number)
-        if question is None or question.state is not QuestionState.OPEN:
+    def _open_question(self, number: int) -> tuple[IncidentState, Question] | None:
+        incident = self.incident
+        question = find_entry(incident.questions, number) if incident is not None else None
+        if incident is None or question is None or question.state is not QuestionState.OPEN:
             self.notify(f"Q{number} is not open.", severity="warning")
             return None
-        return incident, number
+        return incident, question
 
-    def action_answer(self) -> None:
-        """Answer the question under the cursor."""
+    def on_questions_panel_answer_requested(self, request: QuestionsPanel.AnswerRequested) -> None:
         from client.screens.answer import AnswerScreen
 
-        selected = self._open_question()
+        selected = self._open_question(request.question)
         if selected is None:
             return
-        incident, number = selected
-        question = find_entry(incident.questions, number)
-        assert question is not None
+        incident, question = selected
         self.app.push_screen(
             AnswerScreen(incident.id, question, self.warroom.now()),
-            lambda cmd: self._send(cmd, f"answer Q{number}"),
+            lambda cmd: self._send(cmd, f"answer Q{question.id}"),
         )
 
-    def action_dismiss_question(self) -> None:
-        """Dismiss the question under the cursor, with an optional reason."""
+    def on_questions_panel_dismiss_requested(
+        self, request: QuestionsPanel.DismissRequested
+    ) -> None:
         from client.screens.prompt import PromptScreen
 
-        selected = self._open_question()
+        selected = self._open_question(request.question)
         if selected is None:
             return
-        incident, number = selected
+        incident, question = selected
+        number = question.id
 
         def reason(text: str | None) -> None:
             if text is not None:

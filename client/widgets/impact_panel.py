@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.console import Group
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Static
 
+from client.widgets.requests import offered
 from warroom.core.domain import IncidentState
 
 
@@ -42,13 +45,29 @@ class ImpactPanel(Static, can_focus=True):
     """Shows the impact of the incident it is given."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("u", "screen.move_audience", "Audience"),
+        Binding("u", "audience", "Audience"),
     ]
     """u shows the impact statement to another audience."""
+
+    @dataclass
+    class AudienceRequested(Message):
+        """Show the impact statement to another audience."""
+
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "audience": AudienceRequested,
+    }
+    """Which request each of the panel's actions posts."""
 
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
         self.numbered = numbered
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return offered(self, self.REQUESTS.get(action))
+
+    def action_audience(self) -> None:
+        """Ask to show the impact statement to another audience."""
+        self.post_message(self.AudienceRequested())
 
     def show(self, incident: IncidentState) -> None:
         """Render `incident`'s impact."""

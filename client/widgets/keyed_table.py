@@ -15,6 +15,8 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from warroom.core.domain import entry_number
+
 MIN_FLEX = 10
 """The narrowest the wrapping column gets."""
 
@@ -93,6 +95,14 @@ class KeyedTable(DataTable[Any]):
             return None
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return None if row_key.value is None else str(row_key.value)
+
+    def selected_number(self, prefix: str) -> int | None:
+        """The number of the entry under the cursor (2 for A2); with none, say so and None."""
+        key = self.selected_key
+        if key is None:
+            self.notify(f"Nothing selected in {self.id}.", severity="warning")
+            return None
+        return entry_number(key, prefix)
 
     def show(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         """Make the table show exactly `rows`, in order, touching only what changed."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 
 from client.render import mitigation_state_text
 from client.widgets.keyed_table import KeyedTable
+from client.widgets.requests import offered
 from warroom.core.domain import IncidentState, MitigationState
 
 _ORDER = {MitigationState.VERIFIED: 0, MitigationState.PROPOSED: 1, MitigationState.WITHDRAWN: 2}
@@ -18,11 +21,36 @@ class MitigationPanel(KeyedTable):
     """Workarounds: verified first, then proposed, then withdrawn."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.verify_mitigation", "Verify"),
-        Binding("x", "screen.withdraw_mitigation", "Withdraw"),
-        Binding("u", "screen.move_audience", "Audience"),
+        Binding("enter", "verify", "Verify"),
+        Binding("x", "withdraw", "Withdraw"),
+        Binding("u", "audience", "Audience"),
     ]
     """Enter marks the workaround verified; x withdraws it."""
+
+    @dataclass
+    class VerifyRequested(Message):
+        """Mark the workaround as verified: it works."""
+
+        mitigation: int
+
+    @dataclass
+    class WithdrawRequested(Message):
+        """Withdraw the workaround."""
+
+        mitigation: int
+
+    @dataclass
+    class AudienceRequested(Message):
+        """Show the workaround to another audience."""
+
+        mitigation: int
+
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "verify": VerifyRequested,
+        "withdraw": WithdrawRequested,
+        "audience": AudienceRequested,
+    }
+    """Which request each of the panel's actions posts."""
 
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         columns: list[tuple[str, int | None]] = [
@@ -31,6 +59,24 @@ class MitigationPanel(KeyedTable):
             ("workaround [applications]", None),
         ]
         super().__init__(columns, numbered=numbered, id=id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return offered(self, self.REQUESTS.get(action))
+
+    def action_verify(self) -> None:
+        """Ask to mark the workaround under the cursor as verified."""
+        if (number := self.selected_number("M")) is not None:
+            self.post_message(self.VerifyRequested(number))
+
+    def action_withdraw(self) -> None:
+        """Ask to withdraw the workaround under the cursor."""
+        if (number := self.selected_number("M")) is not None:
+            self.post_message(self.WithdrawRequested(number))
+
+    def action_audience(self) -> None:
+        """Ask to show the workaround under the cursor to another audience."""
+        if (number := self.selected_number("M")) is not None:
+            self.post_message(self.AudienceRequested(number))
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s workarounds."""

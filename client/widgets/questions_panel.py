@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 
 from client.widgets.keyed_table import KeyedTable
+from client.widgets.requests import offered
 from warroom.core.domain import IncidentState, QuestionState
 from warroom.core.timeparse import relative
 
@@ -17,10 +20,28 @@ class QuestionsPanel(KeyedTable):
     """Stakeholder questions, oldest open question at the top."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.answer", "Answer"),
-        Binding("x", "screen.dismiss_question", "Dismiss"),
+        Binding("enter", "answer", "Answer"),
+        Binding("x", "dismiss", "Dismiss"),
     ]
     """Enter answers the question under the cursor; x dismisses it."""
+
+    @dataclass
+    class AnswerRequested(Message):
+        """Answer the question (privately, or published to an audience)."""
+
+        question: int
+
+    @dataclass
+    class DismissRequested(Message):
+        """Dismiss the question, with an optional reason."""
+
+        question: int
+
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "answer": AnswerRequested,
+        "dismiss": DismissRequested,
+    }
+    """Which request each of the panel's actions posts."""
 
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         columns: list[tuple[str, int | None]] = [
@@ -29,6 +50,19 @@ class QuestionsPanel(KeyedTable):
             ("question → answer", None),
         ]
         super().__init__(columns, numbered=numbered, id=id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return offered(self, self.REQUESTS.get(action))
+
+    def action_answer(self) -> None:
+        """Ask to answer the question under the cursor."""
+        if (number := self.selected_number("Q")) is not None:
+            self.post_message(self.AnswerRequested(number))
+
+    def action_dismiss(self) -> None:
+        """Ask to dismiss the question under the cursor."""
+        if (number := self.selected_number("Q")) is not None:
+            self.post_message(self.DismissRequested(number))
 
     def show_incident(self, incident: IncidentState, now: datetime) -> None:
         """Render `incident`'s questions."""

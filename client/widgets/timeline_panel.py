@@ -14,9 +14,11 @@ from typing import Any, ClassVar, assert_never
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable
 
 from client.render import stamp, timeline_row
+from client.widgets.requests import offered
 from warroom.core import events as e
 from warroom.core.domain import IncidentState
 from warroom.core.events import Envelope
@@ -83,9 +85,9 @@ class TimelinePanel(DataTable[Any]):
     """The incident's log as a table: time, who, what."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "screen.pin", "Pin/unpin"),
-        Binding("f", "screen.timeline_filter", "Filter"),
-        Binding("u", "screen.move_audience", "Audience"),
+        Binding("space", "pin", "Pin/unpin"),
+        Binding("f", "filter", "Filter"),
+        Binding("u", "audience", "Audience"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("home,g", "scroll_top", "First", show=False),
@@ -96,6 +98,29 @@ class TimelinePanel(DataTable[Any]):
     DEFAULT_CSS = """
     TimelinePanel { height: 1fr; }
     """
+
+    @dataclass
+    class PinRequested(Message):
+        """Pin the note, or unpin it if it is pinned."""
+
+        note: int
+
+    @dataclass
+    class FilterRequested(Message):
+        """Show the next filter: all, pinned, notes, then each application."""
+
+    @dataclass
+    class AudienceRequested(Message):
+        """Show the note to another audience."""
+
+        note: int
+
+    REQUESTS: ClassVar[dict[str, type[Message]]] = {
+        "pin": PinRequested,
+        "filter": FilterRequested,
+        "audience": AudienceRequested,
+    }
+    """Which request each of the panel's actions posts."""
 
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", show_row_labels=False)
@@ -117,6 +142,29 @@ class TimelinePanel(DataTable[Any]):
 
     def on_mount(self) -> None:
         self._columns()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return offered(self, self.REQUESTS.get(action))
+
+    def action_pin(self) -> None:
+        """Ask to pin or unpin the note under the cursor."""
+        note = self.selected_note
+        if note is None:
+            self.notify("Put the cursor on a note to pin it.", severity="warning")
+        else:
+            self.post_message(self.PinRequested(note))
+
+    def action_filter(self) -> None:
+        """Ask for the next filter."""
+        self.post_message(self.FilterRequested())
+
+    def action_audience(self) -> None:
+        """Ask to show the note under the cursor to another audience."""
+        note = self.selected_note
+        if note is None:
+            self.notify("Put the cursor on a note, an action or a workaround.", severity="warning")
+        else:
+            self.post_message(self.AudienceRequested(note))
 
     def _what_width(self) -> int:
         # time and who plus the cells' padding and a scrollbar.
@@ -189,6 +237,18 @@ class TimelinePanel(DataTable[Any]):
         if self.app_filter:
             return f"app {self.app_filter}"
         return self.filter.value
+
+    def next_filter(self, apps: tuple[str, ...]) -> tuple[TimelineFilter, str | None]:
+        """The filter after the current one: all, pinned, notes, then each of `apps`."""
+        steps: list[tuple[TimelineFilter, str | None]] = [
+            (TimelineFilter.ALL, None),
+            (TimelineFilter.PINNED, None),
+            (TimelineFilter.NOTES, None),
+            *((TimelineFilter.ALL, app) for app in apps),
+        ]
+        current = (self.filter, self.app_filter)
+        index = steps.index(current) if current in steps else -1
+        return steps[(index + 1) % len(steps)]
 
     def set_filter(self, kind: TimelineFilter, app: str | None, log: tuple[Envelope, ...]) -> None:
         """Change what the timeline shows and refill it from the log."""

@@ -270,3 +270,75 @@ def test_event_json_round_trips_and_event_data_matches(event: e.Event) -> None:
     assert protocol.load_event(text.encode()) == event
     assert json.loads(text) == protocol.event_data(event)
     assert protocol.event_data(event)["type"] == event.type
+
+
+# Reading one incident -------------------------------------------------------------------------
+
+
+def read_data(**extra: Any) -> str:
+    return json.dumps({"type": "read", "v": 1, "id": "r-1", "incident": "INC-7", **extra})
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (json.dumps({"type": "read", "v": 1, "incident": "INC-7"}), "invalid"),
+        (read_data(id=""), "invalid"),
+        (read_data(id="two words"), "invalid"),
+        (read_data(id="é"), "invalid"),
+        (read_data(id="x" * (protocol.MAX_COMMAND_ID + 1)), "invalid"),
+        (read_data(id=7), "invalid"),
+        (json.dumps({"type": "read", "v": 1, "id": "r-1"}), "invalid"),
+        (read_data(incident=""), "invalid"),
+        (read_data(incident="I" * (protocol.MAX_INCIDENT_ID + 1)), "invalid"),
+        (read_data(incident=["INC-7"]), "invalid"),
+        (read_data(v=2), "bad-version"),
+        (json.dumps({"type": "read.done", "v": 1, "id": "r-1", "incident": "INC-7", "head": 3}),
+         "unknown-type"),
+    ],
+    ids=[
+        "no-id", "empty-id", "id-with-space", "non-ascii-id", "long-id", "number-id",
+        "no-incident", "empty-incident", "long-incident", "incident-list", "version-2",
+        "server-frame",
+    ],
+)  # fmt: skip
+def test_decode_client_refuses_a_bad_read(frame: str, code: str) -> None:
+    assert code_of(frame) == code
+
+
+def test_a_bad_read_names_the_field() -> None:
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.decode_client(read_data(id="two words"))
+    assert info.value.message.startswith("invalid read frame: id:")
+
+
+@pytest.mark.parametrize("ident", ["r-1", 'quote"d', "back\\slash", "x" * protocol.MAX_COMMAND_ID])
+def test_read_round_trips(ident: str) -> None:
+    read = protocol.Read(id=ident, incident="INC-P3")
+    assert protocol.decode_client(protocol.encode(read)) == read
+
+
+@pytest.mark.parametrize("head", [12, "c0123456789abcdef"])
+def test_read_done_round_trips(head: int | str) -> None:
+    done = protocol.ReadDone(id="r-1", incident="INC-7", head=head)
+    assert protocol.decode_server(protocol.encode(done)) == done
+
+
+def test_decode_server_refuses_a_read_and_a_bad_read_answer() -> None:
+    assert code_of(read_data(), server=True) == "unknown-type"
+    no_event = json.dumps({"type": "read.event", "v": 1, "id": "r-1", "seq": 3})
+    assert code_of(no_event, server=True) == "invalid"
+    bad_position = json.dumps(
+        {"type": "read.done", "v": 1, "id": "r-1", "incident": "INC-7", "head": "soon"}
+    )
+    assert code_of(bad_position, server=True) == "invalid"
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda ev: ev.type)
+@pytest.mark.parametrize("ident", ["r-1", 'quote"d', "back\\slash"])
+def test_encode_read_event_is_read_back_as_a_read_event(event: e.Event, ident: str) -> None:
+    for position in (41, "c0123456789abcdef"):
+        text = protocol.encode_read_event(ident, position, protocol.event_json(event))
+        frame = protocol.decode_server(text)
+        assert frame == protocol.ReadEvent(id=ident, seq=position, event=event)
+        assert type(frame.event) is type(event)

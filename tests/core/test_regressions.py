@@ -20,10 +20,11 @@ IM = Actor("ines", Role.INCIDENT_MANAGER)
 
 def test_clearing_the_owner_of_an_unowned_action_says_so() -> None:
     world = World()
-    for cmd in [
+    commands: list[c.Command] = [
         c.DeclareIncident(title="t", severity=Severity.SEV1),
         c.AddAction(incident="INC-1", text="restart"),
-    ]:
+    ]
+    for cmd in commands:
         world = replay(decide(world, cmd, IM, NOW), world)
     with pytest.raises(Rejected) as info:
         decide(world, c.AssignAction(incident="INC-1", action=1, owner=None), IM, NOW)
@@ -60,11 +61,12 @@ def test_out_of_range_time_is_a_value_error(text: str, zone: tzinfo) -> None:
 
 def test_withdrawing_a_withdrawn_eta_is_invalid_state() -> None:
     world = World()
-    for cmd in [
+    commands: list[c.Command] = [
         c.DeclareIncident(title="t", severity=Severity.SEV1),
         c.SetEta(incident="INC-1", eta=datetime(2026, 11, 27, 13, 0, tzinfo=UTC), base_version=0),
         c.SetEta(incident="INC-1", eta=None, base_version=1),
-    ]:
+    ]
+    for cmd in commands:
         world = replay(decide(world, cmd, IM, NOW), world)
     with pytest.raises(Rejected) as info:
         decide(world, c.SetEta(incident="INC-1", eta=None, base_version=2), IM, NOW)

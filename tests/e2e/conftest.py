@@ -1,4 +1,4 @@
-"""Fixtures of the end-to-end tests (the harness itself is in `e2e_harness`)."""
+"""Fixtures of the end-to-end tests (the harness itself is `tests.kit.harness`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub, isolated_env
+
+from tests.kit.harness import Hub, isolated_env
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from e2e_harness import Hub
+from tests.kit.harness import Hub
 
 
 def test_audience_moves_an_entry_and_show_as_previews_it(hub: Hub) -> None:

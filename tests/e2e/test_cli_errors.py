@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from e2e_harness import Hub, closed_port, concurrently, warroom
+from tests.kit.harness import Hub, concurrently, free_port, warroom
 
 INC = "INC-1"
 
@@ -50,7 +50,7 @@ def _expect(checks: list[tuple[Run, int, str]]) -> None:
 
 
 def test_cannot_log_in_or_reach_the_hub(hub: Hub) -> None:
-    port = closed_port()
+    port = free_port()
     gone = f"--url=ws://127.0.0.1:{port}"
     token = f"--token={hub.token}"
     unreachable = f"cannot reach the war room at ws://127.0.0.1:{port}"

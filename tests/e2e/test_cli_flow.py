@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_harness import MANAGER, ZONE, Hub, concurrently, warroom
+
+from tests.kit.harness import MANAGER, ZONE, Hub, concurrently, warroom
 
 INC = "INC-1"
 TITLE = "Checkout failing in EU"
@@ -270,12 +271,12 @@ def test_login_stores_credentials_privately(hub: Hub) -> None:
 def test_tokens_never_look_like_options(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     """1 in 64 url-safe tokens starts with '-': the token prefix keeps argparse out of it."""
     from warroom.core.domain import Role
-    from warroom.store import EventStore
+    from warroom.store import Store, open_engine
 
-    monkeypatch.setattr("warroom.store.secrets.token_urlsafe", lambda _: "-" + "x" * 42)
-    store = EventStore(str(hub.db))
+    monkeypatch.setattr("warroom.store.users.secrets.token_urlsafe", lambda _: "-" + "x" * 42)
+    store = Store(open_engine(str(hub.db)))
     try:
-        token = store.add_user("dash", Role.RESPONDER)
+        token = store.users.add("dash", Role.RESPONDER)
     finally:
         store.close()
     assert not token.startswith("-")

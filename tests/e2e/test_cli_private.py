@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from e2e_harness import Hub, Spawned
+from tests.kit.harness import Hub, Spawned
 
 CONNECT_TIMEOUT = 15.0
 CANARY = "CANARY"

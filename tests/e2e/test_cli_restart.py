@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from e2e_harness import Hub, concurrently, warroom
+from tests.kit.harness import Hub, concurrently, warroom
 
 INC = "INC-1"
 

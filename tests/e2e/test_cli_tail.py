@@ -11,7 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_harness import ZONE, Hub, Spawned
+
+from tests.kit.harness import ZONE, Hub, Spawned
 
 INC = "INC-1"
 CONNECT_TIMEOUT = 15.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from e2e_harness import MANAGER, Hub, concurrently
+from tests.kit.harness import MANAGER, Hub, concurrently
 
 INC = "INC-1"
 

@@ -15,22 +15,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub
-from ssh_kit import (
+
+from tests.kit.harness import Hub
+from tests.kit.ssh import (
     GONE,
     PAINT,
     Ssh,
     alive,
+    command_line,
     environ,
     exit_status,
-    make_key,
     missing,
     new_tui,
     online_as,
+    owns_its_terminal,
     tuis,
+    user_with_key,
     wait_until,
 )
-from tmux_kit import Pane, Screen, Tmux
+from tests.kit.tmux import Pane, Screen, Tmux
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
@@ -65,12 +68,7 @@ class Room:
 def room(ssh_hub: Hub, tmp_path: Path) -> Room:
     keys: dict[str, Path] = {}
     for name, (role, groups) in PEOPLE.items():
-        keys[name] = make_key(tmp_path / "keys", name)
-        options = [f"--group={group}" for group in groups]
-        added = ssh_hub.admin(
-            "user", "add", name, f"--role={role}", *options, f"--ssh-key={keys[name]}.pub"
-        )
-        assert added.returncode == 0, added.stderr
+        keys[name] = user_with_key(ssh_hub, tmp_path / "keys", name, role, *groups).key
     assert ssh_hub.ok("declare", TITLE, "-s", "1", "--app", "checkout").strip() == INC
     ssh_hub.ok("note", INC, INTERNAL_NOTE)
     ssh_hub.ok("impact", INC, PUBLIC_IMPACT, "--audience", "all")
@@ -120,6 +118,10 @@ def test_a_responder_edits_the_incident_over_ssh_and_another_client_sees_it(
     assert env["COLORTERM"] == "truecolor"
     assert env["WARROOM_TOKEN"].startswith("wrs_")
     assert not {"WARROOM_DB", "WARROOM_URL", "SSH_AUTH_SOCK"} & env.keys()
+    # It is `warroom join` on the hub's URL, as `warroom serve` wired it, and its PTY is its
+    # controlling terminal (resizes reach it).
+    assert command_line(pid)[1:] == ["-m", "warroom", "join", hub.url, INC]
+    assert owns_its_terminal(pid)
 
     # A second SSH session, another responder, in the same room.
     bob = ssh.open(tmux, "bob", room.keys["bob"], user=INC)

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub, warroom
-from ssh_kit import fingerprint, make_key, missing
+
+from tests.kit.harness import Hub, warroom
+from tests.kit.ssh import fingerprint, make_key, missing
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 

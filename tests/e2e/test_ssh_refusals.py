@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub
-from ssh_kit import (
+
+from tests.kit.harness import Hub, free_port
+from tests.kit.ssh import (
     CLIENT_TIMEOUT,
     PAINT,
     SCP,
@@ -23,8 +24,9 @@ from ssh_kit import (
     missing,
     online_as,
     tuis,
+    user_with_key,
 )
-from tmux_kit import Tmux
+from tests.kit.tmux import Tmux
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
@@ -34,10 +36,7 @@ ONLY = "warroom: only the war room is served here"
 @pytest.fixture
 def ana(ssh_hub: Hub, tmp_path: Path) -> Path:
     """A responder's key, known to the hub."""
-    key = make_key(tmp_path / "keys", "ana")
-    added = ssh_hub.admin("user", "add", "ana", "--role=responder", f"--ssh-key={key}.pub")
-    assert added.returncode == 0, added.stderr
-    return key
+    return user_with_key(ssh_hub, tmp_path / "keys", "ana").key
 
 
 @pytest.fixture
@@ -150,14 +149,8 @@ def test_sftp_and_scp_are_refused(ssh_hub: Hub, ssh: Ssh, ana: Path, tmp_path: P
     assert not tuis(ssh_hub)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_local_forwarding_is_refused(ssh_hub: Hub, ssh: Ssh, ana: Path) -> None:
-    local = _free_port()
+    local = free_port()
     forward = f"{local}:127.0.0.1:{ssh_hub.port}"
     forwarding = subprocess.Popen(
         ssh.argv(ana, tty=False, extra=["-N", "-o", "ExitOnForwardFailure=yes", "-L", forward]),
@@ -199,7 +192,7 @@ def test_local_forwarding_is_refused(ssh_hub: Hub, ssh: Ssh, ana: Path) -> None:
 def test_remote_and_stdio_forwarding_are_refused(ssh_hub: Hub, ssh: Ssh, ana: Path) -> None:
     remote = ssh.run(
         ana,
-        extra=["-N", "-o", "ExitOnForwardFailure=yes", "-R", f"{_free_port()}:127.0.0.1:9"],
+        extra=["-N", "-o", "ExitOnForwardFailure=yes", "-R", f"{free_port()}:127.0.0.1:9"],
     )
     assert remote.returncode == 255
     assert "remote port forwarding failed" in remote.stderr, remote.stderr

@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import signal
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from e2e_harness import Hub
-from ssh_kit import (
+
+from tests.kit.harness import Hub
+from tests.kit.ssh import (
     GONE,
     PAINT,
     Ssh,
@@ -22,14 +23,14 @@ from ssh_kit import (
     environ,
     exit_status,
     fingerprint,
-    make_key,
     missing,
     new_tui,
     online_as,
     tuis,
+    user_with_key,
     wait_until,
 )
-from tmux_kit import Tmux
+from tests.kit.tmux import Screen, Tmux
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
@@ -50,17 +51,16 @@ def tmux(ssh_hub: Hub) -> Iterator[Tmux]:
         server.close()
 
 
-def _user_with_key(hub: Hub, folder: Path, name: str, role: str = "responder") -> Path:
-    key = make_key(folder, name)
-    added = hub.admin("user", "add", name, f"--role={role}", f"--ssh-key={key}.pub")
-    assert added.returncode == 0, added.stderr
-    return key
+def _online_in(who: str, title: str) -> Callable[[Screen], bool]:
+    """A screen check: online as `who`, with the incident `title` on screen."""
+    online = online_as(who)
+    return lambda screen: online(screen) and title in screen
 
 
 def test_dropping_the_ssh_link_ends_the_tui_and_frees_it(
     ssh_hub: Hub, tmp_path: Path, tmux: Tmux
 ) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     ssh = Ssh(ssh_hub, tmp_path / "ssh")
     before = tuis(ssh_hub)
     pane = ssh.open(tmux, "ana", key)
@@ -83,7 +83,7 @@ def test_dropping_the_ssh_link_ends_the_tui_and_frees_it(
 
 def test_several_ssh_sessions_at_once(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) -> None:
     ssh = Ssh(ssh_hub, tmp_path / "ssh")
-    keys = [_user_with_key(ssh_hub, tmp_path / "keys", f"r{n}") for n in range(SESSIONS)]
+    keys = [user_with_key(ssh_hub, tmp_path / "keys", f"r{n}").key for n in range(SESSIONS)]
     ssh_hub.ok("declare", "Many hands", "-s", "2")
     # Pin the host key once, so that the clients starting together do not race to write it.
     assert ssh.run(keys[0], "true").returncode == 1
@@ -91,7 +91,7 @@ def test_several_ssh_sessions_at_once(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) 
     panes = [ssh.open(tmux, f"s{n}", key, user="INC-1") for n, key in enumerate(keys)]
     for n, pane in enumerate(panes):
         pane.wait_for(
-            lambda s, n=n: online_as(f"r{n}")(s) and "Many hands" in s,
+            _online_in(f"r{n}", "Many hands"),
             f"r{n}'s war room",
             PAINT + 2.0 * SESSIONS,
         )
@@ -111,7 +111,7 @@ def test_several_ssh_sessions_at_once(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) 
 
 
 def test_revoking_a_user_ends_their_ssh_session(ssh_hub: Hub, tmp_path: Path, tmux: Tmux) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     pane = Ssh(ssh_hub, tmp_path / "ssh").open(tmux, "ana", key)
     pane.wait_for(online_as("ana"), "ana's lobby", PAINT)
     assert ssh_hub.admin("user", "revoke", "ana").returncode == 0
@@ -124,7 +124,7 @@ def test_revoking_a_user_ends_their_ssh_session(ssh_hub: Hub, tmp_path: Path, tm
 def test_stopping_the_server_ends_every_ssh_session(
     ssh_hub: Hub, tmp_path: Path, tmux: Tmux
 ) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     pane = Ssh(ssh_hub, tmp_path / "ssh").open(tmux, "ana", key)
     pane.wait_for(online_as("ana"), "ana's lobby", PAINT)
     started = tuis(ssh_hub)
@@ -139,7 +139,7 @@ def test_stopping_the_server_ends_every_ssh_session(
 def test_the_host_key_is_made_once_and_kept_across_restarts(
     ssh_hub: Hub, tmp_path: Path, tmux: Tmux
 ) -> None:
-    key = _user_with_key(ssh_hub, tmp_path / "keys", "ana")
+    key = user_with_key(ssh_hub, tmp_path / "keys", "ana").key
     ssh = Ssh(ssh_hub, tmp_path / "ssh")
     printed = ssh_hub.host_key
     assert printed.startswith("SHA256:")

@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import Hub
-from tmux_kit import OFFLINE, ONLINE, TMUX, Pane, Screen, Tmux
+
+from tests.kit.harness import Hub
+from tests.kit.tmux import OFFLINE, ONLINE, TMUX, Pane, Screen, Tmux
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 

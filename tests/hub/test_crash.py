@@ -7,17 +7,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from websockets import ConnectionClosed
 from websockets.asyncio.client import connect
-from wire import declare, hello, note, receive, send, submit
 
+from tests.kit.harness import WARROOM
+from tests.kit.wire import declare, hello, note, receive, send, submit
 from warroom.core.domain import Role
-from warroom.store import EventStore
-
-WARROOM = str(Path(sys.executable).with_name("warroom"))
+from warroom.store import Store, open_engine
 
 
 def spawn(db: Path) -> subprocess.Popen[str]:
@@ -40,8 +38,8 @@ async def start(db: Path) -> tuple[subprocess.Popen[str], str]:
 
 async def test_sigkill_loses_no_acknowledged_command(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    store = EventStore(str(db))
-    token = store.add_user("manager", Role.INCIDENT_MANAGER)
+    store = Store(open_engine(str(db)))
+    token = store.users.add("manager", Role.INCIDENT_MANAGER)
     store.close()
     headers = {"Authorization": f"Bearer {token}"}
 

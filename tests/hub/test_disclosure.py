@@ -12,17 +12,20 @@ from typing import Any
 import pytest
 from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection
-from wire import Hub, declare, hello, note, receive, send, submit, until
+
+from tests.kit.wire import Hub, declare, hello, note, receive, send, submit, until
 
 SEALED = re.compile(r"^c[0-9a-f]{16}$")
 
 
-async def _session(connection: ClientConnection, cursor: Any = 0) -> tuple[dict[str, Any], list]:
+async def _session(
+    connection: ClientConnection, cursor: Any = 0
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Say hello; return the welcome and every frame up to and including `synced`."""
     await send(connection, {"type": "hello", "cursor": cursor})
     welcome = await receive(connection)
     assert welcome["type"] == "welcome"
-    frames = []
+    frames: list[dict[str, Any]] = []
     while True:
         frame = await receive(connection)
         frames.append(frame)

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import json
 import socket
+from typing import Any
 
 import pytest
 from websockets import ConnectionClosed, InvalidStatus
-from websockets.asyncio.client import connect
-from wire import Hub, declare, hello, note, receive, send, submit, until
+from websockets.asyncio.client import ClientConnection, connect
 
+from tests.kit.wire import Hub, declare, hello, note, receive, send, submit, until
 from warroom.core.domain import Actor, Role
 from warroom.core.policy import visible_part
 from warroom.core.protocol import MAX_FRAME, load_event
@@ -91,7 +92,7 @@ async def test_a_bad_or_missing_token_gets_401_before_the_upgrade(
 
 
 async def test_a_revoked_token_is_refused(hub: Hub) -> None:
-    hub.store.revoke_user("rita")
+    hub.store.users.revoke("rita")
     with pytest.raises(InvalidStatus) as refused:
         await hub.connect("responder")
     assert refused.value.response.status_code == 401
@@ -105,7 +106,7 @@ async def test_bad_frames_get_typed_errors_and_change_nothing(hub: Hub) -> None:
     await submit(sender, declare())
     await until(bystander, "event")
 
-    cases = [
+    cases: list[tuple[str | bytes, str]] = [
         ("not json at all", "bad-frame"),
         ("[1, 2]", "bad-frame"),
         (json.dumps({"v": 7, "type": "hello"}), "bad-version"),
@@ -200,7 +201,7 @@ async def test_stakeholders_receive_only_their_audience_live_and_on_catch_up(hub
     await submit(manager, {"type": "status.change", "incident": "INC-1", "status": "identified"})
 
     expected = ["incident.declared", "to exec", "to all", "to exec,support", "status.changed"]
-    seen = []
+    seen: list[str] = []
     async with asyncio.timeout(10):
         while len(seen) < len(expected):
             frame = await until(exec_live, "event")
@@ -262,7 +263,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_carry_on(hub: H
     assert seqs == list(range(2, total + 2))
 
 
-async def presence(connection, users: list[str]) -> None:
+async def presence(connection: ClientConnection, users: list[str]) -> None:
     """Wait for a presence frame listing exactly `users` (earlier ones are skipped)."""
     async with asyncio.timeout(10):
         while (await until(connection, "presence"))["users"] != users:
@@ -328,7 +329,7 @@ async def test_revoking_a_token_closes_its_open_connections_within_a_second(hub:
     await hello(rita)
     oscar = await hub.connect("observer")
     await hello(oscar)
-    hub.store.revoke_user("rita")
+    hub.store.users.revoke("rita")
     started = asyncio.get_running_loop().time()
     with pytest.raises(ConnectionClosed) as closed:
         async with asyncio.timeout(3):
@@ -342,7 +343,9 @@ async def test_revoking_a_token_closes_its_open_connections_within_a_second(hub:
     assert (await until(oscar, "event"))["event"]["type"] == "incident.declared"
 
 
-async def _first_seen(writer, reader, text: str, audience: str = "internal") -> dict:
+async def _first_seen(
+    writer: ClientConnection, reader: ClientConnection, text: str, audience: str = "internal"
+) -> dict[str, Any]:
     """Write notes until `reader` receives one (the hub applies user changes within 0.5 s)."""
     async with asyncio.timeout(5):
         while True:
@@ -363,9 +366,9 @@ async def test_a_changed_role_or_group_takes_effect_on_the_next_event(hub: Hub) 
     with pytest.raises(TimeoutError):
         await receive(sam, within=0.5)
     # ...after it, exec entries do (and catch-up would too: the filter reads the session).
-    hub.store.change_user("sam", groups=["exec"])
+    hub.store.users.change("sam", groups=["exec"])
     await _first_seen(manager, sam, "exec only, after", audience="exec")
-    hub.store.change_user("sam", role=Role.RESPONDER)
+    hub.store.users.change("sam", role=Role.RESPONDER)
     await _first_seen(manager, sam, "internal now")
     assert (await submit(sam, note("sam writes")))["type"] == "ack"
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection
-from wire import Hub, declare, note, send, submit
+
+from tests.kit.wire import Hub, declare, note, send, submit
 
 CANARY = "CANARY"
 VAULT = "VAULT-CANARY"
@@ -92,7 +94,7 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
     ):
         assert (await submit(manager, command))["type"] == "ack"
     # Errors: erin pokes at entries she cannot see.
-    pokes = [
+    pokes: list[dict[str, Any]] = [
         {"type": "question.answer", "incident": inc, "question": 1, "text": "x"},
         {"type": "action.change-state", "incident": inc, "action": 1, "state": "next"},
         {"type": "audience.change", "incident": inc, "entry": "N1", "audience": "exec"},
@@ -104,7 +106,7 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
 
     assert len(pokes) == 4
     # uma pokes at the private incident: each refusal reads as for a missing incident.
-    uma_pokes = [
+    uma_pokes: list[dict[str, Any]] = [
         note("x", "INC-P1"),
         {"type": "status.change", "incident": "INC-P1", "status": "monitoring"},
         {"type": "question.ask", "incident": "INC-P1", "text": "x"},

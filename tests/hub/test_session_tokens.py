@@ -14,17 +14,17 @@ import pytest
 from websockets import InvalidStatus
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
-from wire import TIMEOUT, receive, send
 
 from server.hub import Hub
+from tests.kit.wire import TIMEOUT, receive, send
 from warroom.core.domain import Role, World
-from warroom.store import EventStore
+from warroom.store import Store, open_engine
 
 
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[tuple[Hub, str]]:
-    store = EventStore(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.add_user("ana", Role.RESPONDER)
+    store = Store(open_engine(f"sqlite:///{tmp_path / 'hub.db'}"))
+    store.users.add("ana", Role.RESPONDER)
     hub = Hub(store, World(), 0)
     hub.sequencer.start()
     try:
@@ -55,7 +55,7 @@ async def test_a_session_token_logs_the_user_in_as_they_are_now(live: tuple[Hub,
     hub, url = live
     token = hub.session_token("ana")
     assert (await _welcome(url, token))["role"] == "responder"
-    hub.store.change_user("ana", Role.STAKEHOLDER, ["exec"])
+    hub.store.users.change("ana", Role.STAKEHOLDER, ["exec"])
     welcome = await _welcome(url, token)
     assert (welcome["user"], welcome["role"], welcome["groups"]) == ("ana", "stakeholder", ["exec"])
 
@@ -64,7 +64,7 @@ async def test_a_session_token_is_never_stored(live: tuple[Hub, str]) -> None:
     hub, _ = live
     token = hub.session_token("ana")
     # The store knows nothing of it: it cannot outlive the server.
-    assert hub.store.authenticate(token) is None
+    assert hub.store.users.authenticate(token) is None
 
 
 async def test_an_ended_session_token_is_refused(live: tuple[Hub, str]) -> None:
@@ -80,7 +80,7 @@ async def test_an_ended_session_token_is_refused(live: tuple[Hub, str]) -> None:
 async def test_a_revoked_users_session_token_is_refused(live: tuple[Hub, str]) -> None:
     hub, url = live
     token = hub.session_token("ana")
-    hub.store.revoke_user("ana")
+    hub.store.users.revoke("ana")
     assert await _refused(url, token) == 401
     unknown = hub.session_token("nobody")
     assert await _refused(url, unknown) == 401

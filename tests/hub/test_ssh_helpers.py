@@ -1,9 +1,14 @@
-"""The SSH gateway's small parts: the host key file, the incident a user name picks, and the
-environment a session's TUI gets."""
+"""The SSH gateway's small parts: the host key file, the incident a user name picks, the
+environment a session's TUI gets, and the TUI taking its PTY as its controlling terminal."""
 
 from __future__ import annotations
 
+import os
+import select
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +75,57 @@ def test_a_tui_gets_the_clients_terminal_and_nothing_it_should_not(
         assert dropped not in env
     assert env.get("PYTHONPATH") != "/tmp/evil"
     assert child_env("", {}, "t")["TERM"] == "xterm"
+
+
+_PROBE = """
+import os, sys
+if sys.argv[1] == "take":
+    from client.launch import take_terminal
+    take_terminal()
+try:
+    os.close(os.open("/dev/tty", os.O_RDWR))
+    print("controlling terminal")
+except OSError:
+    print("no controlling terminal")
+"""
+"""Says whether the process has a controlling terminal, after `take_terminal` or not."""
+
+
+def _on_a_fresh_pty(argv: list[str], within: float = 30.0) -> str:
+    """What `argv` writes when run as the gateway runs a TUI: leading a new session, on a PTY."""
+    master, slave = os.openpty()
+    try:
+        process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True
+        )
+    finally:
+        os.close(slave)
+    output = b""
+    deadline = time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the child closed its end
+                    break
+                if not chunk:
+                    break
+                output += chunk
+        assert process.wait(within) == 0, output
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return output.decode(errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("take", "expected"),
+    [("take", "controlling terminal"), ("leave", "no controlling terminal")],
+)
+def test_a_tui_takes_its_pty_as_its_controlling_terminal(take: str, expected: str) -> None:
+    # Without it the kernel would tell the TUI of no resize of the SSH client's window.
+    said = _on_a_fresh_pty([sys.executable, "-c", _PROBE, take])
+    assert said.strip().splitlines()[-1] == expected

@@ -1,4 +1,5 @@
-"""Fixtures of the storage suites: one event store per backend, and real events to put in it.
+"""Fixtures of the storage suites: one event store per backend, and real events to put in it
+(`LogBuilder`, in `log_builder.py`).
 
 `store_url` runs every test that uses it against SQLite (a real file) and, when
 `WARROOM_TEST_POSTGRES` holds an admin URL, against a fresh PostgreSQL database per test.
@@ -9,20 +10,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from warroom.core import protocol
-from warroom.core.commands import Command
-from warroom.core.decide import decide
-from warroom.core.domain import Actor, World
-from warroom.core.events import Event
-from warroom.core.reducer import apply
-from warroom.store import EventStore, Pending
+from tests.storage.log_builder import LogBuilder
+from warroom.store import Store, open_engine
 
 POSTGRES_ADMIN_URL = os.environ.get("WARROOM_TEST_POSTGRES", "")
 """An admin URL of a PostgreSQL server the tests may create and drop databases on."""
@@ -61,50 +55,13 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[EventStore]:
+def store(store_url: str) -> Iterator[Store]:
     """An opened event store on `store_url`, closed afterwards."""
-    opened = EventStore(store_url)
+    opened = Store(open_engine(store_url))
     try:
         yield opened
     finally:
         opened.close()
-
-
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class LogBuilder:
-    """Decides commands against its own world and numbers their events like the sequencer does.
-
-    The events are real (from `warroom.core.decide.decide`), encoded with `protocol.event_json`.
-    """
-
-    world: World = field(default_factory=World)
-    head: int = 0
-    clock: datetime = T0
-    events: list[tuple[int, Event, str]] = field(default_factory=list)
-    """Every (seq, event, encoded) numbered so far, including those of discarded batches."""
-
-    def pending(self, actor: Actor, command_id: str, command: Command) -> Pending:
-        """The command decided, its events numbered from the head on, the world advanced."""
-        self.clock += timedelta(seconds=1)
-        numbered: list[tuple[int, Event, str]] = []
-        for event in decide(self.world, command, actor, self.clock):
-            self.head += 1
-            numbered.append((self.head, event, protocol.event_json(event)))
-            self.world = apply(self.world, event)
-        self.events.extend(numbered)
-        return Pending(actor.name, command_id, numbered)
-
-    def mark(self) -> tuple[World, int, int]:
-        """A point to rewind to (see `rewind`), e.g. before a batch the store will refuse."""
-        return self.world, self.head, len(self.events)
-
-    def rewind(self, point: tuple[World, int, int]) -> None:
-        """Forget what was decided since `point`."""
-        self.world, self.head, count = point
-        del self.events[count:]
 
 
 @pytest.fixture

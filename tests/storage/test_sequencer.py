@@ -17,7 +17,7 @@ from warroom.core.decide import Rejected
 from warroom.core.domain import Actor, Role, Severity, Status, World
 from warroom.core.events import NoteAdded
 from warroom.core.reducer import replay
-from warroom.store import EventStore
+from warroom.store import Store, open_engine
 
 MANAGER = Actor("alice", Role.INCIDENT_MANAGER)
 RESPONDER = Actor("bob", Role.RESPONDER)
@@ -57,7 +57,7 @@ class GateClock:
 class Running:
     """A started sequencer, its store and what it published."""
 
-    store: EventStore
+    store: Store
     sequencer: Sequencer
     clock: GateClock
     published: list[tuple[list[Committed], World]] = field(default_factory=list)
@@ -89,8 +89,8 @@ async def start_sequencer(store_url: str) -> AsyncIterator[Start]:
     started: list[Running] = []
 
     async def start(hook: Hook | None = None) -> Running:
-        store = EventStore(store_url)
-        log = await asyncio.to_thread(store.read)
+        store = Store(open_engine(store_url))
+        log = await asyncio.to_thread(store.log.read)
         world = replay(item.event for item in log)
         head = log[-1].seq if log else 0
         running: Running
@@ -101,7 +101,9 @@ async def start_sequencer(store_url: str) -> AsyncIterator[Start]:
             running.published.append((list(committed), world))
 
         clock = GateClock()
-        running = Running(store, Sequencer(store, world, head, publish, clock), clock)
+        running = Running(
+            store, Sequencer(store.log, store.users, world, head, publish, clock), clock
+        )
         started.append(running)
         running.sequencer.start()
         return running
@@ -119,7 +121,7 @@ async def _declare(running: Running) -> None:
     outcome = await running.submit(
         MANAGER, "declare", DeclareIncident(title="Checkout down", severity=Severity.SEV1)
     )
-    assert outcome == Accepted(running.store.head())
+    assert outcome == Accepted(running.store.log.head())
 
 
 # Concurrent commands --------------------------------------------------------------------------
@@ -164,14 +166,14 @@ async def test_concurrent_commands_get_distinct_gapless_seqs_in_the_published_or
     notes = [event for event in by_seq.values() if isinstance(event, NoteAdded)]
     assert [note.note for note in notes] == list(range(1, 501))
 
-    assert running.store.head() == 501
-    assert running.store.read_raw() == [(item.seq, item.encoded) for item in committed]
-    assert [item.event for item in running.store.read()] == [item.event for item in committed]
+    assert running.store.log.head() == 501
+    assert running.store.log.read_raw() == [(item.seq, item.encoded) for item in committed]
+    assert [item.event for item in running.store.log.read()] == [item.event for item in committed]
     incident = running.published[-1][1].incident("INC-1")
     assert incident is not None
     assert len(incident.notes) == 500
     for i in range(500):
-        assert running.store.find_command(MANAGER.name, f"note-{i}") == i + 2
+        assert running.store.log.find_command(MANAGER.name, f"note-{i}") == i + 2
 
 
 # Retries --------------------------------------------------------------------------------------
@@ -191,7 +193,7 @@ async def test_a_retried_command_gets_its_original_seq_and_adds_nothing(
     assert first == Accepted(2)
     assert again == Accepted(2, duplicate=True)
     assert changed == Accepted(2, duplicate=True)
-    assert running.store.head() == 2
+    assert running.store.log.head() == 2
     assert len(running.published) == published
 
     # The same id twice in one group: committed once.
@@ -208,7 +210,7 @@ async def test_a_retried_command_gets_its_original_seq_and_adds_nothing(
     # Ids belong to their actor.
     other = await running.submit(RESPONDER, "n1", AddNote(incident="INC-1", text="bob's"))
     assert other == Accepted(5)
-    assert [seq for seq, _ in running.store.read_raw()] == [1, 2, 3, 4, 5]
+    assert [seq for seq, _ in running.store.log.read_raw()] == [1, 2, 3, 4, 5]
 
 
 async def test_a_retry_after_a_restart_is_answered_from_the_database(
@@ -229,7 +231,7 @@ async def test_a_retry_after_a_restart_is_answered_from_the_database(
     assert again == Accepted(2, duplicate=True)
     # No longer valid as a command ("already identified"): still its original ack.
     assert await second.submit(MANAGER, "status", status) == Accepted(3, duplicate=True)
-    assert second.store.head() == 3
+    assert second.store.log.head() == 3
     assert second.published == []
 
     # Retries in one group with new commands (the store refuses the group, which is then
@@ -252,20 +254,20 @@ async def test_a_retry_after_a_restart_is_answered_from_the_database(
         Accepted(3, duplicate=True),
     ]
     assert [[item.seq for item in group] for group, _ in second.published] == [[4], [5, 6]]
-    assert [seq for seq, _ in second.store.read_raw()] == [1, 2, 3, 4, 5, 6]
+    assert [seq for seq, _ in second.store.log.read_raw()] == [1, 2, 3, 4, 5, 6]
     notes = [item.event for item in second.committed()]
     assert [(n.note, n.text) for n in notes if isinstance(n, NoteAdded)] == [
         (2, "gate"),
         (3, "three"),
         (4, "bob's"),
     ]
-    assert second.store.find_command(MANAGER.name, "n3") == 5
-    assert second.store.find_command(RESPONDER.name, "n1") == 6
+    assert second.store.log.find_command(MANAGER.name, "n3") == 5
+    assert second.store.log.find_command(RESPONDER.name, "n1") == 6
     # ... and once cached again, the retry no longer needs the database.
     assert await second.submit(MANAGER, "n3", AddNote(incident="INC-1", text="x")) == Accepted(
         5, duplicate=True
     )
-    assert second.store.head() == 6
+    assert second.store.log.head() == 6
 
 
 # Refusals -------------------------------------------------------------------------------------
@@ -294,9 +296,9 @@ async def test_a_refused_command_is_rejected_and_adds_nothing(
     assert isinstance(outcome, Rejected)
     assert outcome.code == code
     assert outcome.message
-    assert running.store.head() == 1
+    assert running.store.log.head() == 1
     assert len(running.published) == published
-    assert running.store.find_command(actor.name, "bad") is None
+    assert running.store.log.find_command(actor.name, "bad") is None
 
     # A refusal is not remembered: the id can be used for a valid command afterwards.
     fixed = await running.submit(MANAGER, "bad", AddNote(incident="INC-1", text="valid"))
@@ -322,7 +324,7 @@ async def test_refusals_among_accepted_commands_leave_no_gap(start_sequencer: St
     assert isinstance(outcomes[1], Rejected) and outcomes[1].code == "forbidden"
     assert isinstance(outcomes[2], Rejected) and outcomes[2].code == "not-found"
     assert outcomes[3] == Accepted(4)
-    assert [seq for seq, _ in running.store.read_raw()] == [1, 2, 3, 4]
+    assert [seq for seq, _ in running.store.log.read_raw()] == [1, 2, 3, 4]
     assert [[item.seq for item in group] for group, _ in running.published] == [[1], [2], [3, 4]]
 
 
@@ -342,7 +344,7 @@ async def test_stop_commits_everything_queued_before_returning(start_sequencer: 
     await asyncio.to_thread(running.sequencer.stop)
 
     # Committed before stop() returned, whether or not the acks have been delivered yet.
-    assert running.store.head() == count + 1
+    assert running.store.log.head() == count + 1
     outcomes = await asyncio.gather(*futures)
     assert outcomes == [Accepted(i + 2) for i in range(count)]
     assert [item.seq for item in running.committed()] == list(range(1, count + 2))
@@ -350,7 +352,7 @@ async def test_stop_commits_everything_queued_before_returning(start_sequencer: 
     late = await running.submit(MANAGER, "late", AddNote(incident="INC-1", text="too late"))
     assert isinstance(late, Rejected)
     assert late.code == "unavailable"
-    assert running.store.head() == count + 1
+    assert running.store.log.head() == count + 1
 
 
 async def test_stop_with_nothing_queued_returns_and_may_be_repeated(start_sequencer: Start) -> None:
@@ -359,7 +361,7 @@ async def test_stop_with_nothing_queued_returns_and_may_be_repeated(start_sequen
     await asyncio.wait_for(asyncio.to_thread(running.sequencer.stop), timeout=10)
     await asyncio.wait_for(asyncio.to_thread(running.sequencer.stop), timeout=10)
 
-    assert running.store.head() == 0
+    assert running.store.log.head() == 0
     assert running.published == []
 
 
@@ -427,8 +429,8 @@ async def test_a_failed_commit_refuses_its_group_without_leaking_the_database_me
         if isinstance(outcome, Rejected):
             assert outcome.code == "storage"
             assert "rita" not in outcome.message and "secret" not in outcome.message
-    head = running.store.head()
-    assert [seq for seq, _ in running.store.read_raw()] == list(range(1, head + 1))
+    head = running.store.log.head()
+    assert [seq for seq, _ in running.store.log.read_raw()] == list(range(1, head + 1))
 
 
 async def test_a_command_submitted_while_stop_runs_is_answered(start_sequencer: Start) -> None:

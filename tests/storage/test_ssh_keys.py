@@ -11,7 +11,7 @@ import pytest
 from warroom.cli.keys import BadKey, parse_public_key
 from warroom.core.domain import Actor, Role
 from warroom.core.sshkeys import PublicKey
-from warroom.store import EventStore, StoreError
+from warroom.store import Store, StoreError
 
 
 def _key(comment: str = "ana@laptop") -> tuple[PublicKey, bytes]:
@@ -21,87 +21,87 @@ def _key(comment: str = "ana@laptop") -> tuple[PublicKey, bytes]:
     return parse_public_key(public.export_public_key("openssh")), public.public_data
 
 
-def test_a_key_logs_its_user_in_with_their_current_role(store: EventStore) -> None:
+def test_a_key_logs_its_user_in_with_their_current_role(store: Store) -> None:
     key, wire = _key()
-    store.add_user("ana", Role.RESPONDER)
-    added = store.add_ssh_key("ana", key)
+    store.users.add("ana", Role.RESPONDER)
+    added = store.users.add_ssh_key("ana", key)
     assert (added.user, added.fingerprint, added.comment) == ("ana", key.fingerprint, "ana@laptop")
-    assert store.user_for_key(wire) == Actor("ana", Role.RESPONDER)
+    assert store.users.actor_for_key(wire) == Actor("ana", Role.RESPONDER)
 
-    store.change_user("ana", Role.STAKEHOLDER, ["exec"])
-    assert store.user_for_key(wire) == Actor("ana", Role.STAKEHOLDER, frozenset({"exec"}))
-    assert store.ssh_keys("ana") == [added]
-    assert [u.ssh_keys for u in store.users()] == [1]
+    store.users.change("ana", Role.STAKEHOLDER, ["exec"])
+    assert store.users.actor_for_key(wire) == Actor("ana", Role.STAKEHOLDER, frozenset({"exec"}))
+    assert store.users.ssh_keys("ana") == [added]
+    assert [u.ssh_keys for u in store.users.all()] == [1]
 
 
-def test_an_unknown_key_finds_nobody(store: EventStore) -> None:
+def test_an_unknown_key_finds_nobody(store: Store) -> None:
     key, _ = _key()
     _, other = _key()
-    store.add_user("ana", Role.RESPONDER, ssh_keys=[key])
-    assert store.user_for_key(other) is None
+    store.users.add("ana", Role.RESPONDER, ssh_keys=[key])
+    assert store.users.actor_for_key(other) is None
 
 
-def test_a_user_added_with_keys_gets_them_all(store: EventStore) -> None:
+def test_a_user_added_with_keys_gets_them_all(store: Store) -> None:
     (first, first_wire), (second, second_wire) = _key("one"), _key("two")
-    store.add_user("olga", Role.OBSERVER, ssh_keys=[first, second])
-    assert {k.fingerprint for k in store.ssh_keys("olga")} == {
+    store.users.add("olga", Role.OBSERVER, ssh_keys=[first, second])
+    assert {k.fingerprint for k in store.users.ssh_keys("olga")} == {
         first.fingerprint,
         second.fingerprint,
     }
     for wire in (first_wire, second_wire):
-        assert store.user_for_key(wire) == Actor("olga", Role.OBSERVER)
+        assert store.users.actor_for_key(wire) == Actor("olga", Role.OBSERVER)
 
 
-def test_a_key_belongs_to_one_user_only(store: EventStore) -> None:
+def test_a_key_belongs_to_one_user_only(store: Store) -> None:
     key, wire = _key()
-    store.add_user("ana", Role.RESPONDER, ssh_keys=[key])
-    store.add_user("bob", Role.RESPONDER)
+    store.users.add("ana", Role.RESPONDER, ssh_keys=[key])
+    store.users.add("bob", Role.RESPONDER)
     with pytest.raises(StoreError, match="already ana's"):
-        store.add_ssh_key("bob", key)
+        store.users.add_ssh_key("bob", key)
     with pytest.raises(StoreError, match="already theirs"):
-        store.add_ssh_key("ana", key)
+        store.users.add_ssh_key("ana", key)
     # A user created with a taken key is not created at all.
     with pytest.raises(StoreError, match="already ana's"):
-        store.add_user("carol", Role.RESPONDER, ssh_keys=[key])
-    assert [u.name for u in store.users()] == ["ana", "bob"]
-    assert store.user_for_key(wire) == Actor("ana", Role.RESPONDER)
-    assert len(store.ssh_keys()) == 1
+        store.users.add("carol", Role.RESPONDER, ssh_keys=[key])
+    assert [u.name for u in store.users.all()] == ["ana", "bob"]
+    assert store.users.actor_for_key(wire) == Actor("ana", Role.RESPONDER)
+    assert len(store.users.ssh_keys()) == 1
 
 
-def test_removing_a_key_stops_it_and_keeps_the_others(store: EventStore) -> None:
+def test_removing_a_key_stops_it_and_keeps_the_others(store: Store) -> None:
     (first, first_wire), (second, second_wire) = _key("one"), _key("two")
-    store.add_user("ana", Role.RESPONDER, ssh_keys=[first, second])
-    removed = store.remove_ssh_key("ana", first.fingerprint)
+    store.users.add("ana", Role.RESPONDER, ssh_keys=[first, second])
+    removed = store.users.remove_ssh_key("ana", first.fingerprint)
     assert removed.fingerprint == first.fingerprint
-    assert store.user_for_key(first_wire) is None
-    assert store.user_for_key(second_wire) == Actor("ana", Role.RESPONDER)
+    assert store.users.actor_for_key(first_wire) is None
+    assert store.users.actor_for_key(second_wire) == Actor("ana", Role.RESPONDER)
     with pytest.raises(StoreError, match="has no SSH key"):
-        store.remove_ssh_key("ana", first.fingerprint)
+        store.users.remove_ssh_key("ana", first.fingerprint)
     # Someone else's key cannot be removed through another name.
-    store.add_user("bob", Role.RESPONDER)
+    store.users.add("bob", Role.RESPONDER)
     with pytest.raises(StoreError, match="bob has no SSH key"):
-        store.remove_ssh_key("bob", second.fingerprint)
-    assert store.user_for_key(second_wire) == Actor("ana", Role.RESPONDER)
+        store.users.remove_ssh_key("bob", second.fingerprint)
+    assert store.users.actor_for_key(second_wire) == Actor("ana", Role.RESPONDER)
 
 
-def test_a_revoked_users_keys_stop_working(store: EventStore) -> None:
+def test_a_revoked_users_keys_stop_working(store: Store) -> None:
     key, wire = _key()
-    store.add_user("ana", Role.RESPONDER, ssh_keys=[key])
-    store.revoke_user("ana")
-    assert store.user_for_key(wire) is None
-    assert store.actor("ana") is None
+    store.users.add("ana", Role.RESPONDER, ssh_keys=[key])
+    store.users.revoke("ana")
+    assert store.users.actor_for_key(wire) is None
+    assert store.users.actor("ana") is None
     with pytest.raises(StoreError, match="no active user"):
-        store.add_ssh_key("ana", _key()[0])
+        store.users.add_ssh_key("ana", _key()[0])
     with pytest.raises(StoreError, match="no active user"):
-        store.add_ssh_key("nobody", _key()[0])
+        store.users.add_ssh_key("nobody", _key()[0])
 
 
-def test_actor_reads_the_user_as_they_are_now(store: EventStore) -> None:
-    store.add_user("carol", Role.STAKEHOLDER, ["exec"])
-    assert store.actor("carol") == Actor("carol", Role.STAKEHOLDER, frozenset({"exec"}))
-    store.change_user("carol", groups=["support"])
-    assert store.actor("carol") == Actor("carol", Role.STAKEHOLDER, frozenset({"support"}))
-    assert store.actor("nobody") is None
+def test_actor_reads_the_user_as_they_are_now(store: Store) -> None:
+    store.users.add("carol", Role.STAKEHOLDER, ["exec"])
+    assert store.users.actor("carol") == Actor("carol", Role.STAKEHOLDER, frozenset({"exec"}))
+    store.users.change("carol", groups=["support"])
+    assert store.users.actor("carol") == Actor("carol", Role.STAKEHOLDER, frozenset({"support"}))
+    assert store.users.actor("nobody") is None
 
 
 @pytest.mark.parametrize(

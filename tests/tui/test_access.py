@@ -4,10 +4,18 @@ client starting over when the hub says what the user may see has changed."""
 from __future__ import annotations
 
 from textual.widgets import Checkbox
-from tui_kit import (
+from textual.widgets.data_table import ColumnKey
+
+from client.screens.choice import ChoiceScreen
+from client.screens.declare import DeclareScreen
+from client.screens.prompt import PromptScreen
+from client.state import ClientState, forget, receive_all
+from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import (
     ANA,
     ROOM,
     Step,
+    app_of,
     paste,
     play,
     rendered,
@@ -18,12 +26,6 @@ from tui_kit import (
     shown,
     submitted,
 )
-
-from client.screens.choice import ChoiceScreen
-from client.screens.declare import DeclareScreen
-from client.screens.prompt import PromptScreen
-from client.state import ClientState, forget, receive_all
-from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import Role, Severity
@@ -95,7 +97,7 @@ async def test_a_resync_drops_what_was_folded_in_before_the_new_replay(fake):
     async with running(
         fake, incident=None, frames=replay(user="ana", role=Role.RESPONDER)
     ) as pilot:
-        app = pilot.app
+        app = app_of(pilot)
         assert app.state.world.incident(ROOM) is not None
         app.forget()
         without = [f for f in replay(user="ana", role=Role.RESPONDER) if _not_in_room(f)]
@@ -115,7 +117,9 @@ def test_a_welcome_with_reset_drops_what_was_folded_in():
     # welcome and replays everything; the client must not fold that onto what it holds.
     frames = replay(user="ana", role=Role.RESPONDER)
     state, _ = receive_all(ClientState(), frames)
-    assert state.log and state.cursor == frames[-2].seq
+    last = frames[-2]
+    assert isinstance(last, protocol.EventFrame)
+    assert state.log and state.cursor == last.seq
     welcome = protocol.Welcome(user="ana", role="responder", head=3, reset=True)
     again, _ = receive_all(state, [welcome, *frames[1:]])
     assert len(again.log) == len(state.log)
@@ -128,16 +132,16 @@ async def test_an_incident_that_vanishes_and_comes_back_is_laid_out_again(fake):
     async with running(fake, frames=frames) as pilot:
         screen = pilot.app.screen
         timeline = screen.query_one("#timeline", TimelinePanel)
-        width = timeline.columns["what"].width
-        pilot.app.forget()
+        width = timeline.columns[ColumnKey("what")].width
+        app_of(pilot).forget()
         fake.push(*[f for f in frames if _not_in_room(f)])
         await settled(pilot)
         assert not screen.query_one("#panels").display
         assert "not (or no longer) visible to you" in shown(screen.query_one("#gone"))
-        pilot.app.forget()
+        app_of(pilot).forget()
         fake.push(*frames)  # invited again
         await settled(pilot)
         assert screen.query_one("#panels").display
         assert not screen.query_one("#gone").display
-        assert timeline.columns["what"].width == width > 20
+        assert timeline.columns[ColumnKey("what")].width == width > 20
         assert "Status page updated" in rendered(timeline)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from textual.widgets import Label
-from tui_kit import (
+
+from client.app import WarRoomApp
+from client.screens.eta import EtaScreen
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import (
     BOB,
     MORGAN,
     NOW,
@@ -22,11 +27,6 @@ from tui_kit import (
     shown,
     submitted,
 )
-
-from client.app import WarRoomApp
-from client.screens.eta import EtaScreen
-from client.widgets.progress_panel import ProgressPanel
-from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core.domain import ActionState, Confidence
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from textual.pilot import Pilot
 from textual.widgets import Button, TextArea
-from tui_kit import (
+
+from client.screens.conflict import ConflictScreen
+from client.screens.impact import ImpactScreen
+from client.screens.war_room import WarRoomScreen
+from client.state import Link
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import (
     ANA,
     BOB,
     CLOCK,
     ROOM,
+    FakeConnection,
     Step,
+    app_of,
     later,
     messages,
     paste,
@@ -22,13 +32,6 @@ from tui_kit import (
     shown,
     submitted,
 )
-
-from client.screens.conflict import ConflictScreen
-from client.screens.impact import ImpactScreen
-from client.screens.war_room import WarRoomScreen
-from client.state import Link
-from client.widgets.progress_panel import ProgressPanel
-from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.decide import EtaConflict, ImpactConflict
@@ -37,11 +40,13 @@ from warroom.core.domain import Confidence
 THEIRS = ImpactConflict(version=2, statement="theirs", customer_facing=False, updated_by="bob")
 
 
-def _link(pilot) -> str:
+def _link(pilot: Pilot[None]) -> str:
     return shown(pilot.app.screen.query_one("#link"))
 
 
-async def _note(pilot, fake, text: str = "Pods restarted", count: int = 1) -> protocol.Submit:
+async def _note(
+    pilot: Pilot[None], fake: FakeConnection, text: str = "Pods restarted", count: int = 1
+) -> protocol.Submit:
     await pilot.press("n")
     await paste(pilot, text)
     await pilot.press("ctrl+s")
@@ -61,7 +66,7 @@ async def test_a_command_shows_as_sending_until_its_ack(fake):
         await settled(pilot)
         assert _link(pilot) == "● online  morgan (incident-manager)"
         assert ("information", "", "Done: note") in messages(pilot.app)
-        assert pilot.app.state.pending == {}
+        assert app_of(pilot).state.pending == {}
 
 
 async def test_a_refusal_is_notified_with_its_reason(fake):
@@ -75,7 +80,7 @@ async def test_a_refusal_is_notified_with_its_reason(fake):
         assert isinstance(pilot.app.screen, WarRoomScreen)
 
 
-async def _stale_impact(pilot, fake) -> protocol.Submit:
+async def _stale_impact(pilot: Pilot[None], fake: FakeConnection) -> protocol.Submit:
     """Open the impact form on v1, let bob save v2 meanwhile, save 'mine' on v1: refused."""
     await pilot.press("i")
     fake.push(*later(Step(BOB, 29, c.SetImpact(incident=ROOM, statement="theirs", base_version=1))))
@@ -220,7 +225,7 @@ async def test_a_dropped_link_shows_offline_and_holds_commands(fake):
         await settled(pilot)
         fake.drop("connection lost; reconnecting")
         await settled(pilot)
-        assert pilot.app.state.link is Link.OFFLINE
+        assert app_of(pilot).state.link is Link.OFFLINE
         assert _link(pilot).startswith("✕ OFFLINE")
         assert "connection lost; reconnecting" in _link(pilot)
         assert "in room: -" in shown(pilot.app.screen.query_one("#header"))
@@ -255,7 +260,7 @@ async def test_after_a_reconnect_pending_commands_are_sent_again_with_the_same_i
         resent = fake.sent[before:]
         assert resent[0] == protocol.View(incident=ROOM)
         ids = [frame.id for frame in resent if isinstance(frame, protocol.Submit)]
-        offline_id = next(key for key in pilot.app.state.pending if key != online.id)
+        offline_id = next(key for key in app_of(pilot).state.pending if key != online.id)
         assert ids == [online.id, offline_id]
         assert [f.command.text for f in resent[1:]] == ["Sent before the drop", "Written offline"]
         assert _link(pilot).startswith("● online  morgan (incident-manager)  ⧗ sending 2")

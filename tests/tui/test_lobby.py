@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import HelpPanel, Input, Select
 from textual.widgets._select import SelectOverlay
-from tui_kit import (
+
+from client.screens.declare import DeclareScreen
+from client.screens.lobby import LobbyScreen
+from client.screens.war_room import WarRoomScreen
+from client.widgets.keyed_table import KeyedTable
+from tests.kit.tui import (
     BOB,
     Step,
     connect,
@@ -20,22 +26,17 @@ from tui_kit import (
     type_text,
     until,
 )
-
-from client.screens.declare import DeclareScreen
-from client.screens.lobby import LobbyScreen
-from client.screens.war_room import WarRoomScreen
-from client.widgets.keyed_table import KeyedTable
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import Role, Severity
 
 
-def _ids(pilot) -> list[str]:
+def _ids(pilot: Pilot[None]) -> list[str]:
     table = pilot.app.screen.query_one("#incidents", KeyedTable)
     return [str(row.key.value) for row in table.ordered_rows]
 
 
-def _row(pilot, key: str) -> list[str]:
+def _row(pilot: Pilot[None], key: str) -> list[str]:
     table = pilot.app.screen.query_one("#incidents", KeyedTable)
     return [str(cell) for cell in table.get_row(key)]
 
@@ -153,7 +154,7 @@ async def test_slash_searches_live_and_escape_clears(fake):
         assert pilot.app.focused is screen.query_one("#incidents")
 
 
-async def _pick(pilot, select_id: str, label: str) -> None:
+async def _pick(pilot: Pilot[None], select_id: str, label: str) -> None:
     """Tab from the search box to a select, open it and move down to `label`."""
     order = ["status", "severity", "app-filter"]
     await pilot.press("slash", *["tab"] * (order.index(select_id) + 1), "enter")

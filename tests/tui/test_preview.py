@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from tui_kit import MORGAN, ROOM, Step, later, replay, running, seed_events, settled
-
 from client.screens.choice import ChoiceScreen
 from client.screens.preview import PreviewScreen
 from client.screens.war_room import WarRoomScreen
+from client.widgets.impact_panel import ImpactPanel
+from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import MORGAN, ROOM, Step, later, replay, running, seed_events, settled
 from warroom.core import commands as c
 from warroom.core.domain import Role
 
@@ -42,7 +43,9 @@ async def test_p_previews_the_room_as_an_audience_and_esc_goes_back(fake):
         await settled(pilot)
         await pilot.press("P", "down", "enter")  # group exec
         await settled(pilot)
-        assert "for execs" in _timeline_text(pilot.app.screen)
+        preview = pilot.app.screen
+        assert isinstance(preview, PreviewScreen)
+        assert "for execs" in _timeline_text(preview)
         await pilot.press("q")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
@@ -85,7 +88,10 @@ async def test_u_shows_the_entry_under_the_cursor_to_another_audience(fake):
 
 async def test_only_the_incident_manager_moves_entries(fake):
     async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
-        assert pilot.app.screen.check_action("move_audience", ()) is None
+        screen = pilot.app.screen
+        assert isinstance(screen, WarRoomScreen)
+        for panel in (ImpactPanel, TimelinePanel, ProgressPanel, MitigationPanel):
+            assert screen.offers(panel.AudienceRequested) is None, panel
 
 
 async def test_the_preview_offers_no_key_that_would_act_on_the_war_room(fake):

@@ -4,13 +4,18 @@ incident manager may act; a stakeholder gets a room of their own, with a questio
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from textual.widgets import Input
+from textual.screen import Screen
+from textual.widgets import DataTable, Input
 from textual.widgets._footer import FooterKey
-from tui_kit import CAROL, ROOM, rendered, replay, running, settled, shown, stakeholder_replay
 
 from client.screens.stakeholder_room import StakeholderRoomScreen
-from client.screens.war_room import ACTION_COMMANDS, WarRoomScreen
+from client.screens.war_room import ACTION_COMMANDS, REQUEST_COMMANDS, WarRoomScreen
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.questions_panel import QuestionsPanel
+from client.widgets.requests import offered
+from tests.kit.tui import CAROL, ROOM, rendered, replay, running, settled, shown, stakeholder_replay
 from warroom.core import commands as c
 from warroom.core.domain import Role
 
@@ -18,7 +23,7 @@ EDIT_KEYS = ("n", "i", "e", "s", "v", "a", "w", "p", "space")
 """The war room's edit keys visible with the timeline focused."""
 
 
-def _footer(screen) -> dict[str, bool]:
+def _footer(screen: Screen[Any]) -> dict[str, bool]:
     """The footer's keys: description -> enabled."""
     return {key.description: not key.has_class("-disabled") for key in screen.query(FooterKey)}
 
@@ -29,6 +34,8 @@ async def test_an_observer_sees_no_edit_key_and_the_banner(fake):
         assert isinstance(screen, WarRoomScreen)
         for action in ACTION_COMMANDS:
             assert screen.check_action(action, ()) is False, action
+        for request in REQUEST_COMMANDS:
+            assert screen.offers(request) is False, request
         active = screen.active_bindings
         assert [key for key in EDIT_KEYS if key in active] == []
         assert {"f", "q", "1", "question_mark"} <= set(active)
@@ -58,8 +65,12 @@ async def test_a_stakeholder_gets_the_stakeholder_room_without_edit_keys(fake):
     async with running(fake, frames=stakeholder_replay(CAROL)) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, StakeholderRoomScreen)
-        for action in ACTION_COMMANDS:
-            assert screen.check_action(action, ()) is False, action
+        actions = {active.binding.action for active in screen.active_bindings.values()}
+        assert not actions & set(ACTION_COMMANDS)
+        # A read-only room handles none of the panels' requests, so none of their keys shows.
+        for panel in ("#impact", "#timeline", "#progress", "#mitigation", "#questions"):
+            for request in REQUEST_COMMANDS:
+                assert offered(screen.query_one(panel), request) is False, (panel, request)
         footer = _footer(screen)
         assert "Note" not in footer and "Pin/unpin" not in footer and "Filter" not in footer
         assert footer["Ask a question"] is True
@@ -77,7 +88,7 @@ async def test_a_stakeholder_sees_no_entry_numbers_and_only_their_own_questions(
         assert "Status page updated" in timeline  # a note to all
         assert "Rollback" not in timeline  # internal
         assert not re.search(r"\b[NAMQ]\d+\b", timeline)
-        questions = screen.query_one("#questions")
+        questions = screen.query_one("#questions", DataTable)
         asked = [str(questions.get_row_at(i)[-1]) for i in range(questions.row_count)]
         assert any("Is this on the status page?" in q and "Yes, since" in q for q in asked)
         assert not any("dave" in q for q in asked)  # another asker's question never came
@@ -87,10 +98,11 @@ async def test_a_stakeholder_sees_no_entry_numbers_and_only_their_own_questions(
 async def test_a_responder_may_edit_but_not_answer_questions(fake):
     async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
         screen = pilot.app.screen
+        assert isinstance(screen, WarRoomScreen)
         assert screen.check_action("note", ()) is True
-        assert screen.check_action("advance_action", ()) is True
-        assert screen.check_action("answer", ()) is None
-        assert screen.check_action("dismiss_question", ()) is None
+        assert screen.offers(ProgressPanel.AdvanceRequested) is True
+        assert screen.offers(QuestionsPanel.AnswerRequested) is None
+        assert screen.offers(QuestionsPanel.DismissRequested) is None
         await pilot.press("5", "enter", "x")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
@@ -100,9 +112,11 @@ async def test_a_responder_may_edit_but_not_answer_questions(fake):
 async def test_an_incident_manager_may_use_every_key(fake):
     async with running(fake) as pilot:
         screen = pilot.app.screen
+        assert isinstance(screen, WarRoomScreen)
         assert all(screen.check_action(action, ()) is True for action in ACTION_COMMANDS)
+        assert all(screen.offers(request) is True for request in REQUEST_COMMANDS)
         assert shown(screen.query_one("#link")) == "● online  morgan (incident-manager)"
-        assert pilot.app.screen.incident_id == ROOM
+        assert screen.incident_id == ROOM
 
 
 async def test_a_stakeholder_asks_in_the_question_box(fake):
@@ -125,8 +139,8 @@ async def test_a_stakeholder_asks_in_the_question_box(fake):
 async def test_joining_a_room_directly_as_a_stakeholder_swaps_in_the_stakeholder_room(fake):
     # The room opens before the hub says who the user is: the war room first, swapped on welcome.
     async with running(fake, frames=stakeholder_replay(CAROL)) as pilot:
-        assert isinstance(pilot.app.screen, StakeholderRoomScreen)
-        assert pilot.app.screen.incident_id == ROOM
+        screen = pilot.app.screen
+        assert isinstance(screen, StakeholderRoomScreen) and screen.incident_id == ROOM
         await pilot.press("q")
         await settled(pilot)
         assert not isinstance(pilot.app.screen, StakeholderRoomScreen | WarRoomScreen)

@@ -1,5 +1,6 @@
 """What a person sees: SVG snapshots of the lobby, the war room, every modal, observer mode, the
-link down and a conflict. The clock and the time zone are fixed, so the pictures are stable.
+link down and a conflict. The clock, the time zone and the text cursors are fixed (see
+conftest.py), so the pictures are stable.
 
 Regenerate with `pytest tests/tui --snapshot-update` and look at the SVGs before committing.
 """
@@ -9,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from textual.pilot import Pilot
-from tui_kit import (
+from textual.widgets import Input
+
+from tests.kit.tui import (
     BOB,
     CAROL,
     ROOM,
@@ -20,12 +23,13 @@ from tui_kit import (
     make_app,
     paste,
     replay,
+    running,
     settled,
     stakeholder_replay,
     submitted,
     type_text,
+    until,
 )
-
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.decide import ImpactConflict
@@ -57,7 +61,13 @@ def _keys(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
     return press
 
 
-def _shot(snap_compare, incident: str | None = ROOM, then=None, frames=None, size=WIDE) -> bool:
+def _shot(
+    snap_compare: Callable[..., bool],
+    incident: str | None = ROOM,
+    then: Callable[[Pilot[None]], Awaitable[None]] | None = None,
+    frames: Sequence[protocol.ServerFrameType] | None = None,
+    size: tuple[int, int] = WIDE,
+) -> bool:
     fake = FakeConnection()
     app = make_app(fake, incident)
     return snap_compare(app, terminal_size=size, run_before=_run(fake, then, frames))
@@ -220,3 +230,17 @@ def test_preview_as_all_stakeholders(snap_compare):
 
 def test_audience_picker(snap_compare):
     assert _shot(snap_compare, then=_keys("home", "u"))
+
+
+# What keeps the pictures stable ----------------------------------------------------------------
+
+
+async def test_a_focused_field_looks_the_same_a_blink_later(fake: FakeConnection) -> None:
+    """The owner prompt's field has focus; a picture taken after one blink period (0.5 s) is the
+    same as one taken before it (see `still_cursors` in conftest.py)."""
+    async with running(fake) as pilot:
+        await pilot.press("3", "down", "o")
+        await until(pilot, lambda: isinstance(pilot.app.focused, Input), "the owner prompt")
+        before = pilot.app.export_screenshot()
+        await pilot.pause(0.6)
+        assert pilot.app.export_screenshot() == before

@@ -5,23 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, HelpPanel, Input, Label, OptionList, Select, TextArea
-from tui_kit import (
-    BOB,
-    CLOCK,
-    IMPACT,
-    ROOM,
-    Step,
-    cursor_row,
-    later,
-    messages,
-    paste,
-    running,
-    settled,
-    shown,
-    submitted,
-    type_text,
-)
 
 from client.screens.action import ActionScreen
 from client.screens.answer import AnswerScreen
@@ -37,6 +22,22 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
+from tests.kit.tui import (
+    BOB,
+    CLOCK,
+    IMPACT,
+    ROOM,
+    Step,
+    cursor_row,
+    later,
+    messages,
+    paste,
+    running,
+    settled,
+    shown,
+    submitted,
+    type_text,
+)
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.domain import ActionState, Confidence, MitigationState, Severity, Status
@@ -247,7 +248,7 @@ async def test_w_adds_a_workaround_for_applications(fake):
 # Screen keys: choices --------------------------------------------------------------------------
 
 
-async def _choose(pilot, label: str) -> None:
+async def _choose(pilot: Pilot[None], label: str) -> None:
     """Move the highlight down to `label` and press Enter."""
     options = pilot.app.screen.query_one(OptionList)
     for _ in range(options.option_count):

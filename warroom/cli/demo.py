@@ -19,7 +19,7 @@ from server.embedded import EmbeddedHub
 from warroom.core import commands as c
 from warroom.core.domain import ActionState, Confidence, MitigationState, Role, Severity, Status
 from warroom.net.remote import Remote
-from warroom.store import EventStore
+from warroom.store import Store, open_engine
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class DemoUsers:
     tokens: dict[str, str]
 
 
-def create_users(store: EventStore, manager: str) -> DemoUsers:
+def create_users(store: Store, manager: str) -> DemoUsers:
     """An incident manager (`manager`), two responders, an observer, two stakeholders."""
     people = [
         (manager, Role.INCIDENT_MANAGER, ()),
@@ -40,7 +40,7 @@ def create_users(store: EventStore, manager: str) -> DemoUsers:
         ("carol", Role.STAKEHOLDER, ("exec",)),
         ("dave", Role.STAKEHOLDER, ("support",)),
     ]
-    tokens = {name: store.add_user(name, role, groups) for name, role, groups in people}
+    tokens = {name: store.users.add(name, role, groups) for name, role, groups in people}
     return DemoUsers(manager, tokens)
 
 
@@ -155,8 +155,8 @@ def demo(
     if db is None:
         folder = tempfile.TemporaryDirectory(prefix="warroom-demo-")
         db = str(Path(folder.name) / "demo.db")
-    store = EventStore(db)
-    if store.users():
+    store = Store(open_engine(db))
+    if store.users.all():
         store.close()
         raise ValueError(
             f"{db} already has users: run `warroom serve --db {db}` and `warroom join` instead"

@@ -1,14 +1,17 @@
 """The wire format, protocol v1: JSON text frames, one discriminated union each way.
 
-Client to server: `hello` (with a resume cursor), `submit` (a command with a client-chosen id).
+Client to server: `hello` (with a resume cursor), `submit` (a command with a client-chosen id),
+`view` (for presence) and `read` (one incident's events, without the rest of the log).
 Server to client: `welcome`, the replayed and live `event`s, `synced` once caught up, `ack` after
-commit, `rejected` with a code and a sentence, and `error` for a frame that could not be read.
+commit, `rejected` with a code and a sentence, `error` for a frame that could not be read,
+`presence`, and the answer to a read: its `read.event`s and one `read.done`.
 This module is the only place that knows how frames look, and the codes a connection is closed
 with.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -27,7 +30,10 @@ MAX_FRAME = 64 * 1024
 """The largest frame, in bytes, either side accepts."""
 
 MAX_COMMAND_ID = 64
-"""The longest command id; ids are printable ASCII without spaces (a UUID fits)."""
+"""The longest command or read id; ids are printable ASCII without spaces (a UUID fits)."""
+
+MAX_INCIDENT_ID = 32
+"""The longest incident id a frame may name."""
 
 CLOSE_UNAUTHENTICATED = 1008
 """Close code (the standard "policy violation") for a connection the hub holds no identity for;
@@ -45,6 +51,10 @@ start, and the replay it gets shows exactly what it may see now."""
 Position = int | Annotated[str, Field(pattern=r"^c[0-9a-f]{16}$")]
 """A place in the log as one connection knows it: the seq for the war room, an opaque cursor
 (`c` and 16 hex digits) for stakeholders, whose positions must not count what they cannot see."""
+
+
+RequestId = Annotated[str, Field(pattern=rf"^[!-~]{{1,{MAX_COMMAND_ID}}}$")]
+"""The id a client gives a command or a read, echoed in the answer."""
 
 
 class ProtocolError(Exception):
@@ -75,7 +85,7 @@ class Submit:
 
     type: Literal["submit"] = "submit"
     v: int = VERSION
-    id: Annotated[str, Field(pattern=rf"^[!-~]{{1,{MAX_COMMAND_ID}}}$")]
+    id: RequestId
     command: Command
 
 
@@ -85,10 +95,27 @@ class View:
 
     type: Literal["view"] = "view"
     v: int = VERSION
-    incident: Annotated[str, Field(max_length=32)] | None = None
+    incident: Annotated[str, Field(max_length=MAX_INCIDENT_ID)] | None = None
 
 
-ClientFrame = Annotated[Hello | Submit | View, Field(discriminator="type")]
+@dataclass(frozen=True, kw_only=True)
+class Read:
+    """Asks for the events of `incident` the user may see, from its declaration on.
+
+    Answered with a `read.event` per event, in log order, then `read.done`; or with `rejected`
+    (`not-found`) if the user may not know of the incident. It needs no `hello`: a client that
+    only reads one incident is not sent the rest of the log."""
+
+    type: Literal["read"] = "read"
+    v: int = VERSION
+    id: RequestId
+    incident: Annotated[str, Field(min_length=1, max_length=MAX_INCIDENT_ID)]
+
+
+ClientFrameType = Hello | Submit | View | Read
+"""The client frame classes, for annotations."""
+
+ClientFrame = Annotated[ClientFrameType, Field(discriminator="type")]
 
 # Server -> client -----------------------------------------------------------------------------
 
@@ -140,8 +167,8 @@ class Ack:
 
 @dataclass(frozen=True, kw_only=True)
 class RejectedFrame:
-    """The command `id` was refused and changed nothing; for a `conflict`, `current` is the
-    value the edit would have overwritten."""
+    """The command or read `id` was refused and changed nothing; for a `conflict`, `current` is
+    the value the edit would have overwritten."""
 
     type: Literal["rejected"] = "rejected"
     v: int = VERSION
@@ -171,19 +198,64 @@ class Presence:
     users: tuple[str, ...] = ()
 
 
-ServerFrame = Annotated[
-    Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame | Presence,
-    Field(discriminator="type"),
-]
+@dataclass(frozen=True, kw_only=True)
+class ReadEvent:
+    """One event of the incident that read `id` asked for, and its place in the log."""
 
-ServerFrameType = Welcome | EventFrame | Synced | Ack | RejectedFrame | ErrorFrame | Presence
+    type: Literal["read.event"] = "read.event"
+    v: int = VERSION
+    id: str
+    seq: Position
+    event: Event
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadDone:
+    """Read `id` is answered: every event of `incident` the user may see, up to position `head`,
+    was sent in a `read.event` (or, on a streaming connection, also live before this frame).
+
+    After `hello` live events of the incident may arrive while a read is answered; every one of
+    them before this frame is in the read too, and none after it is."""
+
+    type: Literal["read.done"] = "read.done"
+    v: int = VERSION
+    id: str
+    incident: str
+    head: Position
+
+
+ServerFrameType = (
+    Welcome
+    | EventFrame
+    | Synced
+    | Ack
+    | RejectedFrame
+    | ErrorFrame
+    | Presence
+    | ReadEvent
+    | ReadDone
+)
 """The server frame classes, for annotations."""
 
-_client_frames: TypeAdapter[Hello | Submit | View] = TypeAdapter(ClientFrame)
+ServerFrame = Annotated[ServerFrameType, Field(discriminator="type")]
+
+_client_frames: TypeAdapter[ClientFrameType] = TypeAdapter(ClientFrame)
 _server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
 _events: TypeAdapter[Event] = TypeAdapter(Event)
-_CLIENT_TYPES = frozenset({"hello", "submit", "view"})
-_SERVER_TYPES = frozenset({"welcome", "event", "synced", "ack", "rejected", "error", "presence"})
+_CLIENT_TYPES = frozenset({"hello", "submit", "view", "read"})
+_SERVER_TYPES = frozenset(
+    {
+        "welcome",
+        "event",
+        "synced",
+        "ack",
+        "rejected",
+        "error",
+        "presence",
+        "read.event",
+        "read.done",
+    }
+)
 
 
 def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
@@ -217,7 +289,7 @@ def _explain(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
-def decode_client(text: str | bytes) -> Hello | Submit | View:
+def decode_client(text: str | bytes) -> ClientFrameType:
     """Read a frame a client sent.
 
     Raises:
@@ -240,9 +312,16 @@ def decode_server(text: str | bytes) -> ServerFrameType:
 
 
 def encode(
-    frame: Hello | Submit | View | Welcome | Synced | Ack | RejectedFrame | ErrorFrame | Presence,
+    frame: ClientFrameType
+    | Welcome
+    | Synced
+    | Ack
+    | RejectedFrame
+    | ErrorFrame
+    | Presence
+    | ReadDone,
 ) -> str:
-    """Encode any frame but an event (see `encode_event`)."""
+    """Encode any frame but an event (see `encode_event` and `encode_read_event`)."""
     adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
     return adapter.dump_json(frame).decode()
 
@@ -261,6 +340,15 @@ def encode_event(seq: int | str, encoded_event: str) -> str:
     """Wrap an already-encoded event in an event frame, so fan-out never re-encodes it."""
     place = f'"{seq}"' if isinstance(seq, str) else seq
     return f'{{"type":"event","v":{VERSION},"seq":{place},"event":{encoded_event}}}'
+
+
+def encode_read_event(request_id: str, seq: int | str, encoded_event: str) -> str:
+    """Wrap an already-encoded event in a `read.event` frame answering read `request_id`."""
+    place = f'"{seq}"' if isinstance(seq, str) else seq
+    ident = json.dumps(request_id)  # ids may hold quotes and backslashes
+    return (
+        f'{{"type":"read.event","v":{VERSION},"id":{ident},"seq":{place},"event":{encoded_event}}}'
+    )
 
 
 def already_seen(position: int | str, cursor: int | str | None) -> bool:

@@ -1,8 +1,9 @@
 """A websocket session with a warroom hub, for the CLI and the terminal client.
 
-`Remote.open` authenticates in the handshake; `sync` reads the log the user may see; `submit`
-sends a command and waits for its ack or refusal; `follow` streams events and reconnects by
-itself, resuming from the last event it saw.
+`Remote.open` authenticates in the handshake; `sync` reads the log the user may see; `read`
+reads one incident's events alone, and `incident` folds them; `submit` sends a command and waits
+for its ack or refusal; `follow` streams events and reconnects by itself, resuming from the last
+event it saw. `read_incident` opens a connection to read one incident and who the user is.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 from websockets import ConnectionClosed, InvalidStatus, InvalidURI
 from websockets.asyncio.client import ClientConnection, connect
@@ -18,6 +20,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from warroom.core import protocol
 from warroom.core.commands import Command
 from warroom.core.decide import Conflict
+from warroom.core.domain import Actor, IncidentState, Role
+from warroom.core.reducer import replay
 
 RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""
@@ -128,6 +132,39 @@ class Remote:
             elif isinstance(frame, protocol.ErrorFrame):
                 raise RemoteError(frame.code, frame.message)
 
+    async def read(self, incident: str) -> list[protocol.EventFrame] | None:
+        """The events of `incident` the user may see, in log order; None if there is no such
+        incident for them (one they may not know of reads exactly like one never declared).
+
+        Needs no `sync` first. Frames of anything else that arrive meanwhile are skipped: read
+        while no command of this connection awaits its answer.
+        """
+        if not 0 < len(incident) <= protocol.MAX_INCIDENT_ID:
+            return None  # no incident has such an id: the frame could not even name it
+        ident = uuid.uuid4().hex
+        await self.connection.send(protocol.encode(protocol.Read(id=ident, incident=incident)))
+        events: list[protocol.EventFrame] = []
+        while True:
+            frame = await self._receive()
+            if isinstance(frame, protocol.ReadEvent) and frame.id == ident:
+                events.append(protocol.EventFrame(seq=frame.seq, event=frame.event))
+            elif isinstance(frame, protocol.ReadDone) and frame.id == ident:
+                return events
+            elif isinstance(frame, protocol.RejectedFrame) and frame.id == ident:
+                if frame.code == "not-found":
+                    return None
+                raise RemoteError(frame.code, frame.message)
+            elif isinstance(frame, protocol.ErrorFrame):
+                raise RemoteError(frame.code, frame.message)
+
+    async def incident(self, incident: str) -> IncidentState | None:
+        """`incident` folded from the events the user may see (see `read`); None if there is
+        no such incident for them."""
+        events = await self.read(incident)
+        if events is None:
+            return None
+        return replay(item.event for item in events).incident(incident)
+
     async def submit(
         self, command: Command, command_id: str | None = None
     ) -> tuple[protocol.Position, list[protocol.EventFrame]]:
@@ -153,6 +190,36 @@ class Remote:
                 raise RemoteError(frame.code, frame.message, frame.current)
             elif isinstance(frame, protocol.ErrorFrame):
                 raise RemoteError(frame.code, frame.message)
+
+
+@dataclass(frozen=True)
+class IncidentRead:
+    """One incident as a user may see it, read without the rest of the log."""
+
+    state: IncidentState | None
+    """The incident folded from `log`; None if there is no such incident for the user."""
+    log: list[protocol.EventFrame]
+    """Its events the user may see, in log order."""
+    me: Actor
+    """Who the user is, as the hub says."""
+
+
+async def read_incident(url: str, token: str, incident: str) -> IncidentRead:
+    """Read one incident over a connection of its own, and who the user is. Nothing of the
+    other incidents is sent or folded.
+
+    Raises:
+        RemoteError: if the hub cannot be reached or refuses the token or the frame.
+    """
+    async with await Remote.open(url, token) as remote:
+        log = await remote.read(incident)
+        await remote.sync(None)  # for the welcome: who the user is; nothing is replayed
+        welcome = remote.welcome
+    assert welcome is not None
+    me = Actor(welcome.user, Role(welcome.role), frozenset(welcome.groups))
+    if log is None:
+        return IncidentRead(None, [], me)
+    return IncidentRead(replay(item.event for item in log).incident(incident), log, me)
 
 
 async def follow(

@@ -9,7 +9,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from warroom.store import EventStore
+from warroom.store import Store
 
 TIMEOUT = 10.0
 
@@ -19,10 +19,8 @@ class Hub:
     """A running hub and the tokens of its users."""
 
     url: str
-    store: EventStore
+    store: Store
     tokens: dict[str, str]
-    stop: asyncio.Event
-    task: asyncio.Task[None]
     opened: list[ClientConnection] = field(default_factory=list)
 
     async def connect(self, user: str = "manager", **options: Any) -> ClientConnection:
@@ -65,7 +63,7 @@ async def hello(connection: ClientConnection, cursor: int | None = 0) -> list[di
     await send(connection, {"type": "hello", "cursor": cursor})
     welcome = await receive(connection)
     assert welcome["type"] == "welcome"
-    events = []
+    events: list[dict[str, Any]] = []
     while True:
         frame = await receive(connection)
         if frame["type"] == "synced":
@@ -86,7 +84,7 @@ async def submit(
     _submitted += 1
     ident = ident or f"cmd-{_submitted}"
     await send(connection, {"type": "submit", "id": ident, "command": command})
-    seen = []
+    seen: list[dict[str, Any]] = []
     async with asyncio.timeout(TIMEOUT):
         while True:
             frame = await receive(connection)

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from e2e_harness import WARROOM
+from tests.kit.harness import WARROOM
 
 TMUX = shutil.which("tmux")
 """The tmux binary, or None (the tests that need it are skipped)."""
@@ -100,11 +100,9 @@ class Screen:
 class Pane:
     """A `warroom join` (or any command) running in a tmux session of its own."""
 
-    def __init__(self, tmux: Tmux, name: str, argv: Sequence[str]) -> None:
+    def __init__(self, tmux: Tmux, name: str) -> None:
         self.tmux = tmux
         self.name = name
-        self.argv = list(argv)
-        self.started = time.monotonic()
         self.pid = int(tmux.run("display-message", "-p", "-t", self.target, "#{pane_pid}").stdout)
 
     @property
@@ -206,7 +204,7 @@ class Tmux:
         if self.socket_path is None:
             where = self.run("display-message", "-p", "#{socket_path}").stdout.strip()
             self.socket_path = Path(where)
-        pane = Pane(self, name, argv)
+        pane = Pane(self, name)
         self.panes.append(pane)
         return pane
 

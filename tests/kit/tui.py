@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import events
+from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -362,14 +363,20 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str) -
     raise AssertionError(f"timed out waiting for: {what}")
 
 
+def app_of(pilot: Pilot[Any]) -> WarRoomApp:
+    """The war room app a pilot drives."""
+    app = pilot.app
+    assert isinstance(app, WarRoomApp), f"{app!r} is not the war room app"
+    return app
+
+
 async def connect(
     pilot: Pilot[Any],
     fake: FakeConnection,
     frames: Sequence[protocol.ServerFrameType] | None = None,
 ) -> None:
     """Wait for the app to run the connection, then deliver a full replay and wait for sync."""
-    app = pilot.app
-    assert isinstance(app, WarRoomApp)
+    app = app_of(pilot)
     await until(pilot, lambda: fake.sink is not None, "the connection to start")
     fake.push(*(replay() if frames is None else frames))
     await until(pilot, lambda: app.state.synced, "the app to sync")
@@ -407,8 +414,9 @@ def cursor_row(table: DataTable[Any]) -> str:
     return "  ".join(str(cell) for cell in table.get_row_at(table.cursor_row))
 
 
-def shown(widget: Static) -> str:
+def shown(widget: Widget) -> str:
     """The plain text a Static shows."""
+    assert isinstance(widget, Static), f"{widget!r} is not a Static"
     content = widget.content
     return content.plain if isinstance(content, Text) else str(content)
 
@@ -419,7 +427,7 @@ def rendered(widget: Widget) -> str:
     return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, width, height)))
 
 
-def messages(app: WarRoomApp) -> list[tuple[str, str, str]]:
+def messages(app: App[Any]) -> list[tuple[str, str, str]]:
     """The notifications on screen: (severity, title, message)."""
     return [(n.severity, n.title, n.message) for n in app._notifications]
 

@@ -1,5 +1,5 @@
 """The real OpenSSH client against `warroom serve --ssh-port 0`: keys made with `ssh-keygen`,
-`ssh -tt` in tmux panes (see `tmux_kit`), and a look at the processes the gateway starts.
+`ssh -tt` in tmux panes (see `tests.kit.tmux`), and a look at the processes the gateway starts.
 
 Every client ignores the machine's and the user's SSH configuration (`-F /dev/null`), offers only
 the key it is given, never prompts, and keeps the host key in the test's own known_hosts file,
@@ -9,16 +9,16 @@ bounded poll.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
-from e2e_harness import Hub
-from tmux_kit import POLL, Pane, Screen, Tmux, terminal_env
+from tests.kit.harness import Hub
+from tests.kit.tmux import POLL, Pane, Screen, Tmux, terminal_env
 
 SSH = shutil.which("ssh")
 SSH_KEYGEN = shutil.which("ssh-keygen")
@@ -55,6 +55,23 @@ def make_key(folder: Path, name: str) -> Path:
         stdin=subprocess.DEVNULL,
     )
     return path
+
+
+class KeyedUser(NamedTuple):
+    """A user who logs in over SSH with a key of their own."""
+
+    key: Path
+    """The private key (the public one is beside it, `.pub`)."""
+    token: str
+    """The user's token, for the websocket."""
+
+
+def user_with_key(
+    hub: Hub, folder: Path, name: str, role: str = "responder", *groups: str
+) -> KeyedUser:
+    """A new user `name` of `hub` who owns a new key pair `folder/name`."""
+    key = make_key(folder, name)
+    return KeyedUser(key, hub.user_add(name, role, *groups, ssh_key=Path(f"{key}.pub")))
 
 
 def fingerprint(public: Path) -> str:
@@ -202,6 +219,20 @@ def environ(pid: int) -> dict[str, str]:
     return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
 
 
+def command_line(pid: int) -> list[str]:
+    """The argv a process started with."""
+    raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return [arg.decode(errors="replace") for arg in raw.split(b"\0")[:-1]]
+
+
+def owns_its_terminal(pid: int) -> bool:
+    """True if the process has a controlling terminal and is in its foreground process group
+    (what the kernel sends SIGWINCH to)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    process_group, tty, foreground = int(fields[2]), int(fields[4]), int(fields[5])
+    return tty != 0 and foreground == process_group
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout: float) -> None:
     """Poll `check` until it holds; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -227,8 +258,3 @@ def new_tui(hub: Hub, before: set[int], timeout: float = PAINT) -> int:
     wait_until(started, "a TUI started by the gateway", timeout)
     assert len(found) == 1, found
     return found.pop()
-
-
-def os_user() -> str:
-    """The login name of whoever runs the tests (a name the SSH user name may well be)."""
-    return os.environ.get("USER") or "root"

@@ -85,8 +85,9 @@ def concurrently(*calls: Callable[[], T]) -> list[T]:
         return [future.result(timeout=COMMAND_TIMEOUT * 2) for future in futures]
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (it was free a moment ago)."""
+def free_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago): one a client finds closed,
+    or one a listener may take."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -167,7 +168,6 @@ class Spawned:
     """A long-running `warroom` process (e.g. `tail`) with its stdout read on a thread."""
 
     def __init__(self, args: list[str], env: dict[str, str], stderr_path: Path) -> None:
-        self.args = args
         self.stderr_path = stderr_path
         self._stderr = stderr_path.open("w")
         self.proc = subprocess.Popen(
@@ -365,9 +365,12 @@ class Hub:
         """Run a `warroom user ...` verb on this hub's database (no hub credentials)."""
         return warroom(*args, "--db", str(self.db), env=self.env)
 
-    def user_add(self, name: str, role: str, *groups: str) -> str:
-        """Create a user; return the token it printed (alone on stdout)."""
+    def user_add(self, name: str, role: str, *groups: str, ssh_key: Path | None = None) -> str:
+        """Create a user (owning the public key `ssh_key`, if given); return the token it printed
+        (alone on stdout)."""
         options = [f"--group={group}" for group in groups]
+        if ssh_key is not None:
+            options.append(f"--ssh-key={ssh_key}")
         result = self.admin("user", "add", name, f"--role={role}", *options)
         assert result.returncode == 0, result.stderr
         lines = result.stdout.splitlines()

@@ -1,0 +1,125 @@
+"""Fan-out: the streaming connections grouped by what they may see, and each committed event
+sent to them, encoded once per group, without waiting.
+
+`websockets.broadcast` never waits and never applies backpressure, so after each burst a
+connection whose write buffer passed a cap is cut off; it reconnects and catches up from the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+
+from websockets import broadcast
+from websockets.asyncio.server import ServerConnection
+
+from server.sequencer import Committed
+from server.session import Session
+from warroom.core import events as e
+from warroom.core import protocol
+from warroom.core.disclosure import Sealer
+from warroom.core.domain import Actor, IncidentState, World
+from warroom.core.policy import admitted, visible_to
+
+log = logging.getLogger(__name__)
+
+MAX_BUFFER = 1024 * 1024
+"""Bytes waiting to be written to one connection before it is dropped as too slow."""
+
+
+def disguised(sealer: Sealer, seq: int, event: e.Event) -> tuple[str, str]:
+    """A stakeholder's opaque cursor for `seq` and `event` with its entry numbers disguised."""
+    return sealer.cursor(seq), protocol.event_json(sealer.event(event))
+
+
+class Fanout:
+    """What was published to the live connections, and who receives the next event."""
+
+    def __init__(self, world: World, head: int, sealer: Sealer) -> None:
+        self.world = world
+        """The committed world as of `head`: what the hub answers from."""
+        self.head = head
+        """The seq of the newest event published to the live connections."""
+        self.newest: dict[str, int] = {}
+        """The seq of each incident's newest event published since the hub started."""
+        self.sealer = sealer
+        self._internal: set[ServerConnection] = set()
+        """Every streaming war-room connection: what a public incident's events go to."""
+        self._room: dict[Actor, set[ServerConnection]] = {}
+        """The same connections by actor, for private incidents."""
+        self._stakeholders: dict[Actor, set[ServerConnection]] = {}
+
+    def admits(self, actor: Actor, incident_id: str) -> bool:
+        """Whether `actor` may know that the incident `incident_id` exists."""
+        incident = self.world.incident(incident_id)
+        return incident is not None and admitted(actor, incident)
+
+    def subscribe(self, session: Session) -> None:
+        """Send `session` every event it may see from the next one published on."""
+        session.streaming = True
+        if session.actor.internal:
+            self._internal.add(session.connection)
+            self._room.setdefault(session.actor, set()).add(session.connection)
+        else:
+            self._stakeholders.setdefault(session.actor, set()).add(session.connection)
+
+    def unsubscribe(self, session: Session) -> None:
+        """Send `session` no further event."""
+        self._internal.discard(session.connection)
+        for by_actor in (self._room, self._stakeholders):
+            group = by_actor.get(session.actor)
+            if group is not None:
+                group.discard(session.connection)
+                if not group:
+                    del by_actor[session.actor]
+
+    def room_for(self, incident: IncidentState | None) -> Collection[ServerConnection]:
+        """The war-room connections that may know of `incident` (the live set for a public one:
+        `broadcast` reads it at once)."""
+        if incident is None or not incident.private:
+            return self._internal
+        return [
+            connection
+            for actor, connections in self._room.items()
+            if admitted(actor, incident)
+            for connection in connections
+        ]
+
+    def send(self, item: Committed, world: World) -> int:
+        """Send one committed event to every connection allowed to see it, and count it published.
+
+        The war room's frame is encoded once, and the stakeholders' (opaque cursor, disguised
+        entry numbers) once, whatever the number of connections.
+
+        Returns:
+            The length of the war room's frame, for `drop_slow`.
+        """
+        self.world = world
+        frame = protocol.encode_event(item.seq, item.encoded)
+        broadcast(self.room_for(world.incident(item.event.incident)), frame)
+        targets: list[ServerConnection] = []
+        for stakeholder, connections in self._stakeholders.items():
+            if visible_to(stakeholder, item.event, world):
+                targets.extend(connections)
+        if targets:
+            broadcast(targets, protocol.encode_event(*disguised(self.sealer, item.seq, item.event)))
+        self.head = item.seq
+        self.newest[item.event.incident] = item.seq
+        return len(frame)
+
+    def drop_slow(self, burst: int) -> None:
+        """Drop the connections still holding more than `MAX_BUFFER` of what came before this
+        `burst` of bytes: a large group commit fills every buffer at once, the reading ones too."""
+        limit = MAX_BUFFER + burst
+        slow = [
+            connection
+            for connection in (
+                *self._internal,
+                *(c for g in self._stakeholders.values() for c in g),
+            )
+            if connection.transport.get_write_buffer_size() > limit
+        ]
+        for connection in slow:
+            log.warning("dropping %s: it fell too far behind", connection.remote_address)
+            # abort() rather than close(): a close handshake would wait behind the full buffer.
+            connection.transport.abort()

@@ -1,0 +1,79 @@
+"""The hub's handshake: who a connection is, from its bearer token, before the upgrade.
+
+A token is either a user's stored token or an in-memory session token that the SSH gateway holds
+for one of its sessions (`Handshake.session_token`). Either way the user is read as they are now,
+so a revocation or a change of role applies to the next connection at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+
+from server.session import Session, seat
+from warroom.core.domain import Actor
+from warroom.store import UserDirectory
+
+
+class Handshake:
+    """Checks each connection's token in `process_request`, and hands its session to the hub."""
+
+    def __init__(self, users: UserDirectory) -> None:
+        self.users = users
+        self._admitted: dict[ServerConnection, Actor] = {}
+        """Connections past the token check whose handler has not started yet."""
+        self._observers: set[ServerConnection] = set()
+        self._session_tokens: dict[str, str] = {}
+        """In-memory tokens of the SSH gateway's sessions, by token: the user's name."""
+
+    async def authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
+        """`process_request`: answer health checks; refuse the upgrade without a valid token."""
+        if urlsplit(request.path).path == "/health":
+            return connection.respond(HTTPStatus.OK, "ok\n")
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _unauthorized(connection, "send Authorization: Bearer <token>\n")
+        name = self._session_tokens.get(token.strip())
+        if name is not None:
+            # The user as they are now: a revocation or a change of role applies at once.
+            actor = await asyncio.to_thread(self.users.actor, name)
+        else:
+            actor = await asyncio.to_thread(self.users.authenticate, token.strip())
+        if actor is None:
+            return _unauthorized(connection, "unknown or revoked token\n")
+        query = parse_qs(urlsplit(request.path).query)
+        self._admitted[connection] = actor
+        if query.get("mode") == ["observer"]:
+            self._observers.add(connection)
+        return None
+
+    def admit(self, connection: ServerConnection) -> Session | None:
+        """The session of a connection that passed `authenticate`, or None if it did not."""
+        actor = self._admitted.pop(connection, None)
+        if actor is None:
+            return None
+        observer_mode = connection in self._observers
+        self._observers.discard(connection)
+        return Session(connection, seat(actor, observer_mode), observer_mode=observer_mode)
+
+    def session_token(self, name: str) -> str:
+        """A token that logs the user `name` in until `end_session_token` (never stored)."""
+        token = "wrs_" + secrets.token_urlsafe(32)
+        self._session_tokens[token] = name
+        return token
+
+    def end_session_token(self, token: str) -> None:
+        """Stop `token` logging anyone in (open connections are left to close with it)."""
+        self._session_tokens.pop(token, None)
+
+
+def _unauthorized(connection: ServerConnection, text: str) -> Response:
+    response = connection.respond(HTTPStatus.UNAUTHORIZED, text)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
+    return response

@@ -1,0 +1,151 @@
+"""Replays and reads: a connection's events from its cursor up to live, and one incident's events
+on request, each event as the connection may receive it.
+
+Both page through the log on a worker thread while new events go on being published; both end
+with no await between their last check of what was published and what follows it (subscribing
+to the live stream, or `read.done`), so no event is missed or sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from websockets import broadcast
+
+from server.fanout import Fanout, disguised
+from server.session import Session
+from warroom.core import protocol
+from warroom.core.disclosure import Sealer
+from warroom.core.policy import visible_to
+from warroom.store import EventLog
+
+REPLAY_PAGE = 1000
+"""Events read from the store per page of a replay or of a read."""
+
+_LEADING_INCIDENT = '{"incident":"'
+
+
+def _incident_of(encoded: str) -> str:
+    """The incident of an encoded event, read without decoding it: every event is encoded with
+    it as its first key. "" if not (the caller then decodes the event)."""
+    if not encoded.startswith(_LEADING_INCIDENT):
+        return ""
+    start = len(_LEADING_INCIDENT)
+    return encoded[start : encoded.find('"', start)]
+
+
+class Replay:
+    """Sends sessions the log's past, filtered and sealed for each as the live stream is."""
+
+    def __init__(self, log: EventLog, sealer: Sealer, fanout: Fanout) -> None:
+        self.log = log
+        self.sealer = sealer
+        self.fanout = fanout
+
+    def position(self, session: Session, seq: int) -> int | str:
+        """`seq` as this session may know it."""
+        return self.sealer.cursor(seq) if session.sealed else seq
+
+    def _start(self, session: Session, cursor: int | str | None) -> int | None:
+        """The seq to replay after, or None if the cursor cannot be honoured (a full replay).
+
+        A stakeholder's cursor must be one the hub sealed for them: a plain number would let
+        them probe the log for what lies between the events they were sent."""
+        head = self.fanout.head
+        if cursor is None:
+            return head
+        if cursor == 0:
+            return 0
+        if isinstance(cursor, int):
+            seq: int | None = None if session.sealed else cursor
+        else:
+            seq = self.sealer.open_cursor(cursor) if session.sealed else None
+        return seq if seq is not None and seq <= head else None
+
+    async def stream(self, session: Session, cursor: int | str | None) -> None:
+        """Welcome `session`, replay what it missed after `cursor`, subscribe it to the live
+        stream, and tell it it is in sync."""
+        actor = session.actor
+        fanout = self.fanout
+        start = self._start(session, cursor)
+        welcome = protocol.Welcome(
+            user=actor.name,
+            role=actor.role.value,
+            groups=tuple(sorted(actor.groups)),
+            head=self.position(session, fanout.head),
+            reset=start is None,
+        )
+        sent = 0 if start is None else start
+        await session.connection.send(protocol.encode(welcome))
+        # Page through the log until nothing newer than what was sent has been published; with
+        # no await between that check and subscribing, no event is missed or sent twice.
+        while sent < fanout.head:
+            upto = fanout.head
+            rows = await asyncio.to_thread(self.log.read_raw, sent, REPLAY_PAGE, upto)
+            for seq, encoded in rows:
+                frame = self._replayed(session, seq, encoded)
+                if frame is not None:
+                    await session.connection.send(frame)
+                sent = seq
+            if not rows:
+                break
+        fanout.subscribe(session)
+        synced = protocol.Synced(head=self.position(session, sent))
+        await session.connection.send(protocol.encode(synced))
+
+    async def read(self, session: Session, request_id: str, incident_id: str) -> None:
+        """Send `session` the events of one incident it may see, page by page, then `read.done`.
+
+        An incident the user may not know of gets the answer one that never existed gets. On a
+        streaming connection the incident's live events go on meanwhile: the last page and
+        `read.done` are written together once no event of the incident newer than the pages
+        was published, so every live event before `read.done` is in the read, none after."""
+        wanted = incident_id.upper()
+        fanout = self.fanout
+        if not fanout.admits(session.actor, wanted):
+            refused = protocol.RejectedFrame(
+                id=request_id, code="not-found", message=f"there is no incident {wanted}"
+            )
+            await session.connection.send(protocol.encode(refused))
+            return
+        sent = 0
+        while True:
+            upto = fanout.head
+            rows = await asyncio.to_thread(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
+            frames: list[str] = []
+            for seq, encoded in rows:
+                disclosed = self._disclosed(session, seq, encoded)
+                if disclosed is not None:
+                    frames.append(protocol.encode_read_event(request_id, *disclosed))
+                sent = seq
+            if len(rows) == REPLAY_PAGE or fanout.newest.get(wanted, 0) > upto:
+                for frame in frames:
+                    await session.connection.send(frame)
+                continue
+            # No await from the check above to the last write: nothing can come between.
+            done = protocol.ReadDone(
+                id=request_id, incident=wanted, head=self.position(session, fanout.head)
+            )
+            for frame in (*frames, protocol.encode(done)):
+                broadcast([session.connection], frame)
+            return
+
+    def _replayed(self, session: Session, seq: int, encoded: str) -> str | None:
+        """The frame that replays event `seq` to `session`, or None if it may not see it."""
+        disclosed = self._disclosed(session, seq, encoded)
+        return None if disclosed is None else protocol.encode_event(*disclosed)
+
+    def _disclosed(self, session: Session, seq: int, encoded: str) -> tuple[int | str, str] | None:
+        """Event `seq` as `session` may receive it (its position, the encoded event), or None if
+        it may not see it."""
+        actor = session.actor
+        world = self.fanout.world
+        incident = world.incident(_incident_of(encoded))
+        if actor.internal and incident is not None and not incident.private:
+            return seq, encoded
+        event = protocol.load_event(encoded)
+        if not visible_to(actor, event, world):
+            return None
+        if not session.sealed:
+            return seq, encoded
+        return disguised(self.sealer, seq, event)

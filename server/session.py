@@ -1,0 +1,45 @@
+"""One authenticated connection of the hub (`Session`), and the seat its user acts from."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from websockets.asyncio.server import ServerConnection
+
+from warroom.core import protocol
+from warroom.core.domain import Actor, Role
+
+MAX_IN_FLIGHT = 256
+"""Commands of one connection waiting for their outcome before the hub stops reading it."""
+
+
+def seat(actor: Actor, observer_mode: bool) -> Actor:
+    """The actor a session acts as: `?mode=observer` makes a war-room user read-only, and never
+    turns a stakeholder into an internal viewer."""
+    if observer_mode and actor.internal:
+        return Actor(actor.name, Role.OBSERVER)
+    return actor
+
+
+@dataclass(eq=False)
+class Session:
+    """One authenticated connection."""
+
+    connection: ServerConnection
+    actor: Actor
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
+    streaming: bool = False
+    viewing: str | None = None
+    """The incident whose war room this connection shows, for presence."""
+    observer_mode: bool = False
+    """Joined with ?mode=observer: stays read-only whatever the user's role becomes."""
+
+    @property
+    def sealed(self) -> bool:
+        """Stakeholders get opaque cursors and disguised entry numbers (`disclosure`)."""
+        return not self.actor.internal
+
+    async def send_error(self, code: str, message: str) -> None:
+        """Tell this connection what was wrong with its frame; nothing else happens."""
+        await self.connection.send(protocol.encode(protocol.ErrorFrame(code=code, message=message)))

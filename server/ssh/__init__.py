@@ -1,0 +1,36 @@
+"""The SSH gateway: `ssh -p 2222 [INC-7@]host` opens the war room as the user the key belongs to.
+
+asyncssh serves SSH on the hub's own event loop. A login is by public key only, checked against
+the users table on every attempt, so a key added with `warroom user key add` works at once and a
+revoked user's keys stop. The SSH user name may pick an incident (`INC-7@host`); it never says
+who you are.
+
+Each session with a terminal gets a fresh PTY and, on it, a child that talks to the hub like any
+other client: the program the settings name (`warroom join`, as `warroom serve` wires it), run as
+the leader of a new session, logged in with an in-memory session token (`Hub.session_token`)
+passed in its environment. The gateway only carries bytes between the PTY and the SSH channel,
+and window sizes to the PTY. When the SSH link drops, the child's process group is hung up, then
+killed after a short grace, and reaped. Nothing else is served: no shell, no exec, no SFTP or
+SCP, no forwarding of ports, agents or X11.
+
+Modules: `gateway` (listening, shutdown, revocations), `login` (key auth, refusals), `terminal`
+(one session: PTY and channel), `child` (the TUI's process and environment), `host_key`,
+`settings`.
+"""
+
+from __future__ import annotations
+
+from server.ssh.child import child_env, incident_of
+from server.ssh.gateway import Gateway
+from server.ssh.host_key import default_host_key, load_host_key
+from server.ssh.settings import GatewayError, SshSettings
+
+__all__ = [
+    "Gateway",
+    "GatewayError",
+    "SshSettings",
+    "child_env",
+    "default_host_key",
+    "incident_of",
+    "load_host_key",
+]

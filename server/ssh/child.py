@@ -1,0 +1,122 @@
+"""A session's TUI as a process: what it is started with, its PTY, and its end.
+
+The child runs on a fresh PTY as the leader of a new session and process group, so a hangup or
+a kill reaches everything it started. The gateway never waits on it in a blocking call: the exit
+is polled, and a child that outlives its grace after SIGHUP is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import re
+import signal
+import struct
+import subprocess
+import termios
+import time
+from collections.abc import Mapping, Sequence
+
+HANGUP_GRACE = 2.0
+"""Seconds a child has to exit after SIGHUP before it is killed."""
+
+REAP_POLL = 0.05
+
+DEFAULT_SIZE = (80, 24)
+
+_INCIDENT = re.compile(r"(?i)inc-[1-9][0-9]{0,8}")
+
+_PASSED_ENV = frozenset({"LANG", "COLORTERM", "NO_COLOR"})
+"""What a client may set in its TUI's environment (with TERM and any LC_*)."""
+
+_DROPPED_ENV = frozenset({"TERM", "COLORTERM", "NO_COLOR", "COLUMNS", "LINES", "TMUX", "TMUX_PANE"})
+
+Size = tuple[int, int, int, int]
+"""A terminal's size as SSH tells it: columns, rows, pixel width, pixel height."""
+
+
+def incident_of(username: str) -> str | None:
+    """The incident an SSH user name picks (`INC-7`), or None for the lobby."""
+    return username.upper() if _INCIDENT.fullmatch(username) else None
+
+
+def child_env(term: str, client: Mapping[str, str], token: str) -> dict[str, str]:
+    """The environment of a session's TUI: the server's, less its terminal and warroom settings,
+    plus the client's terminal type, locale and colour settings, and the session token."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("WARROOM_", "TEXTUAL", "SSH_")) and key not in _DROPPED_ENV
+    }
+    for key, value in client.items():
+        if (key in _PASSED_ENV or key.startswith("LC_")) and _safe(key) and _safe(value):
+            env[key] = value
+    env["TERM"] = term if term and _safe(term) else "xterm"
+    env["WARROOM_TOKEN"] = token
+    return env
+
+
+def _safe(text: str) -> bool:
+    return len(text) <= 200 and text.isprintable()
+
+
+def spawn(
+    argv: Sequence[str], env: Mapping[str, str], size: Size
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `argv` on a fresh PTY of `size`, as the leader of a new session.
+
+    Returns:
+        The child, and the PTY's master end (non-blocking), which the caller closes.
+    """
+    master, slave = os.openpty()
+    try:
+        os.set_blocking(master, False)
+        set_size(slave, size)
+        process = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    return process, master
+
+
+def set_size(fd: int, size: Size) -> None:
+    """Give the terminal `fd` the size `size` (a window of no size gets `DEFAULT_SIZE`)."""
+    width, height, pixwidth, pixheight = (min(max(value, 0), 0xFFFF) for value in size)
+    if not width or not height:
+        width, height = DEFAULT_SIZE
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, pixwidth, pixheight))
+
+
+def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Send `signum` to the child's process group (it leads one of its own: `spawn`)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+async def wait(process: subprocess.Popen[bytes], within: float) -> int | None:
+    """The child's exit status once it has ended (reaped), or None if it runs past `within` s."""
+    deadline = time.monotonic() + within
+    while process.poll() is None:
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(REAP_POLL)
+    return process.returncode
+
+
+async def reap(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a hung-up child to exit, killing its group if it outlives `HANGUP_GRACE`."""
+    if await wait(process, HANGUP_GRACE) is None:
+        signal_group(process, signal.SIGKILL)
+        await wait(process, HANGUP_GRACE)

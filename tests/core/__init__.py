@@ -1,0 +1,1 @@
+"""The pure core: plain pytest and hypothesis, no asyncio, no sockets."""

@@ -1,0 +1,1 @@
+"""End to end: real `warroom` processes, terminals in tmux, the real OpenSSH client."""

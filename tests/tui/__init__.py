@@ -1,0 +1,1 @@
+"""The terminal client: Pilot tests on a fake link, and SVG snapshots."""

@@ -1,0 +1,354 @@
+"""What every `warroom` verb shares: failures and exit codes, the login file, where to connect,
+output as text or JSON, talking to the hub, and the database for the admin verbs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, assert_never
+
+import platformdirs
+
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.decide import EtaConflict, ImpactConflict
+from warroom.core.domain import Actor, IncidentState, Role, World, parse_audience
+from warroom.core.policy import visible_part
+from warroom.core.reducer import replay
+from warroom.core.timeparse import local, parse_time
+from warroom.core.views import event_line
+
+if TYPE_CHECKING:
+    from warroom.store import Store
+
+DEFAULT_URL = "ws://127.0.0.1:8765"
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_CONFLICT = 3
+EXIT_UNREACHABLE = 4
+EXIT_INTERRUPTED = 130
+EXIT_READER_GONE = 141
+"""128 + SIGPIPE, as for any program whose reader closed the pipe."""
+
+T = TypeVar("T")
+
+
+class Failure(Exception):
+    """Ends the command with a one-line reason and an exit code.
+
+    Attributes:
+        json: the verb was asked for JSON, so the failure is printed as JSON on stdout too.
+    """
+
+    def __init__(
+        self, message: str, code: int = EXIT_REFUSED, detail: dict[str, Any] | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.detail = detail or {}
+        self.json = False
+
+
+def report(failure: Failure) -> None:
+    """Print the reason on stderr (with both values for a conflict), and JSON if asked."""
+    print(f"warroom: {failure.message}", file=sys.stderr)
+    current = failure.detail.get("current")
+    if failure.code == EXIT_CONFLICT and isinstance(current, ImpactConflict | EtaConflict):
+        theirs: str | None
+        match current:
+            case ImpactConflict():
+                theirs, author = current.statement, current.updated_by
+            case EtaConflict():
+                theirs = local(current.eta) if current.eta is not None else None
+                author = current.set_by
+            case _:
+                assert_never(current)
+        print(f"  current (v{current.version}, by {author}): {theirs}", file=sys.stderr)
+        print(f"  yours: {failure.detail.get('yours')}", file=sys.stderr)
+        print(
+            f"  re-run with --based-on {current.version} to replace it, or --force",
+            file=sys.stderr,
+        )
+    if failure.json:
+        fields = {key: value for key, value in failure.detail.items() if key != "code"}
+        error = failure.detail.get("code", "failed")
+        output = {"error": error, "message": failure.message, **fields}
+        print(json.dumps(output, default=protocol.conflict_data))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Reading what the user typed ---------------------------------------------------------------------
+
+
+def parsed(kind: Callable[[str], T], text: str) -> T:
+    """`kind(text)`; a ValueError is bad usage, with its sentence as the reason."""
+    try:
+        return kind(text)
+    except ValueError as error:
+        raise Failure(str(error), EXIT_USAGE) from None
+
+
+def audience_of(text: str | None) -> str:
+    """An audience as typed: internal, all, or stakeholder groups (comma-separated)."""
+    return parsed(parse_audience, text or "internal")
+
+
+def moment(text: str) -> datetime:
+    """A time as people type it: ISO 8601, HH:MM (today, local time), -15m, +2h."""
+    return parsed(lambda t: parse_time(t, now()), text)
+
+
+def text_or_stdin(text: str) -> str:
+    """The text itself, or standard input for `-` (`kubectl get pods | warroom note INC -`)."""
+    return sys.stdin.read() if text == "-" else text
+
+
+# Output ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """How the verb prints: text for people, or JSON with `--json`."""
+
+    json: bool
+
+    def emit(self, data: Any, text: str | Sequence[str]) -> None:
+        if self.json:
+            print(json.dumps(data, indent=None, default=str))
+        elif isinstance(text, str):
+            print(text)
+        else:
+            for line in text:
+                print(line)
+
+
+# Where to connect, and as whom -------------------------------------------------------------------
+
+
+def login_file() -> Path:
+    """Where `warroom login` keeps the URL and token (readable by the user alone)."""
+    return Path(platformdirs.user_config_dir("warroom")) / "login.json"
+
+
+def _read_login() -> dict[str, Any]:
+    try:
+        data = json.loads(login_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_login(url: str, token: str) -> Path:
+    """Store `token` for `url` and make `url` the default hub; return the file."""
+    path = login_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = _read_login()
+    stored = data.get("tokens")
+    tokens: dict[str, str] = dict(stored) if isinstance(stored, dict) else {}
+    tokens[url] = token
+    # Create the file with owner-only permissions before the secret is written into it.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump({"url": url, "tokens": tokens}, handle, indent=2)
+    path.chmod(0o600)
+    return path
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect and as whom."""
+
+    url: str
+    token: str
+
+
+@dataclass(frozen=True)
+class HubArgs(Output):
+    """`--url`, `--token` and `--json`: what every verb that talks to the hub is given."""
+
+    url: str | None
+    token: str | None
+
+    def target(self) -> Target:
+        """The hub and token: the options, else WARROOM_URL / WARROOM_TOKEN, else the login."""
+        stored = _read_login()
+        url = self.url or os.environ.get("WARROOM_URL") or stored.get("url") or DEFAULT_URL
+        saved = stored.get("tokens")
+        tokens: dict[str, str] = saved if isinstance(saved, dict) else {}
+        token = self.token or os.environ.get("WARROOM_TOKEN") or tokens.get(url)
+        if not token:
+            raise Failure(
+                f"no token for {url}: pass --token, set WARROOM_TOKEN, "
+                f"or run `warroom login {url} TOKEN`",
+                EXIT_UNREACHABLE,
+            )
+        return Target(url, token)
+
+
+@dataclass(frozen=True)
+class DatabaseArgs(Output):
+    """`--db` and `--json`: what every verb that works on the database directly is given."""
+
+    db: str | None
+
+
+@contextmanager
+def opened_store(db: str | None) -> Iterator[Store]:
+    """The store at `db` (default: WARROOM_DB, else the user's file), closed on the way out;
+    a StoreError, opening or later, ends the command with its sentence."""
+    from warroom.store import Store, StoreError, open_engine
+
+    try:
+        store = Store(open_engine(db))
+    except StoreError as error:
+        raise Failure(str(error)) from None
+    try:
+        yield store
+    except StoreError as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+
+
+# Talking to the hub ------------------------------------------------------------------------------
+
+
+def _remote_failure(error: Exception) -> Failure:
+    from warroom.net.remote import RemoteError
+
+    assert isinstance(error, RemoteError)
+    if error.code == "conflict":
+        return Failure(error.message, EXIT_CONFLICT, {"code": error.code, "current": error.current})
+    if error.code in ("unauthorized", "unreachable", "bad-url", "disconnected", "protocol"):
+        return Failure(error.message, EXIT_UNREACHABLE, {"code": error.code})
+    return Failure(error.message, EXIT_REFUSED, {"code": error.code})
+
+
+def run(job: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine against the hub; its RemoteError becomes a Failure with the right code."""
+    from warroom.net.remote import RemoteError
+
+    async def guarded() -> T:
+        try:
+            return await job()
+        except RemoteError as error:
+            raise _remote_failure(error) from None
+
+    return asyncio.run(guarded())
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The log the user may see, folded, and who the user is."""
+
+    world: World
+    log: list[protocol.EventFrame]
+    me: Actor
+
+
+def fetch(target: Target) -> Fetched:
+    """Read the whole log the user may see."""
+    from warroom.net.remote import Remote
+
+    async def job() -> Fetched:
+        async with await Remote.open(target.url, target.token) as remote:
+            log = await remote.sync(0)
+            welcome = remote.welcome
+        assert welcome is not None
+        me = Actor(welcome.user, Role(welcome.role), frozenset(welcome.groups))
+        return Fetched(replay(item.event for item in log), log, me)
+
+    return run(job)
+
+
+def fetch_incident(target: Target, incident_id: str) -> Fetched:
+    """One incident the user may see, read alone: the world holds it (if it exists) and nothing
+    else, the log its events only. The other incidents' size costs nothing."""
+    from warroom.net.remote import read_incident
+
+    async def job() -> Fetched:
+        read = await read_incident(target.url, target.token, incident_id)
+        incidents = {} if read.state is None else {read.state.id: read.state}
+        return Fetched(World(incidents=incidents), read.log, read.me)
+
+    return run(job)
+
+
+def incident_in(world: World, incident_id: str, viewer: Actor | None = None) -> IncidentState:
+    """The incident `incident_id` as `viewer` may see it; a Failure if there is none."""
+    incident = world.incident(incident_id)
+    if incident is None:
+        raise Failure(f"there is no incident {incident_id.upper()} that you may see")
+    # Entries moved away from the viewer's audience are dropped, as the hub would not send them.
+    return incident if viewer is None else visible_part(incident, viewer)
+
+
+Caused = tuple[protocol.Position, list[protocol.EventFrame]]
+"""The ack's seq and the events the command caused."""
+
+
+def _print_caused(out: Output, caused: Caused) -> None:
+    seq, events = caused
+    data = {"seq": seq, "events": [protocol.event_data(item.event) for item in events]}
+    out.emit(data, [event_line(item) for item in events] or [f"done (seq {seq})"])
+
+
+def change(hub: HubArgs, command: c.Command) -> None:
+    """Submit a command and print what it did."""
+    target = hub.target()
+
+    async def job() -> Caused:
+        from warroom.net.remote import Remote
+
+        async with await Remote.open(target.url, target.token) as remote:
+            await remote.sync(None)
+            seq, received = await remote.submit(command)
+        return seq, [item for item in received if item.seq == seq]
+
+    seq, caused = run(job)
+    if isinstance(command, c.DeclareIncident):
+        incident = caused[0].event.incident if caused else "?"
+        hub.emit({"incident": incident, "seq": seq}, incident)
+        return
+    _print_caused(hub, (seq, caused))
+
+
+def change_versioned(
+    hub: HubArgs, incident_id: str, build: Callable[[IncidentState], c.Command], yours: str
+) -> None:
+    """Submit an edit of a versioned field (impact, ETA), built from the incident as it is now;
+    a stale edit ends with exit code 3 and both values."""
+    target = hub.target()
+
+    async def job() -> Caused:
+        from warroom.net.remote import Remote
+
+        async with await Remote.open(target.url, target.token) as remote:
+            incident = await remote.incident(incident_id)
+            if incident is None:
+                raise Failure(f"there is no incident {incident_id.upper()} that you may see")
+            command = build(incident)
+            await remote.sync(None)  # from now on: the command's own events come before its ack
+            seq, received = await remote.submit(command)
+        return seq, [item for item in received if item.seq == seq]
+
+    try:
+        caused = run(job)
+    except Failure as failure:
+        if failure.code == EXIT_CONFLICT:
+            failure.detail["yours"] = yours
+        raise
+    _print_caused(hub, caused)

@@ -1,0 +1,97 @@
+"""The verbs around the hub itself: serve it, try it (demo), log in to it, join its war room."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from warroom.cli.common import EXIT_USAGE, Failure, HubArgs, Output, run, write_login
+from warroom.cli.parsing import hub_options, json_option, option, verb
+
+_DEMO_PEOPLE = ("ana", "bob", "olga", "carol", "dave")
+"""The demo's own users: a login name among them would clash, so the manager becomes `im`."""
+
+
+@verb("serve", "run the war room hub")
+@option("--host", default="127.0.0.1")
+@option("--port", type=int, default=8765, metavar="PORT")
+@option("--db", help="database URL or SQLite file (WARROOM_DB)")
+@option(
+    "--ssh-port",
+    type=int,
+    metavar="PORT",
+    help="also serve the war room over SSH on this port (0: any free port; off by default)",
+)
+@option(
+    "--ssh-host-key",
+    metavar="PATH",
+    help="the SSH host key file, made on first use (default: under the user data directory)",
+)
+def serve(
+    host: str, port: int, db: str | None, ssh_port: int | None, ssh_host_key: str | None
+) -> None:
+    from server.app import main as serve_main
+    from server.ssh import GatewayError
+    from warroom.store import StoreError
+
+    if ssh_port is not None and not 0 <= ssh_port <= 65535:
+        raise Failure(f"--ssh-port {ssh_port}: not a port (0 to 65535)", EXIT_USAGE)
+    host_key = Path(ssh_host_key).expanduser() if ssh_host_key else None
+    try:
+        # Each SSH session runs `warroom join URL [INCIDENT]` with this very interpreter.
+        session = [sys.executable, "-m", "warroom", "join"]
+        serve_main(db, host, port, ssh_port, host_key, session_command=session)
+    except (StoreError, GatewayError) as error:
+        raise Failure(str(error)) from None
+    except OSError as error:
+        raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+@verb("demo", "try warroom: a local hub, a seeded incident, the war room on screen")
+@option("--db", help="keep the demo in this SQLite file (default: a temporary one)")
+def demo(db: str | None) -> None:
+    import getpass
+
+    from warroom.cli.demo import demo as run_demo
+    from warroom.store import StoreError
+
+    try:
+        manager = getpass.getuser() or "manager"
+    except (KeyError, OSError):
+        manager = "manager"
+    try:
+        run_demo(db, manager if manager not in _DEMO_PEOPLE else "im")
+    except (StoreError, ValueError, RuntimeError) as error:
+        raise Failure(str(error)) from None
+
+
+@verb("join", "open the war room in the terminal")
+@hub_options
+@click.argument("url_arg", metavar="[URL]", required=False, help="the hub (default: --url, login)")
+@click.argument("incident", required=False, help="open this incident's war room directly")
+@option("--observer", is_flag=True, help="read only, whatever your role")
+def join(hub: HubArgs, url_arg: str | None, incident: str | None, observer: bool) -> None:
+    from client.launch import join as open_war_room
+
+    target = HubArgs(json=hub.json, url=url_arg or hub.url, token=hub.token).target()
+    open_war_room(target.url, target.token, incident, observer)
+
+
+@verb("login", "check a URL and token and store them for later commands")
+@json_option
+@click.argument("url")
+@click.argument("token")
+def login(out: Output, url: str, token: str) -> None:
+    from warroom.net.remote import Remote
+
+    async def check() -> str:
+        async with await Remote.open(url, token) as remote:
+            await remote.sync(None)
+            assert remote.welcome is not None
+            return f"{remote.welcome.user} ({remote.welcome.role})"
+
+    who = run(check)
+    path = write_login(url, token)
+    out.emit({"url": url, "user": who, "saved": str(path)}, f"logged in to {url} as {who}")

@@ -1,0 +1,82 @@
+"""The database engine: where the war room's database is, and how a connection to it is set up.
+
+SQLite by default (a file under the user's data directory, WAL, synchronous=FULL), PostgreSQL by
+URL. Opening an engine does not connect: the first connection is made when the schema is
+checked (`warroom.store.schema.prepare`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Engine, event
+from sqlmodel import create_engine
+
+from warroom.store.errors import StoreError
+
+BUSY_TIMEOUT_S = 10
+"""How long a SQLite connection waits for another's write lock before it gives up."""
+
+
+def default_url() -> str:
+    """The SQLite file under the user's data directory (`WARROOM_DB` overrides it)."""
+    configured = os.environ.get("WARROOM_DB")
+    if configured:
+        return normalise_url(configured)
+    folder = Path(platformdirs.user_data_dir("warroom"))
+    return f"sqlite:///{folder / 'warroom.db'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept a SQLAlchemy URL, `postgresql://...` or a plain file path."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def open_engine(url: str | None = None) -> Engine:
+    """An engine on `url` (normalised; None: `default_url()`), with the war room's settings.
+
+    A SQLite file's folder is made if missing; every SQLite connection runs in WAL mode with
+    synchronous=FULL, so an acknowledged append survives a power loss.
+
+    Raises:
+        StoreError: if the SQLite file's folder cannot be made.
+    """
+    normalised = normalise_url(url) if url else default_url()
+    if not normalised.startswith("sqlite:///"):
+        return create_engine(normalised, pool_pre_ping=True)
+    path = Path(normalised.removeprefix("sqlite:///"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create the folder {path.parent}: {error}") from None
+    engine = create_engine(
+        normalised, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def describe(engine: Engine) -> str:
+    """The engine's URL with any password hidden, for messages."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Whether the engine's database is SQLite (the other backend is PostgreSQL)."""
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: in WAL mode NORMAL may lose committed transactions on power loss.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    cursor.close()

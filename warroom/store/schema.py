@@ -1,0 +1,238 @@
+"""The database's tables, and the schema version with the ordered upgrades that reach it.
+
+A database records its schema version in the one-row table `schema_version`. `prepare` brings a
+database to the version of this code: a fresh one gets every table and the current version; an
+older one (version 0: made before versions existed, with no version table) gets each upgrade step
+after its version, in order; a newer one is refused. Everything happens in one transaction that
+holds the database's write lock from its start (DDL included: SQLite and PostgreSQL both roll it
+back), so two processes opening the same database at once upgrade it one after the other, and a
+failed step leaves the database as it was.
+
+Adding a step: change the models below, append an `Upgrade` with the next version to `UPGRADES`,
+and make the step look before it acts (a table may already be in the new shape, made from the
+models by the first step on a database older than the table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, Table, insert, inspect, select, text, update
+from sqlmodel import Field, SQLModel, col
+
+from warroom.store.engine import describe, is_sqlite
+from warroom.store.errors import StoreError
+
+
+class EventRow(SQLModel, table=True):
+    """One event of the log. Rows are only ever inserted."""
+
+    __tablename__ = "events"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    incident: str = Field(index=True)
+    type: str
+    actor: str
+    at: str
+    data: str
+
+
+class CommandRow(SQLModel, table=True):
+    """A committed command, so a retried command id is applied once."""
+
+    __tablename__ = "commands"
+
+    actor: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    last_seq: int
+
+
+class SecretRow(SQLModel, table=True):
+    """A server secret, made once (e.g. the key that seals stakeholders' cursors)."""
+
+    __tablename__ = "secrets"
+
+    name: str = Field(primary_key=True)
+    value: str
+
+
+class UserRow(SQLModel, table=True):
+    """A user and the hash of their token (the token itself is never stored)."""
+
+    __tablename__ = "users"
+
+    name: str = Field(primary_key=True)
+    role: str
+    groups: str = ""
+    token_hash: str = Field(index=True, unique=True)
+    created_at: str
+    revoked_at: str | None = None
+
+
+class SshKeyRow(SQLModel, table=True):
+    """An SSH public key that logs its user in to the SSH gateway (one key, one user)."""
+
+    __tablename__ = "ssh_keys"
+
+    fingerprint: str = Field(primary_key=True)
+    """`SHA256:...` of the key blob."""
+    user: str = Field(index=True)
+    algorithm: str
+    blob: str = Field(unique=True)
+    """The key's wire form, base64: what a client offers at login."""
+    comment: str = ""
+    created_at: str
+
+
+class SchemaVersionRow(SQLModel, table=True):
+    """The schema version of the database: one row, id 1."""
+
+    __tablename__ = "schema_version"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int
+    upgraded_at: str
+    """When the database reached this version (ISO 8601, UTC)."""
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel for table=True
+    assert isinstance(table, Table)
+    return table
+
+
+DATA_TABLES: tuple[Table, ...] = tuple(
+    _table(model) for model in (EventRow, CommandRow, SecretRow, UserRow, SshKeyRow)
+)
+"""Every table but the version's, as the models define them now."""
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """One step of the schema's history."""
+
+    version: int
+    """The version a database is at once this step is done."""
+    summary: str
+    apply: Callable[[Connection], None]
+    """Runs inside the upgrade's transaction; idempotent (it looks before it acts)."""
+
+
+def _first_layout(connection: Connection) -> None:
+    # Databases made before versions have events, commands and users; older ones lack ssh_keys
+    # or secrets, which their code made on first open: make what is missing.
+    for table in DATA_TABLES:
+        table.create(connection, checkfirst=True)
+
+
+UPGRADES: tuple[Upgrade, ...] = (
+    Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
+)
+"""Every step, in order of version (1, 2, ...)."""
+
+CURRENT_VERSION = UPGRADES[-1].version
+"""The schema version this code reads and writes."""
+
+_LOCK_KEY = 0x77617272  # "warr": PostgreSQL's advisory lock around an upgrade
+
+
+def prepare(engine: Engine, upgrades: Sequence[Upgrade] = UPGRADES) -> None:
+    """Bring the database to the last version of `upgrades` (see the module's docstring).
+
+    Raises:
+        StoreError: if the database cannot be reached, is newer than `upgrades` know, or a step
+            fails (the database is then left as it was).
+    """
+    target = upgrades[-1].version
+    where = describe(engine)
+    try:
+        with engine.connect() as connection:
+            found = version_of(connection)
+        _check_not_newer(found, target, where)
+        if found == target:
+            return  # the usual case: no write lock taken
+        with _exclusive(engine) as connection:
+            found = version_of(connection)  # again: another process may have upgraded it
+            _check_not_newer(found, target, where)
+            if found is None:
+                for table in (*DATA_TABLES, _table(SchemaVersionRow)):
+                    table.create(connection, checkfirst=True)
+            elif found < target:
+                _table(SchemaVersionRow).create(connection, checkfirst=True)
+                for step in upgrades:
+                    if step.version > found:
+                        try:
+                            step.apply(connection)
+                        except Exception as error:
+                            raise StoreError(
+                                f"cannot upgrade the database {where} from schema version "
+                                f"{found} to {step.version} ({step.summary}): {error}; "
+                                "it was left as it was"
+                            ) from None
+            if found != target:
+                _stamp(connection, target)
+    except StoreError:
+        raise
+    except Exception as error:  # the driver's own error types vary
+        raise StoreError(f"cannot open the database {where}: {error}") from None
+
+
+def version_of(connection: Connection) -> int | None:
+    """The schema version of the database: 0 if made before versions, None if it is empty."""
+    inspector = inspect(connection)
+    if inspector.has_table(SchemaVersionRow.__tablename__):
+        value = connection.execute(select(col(SchemaVersionRow.version))).scalar()
+        return 0 if value is None else int(value)
+    if any(inspector.has_table(table.name) for table in DATA_TABLES):
+        return 0
+    return None
+
+
+def _check_not_newer(found: int | None, target: int, where: str) -> None:
+    if found is not None and found > target:
+        raise StoreError(
+            f"the database {where} has schema version {found}, newer than this warroom knows "
+            f"({target}): upgrade warroom to open it"
+        )
+
+
+def _stamp(connection: Connection, version: int) -> None:
+    now = datetime.now(UTC).isoformat()
+    changed = connection.execute(
+        update(SchemaVersionRow).values(version=version, upgraded_at=now)
+    ).rowcount
+    if not changed:
+        connection.execute(
+            insert(SchemaVersionRow), [{"id": 1, "version": version, "upgraded_at": now}]
+        )
+
+
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the database's write lock from its start; committed if the body
+    returns, rolled back if it raises."""
+    if not is_sqlite(engine):
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            yield connection
+        return
+    with engine.connect() as connection:
+        # The sqlite3 module begins a transaction only before INSERT, UPDATE or DELETE, so DDL
+        # would commit statement by statement: take over, and take the write lock at once.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        saved = driver.isolation_level
+        driver.isolation_level = None
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        finally:
+            driver.isolation_level = saved

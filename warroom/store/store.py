@@ -1,0 +1,43 @@
+"""`Store`: one database's event log, user directory and secrets, over one engine."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from warroom.store.engine import describe
+from warroom.store.log import EventLog
+from warroom.store.schema import prepare
+from warroom.store.secrets import Secrets
+from warroom.store.users import UserDirectory
+
+
+class Store:
+    """The parts of the store over one engine, which it takes over (`close` disposes of it).
+
+    Made from an engine the caller opened (`warroom.store.engine.open_engine`), so the wiring of
+    a program decides which database it uses; the schema is brought to this code's version
+    first (`warroom.store.schema.prepare`).
+
+    Raises:
+        StoreError: if the database cannot be reached, or its schema cannot be brought to this
+            code's version (the engine is then disposed of).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        try:
+            prepare(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        self.engine = engine
+        self.log = EventLog(engine)
+        self.users = UserDirectory(engine)
+        self.secrets = Secrets(engine)
+
+    def describe(self) -> str:
+        """The database's URL with any password hidden, for messages."""
+        return describe(self.engine)
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
