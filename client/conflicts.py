@@ -11,6 +11,7 @@ from client.app_protocol import ClientApp
 from client.screens.conflict import ConflictScreen, Resolution
 from client.state import Answer
 from warroom.core import commands as c
+from warroom.core.decide import ImpactConflict
 from warroom.core.domain import evolve
 from warroom.core.timeparse import local
 
@@ -23,9 +24,8 @@ def is_conflict(answer: Answer) -> bool:
 def resolve(app: ClientApp, answer: Answer) -> None:
     """Show both versions of the stale edit in `answer` and do what the user chooses."""
     command = answer.pending.command
-    assert isinstance(command, c.SetImpact | c.SetEta)
-    current = dict(answer.current or {})
-    version = current.get("version")
+    current = answer.current
+    assert isinstance(command, c.SetImpact | c.SetEta) and current is not None
     if isinstance(command, c.SetImpact):
         what, mine = "impact statement", command.statement
     else:
@@ -33,10 +33,11 @@ def resolve(app: ClientApp, answer: Answer) -> None:
         mine = local(command.eta) if command.eta else "none"
 
     def resolved(choice: Resolution | None) -> None:
-        if choice is Resolution.KEEP_MINE and isinstance(version, int):
-            app.submit(_rebase(command, version), f"{what} (kept mine)")
+        if choice is Resolution.KEEP_MINE:
+            app.submit(_rebase(command, current.version), f"{what} (kept mine)")
         elif choice is Resolution.MERGE and isinstance(command, c.SetImpact):
-            _merge(app, command, str(current.get("statement", "")))
+            theirs = current.statement if isinstance(current, ImpactConflict) else ""
+            _merge(app, command, theirs)
 
     screen = ConflictScreen(what, answer.message, mine, current, isinstance(command, c.SetImpact))
     app.push_screen(screen, resolved)

@@ -21,9 +21,6 @@ from warroom.net.remote import Remote, RemoteError
 RECONNECT_DELAYS: Sequence[float] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Pauses before each reconnection attempt; the last one repeats."""
 
-CLOSE_RESYNC = 4409
-"""The hub's close code for "what you may see has changed: start again from nothing"."""
-
 REPLAY_BATCH = 500
 """Frames handed over at once while replaying (one message per frame would crawl)."""
 
@@ -118,7 +115,7 @@ class WebSocketConnection:
             if batch:
                 sink.frames_received(batch)
             await socket.close()
-            if socket.close_code == CLOSE_RESYNC:
+            if socket.close_code == protocol.CLOSE_RESYNC:
                 # Told after the frames, so the sink forgets them all before the replay comes.
                 self._cursor = 0
                 sink.forget()

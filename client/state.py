@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from warroom.core import protocol
 from warroom.core.commands import Command
+from warroom.core.decide import Conflict
 from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Envelope
 from warroom.core.reducer import apply
@@ -46,7 +47,7 @@ class Answer:
     accepted: bool
     code: str = ""
     message: str = ""
-    current: Mapping[str, object] | None = None
+    current: Conflict | None = None
 
 
 def _empty() -> Mapping[str, Pending]:

@@ -42,14 +42,6 @@ HELLO_TIMEOUT = 30.0
 USER_POLL = 0.5
 """Seconds between two reads of the users table (revocations land within this)."""
 
-CLOSE_REVOKED = 4401
-"""Close code sent to a connection whose token was revoked."""
-
-CLOSE_RESYNC = 4409
-"""Close code sent to a connection whose view of the log changed in the past (invited to a
-private incident, or no longer allowed to see one): the client drops its state and reconnects
-from the start, and the replay it gets shows exactly what it may see now."""
-
 
 class Hub:
     """Owns the live connections and the committed world they are served from."""
@@ -85,7 +77,7 @@ class Hub:
         """Serve one connection until it closes."""
         session = self.handshake.admit(connection)
         if session is None:  # pragma: no cover - process_request always admits it
-            await connection.close(1008, "not authenticated")
+            await connection.close(protocol.CLOSE_UNAUTHENTICATED, "not authenticated")
             return
         self.sessions.add(session)
         try:
@@ -167,7 +159,7 @@ class Hub:
                     actor.name not in incident.invited
                 )
             if affected and session.streaming:
-                self._close(session, CLOSE_RESYNC, "what you may see has changed")
+                self._close(session, protocol.CLOSE_RESYNC, "what you may see has changed")
 
     # Revocation and changes of role --------------------------------------------------------------
 
@@ -194,14 +186,14 @@ class Hub:
             current = users.get(session.actor.name)
             if current is None:
                 log.info("closing %s's connection: the token was revoked", session.actor.name)
-                self._close(session, CLOSE_REVOKED, "token revoked")
+                self._close(session, protocol.CLOSE_REVOKED, "token revoked")
                 continue
             seated = seat(current, session.observer_mode)
             if (seated.role is Role.INCIDENT_MANAGER) != (
                 session.actor.role is Role.INCIDENT_MANAGER
             ):
                 # Private incidents appear or vanish: their past must too.
-                self._close(session, CLOSE_RESYNC, "what you may see has changed")
+                self._close(session, protocol.CLOSE_RESYNC, "what you may see has changed")
                 continue
             if seated != session.actor:
                 streaming = session.streaming

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, assert_never
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from warroom.core.decide import Conflict, EtaConflict, ImpactConflict
 from warroom.core.timeparse import local
 
 
@@ -37,7 +36,7 @@ class ConflictScreen(ModalScreen[Resolution]):
     """k keeps your edit, t (or Esc) drops it, m opens an editor with both."""
 
     def __init__(
-        self, what: str, message: str, mine: str, current: Mapping[str, object], can_merge: bool
+        self, what: str, message: str, mine: str, current: Conflict, can_merge: bool
     ) -> None:
         super().__init__()
         self.what = what
@@ -47,10 +46,14 @@ class ConflictScreen(ModalScreen[Resolution]):
         self.can_merge = can_merge
 
     def compose(self) -> ComposeResult:
-        theirs = str(self.current.get("statement", self.current.get("eta")) or "(none)")
-        if "eta" in self.current and self.current.get("eta"):
-            theirs = local(datetime.fromisoformat(theirs))
-        author = self.current.get("updated_by") or self.current.get("set_by") or "someone"
+        match self.current:
+            case ImpactConflict(statement=statement, updated_by=author):
+                theirs = statement or "(none)"
+            case EtaConflict(eta=eta, set_by=author):
+                theirs = local(eta) if eta is not None else "(none)"
+            case _:
+                assert_never(self.current)
+        author = author or "someone"
         with Vertical(classes="form conflict"):
             yield Static(
                 f"Conflict: the {self.what} changed while you edited it", classes="form-title"
@@ -58,9 +61,7 @@ class ConflictScreen(ModalScreen[Resolution]):
             yield Static(Text(self.message, style="italic"))
             with Horizontal(classes="versions"):
                 with Vertical(classes="version"):
-                    yield Static(
-                        Text(f"Theirs (v{self.current.get('version')}, {author})", style="bold")
-                    )
+                    yield Static(Text(f"Theirs (v{self.current.version}, {author})", style="bold"))
                     yield Static(theirs, id="theirs")
                 with Vertical(classes="version"):
                     yield Static(Text("Yours (not saved)", style="bold"))

@@ -41,7 +41,7 @@ from warroom.core.domain import (
 
 _NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
 
-ACTION_COMMANDS: dict[str, type] = {
+ACTION_COMMANDS: dict[str, type[c.Command]] = {
     "note": c.AddNote,
     "impact": c.SetImpact,
     "eta": c.SetEta,
@@ -55,7 +55,7 @@ ACTION_COMMANDS: dict[str, type] = {
 }
 """Which command each of the room's keys sends: the policy decides whether the key is usable."""
 
-REQUEST_COMMANDS: dict[type[Message], type] = {
+REQUEST_COMMANDS: dict[type[Message], type[c.Command]] = {
     ImpactPanel.AudienceRequested: c.ChangeAudience,
     TimelinePanel.PinRequested: c.PinNote,
     TimelinePanel.AudienceRequested: c.ChangeAudience,

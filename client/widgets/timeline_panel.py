@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, assert_never
 
 from rich.text import Text
 from textual import events
@@ -52,11 +52,33 @@ def _moment(event: e.Event) -> datetime:
 
 
 def _apps_of(event: e.Event) -> tuple[str, ...]:
-    if isinstance(event, e.IncidentDeclared | e.MitigationAdded):
-        return event.apps
-    if isinstance(event, e.AppAdded | e.AppRemoved):
-        return (event.app,)
-    return ()
+    """The applications an event names, for the timeline's application filter."""
+    match event:
+        case e.IncidentDeclared() | e.MitigationAdded():
+            return event.apps
+        case e.AppAdded() | e.AppRemoved():
+            return (event.app,)
+        case (
+            e.StatusChanged()
+            | e.SeverityChanged()
+            | e.ImpactUpdated()
+            | e.EtaSet()
+            | e.NoteAdded()
+            | e.NotePinned()
+            | e.ActionAdded()
+            | e.ActionStateChanged()
+            | e.ActionAssigned()
+            | e.MitigationStateChanged()
+            | e.QuestionAsked()
+            | e.QuestionAnswered()
+            | e.QuestionDismissed()
+            | e.AudienceChanged()
+            | e.PrivacyChanged()
+            | e.AccessChanged()
+        ):
+            return ()
+        case _:
+            assert_never(event)
 
 
 class TimelinePanel(DataTable[Any]):

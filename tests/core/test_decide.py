@@ -12,7 +12,16 @@ import pytest
 
 from warroom.core import commands as c
 from warroom.core import events as e
-from warroom.core.decide import CLOCK_SKEW, MAX_NAME, MAX_TEXT, MAX_TITLE, Rejected, decide
+from warroom.core.decide import (
+    CLOCK_SKEW,
+    MAX_NAME,
+    MAX_TEXT,
+    MAX_TITLE,
+    EtaConflict,
+    ImpactConflict,
+    Rejected,
+    decide,
+)
 from warroom.core.domain import (
     ActionState,
     Actor,
@@ -376,19 +385,17 @@ def test_stale_impact_is_a_conflict_with_the_current_value(world: World) -> None
     )
     rejected = refused(world, c.SetImpact(incident="INC-1", statement="second", base_version=0))
     assert rejected.code == "conflict"
-    assert rejected.current == {
-        "version": 1,
-        "statement": "first",
-        "customer_facing": True,
-        "updated_by": "rob",
-    }
+    assert rejected.current == ImpactConflict(
+        version=1, statement="first", customer_facing=True, updated_by="rob"
+    )
 
 
 def test_impact_from_the_future_is_a_conflict_too(world: World) -> None:
     rejected = refused(world, c.SetImpact(incident="INC-1", statement="x", base_version=3))
     assert rejected.code == "conflict"
-    assert rejected.current is not None
-    assert rejected.current["version"] == 0
+    assert rejected.current == ImpactConflict(
+        version=0, statement="", customer_facing=False, updated_by=None
+    )
 
 
 def test_forced_impact_overrides_and_is_recorded(world: World) -> None:
@@ -472,12 +479,9 @@ def test_stale_eta_is_a_conflict_with_the_current_value(world: World) -> None:
         world, c.SetEta(incident="INC-1", eta=NOW + timedelta(hours=1), base_version=0), RESPONDER
     )
     assert rejected.code == "conflict"
-    assert rejected.current == {
-        "version": 1,
-        "eta": eta.isoformat(),
-        "confidence": "low",
-        "set_by": "ines",
-    }
+    assert rejected.current == EtaConflict(
+        version=1, eta=eta, confidence=Confidence.LOW, set_by="ines"
+    )
 
 
 def test_eta_conflict_before_any_estimate(world: World) -> None:
@@ -485,7 +489,7 @@ def test_eta_conflict_before_any_estimate(world: World) -> None:
         world, c.SetEta(incident="INC-1", eta=NOW + timedelta(hours=1), base_version=2)
     )
     assert rejected.code == "conflict"
-    assert rejected.current == {"version": 0, "eta": None, "confidence": None, "set_by": None}
+    assert rejected.current == EtaConflict(version=0, eta=None, confidence=None, set_by=None)
 
 
 def test_forced_eta_overrides_and_is_recorded(world: World) -> None:

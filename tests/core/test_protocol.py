@@ -12,6 +12,7 @@ import pytest
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core import protocol
+from warroom.core.decide import EtaConflict, ImpactConflict
 from warroom.core.domain import Confidence, Severity, Status
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -163,7 +164,25 @@ SERVER_FRAMES: list[PlainServerFrame] = [
     protocol.Welcome(user="ines", role="incident-manager", groups=("exec",), head=12),
     protocol.Synced(head=12),
     protocol.Ack(id="cmd-1", seq=13),
-    protocol.RejectedFrame(id="cmd-2", code="conflict", message="m", current={"version": 2}),
+    protocol.RejectedFrame(id="cmd-2", code="forbidden", message="m"),
+    protocol.RejectedFrame(
+        id="cmd-3",
+        code="conflict",
+        message="m",
+        current=ImpactConflict(version=2, statement="s", customer_facing=True, updated_by="bob"),
+    ),
+    protocol.RejectedFrame(
+        id="cmd-4",
+        code="conflict",
+        message="m",
+        current=EtaConflict(version=1, eta=NOW, confidence=Confidence.LOW, set_by="bob"),
+    ),
+    protocol.RejectedFrame(
+        id="cmd-5",
+        code="conflict",
+        message="m",
+        current=EtaConflict(version=0, eta=None, confidence=None, set_by=None),
+    ),
     protocol.ErrorFrame(code="bad-frame", message="m"),
 ]
 
@@ -171,6 +190,50 @@ SERVER_FRAMES: list[PlainServerFrame] = [
 @pytest.mark.parametrize("frame", SERVER_FRAMES, ids=lambda f: f.type)
 def test_server_frames_round_trip(frame: PlainServerFrame) -> None:
     assert protocol.decode_server(protocol.encode(frame)) == frame
+
+
+def _rejected(current: Any) -> str:
+    frame = {"type": "rejected", "v": 1, "id": "c", "code": "conflict", "message": "m"}
+    return json.dumps({**frame, "current": current})
+
+
+def test_a_conflict_is_tagged_on_the_wire_and_read_back_typed() -> None:
+    wire = _rejected(
+        {"type": "eta.conflict", "version": 1, "eta": "2026-11-27T12:00:00+00:00",
+         "confidence": "low", "set_by": "bob"}
+    )  # fmt: skip
+    frame = protocol.decode_server(wire)
+    assert isinstance(frame, protocol.RejectedFrame)
+    assert frame.current == EtaConflict(version=1, eta=NOW, confidence=Confidence.LOW, set_by="bob")
+    assert json.loads(protocol.encode(frame)) == json.loads(wire)
+
+
+@pytest.mark.parametrize(
+    ("current", "where"),
+    [
+        ({"version": 2, "statement": "s", "customer_facing": False, "updated_by": None}, "current"),
+        ({"type": "severity.conflict", "version": 2}, "current"),
+        ({"type": "impact.conflict", "version": 2, "statement": "s"}, "current.customer_facing"),
+        ({"type": "eta.conflict", "version": 1, "eta": "2026-11-27T12:00:00", "confidence": None,
+          "set_by": None}, "current.eta"),
+    ],
+)  # fmt: skip
+def test_a_malformed_conflict_is_refused(current: dict[str, Any], where: str) -> None:
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.decode_server(_rejected(current))
+    assert info.value.code == "invalid"
+    assert info.value.message.startswith(f"invalid rejected frame: {where}: ")
+
+
+def test_conflict_data_is_the_current_value_alone_as_json_output_shows_it() -> None:
+    impact = ImpactConflict(version=2, statement="s", customer_facing=True, updated_by="bob")
+    eta = EtaConflict(version=1, eta=NOW, confidence=Confidence.LOW, set_by="bob")
+    assert json.dumps(protocol.conflict_data(impact)) == (
+        '{"version": 2, "statement": "s", "customer_facing": true, "updated_by": "bob"}'
+    )
+    assert json.dumps(protocol.conflict_data(eta)) == (
+        '{"version": 1, "eta": "2026-11-27T12:00:00+00:00", "confidence": "low", "set_by": "bob"}'
+    )
 
 
 EVENTS: list[e.Event] = [

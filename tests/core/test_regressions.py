@@ -10,7 +10,7 @@ import pytest
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.decide import Rejected, decide
-from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.domain import Actor, Impact, Role, Severity, World, evolve
 from warroom.core.reducer import replay
 from warroom.core.timeparse import parse_time
 
@@ -77,3 +77,15 @@ def test_version_must_be_the_integer_1() -> None:
     with pytest.raises(protocol.ProtocolError) as info:
         protocol.decode_client('{"type":"hello","v":true}')
     assert info.value.code == "bad-version"
+
+
+def test_evolve_refuses_a_misspelt_field_and_names_it() -> None:
+    impact = Impact(statement="s", version=2)
+    assert evolve(impact, version=3, statement="t") == Impact(statement="t", version=3)
+    with pytest.raises(TypeError) as info:
+        evolve(impact, verison=3)
+    assert str(info.value) == "Impact has no field 'verison'"
+    with pytest.raises(TypeError) as info:
+        evolve(impact, statement="t", audeince="all", versoin=3)
+    assert str(info.value) == "Impact has no field 'audeince', 'versoin'"
+    assert impact == Impact(statement="s", version=2)

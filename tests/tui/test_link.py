@@ -3,7 +3,7 @@ link going down and coming back."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from textual.pilot import Pilot
 from textual.widgets import Button, TextArea
@@ -34,9 +34,10 @@ from tests.kit.tui import (
 )
 from warroom.core import commands as c
 from warroom.core import protocol
+from warroom.core.decide import EtaConflict, ImpactConflict
 from warroom.core.domain import Confidence
 
-THEIRS = {"version": 2, "statement": "theirs", "customer_facing": False, "updated_by": "bob"}
+THEIRS = ImpactConflict(version=2, statement="theirs", customer_facing=False, updated_by="bob")
 
 
 def _link(pilot: Pilot[None]) -> str:
@@ -151,7 +152,9 @@ async def test_an_eta_conflict_cannot_be_merged_but_can_be_kept(fake):
         await pilot.press("e")
         await pilot.press(*"+1h", "ctrl+s")
         submit = await submitted(pilot, fake)
-        current = {"version": 2, "eta": "2026-11-27T15:10:00+00:00", "set_by": "bob"}
+        current = EtaConflict(
+            version=2, eta=datetime(2026, 11, 27, 15, 10, tzinfo=UTC), confidence=None, set_by="bob"
+        )
         fake.push(
             protocol.RejectedFrame(
                 id=submit.id, code="conflict", message="the ETA changed", current=current

@@ -32,6 +32,7 @@ from tests.kit.tui import (
 )
 from warroom.core import commands as c
 from warroom.core import protocol
+from warroom.core.decide import ImpactConflict
 from warroom.core.domain import Role
 
 WIDE = (120, 36)
@@ -137,12 +138,9 @@ def test_conflict(snap_compare):
         await paste(pilot, "EU card payments fail at checkout; PayPal works.")
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake)
-        current = {
-            "version": 2,
-            "statement": "theirs",
-            "customer_facing": False,
-            "updated_by": "bob",
-        }
+        current = ImpactConflict(
+            version=2, statement="theirs", customer_facing=False, updated_by="bob"
+        )
         fake.push(
             protocol.RejectedFrame(
                 id=submit.id,

@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 
 import platformdirs
 
 from warroom.core import commands as c
 from warroom.core import protocol
+from warroom.core.decide import EtaConflict, ImpactConflict
 from warroom.core.domain import Actor, IncidentState, Role, World, parse_audience
 from warroom.core.policy import visible_part
 from warroom.core.reducer import replay
@@ -62,21 +63,27 @@ def report(failure: Failure) -> None:
     """Print the reason on stderr (with both values for a conflict), and JSON if asked."""
     print(f"warroom: {failure.message}", file=sys.stderr)
     current = failure.detail.get("current")
-    if failure.code == EXIT_CONFLICT and isinstance(current, dict):
-        theirs = current.get("statement", current.get("eta"))
-        if "eta" in current and isinstance(theirs, str):
-            theirs = local(datetime.fromisoformat(theirs))
-        author = current.get("updated_by") or current.get("set_by")
-        print(f"  current (v{current.get('version')}, by {author}): {theirs}", file=sys.stderr)
+    if failure.code == EXIT_CONFLICT and isinstance(current, ImpactConflict | EtaConflict):
+        theirs: str | None
+        match current:
+            case ImpactConflict():
+                theirs, author = current.statement, current.updated_by
+            case EtaConflict():
+                theirs = local(current.eta) if current.eta is not None else None
+                author = current.set_by
+            case _:
+                assert_never(current)
+        print(f"  current (v{current.version}, by {author}): {theirs}", file=sys.stderr)
         print(f"  yours: {failure.detail.get('yours')}", file=sys.stderr)
         print(
-            f"  re-run with --based-on {current.get('version')} to replace it, or --force",
+            f"  re-run with --based-on {current.version} to replace it, or --force",
             file=sys.stderr,
         )
     if failure.json:
         fields = {key: value for key, value in failure.detail.items() if key != "code"}
         error = failure.detail.get("code", "failed")
-        print(json.dumps({"error": error, "message": failure.message, **fields}))
+        output = {"error": error, "message": failure.message, **fields}
+        print(json.dumps(output, default=protocol.conflict_data))
 
 
 def now() -> datetime:

@@ -7,7 +7,7 @@ the time from the server's clock; both are passed to `warroom.core.decide.decide
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, Field
 
@@ -253,26 +253,6 @@ Command = Annotated[
 ]
 """Every command, tagged by `type` on the wire."""
 
-COMMAND_TYPES: tuple[type, ...] = (
-    DeclareIncident,
-    ChangeStatus,
-    ChangeSeverity,
-    SetImpact,
-    SetEta,
-    AddApp,
-    RemoveApp,
-    AddNote,
-    PinNote,
-    AddAction,
-    ChangeActionState,
-    AssignAction,
-    AddMitigation,
-    ChangeMitigationState,
-    AskQuestion,
-    AnswerQuestion,
-    DismissQuestion,
-    ChangeAudience,
-    ChangePrivacy,
-    ChangeAccess,
-)
-"""The command classes, for tables that must cover every command (see `warroom.core.policy`)."""
+COMMAND_TYPES: tuple[type[Command], ...] = get_args(get_args(Command)[0])
+"""The command classes, in the union's order, for tables that must cover every command (see
+`warroom.core.policy`): read from `Command` itself, so a new command is in it the moment it is."""

@@ -7,13 +7,17 @@ Pure: the actor and the time come in as arguments; the world is not changed (see
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal, Protocol, TypeVar, assert_never
+
+from pydantic import AwareDatetime, Field, PlainSerializer
 
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core.domain import (
     Actor,
+    Confidence,
     IncidentState,
     NumberedT,
     QuestionState,
@@ -34,6 +38,36 @@ CLOCK_SKEW = timedelta(minutes=2)
 """How far in the future a note's time may lie before it is refused (clients' clocks drift)."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ImpactConflict:
+    """The impact statement as it is now, which an edit based on an older version would have
+    overwritten."""
+
+    type: Literal["impact.conflict"] = "impact.conflict"
+    version: int
+    statement: str
+    customer_facing: bool
+    updated_by: str | None
+    """None before the first statement."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EtaConflict:
+    """The ETA as it is now, which an edit based on an older version would have overwritten;
+    `eta`, `confidence` and `set_by` are None before the first estimate."""
+
+    type: Literal["eta.conflict"] = "eta.conflict"
+    version: int
+    eta: Annotated[AwareDatetime, PlainSerializer(datetime.isoformat, when_used="json")] | None
+    """Written as `datetime.isoformat` writes it (`+00:00`), as the CLI's `--json` shows it."""
+    confidence: Confidence | None
+    set_by: str | None
+
+
+Conflict = Annotated[ImpactConflict | EtaConflict, Field(discriminator="type")]
+"""The current value a stale edit met, tagged on the wire (`impact.conflict`, `eta.conflict`)."""
+
+
 class Rejected(Exception):
     """A command the war room refuses; `message` is a sentence for the user.
 
@@ -43,7 +77,7 @@ class Rejected(Exception):
         current: for a `conflict`, the current value the user's edit would have overwritten.
     """
 
-    def __init__(self, code: str, message: str, current: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, message: str, current: Conflict | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -57,11 +91,71 @@ def decide(world: World, command: c.Command, actor: Actor, now: datetime) -> lis
         Rejected: if the command is invalid against the current world.
     """
     now = now.astimezone(UTC)
-    if isinstance(command, c.DeclareIncident):
-        return [_declare(world, command, actor, now)]
-    incident = _incident(world, command.incident)
-    handler = _HANDLERS[type(command)]
-    return [handler(incident, command, actor, now)]
+    # Every command type has its case: mypy refuses one without a handler.
+    match command:
+        case c.DeclareIncident():
+            return [_declare(world, command, actor, now)]
+        case c.ChangeStatus():
+            return _on(world, _status, command, actor, now)
+        case c.ChangeSeverity():
+            return _on(world, _severity, command, actor, now)
+        case c.SetImpact():
+            return _on(world, _impact, command, actor, now)
+        case c.SetEta():
+            return _on(world, _eta, command, actor, now)
+        case c.AddApp():
+            return _on(world, _add_app, command, actor, now)
+        case c.RemoveApp():
+            return _on(world, _remove_app, command, actor, now)
+        case c.AddNote():
+            return _on(world, _note, command, actor, now)
+        case c.PinNote():
+            return _on(world, _pin, command, actor, now)
+        case c.AddAction():
+            return _on(world, _action, command, actor, now)
+        case c.ChangeActionState():
+            return _on(world, _action_state, command, actor, now)
+        case c.AssignAction():
+            return _on(world, _assign, command, actor, now)
+        case c.AddMitigation():
+            return _on(world, _mitigation, command, actor, now)
+        case c.ChangeMitigationState():
+            return _on(world, _mitigation_state, command, actor, now)
+        case c.AskQuestion():
+            return _on(world, _ask, command, actor, now)
+        case c.AnswerQuestion():
+            return _on(world, _answer, command, actor, now)
+        case c.DismissQuestion():
+            return _on(world, _dismiss, command, actor, now)
+        case c.ChangeAudience():
+            return _on(world, _audience_change, command, actor, now)
+        case c.ChangePrivacy():
+            return _on(world, _privacy, command, actor, now)
+        case c.ChangeAccess():
+            return _on(world, _access, command, actor, now)
+        case _:
+            assert_never(command)
+
+
+class _OnIncident(Protocol):
+    """A command about an incident that exists already (every command but a declaration)."""
+
+    @property
+    def incident(self) -> str: ...
+
+
+CommandT = TypeVar("CommandT", bound=_OnIncident)
+
+
+def _on(
+    world: World,
+    handler: Callable[[IncidentState, CommandT, Actor, datetime], e.Event],
+    command: CommandT,
+    actor: Actor,
+    now: datetime,
+) -> list[e.Event]:
+    """The events of `command`, made by `handler` against the incident the command names."""
+    return [handler(_incident(world, command.incident), command, actor, now)]
 
 
 def _declare(world: World, cmd: c.DeclareIncident, actor: Actor, now: datetime) -> e.Event:
@@ -150,12 +244,12 @@ def _impact(incident: IncidentState, cmd: c.SetImpact, actor: Actor, now: dateti
             "conflict",
             f"the impact statement of {incident.id} changed since version {cmd.base_version}: "
             f"version {current.version} by {current.updated_by} is current",
-            current={
-                "version": current.version,
-                "statement": current.statement,
-                "customer_facing": current.customer_facing,
-                "updated_by": current.updated_by,
-            },
+            current=ImpactConflict(
+                version=current.version,
+                statement=current.statement,
+                customer_facing=current.customer_facing,
+                updated_by=current.updated_by,
+            ),
         )
     return e.ImpactUpdated(
         incident=incident.id,
@@ -177,12 +271,12 @@ def _eta(incident: IncidentState, cmd: c.SetEta, actor: Actor, now: datetime) ->
             "conflict",
             f"the ETA of {incident.id} changed since version {cmd.base_version}: "
             f"version {incident.eta_version} is current",
-            current={
-                "version": incident.eta_version,
-                "eta": current.eta.isoformat() if current and current.eta else None,
-                "confidence": current.confidence.value if current else None,
-                "set_by": current.set_by if current else None,
-            },
+            current=EtaConflict(
+                version=incident.eta_version,
+                eta=current.eta if current else None,
+                confidence=current.confidence if current else None,
+                set_by=current.set_by if current else None,
+            ),
         )
     eta = cmd.eta.astimezone(UTC) if cmd.eta is not None else None
     if eta is not None and eta < now - CLOCK_SKEW:
@@ -430,26 +524,3 @@ def _access(incident: IncidentState, cmd: c.ChangeAccess, actor: Actor, now: dat
     return e.AccessChanged(
         incident=incident.id, actor=actor.name, at=now, user=user, invited=cmd.invited
     )
-
-
-_HANDLERS: dict[type, Callable[[IncidentState, Any, Actor, datetime], e.Event]] = {
-    c.ChangeStatus: _status,
-    c.ChangeSeverity: _severity,
-    c.SetImpact: _impact,
-    c.SetEta: _eta,
-    c.AddApp: _add_app,
-    c.RemoveApp: _remove_app,
-    c.AddNote: _note,
-    c.PinNote: _pin,
-    c.AddAction: _action,
-    c.ChangeActionState: _action_state,
-    c.AssignAction: _assign,
-    c.AddMitigation: _mitigation,
-    c.ChangeMitigationState: _mitigation_state,
-    c.AskQuestion: _ask,
-    c.AnswerQuestion: _answer,
-    c.DismissQuestion: _dismiss,
-    c.ChangeAudience: _audience_change,
-    c.ChangePrivacy: _privacy,
-    c.ChangeAccess: _access,
-}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from typing import Any
+from typing import Any, assert_never
 
 from warroom.core import events as e
 from warroom.core.domain import Action, Impact, Mitigation, Note, evolve
@@ -85,7 +85,22 @@ class Sealer:
                 return evolve(event, version=n("impact", event.version))
             case e.AudienceChanged():
                 return self._audience_changed(event)
-        return event
+            case (
+                e.IncidentDeclared()
+                | e.StatusChanged()
+                | e.SeverityChanged()
+                | e.EtaSet()
+                | e.AppAdded()
+                | e.AppRemoved()
+                | e.PrivacyChanged()
+                | e.AccessChanged()
+            ):
+                # Nothing here counts what a stakeholder may not see (every ETA is shown to all,
+                # so its version hides nothing).
+                return event
+            case _:
+                # Never pass through an event nobody has looked at: it may carry a number.
+                assert_never(event)
 
     def _audience_changed(self, event: e.AudienceChanged) -> e.AudienceChanged:
         incident = event.incident

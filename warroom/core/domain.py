@@ -20,10 +20,20 @@ D = TypeVar("D")
 
 def evolve(value: D, **changes: object) -> D:
     """A copy of a frozen dataclass with `changes`: `dataclasses.replace` without re-running
-    `__init__`, which is most of the cost of folding an event into a large incident."""
+    `__init__`, which is most of the cost of folding an event into a large incident.
+
+    Raises:
+        TypeError: naming any change that is not a field of `value` (a misspelt name would
+            otherwise add an attribute nobody reads, and leave the field as it was).
+    """
     copied = object.__new__(type(value))
-    copied.__dict__.update(value.__dict__)
-    copied.__dict__.update(changes)
+    state = copied.__dict__
+    state.update(value.__dict__)
+    size = len(state)
+    state.update(changes)
+    if len(state) != size:  # a name that is no field was added: cheaper to see than to look up
+        unknown = ", ".join(repr(name) for name in changes if name not in value.__dict__)
+        raise TypeError(f"{type(value).__name__} has no field {unknown}")
     return copied
 
 

@@ -7,7 +7,7 @@ Events are self-contained: folding the events a viewer may see must never need o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, Field
 
@@ -262,6 +262,10 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 """Every event, tagged by `type` on the wire and in the store."""
+
+EVENT_TYPES: tuple[type[Event], ...] = get_args(get_args(Event)[0])
+"""The event classes, in the union's order: read from `Event` itself, so a new event is in it
+the moment it is."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ use. Nothing else in the code base decides permissions.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core.decide import Rejected, no_such_incident
@@ -27,7 +29,7 @@ _RESPONDER = Role.RESPONDER
 _STAKEHOLDER = Role.STAKEHOLDER
 _ROOM = frozenset({_IM, _RESPONDER})
 
-RULES: dict[type, frozenset[Role]] = {
+RULES: dict[type[c.Command], frozenset[Role]] = {
     c.DeclareIncident: _ROOM,
     c.ChangeStatus: _ROOM,
     c.ChangeSeverity: _ROOM,
@@ -51,7 +53,7 @@ RULES: dict[type, frozenset[Role]] = {
 }
 """For each command, the roles that may issue it. Observers appear nowhere: they only read."""
 
-_WHAT: dict[type, str] = {
+_WHAT: dict[type[c.Command], str] = {
     c.DeclareIncident: "declare incidents",
     c.ChangeStatus: "change an incident's status",
     c.ChangeSeverity: "change an incident's severity",
@@ -184,4 +186,5 @@ def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> 
         case e.QuestionDismissed():
             question = find_entry(incident.questions, event.question)
             return question is not None and question.asker == actor.name
-    return False
+        case _:
+            assert_never(event)

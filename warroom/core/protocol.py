@@ -5,7 +5,8 @@ Client to server: `hello` (with a resume cursor), `submit` (a command with a cli
 Server to client: `welcome`, the replayed and live `event`s, `synced` once caught up, `ack` after
 commit, `rejected` with a code and a sentence, `error` for a frame that could not be read,
 `presence`, and the answer to a read: its `read.event`s and one `read.done`.
-This module is the only place that knows how frames look.
+This module is the only place that knows how frames look, and the codes a connection is closed
+with.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from warroom.core.commands import Command
+from warroom.core.decide import Conflict
 from warroom.core.domain import IncidentState
 from warroom.core.events import Event
 
@@ -32,6 +34,18 @@ MAX_COMMAND_ID = 64
 
 MAX_INCIDENT_ID = 32
 """The longest incident id a frame may name."""
+
+CLOSE_UNAUTHENTICATED = 1008
+"""Close code (the standard "policy violation") for a connection the hub holds no identity for;
+the handshake refuses such a one with HTTP 401 before it gets this far."""
+
+CLOSE_REVOKED = 4401
+"""Close code for a connection whose token was revoked: reconnecting with it is refused."""
+
+CLOSE_RESYNC = 4409
+"""Close code for a connection whose view of the log changed in the past (invited to a private
+incident, or no longer allowed to see one): the client drops its state and reconnects from the
+start, and the replay it gets shows exactly what it may see now."""
 
 
 Position = int | Annotated[str, Field(pattern=r"^c[0-9a-f]{16}$")]
@@ -153,14 +167,15 @@ class Ack:
 
 @dataclass(frozen=True, kw_only=True)
 class RejectedFrame:
-    """The command or read `id` was refused and changed nothing."""
+    """The command or read `id` was refused and changed nothing; for a `conflict`, `current` is
+    the value the edit would have overwritten."""
 
     type: Literal["rejected"] = "rejected"
     v: int = VERSION
     id: str
     code: str
     message: str
-    current: dict[str, Any] | None = None
+    current: Conflict | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -347,6 +362,16 @@ def already_seen(position: int | str, cursor: int | str | None) -> bool:
 def event_data(event: Event) -> dict[str, Any]:
     """An event as plain JSON data (for `--json` output and exports)."""
     result: dict[str, Any] = _events.dump_python(event, mode="json")
+    return result
+
+
+_conflicts: TypeAdapter[Conflict] = TypeAdapter(Conflict)
+
+
+def conflict_data(conflict: Conflict) -> dict[str, Any]:
+    """A conflict's current value as plain JSON data, as `--json` prints it: the fields alone,
+    without the tag the wire needs to tell an impact from an ETA."""
+    result: dict[str, Any] = _conflicts.dump_python(conflict, mode="json", exclude={"type"})
     return result
 
 

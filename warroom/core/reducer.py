@@ -7,7 +7,7 @@ A viewer may hold only part of the log (a stakeholder never receives internal en
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import assert_never
 
 from warroom.core import events as e
 from warroom.core.domain import (
@@ -29,31 +29,57 @@ from warroom.core.domain import (
 
 def apply(world: World, event: e.Event) -> World:
     """Return the world after `event`."""
-    if isinstance(event, e.IncidentDeclared):
-        incident = IncidentState(
-            id=event.incident,
-            title=event.title,
-            severity=event.severity,
-            status=Status.INVESTIGATING,
-            declared_by=event.actor,
-            declared_at=event.at,
-            manager=event.manager,
-            apps=event.apps,
-            updated_at=event.at,
-            private=event.private,
-            invited=(event.actor,) if event.private else (),
-        )
-        number = event.incident.rsplit("-", 1)[1]
-        if number.startswith("P"):
-            counted = max(world.declared_private, int(number[1:]))
-            return _put(evolve(world, declared_private=counted), incident)
-        return _put(evolve(world, declared=max(world.declared, int(number))), incident)
-    incident_now = world.incident(event.incident)
-    if incident_now is None:
-        return world
-    changed = _FOLDS[type(event)](incident_now, event)
-    if changed is incident_now:
-        return world
+    incident = world.incident(event.incident)
+    if incident is None:
+        # Only a declaration opens an incident; any other event is about one this view lacks.
+        return _declared(world, event) if isinstance(event, e.IncidentDeclared) else world
+    # Every event type has its case (mypy refuses a missing one); a fold tests the classes in
+    # turn, so the ones a log holds most come first.
+    match event:
+        case e.NoteAdded():
+            changed = _note(incident, event)
+        case e.ActionStateChanged():
+            changed = _action_state(incident, event)
+        case e.ActionAdded():
+            changed = _action(incident, event)
+        case e.NotePinned():
+            changed = _pinned(incident, event)
+        case e.ImpactUpdated():
+            changed = _impact(incident, event)
+        case e.EtaSet():
+            changed = _eta(incident, event)
+        case e.StatusChanged():
+            changed = _status(incident, event)
+        case e.SeverityChanged():
+            changed = _severity(incident, event)
+        case e.AppAdded():
+            changed = _app_added(incident, event)
+        case e.AppRemoved():
+            changed = _app_removed(incident, event)
+        case e.ActionAssigned():
+            changed = _assigned(incident, event)
+        case e.MitigationAdded():
+            changed = _mitigation(incident, event)
+        case e.MitigationStateChanged():
+            changed = _mitigation_state(incident, event)
+        case e.QuestionAsked():
+            changed = _asked(incident, event)
+        case e.QuestionAnswered():
+            changed = _answered(incident, event)
+        case e.QuestionDismissed():
+            changed = _dismissed(incident, event)
+        case e.AudienceChanged():
+            changed = _audience(incident, event)
+        case e.PrivacyChanged():
+            changed = _privacy(incident, event)
+        case e.AccessChanged():
+            changed = _access(incident, event)
+        case e.IncidentDeclared():
+            return _declared(world, event)
+        case _:
+            assert_never(event)
+    if changed is incident:
+        return world  # nothing this view holds changed (an entry it cannot see)
     return _put(world, evolve(changed, updated_at=event.at))
 
 
@@ -63,6 +89,27 @@ def replay(events: Iterable[e.Event], world: World | None = None) -> World:
     for event in events:
         state = apply(state, event)
     return state
+
+
+def _declared(world: World, event: e.IncidentDeclared) -> World:
+    incident = IncidentState(
+        id=event.incident,
+        title=event.title,
+        severity=event.severity,
+        status=Status.INVESTIGATING,
+        declared_by=event.actor,
+        declared_at=event.at,
+        manager=event.manager,
+        apps=event.apps,
+        updated_at=event.at,
+        private=event.private,
+        invited=(event.actor,) if event.private else (),
+    )
+    number = event.incident.rsplit("-", 1)[1]
+    if number.startswith("P"):
+        counted = max(world.declared_private, int(number[1:]))
+        return _put(evolve(world, declared_private=counted), incident)
+    return _put(evolve(world, declared=max(world.declared, int(number))), incident)
 
 
 def _put(world: World, incident: IncidentState) -> World:
@@ -260,26 +307,3 @@ def _access(incident: IncidentState, event: e.AccessChanged) -> IncidentState:
     return evolve(
         incident, invited=tuple(sorted((*others, event.user))) if event.invited else others
     )
-
-
-_FOLDS: dict[type, Callable[[IncidentState, Any], IncidentState]] = {
-    e.StatusChanged: _status,
-    e.SeverityChanged: _severity,
-    e.ImpactUpdated: _impact,
-    e.EtaSet: _eta,
-    e.AppAdded: _app_added,
-    e.AppRemoved: _app_removed,
-    e.NoteAdded: _note,
-    e.NotePinned: _pinned,
-    e.ActionAdded: _action,
-    e.ActionStateChanged: _action_state,
-    e.ActionAssigned: _assigned,
-    e.MitigationAdded: _mitigation,
-    e.MitigationStateChanged: _mitigation_state,
-    e.QuestionAsked: _asked,
-    e.QuestionAnswered: _answered,
-    e.QuestionDismissed: _dismissed,
-    e.AudienceChanged: _audience,
-    e.PrivacyChanged: _privacy,
-    e.AccessChanged: _access,
-}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from warroom.core import events as e
 from warroom.core.domain import ActionState, IncidentState, QuestionState
@@ -114,7 +114,8 @@ def describe(event: e.Event, brief: bool = False, numbered: bool = True) -> str:
         case e.QuestionDismissed():
             reason = f": {_short(event.reason)}" if event.reason else ""
             return f"question{n('Q', event.question)} dismissed{reason}"
-    return event.type  # pragma: no cover - every event type is matched above
+        case _:
+            assert_never(event)
 
 
 def event_line(envelope: Logged) -> str:

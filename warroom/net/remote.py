@@ -13,13 +13,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from websockets import ConnectionClosed, InvalidStatus, InvalidURI
 from websockets.asyncio.client import ClientConnection, connect
 
 from warroom.core import protocol
 from warroom.core.commands import Command
+from warroom.core.decide import Conflict
 from warroom.core.domain import Actor, IncidentState, Role
 from warroom.core.reducer import replay
 
@@ -37,7 +37,7 @@ class RemoteError(Exception):
         current: for a conflict, the current value on the server.
     """
 
-    def __init__(self, code: str, message: str, current: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, message: str, current: Conflict | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
