@@ -11,8 +11,8 @@ from client.app_protocol import ClientApp
 from client.screens.conflict import ConflictScreen, Resolution
 from client.state import Answer
 from warroom.core import commands as c
-from warroom.core.decide import ImpactConflict
 from warroom.core.domain import evolve
+from warroom.core.rejections import ImpactConflict
 from warroom.core.timeparse import local
 
 

@@ -15,10 +15,10 @@ from types import MappingProxyType
 
 from warroom.core import protocol
 from warroom.core.commands import Command
-from warroom.core.decide import Conflict
 from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Envelope
 from warroom.core.reducer import apply
+from warroom.core.rejections import Conflict
 
 
 class Link(StrEnum):

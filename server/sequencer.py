@@ -20,11 +20,12 @@ from datetime import UTC, datetime
 
 from warroom.core import protocol
 from warroom.core.commands import ChangeAccess, Command
-from warroom.core.decide import Rejected, decide
+from warroom.core.decide import decide
 from warroom.core.domain import Actor, World
 from warroom.core.events import Event
 from warroom.core.policy import authorize
 from warroom.core.reducer import apply
+from warroom.core.rejections import Rejected
 from warroom.store import DuplicateCommand, EventLog, Pending, StoreError, UserDirectory
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from warroom.core.decide import Conflict, EtaConflict, ImpactConflict
+from warroom.core.rejections import Conflict, EtaConflict, ImpactConflict
 from warroom.core.timeparse import local
 
 

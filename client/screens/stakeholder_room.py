@@ -21,7 +21,7 @@ from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
-from warroom.core.decide import MAX_TEXT
+from warroom.core.inputs import MAX_TEXT
 
 _PANELS = ("impact", "timeline", "progress", "mitigation", "questions")
 

@@ -12,16 +12,7 @@ import pytest
 
 from warroom.core import commands as c
 from warroom.core import events as e
-from warroom.core.decide import (
-    CLOCK_SKEW,
-    MAX_NAME,
-    MAX_TEXT,
-    MAX_TITLE,
-    EtaConflict,
-    ImpactConflict,
-    Rejected,
-    decide,
-)
+from warroom.core.decide import decide
 from warroom.core.domain import (
     ActionState,
     Actor,
@@ -33,8 +24,10 @@ from warroom.core.domain import (
     Status,
     World,
 )
+from warroom.core.inputs import CLOCK_SKEW, MAX_NAME, MAX_TEXT, MAX_TITLE
 from warroom.core.policy import authorize
 from warroom.core.reducer import apply, replay
+from warroom.core.rejections import EtaConflict, ImpactConflict, Rejected
 
 EventT = TypeVar("EventT", bound=e.EventBase)
 

@@ -10,8 +10,8 @@ import pytest
 
 from warroom.core import commands as c
 from warroom.core import policy
-from warroom.core.decide import Rejected
 from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.rejections import Rejected
 
 IM, RESPONDER, OBSERVER, STAKEHOLDER = (
     Role.INCIDENT_MANAGER,

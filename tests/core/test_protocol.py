@@ -12,8 +12,8 @@ import pytest
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core import protocol
-from warroom.core.decide import EtaConflict, ImpactConflict
 from warroom.core.domain import Confidence, Severity, Status
+from warroom.core.rejections import EtaConflict, ImpactConflict
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -9,9 +9,10 @@ import pytest
 
 from warroom.core import commands as c
 from warroom.core import protocol
-from warroom.core.decide import Rejected, decide
+from warroom.core.decide import decide
 from warroom.core.domain import Actor, Impact, Role, Severity, World, evolve
 from warroom.core.reducer import replay
+from warroom.core.rejections import Rejected
 from warroom.core.timeparse import parse_time
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core import protocol
-from warroom.core.decide import Rejected, decide
+from warroom.core.decide import decide
 from warroom.core.domain import (
     ActionState,
     Actor,
@@ -30,6 +30,7 @@ from warroom.core.domain import (
 )
 from warroom.core.policy import audience_includes, authorize, visible_part, visible_to
 from warroom.core.reducer import apply, replay
+from warroom.core.rejections import Rejected
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)

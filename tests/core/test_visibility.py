@@ -9,7 +9,7 @@ import pytest
 
 from warroom.core import commands as c
 from warroom.core import events as e
-from warroom.core.decide import Rejected, decide
+from warroom.core.decide import decide
 from warroom.core.domain import (
     ActionState,
     Actor,
@@ -22,6 +22,7 @@ from warroom.core.domain import (
 )
 from warroom.core.policy import audience_includes, authorize, visible_to
 from warroom.core.reducer import apply, replay
+from warroom.core.rejections import Rejected
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)

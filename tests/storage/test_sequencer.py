@@ -13,10 +13,10 @@ import pytest
 from server.sequencer import MAX_BATCH, Accepted, Committed, Outcome, Sequencer
 from warroom.core import protocol
 from warroom.core.commands import AddNote, ChangeStatus, Command, DeclareIncident
-from warroom.core.decide import Rejected
 from warroom.core.domain import Actor, Role, Severity, Status, World
 from warroom.core.events import NoteAdded
 from warroom.core.reducer import replay
+from warroom.core.rejections import Rejected
 from warroom.store import Store, open_engine
 
 MANAGER = Actor("alice", Role.INCIDENT_MANAGER)

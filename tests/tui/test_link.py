@@ -34,8 +34,8 @@ from tests.kit.tui import (
 )
 from warroom.core import commands as c
 from warroom.core import protocol
-from warroom.core.decide import EtaConflict, ImpactConflict
 from warroom.core.domain import Confidence
+from warroom.core.rejections import EtaConflict, ImpactConflict
 
 THEIRS = ImpactConflict(version=2, statement="theirs", customer_facing=False, updated_by="bob")
 

@@ -32,8 +32,8 @@ from tests.kit.tui import (
 )
 from warroom.core import commands as c
 from warroom.core import protocol
-from warroom.core.decide import ImpactConflict
 from warroom.core.domain import Role
+from warroom.core.rejections import ImpactConflict
 
 WIDE = (120, 36)
 

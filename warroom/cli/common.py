@@ -19,10 +19,10 @@ import platformdirs
 
 from warroom.core import commands as c
 from warroom.core import protocol
-from warroom.core.decide import EtaConflict, ImpactConflict
 from warroom.core.domain import Actor, IncidentState, Role, World, parse_audience
 from warroom.core.policy import visible_part
 from warroom.core.reducer import replay
+from warroom.core.rejections import EtaConflict, ImpactConflict
 from warroom.core.timeparse import local, parse_time
 from warroom.core.views import event_line
 

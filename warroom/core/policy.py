@@ -10,7 +10,6 @@ from typing import assert_never
 
 from warroom.core import commands as c
 from warroom.core import events as e
-from warroom.core.decide import Rejected, no_such_incident
 from warroom.core.domain import (
     EVERYONE,
     INTERNAL,
@@ -23,6 +22,7 @@ from warroom.core.domain import (
     evolve,
     find_entry,
 )
+from warroom.core.rejections import Rejected, no_such_incident
 
 _IM = Role.INCIDENT_MANAGER
 _RESPONDER = Role.RESPONDER

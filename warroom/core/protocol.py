@@ -19,9 +19,9 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from warroom.core.commands import Command
-from warroom.core.decide import Conflict
 from warroom.core.domain import IncidentState
 from warroom.core.events import Event
+from warroom.core.rejections import Conflict
 
 VERSION = 1
 """The protocol version every frame carries as `v`."""

@@ -19,9 +19,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from warroom.core import protocol
 from warroom.core.commands import Command
-from warroom.core.decide import Conflict
 from warroom.core.domain import Actor, IncidentState, Role
 from warroom.core.reducer import replay
+from warroom.core.rejections import Conflict
 
 RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""
