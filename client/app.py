@@ -156,7 +156,7 @@ class WarRoomApp(App[None]):
 
     def submit(self, command: c.Command, label: str) -> None:
         """Send a command; it shows as pending until the server answers."""
-        pending = Pending(id=uuid.uuid4().hex, command=command, sent_at=self.now(), label=label)
+        pending = Pending(id=uuid.uuid4().hex, command=command, label=label)
         self.state = sent(self.state, pending)
         if self.state.link is Link.ONLINE:
             self._send(protocol.Submit(id=pending.id, command=command))

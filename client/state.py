@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -35,7 +34,6 @@ class Pending:
 
     id: str
     command: Command
-    sent_at: datetime
     label: str
 
 

@@ -37,8 +37,6 @@ from warroom.store import Store
 
 log = logging.getLogger(__name__)
 
-HELLO_TIMEOUT = 30.0
-
 USER_POLL = 0.5
 """Seconds between two reads of the users table (revocations land within this)."""
 
