@@ -9,6 +9,7 @@ import asyncssh
 import platformdirs
 
 from server.ssh.settings import GatewayError
+from warroom.store.files import private_folder
 
 
 def default_host_key() -> Path:
@@ -30,7 +31,7 @@ def load_host_key(path: Path) -> asyncssh.SSHKey:
         raise GatewayError(f"cannot use the SSH host key {path}: {error}") from None
     key = asyncssh.generate_private_key("ssh-ed25519", comment="warroom host key")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         # Written whole under another name, then linked in: a crash never leaves half a key, and
         # two servers starting at once keep the same one.
         partial = path.with_name(f".{path.name}.{os.getpid()}")

@@ -153,17 +153,19 @@ def _read_login() -> dict[str, Any]:
 
 def write_login(url: str, token: str) -> Path:
     """Store `token` for `url` and make `url` the default hub; return the file."""
+    from warroom.store.files import private_folder, tighten
+
     path = login_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     data = _read_login()
     stored = data.get("tokens")
     tokens: dict[str, str] = dict(stored) if isinstance(stored, dict) else {}
     tokens[url] = token
-    # Create the file with owner-only permissions before the secret is written into it.
+    # Owner-only before the secret is written into it, whether it is made now or was there.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tighten(descriptor, path)
     with os.fdopen(descriptor, "w") as handle:
         json.dump({"url": url, "tokens": tokens}, handle, indent=2)
-    path.chmod(0o600)
     return path
 
 

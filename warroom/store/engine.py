@@ -18,6 +18,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import create_engine
 
 from warroom.store.errors import StoreError
+from warroom.store.files import private_file, private_folder, tighten
 
 BUSY_TIMEOUT_S = 10
 """How long a SQLite connection waits for another's write lock before it gives up."""
@@ -44,25 +45,46 @@ def normalise_url(url: str) -> str:
 def open_engine(url: str | None = None) -> Engine:
     """An engine on `url` (normalised; None: `default_url()`), with the war room's settings.
 
-    A SQLite file's folder is made if missing; every SQLite connection runs in WAL mode with
-    synchronous=FULL, so an acknowledged append survives a power loss.
+    A SQLite file's folder is made if missing (0700), and the file itself before SQLite opens it,
+    owner-only (0600): SQLite gives its -wal and -shm files the main file's mode. An existing file
+    that others may read is made owner-only, with a warning. Every SQLite connection runs in WAL
+    mode with synchronous=FULL, so an acknowledged append survives a power loss.
 
     Raises:
-        StoreError: if the SQLite file's folder cannot be made.
+        StoreError: if the SQLite file or its folder cannot be made.
     """
     normalised = normalise_url(url) if url else default_url()
     if not normalised.startswith("sqlite:///"):
         return create_engine(normalised, pool_pre_ping=True)
     path = Path(normalised.removeprefix("sqlite:///"))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
     except OSError as error:
         raise StoreError(f"cannot create the folder {path.parent}: {error}") from None
+    try:
+        _private_database(path)
+    except OSError as error:
+        raise StoreError(f"cannot create the database {path}: {error}") from None
     engine = create_engine(
         normalised, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_database(path: Path) -> None:
+    """The database file, and its -wal and -shm if there are any, owner-only: the incidents and
+    the server's secrets are in them."""
+    private_file(path)
+    for companion in (path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        try:
+            descriptor = os.open(companion, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            tighten(descriptor, companion)
+        finally:
+            os.close(descriptor)
 
 
 def describe(engine: Engine) -> str:
