@@ -122,6 +122,7 @@ def main(
     ssh_host_key: Path | None = None,
     *,
     session_command: Sequence[str],
+    ssh_sessions_per_key: int = 5,
 ) -> int:
     """Run `warroom serve`; return the process exit code.
 
@@ -133,6 +134,7 @@ def main(
         ssh_host_key: the SSH host key file (None: the default, made on first use).
         session_command: what each SSH session runs, before the URL and incident the gateway
             adds (see `server.ssh.SshSettings.session_command`).
+        ssh_sessions_per_key: SSH sessions one key may hold open at once.
     """
     store = Store(open_engine(db))
     ssh_lines: list[str] = []
@@ -151,7 +153,12 @@ def main(
         None
         if ssh_port is None
         else SshSettings(
-            ssh_port, session_command, ssh_host_key, on_ready=ssh_ready, announce=announce
+            ssh_port,
+            session_command,
+            ssh_host_key,
+            on_ready=ssh_ready,
+            sessions_per_key=ssh_sessions_per_key,
+            announce=announce,
         )
     )
 

@@ -28,8 +28,33 @@ DEFAULT_SIZE = (80, 24)
 
 _INCIDENT = re.compile(r"(?i)inc-[1-9][0-9]{0,8}")
 
-_PASSED_ENV = frozenset({"LANG", "COLORTERM", "NO_COLOR"})
-"""What a client may set in its TUI's environment (with TERM and any LC_*)."""
+_TERMINAL_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+"""What a TERM or COLORTERM the client sends may look like (`xterm-256color`, `truecolor`)."""
+
+_LOCALE = re.compile(
+    r"C|POSIX|C\.(?i:utf-?8)|[A-Za-z]{2,3}(_[A-Za-z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z0-9]+)?"
+)
+"""A well-formed locale name (`fr_FR.UTF-8`, `sr_RS@latin`, `C`): never a path."""
+
+_LOCALE_NAMES = frozenset(
+    {
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+        "LC_COLLATE",
+        "LC_MESSAGES",
+        "LC_MONETARY",
+        "LC_NUMERIC",
+        "LC_TIME",
+        "LC_ADDRESS",
+        "LC_IDENTIFICATION",
+        "LC_MEASUREMENT",
+        "LC_NAME",
+        "LC_PAPER",
+        "LC_TELEPHONE",
+    }
+)
+"""The locale variables a client may set in its TUI's environment (glibc's categories)."""
 
 _DROPPED_ENV = frozenset({"TERM", "COLORTERM", "NO_COLOR", "COLUMNS", "LINES", "TMUX", "TMUX_PANE"})
 
@@ -44,22 +69,30 @@ def incident_of(username: str) -> str | None:
 
 def child_env(term: str, client: Mapping[str, str], token: str) -> dict[str, str]:
     """The environment of a session's TUI: the server's, less its terminal and warroom settings,
-    plus the client's terminal type, locale and colour settings, and the session token."""
+    plus the client's terminal type, colour support and locale, and the session token.
+
+    Of what the client sends, only `TERM`, `COLORTERM`, `LANG` and the known `LC_*` pass, and
+    only values of their form: a locale name, never a path (`LC_ALL=/etc/passwd`)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("WARROOM_", "TEXTUAL", "SSH_")) and key not in _DROPPED_ENV
     }
-    for key, value in client.items():
-        if (key in _PASSED_ENV or key.startswith("LC_")) and _safe(key) and _safe(value):
-            env[key] = value
-    env["TERM"] = term if term and _safe(term) else "xterm"
+    env.update(client_settings(client))
+    env["TERM"] = term if _TERMINAL_VALUE.fullmatch(term) else "xterm"
     env["WARROOM_TOKEN"] = token
     return env
 
 
-def _safe(text: str) -> bool:
-    return len(text) <= 200 and text.isprintable()
+def client_settings(client: Mapping[str, str]) -> dict[str, str]:
+    """What of the environment an SSH client sends reaches its TUI: `COLORTERM`, `LANG` and the
+    known `LC_*`, each only if its value is well formed."""
+    return {
+        key: value
+        for key, value in client.items()
+        if (key == "COLORTERM" and _TERMINAL_VALUE.fullmatch(value))
+        or (key in _LOCALE_NAMES and _LOCALE.fullmatch(value))
+    }
 
 
 def spawn(

@@ -25,6 +25,8 @@ class Login(asyncssh.SSHServer):
         self.connections = connections
         """The gateway's open connections, this one among them while it lasts."""
         self.user: str | None = None
+        self.key = ""
+        """The fingerprint of the key the user logged in with."""
         self.peer = "?"
         self.username = ""
         self.offered: list[str] = []
@@ -67,18 +69,19 @@ class Login(asyncssh.SSHServer):
         except Exception as error:
             log.warning("warroom: ssh: could not check a key of %s: %s", self.peer, error)
             return False
+        fingerprint = str(key.get_fingerprint("sha256"))
         if actor is None:
-            fingerprint = str(key.get_fingerprint("sha256"))
             if fingerprint not in self.offered:
                 self.offered.append(fingerprint)
             return False
         self.user = actor.name
+        self.key = fingerprint
         return True
 
     def session_requested(self) -> TerminalSession | bool:
         if self.user is None:  # pragma: no cover - asyncssh opens sessions only after login
             return False
-        return TerminalSession(self.terminals, self.user, self.username, self.peer)
+        return TerminalSession(self.terminals, self.user, self.key, self.username, self.peer)
 
     def connection_requested(
         self, dest_host: str, dest_port: int, orig_host: str, orig_port: int

@@ -25,5 +25,7 @@ class SshSettings:
     """The host key file (default: under the user data directory; made on first use)."""
     on_ready: Callable[[str, int, str], None] | None = None
     """Called with (host, port, host key fingerprint) once the gateway listens."""
+    sessions_per_key: int = 5
+    """Sessions one key may hold open at once; the next is refused, with the reason."""
     announce: Callable[[str], None] | None = None
     """Told, in one line, of each session that opens or ends and each refused login."""

@@ -73,6 +73,10 @@ class Terminals:
         if self.settings.announce is not None:
             self.settings.announce(line)
 
+    def held_by(self, key: str) -> int:
+        """How many open sessions the key with fingerprint `key` logged in."""
+        return sum(1 for session in self.open if session.key == key)
+
     def reap(self, job: asyncio.Task[None]) -> None:
         """Keep a child's reaper alive until it is done (and wait for it at close)."""
         self._reaping.add(job)
@@ -87,10 +91,12 @@ class Terminals:
 class TerminalSession(asyncssh.SSHServerSession[bytes]):
     """One SSH session: a PTY with a `warroom join` child on it, its bytes carried both ways."""
 
-    def __init__(self, terminals: Terminals, user: str, username: str, peer: str) -> None:
+    def __init__(self, terminals: Terminals, user: str, key: str, username: str, peer: str) -> None:
         self.terminals = terminals
         self.user = user
         """Who the key says this is."""
+        self.key = key
+        """The fingerprint of the key the user logged in with."""
         self.username = username
         """The SSH user name: picks an incident, or nothing."""
         self.peer = peer
@@ -136,6 +142,10 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
             self._refuse(f"{ONLY_THE_WAR_ROOM}, on a terminal (ssh -t)")
         elif len(self.terminals.open) >= MAX_SESSIONS:
             self._refuse("the war room is full here; try again in a moment")
+        elif self.terminals.held_by(self.key) >= self.terminals.settings.sessions_per_key:
+            limit = self.terminals.settings.sessions_per_key
+            self._refuse(f"this key already holds {limit} war room sessions; close one first")
+            self.terminals.announce(f"ssh: refused {self.user} a session over {limit}")
         else:
             try:
                 self._spawn()

@@ -77,6 +77,56 @@ def test_a_tui_gets_the_clients_terminal_and_nothing_it_should_not(
     assert child_env("", {}, "t")["TERM"] == "xterm"
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LANG", "fr_FR.UTF-8"),
+        ("LANG", "C"),
+        ("LANG", "POSIX"),
+        ("LANG", "C.UTF-8"),
+        ("LANG", "en"),
+        ("LC_ALL", "de_DE.utf8"),
+        ("LC_MESSAGES", "sr_RS@latin"),
+        ("LC_CTYPE", "tzm_MA.UTF-8"),
+        ("COLORTERM", "truecolor"),
+        ("COLORTERM", "24bit"),
+    ],
+)
+def test_a_well_formed_terminal_or_locale_setting_reaches_the_tui(name: str, value: str) -> None:
+    assert child_env("xterm", {name: value}, "t")[name] == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LC_ALL", "/etc/passwd"),
+        ("LANG", "../../tmp/locale"),
+        ("LANG", "fr_FR.UTF-8\nX=1"),
+        ("LC_TIME", "en_GB.UTF-8 extra"),
+        ("LC_CTYPE", ""),
+        ("LC_FOO", "en_GB.UTF-8"),
+        ("LC_", "C"),
+        ("COLORTERM", "true color"),
+        ("COLORTERM", "\x1b]0;x\x07"),
+        ("COLORTERM", "x" * 65),
+        ("NO_COLOR", "1"),
+        ("LD_PRELOAD", "/tmp/evil.so"),
+    ],
+)
+def test_any_other_client_setting_is_dropped(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.delenv(name, raising=False)
+    env = child_env("xterm-256color", {name: value}, "t")
+    assert name not in env
+    assert env["TERM"] == "xterm-256color"
+
+
+@pytest.mark.parametrize("term", ["", "xterm 256", "/etc/passwd", "x\x1b[2J", "t" * 65])
+def test_a_malformed_terminal_type_becomes_xterm(term: str) -> None:
+    assert child_env(term, {}, "t")["TERM"] == "xterm"
+
+
 _PROBE = """
 import os, sys
 if sys.argv[1] == "take":

@@ -35,7 +35,7 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
 
-_SERVING = re.compile(r"^warroom: serving (ws://\S+) ")
+_SERVING = re.compile(r"^warroom: serving (wss?://\S+) ")
 _SSH = re.compile(r"^warroom: ssh (\S+):(\d+) \(host key (SHA256:\S+)\)")
 
 
@@ -235,6 +235,8 @@ class Hub:
         self.ssh = False
         self.ssh_port = 0
         self.host_key = ""
+        self.options: list[str] = []
+        """More options for `warroom serve`, on every start."""
         self._stderr: IO[str] | None = None
         self._spawned: list[Spawned] = []
 
@@ -256,7 +258,13 @@ class Hub:
         options = ["--ssh-port", str(self.ssh_port)] if self.ssh else []
         self._stderr = (self.logs / f"serve-{self.runs}.err").open("w")
         self.proc = subprocess.Popen(
-            [WARROOM, "serve", "--port", str(port or 0), "--db", str(self.db), *options],
+            [
+                WARROOM,
+                "serve",
+                *("--port", str(port or 0), "--db", str(self.db)),
+                *options,
+                *self.options,
+            ],
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -29,8 +29,21 @@ _DEMO_PEOPLE = ("ana", "bob", "olga", "carol", "dave")
     metavar="PATH",
     help="the SSH host key file, made on first use (default: under the user data directory)",
 )
+@option(
+    "--ssh-sessions-per-key",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    metavar="N",
+    help="SSH sessions one key may hold open at once; the next is refused",
+)
 def serve(
-    host: str, port: int, db: str | None, ssh_port: int | None, ssh_host_key: str | None
+    host: str,
+    port: int,
+    db: str | None,
+    ssh_port: int | None,
+    ssh_host_key: str | None,
+    ssh_sessions_per_key: int,
 ) -> None:
     from server.app import main as serve_main
     from server.ssh import GatewayError
@@ -42,7 +55,15 @@ def serve(
     try:
         # Each SSH session runs `warroom join URL [INCIDENT]` with this very interpreter.
         session = [sys.executable, "-m", "warroom", "join"]
-        serve_main(db, host, port, ssh_port, host_key, session_command=session)
+        serve_main(
+            db,
+            host,
+            port,
+            ssh_port,
+            host_key,
+            session_command=session,
+            ssh_sessions_per_key=ssh_sessions_per_key,
+        )
     except (StoreError, GatewayError) as error:
         raise Failure(str(error)) from None
     except OSError as error:
