@@ -72,7 +72,7 @@ class WebSocketConnection:
             try:
                 remote = await Remote.open(self._address(), self.token)
             except RemoteError as error:
-                if error.code in ("unauthorized", "bad-url"):
+                if error.code in ("unauthorized", "bad-url", "bad-ca"):
                     sink.link_changed(Link.OFFLINE, error.message)
                     return
                 delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import getpass
 import signal
+import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from websockets.asyncio.server import serve
 
 from server.hub import Hub
 from server.ssh import Gateway, SshSettings
+from server.transport import Origin, Origins, allowed_origins, server_context
 from warroom.core import protocol
 from warroom.core.domain import Role
 from warroom.core.reducer import replay
@@ -42,6 +44,8 @@ async def run(
     on_ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
     ssh: SshSettings | None = None,
+    tls: ssl.SSLContext | None = None,
+    allow_origins: frozenset[Origin] = frozenset(),
 ) -> None:
     """Serve the war room until `stop` is set or SIGINT/SIGTERM arrives.
 
@@ -52,6 +56,8 @@ async def run(
         on_ready: called with the websocket URL once the server (and SSH gateway) listens.
         stop: an event that ends the server when set.
         ssh: also serve the war room over SSH, on the same host (see `server.ssh`).
+        tls: serve `wss://` with this context (None: plain `ws://`).
+        allow_origins: web origins that may connect besides the hub's own address.
 
     Raises:
         server.ssh.GatewayError: if the SSH gateway cannot start.
@@ -81,12 +87,15 @@ async def run(
             # A peer that does not read cannot hold up a shutdown for long.
             close_timeout=2,
             server_header=None,
+            ssl=tls,
         ) as server:
             bound = server.sockets[0].getsockname()
-            url = f"ws://{_host(bound[0])}:{bound[1]}"
+            hub.handshake.origins = Origins(bound[0], bound[1], tls is not None, allow_origins)
+            scheme = "ws" if tls is None else "wss"
+            url = f"{scheme}://{_host(bound[0])}:{bound[1]}"
             gateway = None
             if ssh is not None:
-                gateway = Gateway(hub, f"ws://{_host(_local(bound[0]))}:{bound[1]}", ssh)
+                gateway = Gateway(hub, f"{scheme}://{_host(_local(bound[0]))}:{bound[1]}", ssh)
                 await gateway.start(host)
             try:
                 if on_ready is not None:
@@ -123,6 +132,9 @@ def main(
     *,
     session_command: Sequence[str],
     ssh_sessions_per_key: int = 5,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    allow_origins: Sequence[str] = (),
 ) -> int:
     """Run `warroom serve`; return the process exit code.
 
@@ -135,7 +147,15 @@ def main(
         session_command: what each SSH session runs, before the URL and incident the gateway
             adds (see `server.ssh.SshSettings.session_command`).
         ssh_sessions_per_key: SSH sessions one key may hold open at once.
+        tls_cert: serve `wss://` with this certificate chain (PEM), and `tls_key`.
+        tls_key: the certificate's private key (PEM).
+        allow_origins: web origins that may connect besides the hub's own address.
+
+    Raises:
+        server.transport.TransportError: if the certificate or an origin cannot be used.
     """
+    tls = None if tls_cert is None or tls_key is None else server_context(tls_cert, tls_key)
+    origins = allowed_origins(allow_origins)
     store = Store(open_engine(db))
     ssh_lines: list[str] = []
 
@@ -158,6 +178,7 @@ def main(
             ssh_host_key,
             on_ready=ssh_ready,
             sessions_per_key=ssh_sessions_per_key,
+            tls_pin=tls_cert if tls is not None else None,
             announce=announce,
         )
     )
@@ -176,7 +197,7 @@ def main(
         sys.stdout.flush()
 
     try:
-        asyncio.run(run(store, host, port, ready, ssh=ssh))
+        asyncio.run(run(store, host, port, ready, ssh=ssh, tls=tls, allow_origins=origins))
     finally:
         store.close()
     print("warroom: stopped", flush=True)

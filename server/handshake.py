@@ -16,6 +16,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from server.session import Session, seat
+from server.transport import Origins
 from warroom.core.domain import Actor
 from warroom.store import UserDirectory
 
@@ -30,9 +31,16 @@ class Handshake:
         self._observers: set[ServerConnection] = set()
         self._session_tokens: dict[str, str] = {}
         """In-memory tokens of the SSH gateway's sessions, by token: the user's name."""
+        self.origins: Origins | None = None
+        """The web origins that may connect (set once the hub listens); a request that names no
+        origin (the CLI, the TUI) is not a browser's and needs none."""
 
     async def authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
-        """`process_request`: answer health checks; refuse the upgrade without a valid token."""
+        """`process_request`: refuse a web page of another origin; answer health checks; refuse
+        the upgrade without a valid token."""
+        origin = request.headers.get("Origin")
+        if origin is not None and (self.origins is None or not self.origins.admits(origin)):
+            return connection.respond(HTTPStatus.FORBIDDEN, "this origin may not connect here\n")
         if urlsplit(request.path).path == "/health":
             return connection.respond(HTTPStatus.OK, "ok\n")
         header = request.headers.get("Authorization", "")

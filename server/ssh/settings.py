@@ -25,6 +25,9 @@ class SshSettings:
     """The host key file (default: under the user data directory; made on first use)."""
     on_ready: Callable[[str, int, str], None] | None = None
     """Called with (host, port, host key fingerprint) once the gateway listens."""
+    tls_pin: Path | None = None
+    """With TLS, the hub's certificate: a session's TUI trusts it alone, whatever its names
+    (it reaches the hub on a loopback address, which the certificate need not name)."""
     sessions_per_key: int = 5
     """Sessions one key may hold open at once; the next is refused, with the reason."""
     announce: Callable[[str], None] | None = None

@@ -33,6 +33,7 @@ from server.ssh.child import (
     wait,
 )
 from server.ssh.settings import SshSettings
+from warroom.net.remote import TLS_PIN
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,8 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
         self.token = terminals.hub.session_token(self.user)
         assert self.chan is not None
         env = child_env(self.term, self.chan.get_environment(), self.token)
+        if terminals.settings.tls_pin is not None:
+            env[TLS_PIN] = str(terminals.settings.tls_pin)
         self.process, self.master = spawn(terminals.argv(incident), env, self.size)
         terminals.open.add(self)
         self._start_reading()

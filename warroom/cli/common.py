@@ -234,7 +234,8 @@ def _remote_failure(error: Exception) -> Failure:
     assert isinstance(error, RemoteError)
     if error.code == "conflict":
         return Failure(error.message, EXIT_CONFLICT, {"code": error.code, "current": error.current})
-    if error.code in ("unauthorized", "unreachable", "bad-url", "disconnected", "protocol"):
+    fatal = ("unauthorized", "unreachable", "bad-url", "bad-ca", "disconnected", "protocol")
+    if error.code in fatal:
         return Failure(error.message, EXIT_UNREACHABLE, {"code": error.code})
     return Failure(error.message, EXIT_REFUSED, {"code": error.code})
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from warroom.cli.common import EXIT_USAGE, Failure, HubArgs, Output, run, write_login
-from warroom.cli.parsing import hub_options, json_option, option, verb
+from warroom.cli.parsing import ca_option, hub_options, json_option, option, verb
 
 _DEMO_PEOPLE = ("ana", "bob", "olga", "carol", "dave")
 """The demo's own users: a login name among them would clash, so the manager becomes `im`."""
@@ -37,6 +37,20 @@ _DEMO_PEOPLE = ("ana", "bob", "olga", "carol", "dave")
     metavar="N",
     help="SSH sessions one key may hold open at once; the next is refused",
 )
+@option("--tls-cert", metavar="PEM", help="serve wss:// with this certificate (chain), PEM")
+@option("--tls-key", metavar="PEM", help="the certificate's private key, PEM")
+@option(
+    "--insecure",
+    is_flag=True,
+    help="serve a non-loopback --host without TLS (anyone on the path reads every token)",
+)
+@option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="a web origin that may connect besides the hub's own (https://host[:port]); repeatable",
+)
 def serve(
     host: str,
     port: int,
@@ -44,11 +58,24 @@ def serve(
     ssh_port: int | None,
     ssh_host_key: str | None,
     ssh_sessions_per_key: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    insecure: bool,
+    allow_origins: tuple[str, ...],
 ) -> None:
     from server.app import main as serve_main
     from server.ssh import GatewayError
+    from server.transport import TransportError, is_loopback
     from warroom.store import StoreError
 
+    if (tls_cert is None) != (tls_key is None):
+        raise Failure("--tls-cert and --tls-key go together", EXIT_USAGE)
+    if tls_cert is None and not insecure and not is_loopback(host):
+        raise Failure(
+            f"--host {host} is reachable from other machines: serve it with --tls-cert and "
+            "--tls-key, or say --insecure",
+            EXIT_USAGE,
+        )
     if ssh_port is not None and not 0 <= ssh_port <= 65535:
         raise Failure(f"--ssh-port {ssh_port}: not a port (0 to 65535)", EXIT_USAGE)
     host_key = Path(ssh_host_key).expanduser() if ssh_host_key else None
@@ -63,7 +90,12 @@ def serve(
             host_key,
             session_command=session,
             ssh_sessions_per_key=ssh_sessions_per_key,
+            tls_cert=Path(tls_cert).expanduser() if tls_cert else None,
+            tls_key=Path(tls_key).expanduser() if tls_key else None,
+            allow_origins=allow_origins,
         )
+    except TransportError as error:
+        raise Failure(str(error), EXIT_USAGE) from None
     except (StoreError, GatewayError) as error:
         raise Failure(str(error)) from None
     except OSError as error:
@@ -102,6 +134,7 @@ def join(hub: HubArgs, url_arg: str | None, incident: str | None, observer: bool
 
 @verb("login", "check a URL and token and store them for later commands")
 @json_option
+@ca_option
 @click.argument("url")
 @click.argument("token")
 def login(out: Output, url: str, token: str) -> None:

@@ -5,6 +5,7 @@ them, the help layout, and the options many verbs share.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -177,6 +178,22 @@ def _bundled(
 _json = option("--json", "as_json", is_flag=True, help="print JSON instead of text")
 
 
+def _trust(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        # Where the websocket client reads it (`warroom.net.remote.tls_context`).
+        os.environ["WARROOM_CA"] = value
+
+
+ca_option = option(
+    "--ca",
+    metavar="FILE",
+    expose_value=False,
+    callback=_trust,
+    help="verify a wss:// hub against the certificates in FILE (WARROOM_CA)",
+)
+"""`--ca FILE`: the certificates a `wss://` hub is verified against, instead of the system's."""
+
+
 def hub_options(run: Callable[..., Any]) -> Callable[..., Any]:
     """`--url`, `--token`, `--json`, given to the verb as its first argument, a `HubArgs`."""
     return _bundled(
@@ -184,6 +201,7 @@ def hub_options(run: Callable[..., Any]) -> Callable[..., Any]:
         HubArgs,
         option("--url", help="the hub's websocket URL (WARROOM_URL; default from login)"),
         option("--token", help="your token (WARROOM_TOKEN; default from login)"),
+        ca_option,
         _json,
     )
 

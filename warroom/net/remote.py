@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +29,16 @@ RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""
 
 OPEN_TIMEOUT = 10.0
+
+CA_VARIABLE = "WARROOM_CA"
+"""Names a PEM file of certificates to verify a `wss://` hub against, instead of the system's
+(for a self-signed certificate); `--ca FILE` sets it."""
+
+TLS_PIN = "WARROOM_TLS_PIN"
+"""Names the hub's own certificate, for the TUI the SSH gateway starts beside the hub: it trusts
+that certificate alone, whatever names it holds (it reaches the hub on a loopback address)."""
+
+_PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
 class RemoteError(Exception):
@@ -48,13 +60,55 @@ def _headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def tls_context(url: str) -> ssl.SSLContext | None:
+    """How to verify the hub at `url`: None for `ws://`; for `wss://`, the system's certificates,
+    or those of the file `WARROOM_CA` names.
+
+    Raises:
+        RemoteError: `bad-ca` if that file cannot be used.
+    """
+    if not url.lower().startswith("wss://"):
+        return None
+    pinned = os.environ.get(TLS_PIN)
+    ca = os.environ.get(CA_VARIABLE) or None
+    try:
+        if pinned:
+            return _pinned(pinned)
+        return ssl.create_default_context(cafile=ca)
+    except (OSError, ssl.SSLError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        message = f"cannot use the certificates in {pinned or ca}: {reason}"
+        raise RemoteError("bad-ca", message) from None
+
+
+def _pinned(path: str) -> ssl.SSLContext:
+    """A context that trusts the first certificate in `path` alone, under any name."""
+    with open(path, encoding="ascii") as handle:
+        found = _PEM_CERTIFICATE.search(handle.read())
+    if found is None:
+        raise ValueError("no certificate")
+    context = ssl.create_default_context(cadata=found.group(0))
+    context.check_hostname = False
+    # The certificate is the trust anchor itself, not a CA above it.
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    return context
+
+
 def _explain_open_failure(url: str, error: Exception) -> RemoteError:
     if isinstance(error, InvalidStatus) and error.response.status_code == 401:
         return RemoteError("unauthorized", f"{url} refused the token (unknown or revoked)")
     if isinstance(error, InvalidStatus):
         return RemoteError("unreachable", f"{url} answered HTTP {error.response.status_code}")
     if isinstance(error, InvalidURI):
-        return RemoteError("bad-url", f"{url} is not a websocket URL (ws://host:port)")
+        return RemoteError("bad-url", f"{url} is not a websocket URL (ws:// or wss://host:port)")
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return RemoteError(
+            "unreachable",
+            f"cannot verify the certificate of {url}: {error.verify_message}"
+            f" (for a self-signed certificate: --ca FILE or {CA_VARIABLE})",
+        )
+    if isinstance(error, ssl.SSLError):
+        return RemoteError("unreachable", f"no TLS with {url}: {error.reason or error}")
     if isinstance(error, TimeoutError):
         return RemoteError("unreachable", f"{url} did not answer in {OPEN_TIMEOUT:.0f}s")
     if isinstance(error, OSError) and error.errno is not None:
@@ -77,11 +131,13 @@ class Remote:
         """Connect and authenticate.
 
         Raises:
-            RemoteError: `unauthorized`, `unreachable` or `bad-url`.
+            RemoteError: `unauthorized`, `unreachable`, `bad-url` or `bad-ca`.
         """
+        context = tls_context(url)
         try:
             connection = await connect(
                 url,
+                ssl=context,
                 additional_headers=_headers(token),
                 open_timeout=OPEN_TIMEOUT,
                 max_size=None,
@@ -237,7 +293,7 @@ async def follow(
         try:
             remote = await Remote.open(url, token)
         except RemoteError as error:
-            if error.code in ("unauthorized", "bad-url"):
+            if error.code in ("unauthorized", "bad-url", "bad-ca"):
                 raise
             await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
             attempt += 1
