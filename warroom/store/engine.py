@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlmodel import create_engine
 
 from warroom.store.errors import StoreError
@@ -61,8 +61,10 @@ def open_engine(url: str | None = None) -> Engine:
         private_folder(path.parent)
     except OSError as error:
         raise StoreError(f"cannot create the folder {path.parent}: {error}") from None
+    database = make_url(normalised).database
     try:
-        _private_database(path)
+        if database and database != ":memory:":
+            _private_database(Path(database))
     except OSError as error:
         raise StoreError(f"cannot create the database {path}: {error}") from None
     engine = create_engine(
