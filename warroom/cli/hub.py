@@ -90,7 +90,7 @@ def serve(
             host_key,
             session_command=session,
             ssh_sessions_per_key=ssh_sessions_per_key,
-            tls_cert=Path(tls_cert).expanduser() if tls_cert else None,
+            tls_cert=Path(tls_cert).expanduser().resolve() if tls_cert else None,
             tls_key=Path(tls_key).expanduser() if tls_key else None,
             allow_origins=allow_origins,
         )
