@@ -120,3 +120,26 @@ def hostile_log() -> list[e.Event]:
 def incident_of(name: str) -> str:
     """The id of the incident `hostile_log` fills with `name`."""
     return f"INC-{list(HOSTILE).index(name) + 1}"
+
+
+ALL_AT_ONCE = " ".join(wrapped(name) for name in HOSTILE if name != "long-line")
+"""Every short hostile string in one text."""
+
+
+def room_of_everything(number: int) -> list[e.Event]:
+    """INC-`number`, every field of which holds `ALL_AT_ONCE`, with one note per hostile string."""
+    events = hostile_incident(number, ALL_AT_ONCE)
+    last = events[-1].at
+    notes = [
+        e.NoteAdded(
+            incident=f"INC-{number}",
+            actor=AUTHOR,
+            at=last + timedelta(seconds=n),
+            note=3 + n,
+            text=wrapped(name),
+            occurred_at=last + timedelta(seconds=n),
+        )
+        for n, name in enumerate(HOSTILE)
+        if name != "long-line"
+    ]
+    return [*events, *notes]
