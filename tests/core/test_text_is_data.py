@@ -178,3 +178,11 @@ def test_the_cli_views_show_hostile_text_as_text(zone: str, name: str) -> None:
     if name in CONTROL:
         assert HOSTILE[name] not in page
     assert "9999-12-31" in page and "1-01-01 00:00" in page
+
+
+@pytest.mark.parametrize("name", [*CONTROL, *MARKUP])
+def test_audiences_take_only_plain_group_names(name: str) -> None:
+    command = c.AddNote(incident=INC, text="x", audience=f"exec,{wrapped(name)}")
+    with pytest.raises(Rejected, match="bad stakeholder group") as refused:
+        decide(WORLD, command, IM, NOW)
+    assert first_hidden(refused.value.message) is None

@@ -5,6 +5,7 @@ from UTC, with a note dated year 1 and an ETA in year 9999."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Iterator
@@ -18,15 +19,25 @@ from textual.widget import Widget
 from client.screens.answer import AnswerScreen
 from client.screens.choice import ChoiceScreen
 from client.screens.lobby import LobbyScreen
+from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.widgets.impact_panel import ImpactPanel
-from tests.kit.hostile import HOSTILE, MARKUP, hostile_log, incident_of, wrapped
+from tests.kit.hostile import (
+    ALL_AT_ONCE,
+    HOSTILE,
+    MARKUP,
+    hostile_incident,
+    wrapped,
+)
 from tests.kit.tui import FakeConnection, rendered, replay, running, settled, until
+from warroom.core import events as e
 from warroom.core import protocol
+from warroom.core.domain import EVERYONE, Role
 from warroom.core.text import first_hidden, visible
 
-FRAMES = replay(
-    events=[protocol.EventFrame(seq=n, event=ev) for n, ev in enumerate(hostile_log(), 1)]
-)
+
+def frames_of(events: list[e.Event]) -> list[protocol.ServerFrameType]:
+    """A replay of `events`, as the incident manager receives it."""
+    return replay(events=[protocol.EventFrame(seq=n, event=ev) for n, ev in enumerate(events, 1)])
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +111,31 @@ async def _tour(pilot: Pilot[None], name: str) -> None:
 async def test_hostile_text_in_every_field_shows_as_text(
     fake: FakeConnection, writes: list[str], name: str
 ) -> None:
-    async with running(fake, incident=incident_of(name), frames=FRAMES) as pilot:
+    frames = frames_of(hostile_incident(1, wrapped(name)))
+    async with running(fake, incident="INC-1", frames=frames) as pilot:
         await _tour(pilot, name)
         assert pilot.app.is_running
     assert writes == [], "text ran an action that writes a file"
+
+
+def _for_everyone(event: e.Event) -> e.Event:
+    """`event` shown to every stakeholder, and a question asked by the stakeholder sam."""
+    if isinstance(event, e.QuestionAsked):
+        return dataclasses.replace(event, actor="sam")
+    if isinstance(event, e.ImpactUpdated | e.NoteAdded | e.ActionAdded | e.MitigationAdded):
+        return dataclasses.replace(event, audience=EVERYONE)
+    return event
+
+
+async def test_a_stakeholder_room_shows_hostile_text_as_text(fake: FakeConnection) -> None:
+    events = [_for_everyone(event) for event in hostile_incident(1, ALL_AT_ONCE)]
+    frames = [protocol.EventFrame(seq=n, event=ev) for n, ev in enumerate(events, 1)]
+    stakeholder = replay(user="sam", role=Role.STAKEHOLDER, groups=("exec",), events=frames)
+    async with running(fake, incident="INC-1", frames=stakeholder) as pilot:
+        await until(
+            pilot, lambda: isinstance(pilot.app.screen, StakeholderRoomScreen), "their room"
+        )
+        await settled(pilot)
+        text = screen_text(pilot.app)
+        assert first_hidden(text, "\n") is None, "a control character reached the screen"
+        assert visible(wrapped("osc-title")) in text and wrapped("markup-close") in text
