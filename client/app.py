@@ -9,7 +9,7 @@ server applies a command id once).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +18,14 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
 from client import conflicts
 from client.connection import Connection
+from client.control_filter import CONTROL_CHARACTERS
 from client.screens.lobby import LobbyScreen
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import WarRoomScreen
@@ -87,6 +89,10 @@ class WarRoomApp(App[None]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.viewing: str | None = None
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the net that keeps control characters off the terminal."""
+        return [*super().get_line_filters(), CONTROL_CHARACTERS]
+
     def now(self) -> datetime:
         """The current time (frozen in snapshot tests)."""
         return self.clock()
@@ -96,7 +102,7 @@ class WarRoomApp(App[None]):
         if self.start_incident:
             self.open_room(self.start_incident)
         if self.notice:
-            self.notify(self.notice, timeout=30)
+            self.notify(self.notice, timeout=30, markup=False)
         self.listen()
 
     @work(exclusive=True, group="link")
@@ -161,7 +167,9 @@ class WarRoomApp(App[None]):
         if self.state.link is Link.ONLINE:
             self._send(protocol.Submit(id=pending.id, command=command))
         else:
-            self.notify(f"{label}: offline, will be sent on reconnect", severity="warning")
+            self.notify(
+                f"{label}: offline, will be sent on reconnect", severity="warning", markup=False
+            )
 
     def view(self, incident: str | None) -> None:
         """Tell the hub which war room is on screen (for presence)."""
@@ -177,14 +185,16 @@ class WarRoomApp(App[None]):
         command = answer.pending.command
         if answer.accepted:
             if isinstance(command, c.DeclareIncident):
-                self.notify(f"Declared: {command.title}", timeout=3)
+                self.notify(f"Declared: {command.title}", timeout=3, markup=False)
             else:
-                self.notify(f"Done: {label}", timeout=2)
+                self.notify(f"Done: {label}", timeout=2, markup=False)
             return
         if conflicts.is_conflict(answer):
             conflicts.resolve(self, answer)
             return
-        self.notify(answer.message, title=f"Refused: {label}", severity="error", timeout=8)
+        self.notify(
+            answer.message, title=f"Refused: {label}", severity="error", timeout=8, markup=False
+        )
 
     # Navigation --------------------------------------------------------------------------------
 

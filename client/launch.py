@@ -8,15 +8,23 @@ import sys
 
 from client.app import WarRoomApp
 from client.connection import WebSocketConnection
+from client.remote import RemoteWarRoomApp
 
 
 def join(
-    url: str, token: str, incident: str | None, observer: bool, notice: str | None = None
+    url: str,
+    token: str,
+    incident: str | None,
+    observer: bool,
+    notice: str | None = None,
+    remote: bool = False,
 ) -> None:
-    """Open the terminal client against a running hub."""
+    """Open the terminal client against a running hub (`remote`: for the SSH gateway, whose
+    sessions' terminals are on other machines; see `RemoteWarRoomApp`)."""
     take_terminal()
     connection = WebSocketConnection(url, token, observer=observer)
-    WarRoomApp(connection, incident=incident, notice=notice).run()
+    kind = RemoteWarRoomApp if remote else WarRoomApp
+    kind(connection, incident=incident, notice=notice).run()
 
 
 def take_terminal() -> None:

@@ -2,6 +2,10 @@
 
 No widget here; everything takes `now`, so snapshots with a frozen clock are stable. Colour never
 carries meaning alone: every badge also reads as text (`SEV1`, `identified`).
+
+Text people typed reaches the screen only through `shown`: a rich `Text` (never markup, so `[/]`
+or `[@click=...]` is just text) with its control characters made visible (never sent raw to the
+terminal).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from warroom.core.domain import (
     Severity,
     Status,
 )
-from warroom.core.timeparse import relative
+from warroom.core.text import visible
+from warroom.core.timeparse import in_local_zone, relative
 from warroom.core.views import describe
 
 SEVERITY_STYLE = {
@@ -51,14 +56,24 @@ MITIGATION_STYLE = {
 }
 
 
+def shown(text: str, style: str = "", multiline: bool = True) -> Text:
+    """What someone typed, as text: no markup read in it, control characters made visible."""
+    return Text(visible(text, multiline), style=style)
+
+
+def names(items: Sequence[str], empty: str = "-") -> str:
+    """Names (applications, people) as one line, control characters made visible."""
+    return visible(", ".join(items), multiline=False) if items else empty
+
+
 def clock(moment: datetime) -> str:
     """A local wall-clock time, `HH:MM`."""
-    return moment.astimezone().strftime("%H:%M")
+    return in_local_zone(moment).strftime("%H:%M")
 
 
 def stamp(moment: datetime) -> str:
     """A local date and time, `Nov 27 14:05`."""
-    return moment.astimezone().strftime("%b %d %H:%M")
+    return in_local_zone(moment).strftime("%b %d %H:%M")
 
 
 def severity_badge(severity: Severity) -> Text:
@@ -98,13 +113,13 @@ def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) 
         " ",
         status_text(incident.status),
         "  ",
-        (incident.title, "bold"),
+        shown(incident.title, "bold", multiline=False),
         "\n",
         (f"open {elapsed}" if incident.resolved_at is None else f"resolved after {elapsed}"),
         "  ",
         eta_text(incident, now),
         "  in room: ",
-        (", ".join(present) if present else "-", "italic"),
+        (names(present), "italic"),
     )
     line.no_wrap = False
     return line
@@ -119,7 +134,7 @@ def timeline_row(event: e.Event, pinned: bool, numbered: bool = True) -> tuple[T
         what = Text.assemble(("★ " if pinned else "", "bold yellow"), line)
     elif not isinstance(event, e.NoteAdded | e.QuestionAsked | e.QuestionAnswered):
         what.stylize("dim")
-    return Text(stamp(when)), Text(event.actor), what
+    return Text(stamp(when)), shown(event.actor, multiline=False), what
 
 
 def action_state_text(state: ActionState) -> Text:

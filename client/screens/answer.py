@@ -7,6 +7,7 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static, TextArea
 
+from client.render import shown
 from client.screens.form import FormScreen, audience_of, required
 from warroom.core.commands import AnswerQuestion
 from warroom.core.domain import Question
@@ -23,8 +24,9 @@ class AnswerScreen(FormScreen[AnswerQuestion]):
         self.question = question
 
     def fields(self) -> ComposeResult:
-        yield Static(f"Q{self.question.id} from {self.question.asker or 'a stakeholder'}:")
-        yield Static(self.question.text, classes="quoted")
+        asker = self.question.asker or "a stakeholder"
+        yield Static(shown(f"Q{self.question.id} from {asker}:", multiline=False))
+        yield Static(shown(self.question.text), classes="quoted")
         yield Label("Answer")
         yield TextArea(id="text")
         yield Label("Publish to (blank: the asker only; or all, or stakeholder groups)")

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from client.app_protocol import ClientApp, client_app
+from client.render import shown
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
@@ -90,8 +91,10 @@ class RoomScreen(AppScreen):
     def title_timeline(self) -> None:
         """Say in the timeline's title what it shows and how much."""
         timeline = self.query_one("#timeline", TimelinePanel)
-        timeline.border_title = self.TIMELINE_TITLE.format(
-            filter=timeline.describe_filter(), count=timeline.row_count
+        # Text, not markup: the filter may name an application, which is anyone's text.
+        timeline.border_title = shown(
+            self.TIMELINE_TITLE.format(filter=timeline.describe_filter(), count=timeline.row_count),
+            multiline=False,
         )
 
     def _tick(self) -> None:

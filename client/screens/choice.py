@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from client.render import shown
+
 T = TypeVar("T")
 
 
@@ -32,14 +34,14 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         options = [
             Option(
-                f"{label}{'  (current)' if value == self.current else ''}",
+                shown(f"{label}{'  (current)' if value == self.current else ''}", multiline=False),
                 id=str(index),
                 disabled=value == self.current,
             )
             for index, (label, value) in enumerate(self.choices)
         ]
         with Vertical(classes="form"):
-            yield Static(self.title_text, classes="form-title")
+            yield Static(shown(self.title_text, multiline=False), classes="form-title")
             yield OptionList(*options, id="choices")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from client.render import shown
 from warroom.core.rejections import Conflict, EtaConflict, ImpactConflict
 from warroom.core.timeparse import local
 
@@ -58,14 +59,15 @@ class ConflictScreen(ModalScreen[Resolution]):
             yield Static(
                 f"Conflict: the {self.what} changed while you edited it", classes="form-title"
             )
-            yield Static(Text(self.message, style="italic"))
+            yield Static(shown(self.message, "italic"))
             with Horizontal(classes="versions"):
                 with Vertical(classes="version"):
-                    yield Static(Text(f"Theirs (v{self.current.version}, {author})", style="bold"))
-                    yield Static(theirs, id="theirs")
+                    title = f"Theirs (v{self.current.version}, {author})"
+                    yield Static(shown(title, "bold", multiline=False))
+                    yield Static(shown(theirs), id="theirs")
                 with Vertical(classes="version"):
                     yield Static(Text("Yours (not saved)", style="bold"))
-                    yield Static(self.mine, id="mine")
+                    yield Static(shown(self.mine), id="mine")
             with Horizontal(classes="form-buttons"):
                 yield Button("Keep mine (k)", variant="warning", id="keep-mine")
                 yield Button("Take theirs (t)", id="take-theirs")

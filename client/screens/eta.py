@@ -10,7 +10,7 @@ from textual.widgets import Input, Label, Select
 from client.screens.form import FormError, FormScreen
 from warroom.core.commands import SetEta
 from warroom.core.domain import Confidence, IncidentState
-from warroom.core.timeparse import parse_time
+from warroom.core.timeparse import in_local_zone, parse_time
 
 
 class EtaScreen(FormScreen[SetEta]):
@@ -26,7 +26,7 @@ class EtaScreen(FormScreen[SetEta]):
         current = self.incident.eta
         shown = ""
         if current is not None and current.eta is not None:
-            eta = current.eta.astimezone()
+            eta = in_local_zone(current.eta)
             # Today's ETA reads as HH:MM; any other day keeps its date, so saving keeps it.
             today = eta.date() == self.now.astimezone().date()
             shown = eta.strftime("%H:%M" if today else "%Y-%m-%d %H:%M")

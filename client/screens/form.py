@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from client.render import shown
 from warroom.core.domain import parse_audience
 
 ResultT = TypeVar("ResultT")
@@ -41,7 +42,7 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
-            yield Static(self.heading(), classes="form-title")
+            yield Static(shown(self.heading(), multiline=False), classes="form-title")
             with VerticalScroll(classes="form-fields"):
                 yield from self.fields()
             yield Label("", classes="form-error", id="form-error")
@@ -76,7 +77,7 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
         try:
             value = self.result()
         except FormError as error:
-            self.query_one("#form-error", Label).update(str(error))
+            self.query_one("#form-error", Label).update(shown(str(error)))
             return
         self.dismiss(value)
 

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Select, Static
 
-from client.render import severity_badge, status_text
+from client.render import names, severity_badge, shown, status_text
 from client.screens.base import AppScreen
 from client.state import ClientState
 from client.widgets.keyed_table import KeyedTable
@@ -103,9 +103,9 @@ class LobbyScreen(AppScreen):
                         status_text(incident.status),
                         Text.assemble(
                             ("private  " if incident.private else "", "bold magenta"),
-                            incident.title,
+                            shown(incident.title, multiline=False),
                         ),
-                        Text(", ".join(incident.apps) or "-"),
+                        Text(names(incident.apps)),
                         Text(relative(incident.declared_at, now)),
                         Text(
                             f"{open_questions} open" if open_questions else "-",
@@ -138,7 +138,7 @@ class LobbyScreen(AppScreen):
         if getattr(self, "_apps", None) != apps:
             self._apps = apps
             current = select.value
-            select.set_options([(app, app) for app in apps])
+            select.set_options([(shown(app, multiline=False), app) for app in apps])
             if current in apps:
                 select.value = current
 

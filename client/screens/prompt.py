@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
+from client.render import shown
 from client.screens.form import FormError, FormScreen
 
 
@@ -19,7 +20,7 @@ class PromptScreen(FormScreen[str]):
         self.allow_empty = allow_empty
 
     def fields(self) -> ComposeResult:
-        yield Label(self.label)
+        yield Label(shown(self.label, multiline=False))
         yield Input(value=self.value, id="value")
 
     def heading(self) -> str:

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
+from client.render import names, shown
 from client.widgets.requests import offered
 from warroom.core.domain import IncidentState
 
@@ -27,16 +28,16 @@ def render_impact(incident: IncidentState, numbered: bool = True) -> Group:
         facing,
         (f"  v{impact.version}" if numbered else "", "dim"),
         (f"  to {impact.audience}", "dim"),
-        (f"  by {impact.updated_by}" if impact.updated_by else "", "dim"),
+        (f"  by {names([impact.updated_by], '')}" if impact.updated_by else "", "dim"),
     )
     statement = (
-        Text(impact.statement)
+        shown(impact.statement)
         if impact.statement
         else Text("No impact statement yet: press i to describe who and what is hit.", "dim")
     )
     apps = Text.assemble(
         ("Applications: ", "bold"),
-        ", ".join(incident.apps) if incident.apps else ("none yet: press p to add one", "dim"),
+        names(incident.apps) if incident.apps else ("none yet: press p to add one", "dim"),
     )
     return Group(meta, statement, Text(""), apps)
 

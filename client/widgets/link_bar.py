@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from client.render import shown
 from client.state import ClientState, Link
 from warroom.core.domain import Role
 
@@ -23,7 +24,7 @@ def render_link(state: ClientState) -> Text:
         else Text("")
     )
     detail = (
-        Text(f"  {state.link_detail}", style="italic")
+        shown(f"  {state.link_detail}", "italic", multiline=False)
         if state.link is not Link.ONLINE
         else Text("")
     )
@@ -31,7 +32,7 @@ def render_link(state: ClientState) -> Text:
     if state.pending:
         labels = ", ".join(p.label for p in list(state.pending.values())[:3])
         more = "…" if len(state.pending) > 3 else ""
-        pending = Text(f"  ⧗ sending {len(state.pending)}: {labels}{more}", style="yellow")
+        pending = shown(f"  ⧗ sending {len(state.pending)}: {labels}{more}", "yellow", False)
     line = Text.assemble(link, who, pending, detail)
     line.no_wrap = True
     line.overflow = "ellipsis"

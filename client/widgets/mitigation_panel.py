@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from client.render import mitigation_state_text
+from client.render import mitigation_state_text, names, shown
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.requests import offered
 from warroom.core.domain import IncidentState, MitigationState
@@ -85,8 +85,8 @@ class MitigationPanel(KeyedTable):
         for mitigation in ordered:
             withdrawn = mitigation.state is MitigationState.WITHDRAWN
             text = Text.assemble(
-                (mitigation.text, "strike dim" if withdrawn else ""),
-                (f"  [{', '.join(mitigation.apps)}]" if mitigation.apps else "", "italic dim"),
+                shown(mitigation.text, "strike dim" if withdrawn else ""),
+                (f"  [{names(mitigation.apps)}]" if mitigation.apps else "", "italic dim"),
             )
             rows.append((f"M{mitigation.id}", (mitigation_state_text(mitigation.state), text)))
         self.show(rows)

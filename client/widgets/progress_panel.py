@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from client.render import action_state_text
+from client.render import action_state_text, names, shown
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.requests import offered
 from warroom.core.domain import ActionState, IncidentState
@@ -99,8 +99,8 @@ class ProgressPanel(KeyedTable):
         for action in ordered:
             finished = action.state in (ActionState.DONE, ActionState.DROPPED)
             text = Text.assemble(
-                (action.text, "strike dim" if finished else ""),
-                (f"  ({action.owner})" if action.owner else "  (unowned)", "italic dim"),
+                shown(action.text, "strike dim" if finished else ""),
+                (f"  ({names([action.owner])})" if action.owner else "  (unowned)", "italic dim"),
             )
             rows.append((f"A{action.id}", (action_state_text(action.state), text)))
         self.show(rows)

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
+from client.render import shown
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.requests import offered
 from warroom.core.domain import IncidentState, QuestionState
@@ -73,22 +74,22 @@ class QuestionsPanel(KeyedTable):
         rows = []
         for question in ordered:
             if question.state is QuestionState.OPEN:
-                body = Text.assemble(("OPEN ", "bold yellow"), question.text)
+                body = Text.assemble(("OPEN ", "bold yellow"), shown(question.text))
             elif question.state is QuestionState.ANSWERED:
                 to = "asker" if question.answer_audience is None else question.answer_audience
                 body = Text.assemble(
-                    question.text,
+                    shown(question.text),
                     ("  → ", "dim"),
-                    (question.answer or "", "green"),
+                    shown(question.answer or "", "green"),
                     (f" ({to})", "dim"),
                 )
             else:
                 reason = f": {question.answer}" if question.answer else ""
-                body = Text(f"{question.text}  (dismissed{reason})", style="dim strike")
+                body = shown(f"{question.text}  (dismissed{reason})", "dim strike")
             age = Text(
                 relative(question.asked_at, now).removesuffix(" ago"),
                 style="bold" if question.state is QuestionState.OPEN else "dim",
             )
-            asker = Text(f"{question.asker or 'a stakeholder'}: ", style="italic")
+            asker = shown(f"{question.asker or 'a stakeholder'}: ", "italic", multiline=False)
             rows.append((f"Q{question.id}", (age, asker + body)))
         self.show(rows)

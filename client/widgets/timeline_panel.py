@@ -17,11 +17,12 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from client.render import stamp, timeline_row
+from client.render import shown, stamp, timeline_row
 from client.widgets.requests import offered
 from warroom.core import events as e
 from warroom.core.domain import IncidentState
 from warroom.core.events import Envelope
+from warroom.core.timeparse import in_local_zone
 from warroom.core.views import describe
 
 
@@ -43,7 +44,7 @@ class When:
     """Local today: a time of today shows as HH:MM, any other with its date."""
 
     def __str__(self) -> str:
-        local = self.moment.astimezone()
+        local = in_local_zone(self.moment)
         return local.strftime("%H:%M" if local.date() == self.today else "%b%d %H:%M")
 
 
@@ -209,7 +210,7 @@ class TimelinePanel(DataTable[Any]):
             return Text("")
         when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
         line = describe(event, brief=True, numbered=self.numbered)
-        return Text.assemble((f"{stamp(when)}  {event.actor}  ", "bold"), line)
+        return Text.assemble(shown(f"{stamp(when)}  {event.actor}  ", "bold", False), line)
 
     def event_at(self, row_key: str) -> e.Event | None:
         """The event a row shows (for the detail line under the table)."""
@@ -331,7 +332,7 @@ class TimelinePanel(DataTable[Any]):
             # After the refresh: new rows get their place (and height) only then.
             self.call_after_refresh(self._follow)
         if self._time_width < 11 and any(
-            when.moment.astimezone().date() != self._today for _, when, _ in added
+            in_local_zone(when.moment).date() != self._today for _, when, _ in added
         ):
             self._time_width = 11
             self.call_after_refresh(self._relayout)

@@ -118,9 +118,12 @@ def test_a_responder_edits_the_incident_over_ssh_and_another_client_sees_it(
     assert env["COLORTERM"] == "truecolor"
     assert env["WARROOM_TOKEN"].startswith("wrs_")
     assert not {"WARROOM_DB", "WARROOM_URL", "SSH_AUTH_SOCK"} & env.keys()
-    # It is `warroom join` on the hub's URL, as `warroom serve` wired it, and its PTY is its
-    # controlling terminal (resizes reach it).
-    assert command_line(pid)[1:] == ["-m", "warroom", "join", hub.url, INC]
+    # It is `warroom join` on the hub's URL, as `warroom serve` wired it (for a terminal on
+    # another machine: see RemoteWarRoomApp), and its PTY is its controlling terminal (resizes
+    # reach it).
+    assert command_line(pid)[1:] == [
+        "-m", "warroom", "join", "--remote-terminal", hub.url, INC
+    ]  # fmt: skip
     assert owns_its_terminal(pid)
 
     # A second SSH session, another responder, in the same room.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from warroom.core.commands import (
     SetImpact,
 )
 from warroom.core.domain import Actor, Role, Severity, Status
-from warroom.core.events import Envelope
+from warroom.core.events import Envelope, NoteAdded
 from warroom.store import Pending, Store, StoreError, User, open_engine
 
 MANAGER = Actor("alice", Role.INCIDENT_MANAGER)
@@ -447,10 +448,16 @@ def test_control_characters_in_event_text_round_trip(store: Store, log_builder: 
         [log_builder.pending(MANAGER, "d", DeclareIncident(title="x", severity=Severity.SEV4))]
     )
     text = 'nul\x00 tab\t bell\x07 newline\n emoji \U0001f525 backslash\\ quote"'
-    store.log.append([log_builder.pending(MANAGER, "n", AddNote(incident="INC-1", text=text))])
+    # decide refuses such text now; a log written by an older warroom may still hold it.
+    ((seq, clean, _),) = log_builder.pending(
+        MANAGER, "n", AddNote(incident="INC-1", text="x")
+    ).events
+    assert isinstance(clean, NoteAdded)
+    odd = dataclasses.replace(clean, text=text)
+    store.log.append([Pending(MANAGER.name, "n", [(seq, odd, protocol.event_json(odd))])])
 
     (_, note) = store.log.read()
-    assert note.event == log_builder.events[-1][1]
+    assert note.event == odd
     assert getattr(note.event, "text", None) == text
 
 

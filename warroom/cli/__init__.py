@@ -22,6 +22,7 @@ from warroom.cli.common import (
     report,
 )
 from warroom.cli.parsing import VerbGroup
+from warroom.core.text import visible
 
 
 @click.group(
@@ -76,7 +77,7 @@ def _usage_error(error: click.UsageError) -> int:
     """Bad usage, as the verbs' own: the usage line, then one `warroom: ...` line."""
     if error.ctx is not None:
         print(error.ctx.get_usage(), file=sys.stderr)
-    message = error.format_message()
+    message = visible(error.format_message())
     print(f"warroom: {message[:1].lower()}{message[1:].removesuffix('.')}", file=sys.stderr)
     return error.exit_code
 
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.UsageError as error:
         return _usage_error(error)
     except click.ClickException as error:
-        print(f"warroom: {error.format_message()}", file=sys.stderr)
+        print(f"warroom: {visible(error.format_message())}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

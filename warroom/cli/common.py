@@ -23,6 +23,7 @@ from warroom.core.domain import Actor, IncidentState, Role, World, parse_audienc
 from warroom.core.policy import visible_part
 from warroom.core.reducer import replay
 from warroom.core.rejections import EtaConflict, ImpactConflict
+from warroom.core.text import strip_colours, visible
 from warroom.core.timeparse import local, parse_time
 from warroom.core.views import event_line
 
@@ -61,7 +62,8 @@ class Failure(Exception):
 
 def report(failure: Failure) -> None:
     """Print the reason on stderr (with both values for a conflict), and JSON if asked."""
-    print(f"warroom: {failure.message}", file=sys.stderr)
+    # A refusal may quote what was sent, a conflict the text someone else wrote: shown as text.
+    print(f"warroom: {visible(failure.message)}", file=sys.stderr)
     current = failure.detail.get("current")
     if failure.code == EXIT_CONFLICT and isinstance(current, ImpactConflict | EtaConflict):
         theirs: str | None
@@ -73,8 +75,9 @@ def report(failure: Failure) -> None:
                 author = current.set_by
             case _:
                 assert_never(current)
-        print(f"  current (v{current.version}, by {author}): {theirs}", file=sys.stderr)
-        print(f"  yours: {failure.detail.get('yours')}", file=sys.stderr)
+        shown = visible(f"  current (v{current.version}, by {author}): {theirs}")
+        print(shown, file=sys.stderr)
+        print(visible(f"  yours: {failure.detail.get('yours')}"), file=sys.stderr)
         print(
             f"  re-run with --based-on {current.version} to replace it, or --force",
             file=sys.stderr,
@@ -112,8 +115,13 @@ def moment(text: str) -> datetime:
 
 
 def text_or_stdin(text: str) -> str:
-    """The text itself, or standard input for `-` (`kubectl get pods | warroom note INC -`)."""
-    return sys.stdin.read() if text == "-" else text
+    """The text itself, or standard input for `-` (`kubectl get pods | warroom note INC -`).
+
+    Piped command output often comes coloured: its colour codes go, since they would only be
+    noise in the log (and are refused there). Any other control character stays, for the hub to
+    refuse with its position, rather than be changed into something nobody wrote.
+    """
+    return strip_colours(sys.stdin.read()) if text == "-" else text
 
 
 # Output ------------------------------------------------------------------------------------------
@@ -128,11 +136,11 @@ class Output:
     def emit(self, data: Any, text: str | Sequence[str]) -> None:
         if self.json:
             print(json.dumps(data, indent=None, default=str))
-        elif isinstance(text, str):
-            print(text)
         else:
-            for line in text:
-                print(line)
+            # JSON escapes every control character itself; text shows them (they may come from
+            # an old log, a key's comment, a hub): no output of ours drives the terminal.
+            for line in [text] if isinstance(text, str) else text:
+                print(visible(line))
 
 
 # Where to connect, and as whom -------------------------------------------------------------------

@@ -80,8 +80,9 @@ def serve(
         raise Failure(f"--ssh-port {ssh_port}: not a port (0 to 65535)", EXIT_USAGE)
     host_key = Path(ssh_host_key).expanduser() if ssh_host_key else None
     try:
-        # Each SSH session runs `warroom join URL [INCIDENT]` with this very interpreter.
-        session = [sys.executable, "-m", "warroom", "join"]
+        # Each SSH session runs `warroom join URL [INCIDENT]` with this very interpreter, as a
+        # remote terminal: nothing it offers writes the server's files.
+        session = [sys.executable, "-m", "warroom", "join", "--remote-terminal"]
         serve_main(
             db,
             host,
@@ -125,11 +126,19 @@ def demo(db: str | None) -> None:
 @click.argument("url_arg", metavar="[URL]", required=False, help="the hub (default: --url, login)")
 @click.argument("incident", required=False, help="open this incident's war room directly")
 @option("--observer", is_flag=True, help="read only, whatever your role")
-def join(hub: HubArgs, url_arg: str | None, incident: str | None, observer: bool) -> None:
+@option(
+    "--remote-terminal",
+    is_flag=True,
+    hidden=True,
+    help="the terminal is someone else's (the SSH gateway): offer nothing that writes files",
+)
+def join(
+    hub: HubArgs, url_arg: str | None, incident: str | None, observer: bool, remote_terminal: bool
+) -> None:
     from client.launch import join as open_war_room
 
     target = HubArgs(json=hub.json, url=url_arg or hub.url, token=hub.token).target()
-    open_war_room(target.url, target.token, incident, observer)
+    open_war_room(target.url, target.token, incident, observer, remote=remote_terminal)
 
 
 @verb("login", "check a URL and token and store them for later commands")

@@ -22,6 +22,8 @@ from warroom.core.inputs import (
     checked_audience,
     checked_name,
     checked_text,
+    checked_time,
+    checked_title,
 )
 from warroom.core.rejections import EtaConflict, ImpactConflict, Rejected, no_such_incident
 
@@ -101,7 +103,7 @@ def _on(
 
 
 def _declare(world: World, cmd: c.DeclareIncident, actor: Actor, now: datetime) -> e.Event:
-    title = checked_text(cmd.title, "title", MAX_TITLE)
+    title = checked_title(cmd.title, MAX_TITLE)
     number = f"P{world.declared_private + 1}" if cmd.private else str(world.declared + 1)
     return e.IncidentDeclared(
         incident=f"INC-{number}",
@@ -188,7 +190,7 @@ def _eta(incident: IncidentState, cmd: c.SetEta, actor: Actor, now: datetime) ->
                 set_by=current.set_by if current else None,
             ),
         )
-    eta = cmd.eta.astimezone(UTC) if cmd.eta is not None else None
+    eta = checked_time(cmd.eta, "ETA") if cmd.eta is not None else None
     if eta is not None and eta < now - CLOCK_SKEW:
         raise Rejected("invalid", "the ETA is in the past")
     if eta is None and (current is None or current.eta is None):

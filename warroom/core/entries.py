@@ -6,7 +6,7 @@ one event it causes or raises `Rejected` (see `warroom.core.decide`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from warroom.core import commands as c
@@ -28,13 +28,14 @@ from warroom.core.inputs import (
     checked_audience,
     checked_name,
     checked_text,
+    checked_time,
 )
 from warroom.core.rejections import Rejected
 
 
 def add_note(incident: IncidentState, cmd: c.AddNote, actor: Actor, now: datetime) -> e.Event:
     text = checked_text(cmd.text, "note", MAX_TEXT)
-    occurred = cmd.occurred_at.astimezone(UTC) if cmd.occurred_at is not None else now
+    occurred = checked_time(cmd.occurred_at, "note's time") if cmd.occurred_at is not None else now
     if occurred > now + CLOCK_SKEW:
         raise Rejected("invalid", "a note cannot be dated in the future")
     return e.NoteAdded(
@@ -178,9 +179,7 @@ def dismiss_question(
     question = _entry(incident.questions, cmd.question, "question", "Q", incident)
     if question.state is not QuestionState.OPEN:
         raise Rejected("invalid-state", f"question Q{question.id} is already {question.state}")
-    reason = cmd.reason.strip()
-    if len(reason) > MAX_TEXT:
-        raise Rejected("invalid", f"the reason is longer than {MAX_TEXT} characters")
+    reason = checked_text(cmd.reason, "reason", MAX_TEXT, allow_empty=True)
     return e.QuestionDismissed(
         incident=incident.id, actor=actor.name, at=now, question=question.id, reason=reason
     )

@@ -14,12 +14,23 @@ _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 8999
+"""The years a typed time may lie in: converting any of them to any time zone stays in the
+calendar (see `warroom.core.inputs.checked_time`, which holds commands to the same range)."""
+
+
 def parse_time(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
     """Read a time (see `_parse_time`); a time out of range is a ValueError like any other."""
     try:
-        return _parse_time(text, now, local)
+        moment = _parse_time(text, now, local)
     except OverflowError:
-        raise ValueError(f"the time {text!r} is out of range") from None
+        moment = None
+    if moment is None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(
+            f"the time {text!r} is out of range: years {EARLIEST_YEAR} to {LATEST_YEAR}"
+        )
+    return moment
 
 
 def _parse_time(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
@@ -64,19 +75,33 @@ def _parse_time(text: str, now: datetime, local: tzinfo | None = None) -> dateti
             f"cannot read the time {text!r}: use ISO 8601 (2026-11-27T14:05), HH:MM (today), "
             "or a relative time such as -15m or +2h"
         ) from None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise OverflowError(text)
     if parsed.tzinfo is None:
         parsed = localize(parsed)
     return parsed.astimezone(UTC)
 
 
+def in_local_zone(moment: datetime) -> datetime:
+    """`moment` in the local time zone; at the calendar's edges (a year-1 or year-9999 time in
+    an old log) where that would overflow, `moment` as it is, so showing a time never fails."""
+    try:
+        return moment.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return moment
+
+
 def local(moment: datetime) -> str:
     """A time as local `YYYY-MM-DD HH:MM`."""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    return in_local_zone(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def relative(moment: datetime, now: datetime) -> str:
     """How far `moment` is from `now`, as people say it: `12m ago`, `in 25m`, `2h 5m ago`."""
-    seconds = int((moment - now).total_seconds())
+    try:
+        seconds = int((moment - now).total_seconds())
+    except OverflowError:
+        seconds = -(2**62) if moment < now else 2**62
     span = abs(seconds)
     if span < 60:
         words = f"{span}s"

@@ -1,5 +1,9 @@
 """Plain-text views of incidents and events, for the CLI: one sentence per event, one page per
-incident. Pure: `now` comes in as a parameter."""
+incident. Pure: `now` comes in as a parameter.
+
+Every line leaves through `visible`: whatever text the log holds (older versions accepted control
+characters), a terminal shows it and acts on none of it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Protocol, assert_never
 from warroom.core import events as e
 from warroom.core.domain import ActionState, IncidentState, QuestionState
 from warroom.core.events import Event
+from warroom.core.text import visible
 from warroom.core.timeparse import local, relative
 
 
@@ -33,7 +38,8 @@ def _audience(audience: str | None) -> str:
 
 
 def describe(event: e.Event, brief: bool = False, numbered: bool = True) -> str:
-    """One line saying what an event did, for timelines and `warroom tail`.
+    """One line saying what an event did, for timelines and `warroom tail`, control characters
+    shown as text (see `warroom.core.text.visible`).
 
     Args:
         event: the event.
@@ -42,6 +48,10 @@ def describe(event: e.Event, brief: bool = False, numbered: bool = True) -> str:
             numbers are disguised and mean nothing to anyone else, leaves them out.
     """
 
+    return visible(_describe(event, brief, numbered), multiline=False)
+
+
+def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
     def n(prefix: str, number: int) -> str:
         return f" {prefix}{number}" if numbered else ""
 
@@ -121,7 +131,8 @@ def describe(event: e.Event, brief: bool = False, numbered: bool = True) -> str:
 def event_line(envelope: Logged) -> str:
     """A `warroom tail` line: local time, incident, actor, what happened."""
     event = envelope.event
-    return f"{local(event.at)}  {event.incident:<8} {event.actor:<12} {describe(event)}"
+    line = f"{local(event.at)}  {event.incident:<8} {event.actor:<12} {describe(event)}"
+    return visible(line, multiline=False)
 
 
 def incident_row(incident: IncidentState, now: datetime) -> str:
@@ -129,15 +140,21 @@ def incident_row(incident: IncidentState, now: datetime) -> str:
     apps = ", ".join(incident.apps) or "-"
     questions = len(incident.open_questions)
     asked = f"  {questions} open question{'s' if questions != 1 else ''}" if questions else ""
-    return (
+    return visible(
         f"{incident.id:<8} {incident.severity.value}  {incident.status.value:<13} "
         f"{relative(incident.declared_at, now):>10}  {incident.title}  [{apps}]{asked}"
-        f"{'  private' if incident.private else ''}"
+        f"{'  private' if incident.private else ''}",
+        multiline=False,
     )
 
 
 def incident_page(incident: IncidentState, log: Sequence[Logged], now: datetime) -> Iterable[str]:
     """The lines of `warroom show`: header, the four panels and the questions."""
+    for line in _page(incident, log, now):
+        yield visible(line)
+
+
+def _page(incident: IncidentState, log: Sequence[Logged], now: datetime) -> Iterable[str]:
     yield f"{incident.id}  {incident.severity.value}  {incident.status.value}  {incident.title}"
     yield (
         f"declared {local(incident.declared_at)} ({relative(incident.declared_at, now)}) by "
