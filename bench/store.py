@@ -69,6 +69,7 @@ async def _warroom(path: Path, commands: int, incidents: int) -> dict[str, Any]:
     def publish(committed: Sequence[Committed], world: World) -> None:
         groups.append(len(committed))
 
+    store.users.add(MANAGER.name, MANAGER.role)  # the sequencer acts only for known users
     sequencer = Sequencer(store.log, store.users, World(), 0, publish)
     sequencer.start()
     try:

@@ -242,6 +242,7 @@ ServerFrame = Annotated[ServerFrameType, Field(discriminator="type")]
 _client_frames: TypeAdapter[ClientFrameType] = TypeAdapter(ClientFrame)
 _server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
 _events: TypeAdapter[Event] = TypeAdapter(Event)
+_commands: TypeAdapter[Command] = TypeAdapter(Command)
 _CLIENT_TYPES = frozenset({"hello", "submit", "view", "read"})
 _SERVER_TYPES = frozenset(
     {
@@ -329,6 +330,11 @@ def encode(
 def event_json(event: Event) -> str:
     """Encode one event as the store keeps it and the wire carries it."""
     return _events.dump_json(event).decode()
+
+
+def command_json(command: Command) -> bytes:
+    """Encode one command as the wire carries it (the same command, the same bytes)."""
+    return _commands.dump_json(command)
 
 
 def load_event(text: str | bytes) -> Event:

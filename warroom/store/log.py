@@ -7,11 +7,11 @@ the hot path) and reads from worker threads, never from the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col
 
@@ -29,6 +29,16 @@ class Pending:
     command_id: str
     events: Sequence[tuple[int, Event, str]]
     """(seq, event, encoded event) for each event the command caused."""
+    digest: str = ""
+    """What the command was (see `CommandRow.digest`), to tell a retry from a reused id."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A committed command: the seq of its last event and its digest ("" if not kept)."""
+
+    last_seq: int
+    digest: str
 
 
 class EventLog:
@@ -43,8 +53,13 @@ class EventLog:
             value = connection.execute(select(func.max(col(EventRow.seq)))).scalar()
         return int(value or 0)
 
-    def append(self, batch: Sequence[Pending]) -> None:
+    def append(
+        self, batch: Sequence[Pending], guard: Callable[[Connection], None] | None = None
+    ) -> None:
         """Commit the events and command ids of `batch` in one transaction.
+
+        `guard`, if given, runs inside the transaction after the inserts, when the transaction
+        holds the database's write lock: whatever it raises rolls the batch back and is raised.
 
         Raises:
             DuplicateCommand: if the batch repeats a committed command id or seq; nothing of the
@@ -70,6 +85,7 @@ class EventLog:
                     "actor": pending.actor,
                     "id": pending.command_id,
                     "last_seq": pending.events[-1][0],
+                    "digest": pending.digest,
                 }
             )
         try:
@@ -78,6 +94,8 @@ class EventLog:
                     connection.execute(insert(EventRow), event_rows)
                 if command_rows:
                     connection.execute(insert(CommandRow), command_rows)
+                if guard is not None:
+                    guard(connection)
         except IntegrityError as error:
             raise DuplicateCommand(f"the log refused the batch: {error.orig}") from None
         except SQLAlchemyError as error:
@@ -85,13 +103,18 @@ class EventLog:
 
     def find_command(self, actor: str, command_id: str) -> int | None:
         """The last seq of an already committed command, or None."""
+        found = self.recorded(actor, command_id)
+        return None if found is None else found.last_seq
+
+    def recorded(self, actor: str, command_id: str) -> Recorded | None:
+        """An already committed command, or None."""
         with self.engine.connect() as connection:
-            value = connection.execute(
-                select(col(CommandRow.last_seq)).where(
+            row = connection.execute(
+                select(col(CommandRow.last_seq), col(CommandRow.digest)).where(
                     col(CommandRow.actor) == actor, col(CommandRow.id) == command_id
                 )
-            ).scalar()
-        return None if value is None else int(value)
+            ).first()
+        return None if row is None else Recorded(int(row[0]), str(row[1] or ""))
 
     def read_raw(
         self, after: int = 0, limit: int | None = None, upto: int | None = None

@@ -48,6 +48,9 @@ class CommandRow(SQLModel, table=True):
     actor: str = Field(primary_key=True)
     id: str = Field(primary_key=True)
     last_seq: int
+    digest: str = ""
+    """SHA-256 of the command as decided, so a reused id with another command is told apart
+    ("" for commands committed before digests were kept)."""
 
 
 class SecretRow(SQLModel, table=True):
@@ -128,8 +131,15 @@ def _first_layout(connection: Connection) -> None:
         table.create(connection, checkfirst=True)
 
 
+def _command_digests(connection: Connection) -> None:
+    if "digest" in {column["name"] for column in inspect(connection).get_columns("commands")}:
+        return
+    connection.exec_driver_sql("ALTER TABLE commands ADD COLUMN digest VARCHAR NOT NULL DEFAULT ''")
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
+    Upgrade(2, "a digest of each committed command", _command_digests),
 )
 """Every step, in order of version (1, 2, ...)."""
 
