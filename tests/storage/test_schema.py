@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.storage.log_builder import LogBuilder
 from warroom.core.commands import AddNote, DeclareIncident
@@ -143,6 +144,11 @@ def test_a_database_made_before_versions_is_upgraded_and_keeps_its_rows(
         assert _version(engine) == CURRENT_VERSION
         assert store.log.read() == [Envelope(seq, event) for seq, event, _ in rows]
         assert store.log.find_command("alice", "c2") == 2
+        # The upgrade chained the old events and made the log append-only.
+        verdict = store.log.verify()
+        assert (verdict.broken, verdict.count, verdict.head) == (None, 2, 2)
+        with pytest.raises(DBAPIError, match="append-only"):
+            _run(engine, "DELETE FROM events WHERE seq = 2")
         assert store.users.authenticate("wr_old-token") == MANAGER
         # The tables the old code did not have yet work at once.
         store.users.add_ssh_key("alice", KEY)

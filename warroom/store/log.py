@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from warroom.core import protocol
 from warroom.core.events import Envelope, Event
+from warroom.store import chain
 from warroom.store.errors import DuplicateCommand, StoreError
 from warroom.store.schema import CommandRow, EventRow
 
@@ -46,6 +47,8 @@ class EventLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._tip: tuple[int, str] | None = None
+        """(seq, hash) of the newest event this log committed: the next one chains to it."""
 
     def head(self) -> int:
         """The seq of the newest event (0 for an empty log)."""
@@ -68,8 +71,13 @@ class EventLog:
         """
         event_rows: list[dict[str, Any]] = []
         command_rows: list[dict[str, Any]] = []
+        tip: tuple[int, str] | None = None
         for pending in batch:
             for seq, item, encoded in pending.events:
+                tip = (
+                    seq,
+                    chain.link(self._hash_before(seq) if tip is None else tip[1], seq, encoded),
+                )
                 event_rows.append(
                     {
                         "seq": seq,
@@ -78,6 +86,7 @@ class EventLog:
                         "actor": item.actor,
                         "at": item.at.isoformat(),
                         "data": encoded,
+                        "hash": tip[1],
                     }
                 )
             command_rows.append(
@@ -100,6 +109,25 @@ class EventLog:
             raise DuplicateCommand(f"the log refused the batch: {error.orig}") from None
         except SQLAlchemyError as error:
             raise StoreError(f"the log could not commit the batch: {error}") from None
+        if tip is not None:
+            self._tip = tip
+
+    def _hash_before(self, seq: int) -> str:
+        """The hash event `seq` chains to: the last one committed here, or read once."""
+        if self._tip is not None and self._tip[0] == seq - 1:
+            return self._tip[1]
+        try:
+            with self.engine.connect() as connection:
+                found = chain.hash_at(connection, seq - 1)
+        except SQLAlchemyError as error:
+            raise StoreError(f"the log could not read the hash of seq {seq - 1}: {error}") from None
+        if found is None:
+            raise StoreError(f"the log has no seq {seq - 1} to chain seq {seq} to")
+        return found
+
+    def verify(self) -> chain.Verdict:
+        """Walk the hash chain from the first event; see `warroom.store.chain.check`."""
+        return chain.check(self.engine)
 
     def find_command(self, actor: str, command_id: str) -> int | None:
         """The last seq of an already committed command, or None."""
