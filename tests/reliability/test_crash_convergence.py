@@ -3,8 +3,8 @@ retry with the same command ids after each restart. Afterwards no acknowledged c
 none is doubled, the log's seqs run 1..head without a gap, the hash chain holds, and every
 client's fold equals a fresh replay of the log.
 
-The kills land after a seeded random number of acknowledgements (so always mid-stream); the
-seed is printed. A larger run by hand:
+The kills land after a seeded random number of acknowledgements, each after at least one since
+the last restart (so always mid-stream); the seed is printed. A larger run by hand:
 
     WARROOM_CRASH_SEED=7 WARROOM_CRASH_CLIENTS=20 WARROOM_CRASH_COMMANDS=1000 \\
     WARROOM_CRASH_KILLS=50 .venv/bin/python -m pytest -s tests/reliability/test_crash_convergence.py
@@ -68,8 +68,9 @@ async def test_sigkills_lose_no_acked_command_double_none_and_every_fold_converg
         assert hub.ok("declare", "Crash run", "--severity", "2").strip() == "INC-1"
         running = [asyncio.create_task(client.run(hub.url)) for client in clients]
         for point in kill_points:
-            next_kill = point
-            if acks < point:
+            # At least one acknowledgement since the last restart: every kill lands mid-stream.
+            next_kill = min(max(point, acks + 1), total)
+            if acks < next_kill:
                 due.clear()
                 await asyncio.wait_for(due.wait(), 60)
             await asyncio.sleep(rng.uniform(0, 0.01))
