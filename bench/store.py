@@ -69,6 +69,7 @@ async def _warroom(path: Path, commands: int, incidents: int) -> dict[str, Any]:
     def publish(committed: Sequence[Committed], world: World) -> None:
         groups.append(len(committed))
 
+    store.users.add(MANAGER.name, MANAGER.role)  # the sequencer acts only for known users
     sequencer = Sequencer(store.log, store.users, World(), 0, publish)
     sequencer.start()
     try:
@@ -125,15 +126,16 @@ def _committed_rows(
             sql
             for (sql,) in connection.execute(
                 "SELECT sql FROM sqlite_master WHERE tbl_name IN ('events', 'commands') "
-                "AND sql IS NOT NULL ORDER BY type DESC"
+                "AND sql IS NOT NULL AND type != 'trigger' ORDER BY type DESC"
             )
         ]
         events = connection.execute(
-            "SELECT seq, incident, type, actor, at, data FROM events WHERE seq > ? ORDER BY seq",
+            "SELECT seq, incident, type, actor, at, data, hash FROM events WHERE seq > ?"
+            " ORDER BY seq",
             (skip,),
         ).fetchall()
         commands = connection.execute(
-            "SELECT actor, id, last_seq FROM commands WHERE last_seq > ? ORDER BY last_seq",
+            "SELECT actor, id, last_seq, digest FROM commands WHERE last_seq > ? ORDER BY last_seq",
             (skip,),
         ).fetchall()
     finally:
@@ -159,12 +161,12 @@ def _raw_sqlite3(
         for start in range(0, len(events), batch):
             connection.execute("BEGIN")
             connection.executemany(
-                "INSERT INTO events (seq, incident, type, actor, at, data)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (seq, incident, type, actor, at, data, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 events[start : start + batch],
             )
             connection.executemany(
-                "INSERT INTO commands (actor, id, last_seq) VALUES (?, ?, ?)",
+                "INSERT INTO commands (actor, id, last_seq, digest) VALUES (?, ?, ?, ?)",
                 commands[start : start + batch],
             )
             connection.execute("COMMIT")
@@ -186,15 +188,18 @@ def _store_only(
     """Append the same rows through `EventLog.append` alone (no decide, no event loop)."""
     store = Store(open_engine(f"sqlite:///{path}"))
     try:
+        # Numbered from 1: a fresh log chains its first event to nothing before it.
         pending = [
-            Pending(actor, ident, [(seq, load_event(data), data)])
-            for (seq, _, _, _, _, data), (actor, ident, _) in zip(events, commands, strict=True)
+            Pending(actor, ident, [(number, load_event(event[5]), event[5])], digest)
+            for number, (event, (actor, ident, _, digest)) in enumerate(
+                zip(events, commands, strict=True), start=1
+            )
         ]
         started = time.perf_counter()
         for start in range(0, len(pending), batch):
             store.log.append(pending[start : start + batch])
         elapsed = time.perf_counter() - started
-        if store.log.head() != events[-1][0]:
+        if store.log.head() != len(events):
             raise RuntimeError("the store did not take every row")
     finally:
         store.close()

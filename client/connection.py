@@ -57,6 +57,8 @@ class WebSocketConnection:
         self.observer = observer
         self._socket: ClientConnection | None = None
         self._cursor: protocol.Position = 0
+        self._log: str | None = None
+        """The log the cursor belongs to, as the hub's welcome named it."""
         """The position of the last event handed to the sink: where a reconnect resumes."""
 
     def _address(self) -> str:
@@ -93,13 +95,15 @@ class WebSocketConnection:
         batch: list[protocol.ServerFrameType] = []
         replaying = True
         try:
-            await socket.send(protocol.encode(protocol.Hello(cursor=self._cursor)))
+            await socket.send(protocol.encode(protocol.Hello(cursor=self._cursor, log=self._log)))
             async for message in socket:
                 frame = protocol.decode_server(message)
                 if isinstance(frame, protocol.EventFrame):
                     self._cursor = frame.seq
-                elif isinstance(frame, protocol.Welcome) and frame.reset:
-                    self._cursor = 0
+                elif isinstance(frame, protocol.Welcome):
+                    self._log = frame.log
+                    if frame.reset:
+                        self._cursor = 0
                 if not replaying:
                     sink.frames_received([frame])
                     continue

@@ -61,7 +61,10 @@ async def run(
 
     Raises:
         server.ssh.GatewayError: if the SSH gateway cannot start.
+        warroom.store.StoreError: if the database could lose an acknowledged command.
     """
+    # Acknowledged means durable: never serve a database that could lose a commit.
+    await asyncio.to_thread(store.check_durable)
     log = await asyncio.to_thread(store.log.read)
     world = replay(item.event for item in log)
     head = log[-1].seq if log else 0

@@ -34,6 +34,7 @@ from warroom.core import protocol
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, Role, World
 from warroom.store import Store
+from warroom.store.backup import LOG_SECRET
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +48,14 @@ class Hub:
     def __init__(self, store: Store, world: World, head: int) -> None:
         self.store = store
         self.sequencer = Sequencer(store.log, store.users, world, head, self.publish)
-        self.sealer = Sealer(store.secrets.get("disclosure"))
+        self.log_id = store.secrets.get(LOG_SECRET).hex()[:16]
+        """Which log this hub serves: a database restored from a backup serves another."""
+        self.sealer = Sealer(store.secrets.get("disclosure"), self.log_id)
         self.sessions: set[Session] = set()
         self.handshake = Handshake(store.users)
         self.fanout = Fanout(world, head, self.sealer)
         self.presence = Presence(self.sessions, self.fanout)
-        self.replay = Replay(store.log, self.sealer, self.fanout)
+        self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id)
         self._closing: set[asyncio.Task[None]] = set()
 
     # Handshake --------------------------------------------------------------------------------
@@ -102,7 +105,7 @@ class Hub:
             if session.streaming:
                 await session.send_error("bad-frame", "hello was already sent")
                 return
-            await self.replay.stream(session, frame.cursor)
+            await self.replay.stream(session, frame.cursor, frame.log)
             await self.presence.greet(session)
             return
         if isinstance(frame, protocol.View):

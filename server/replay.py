@@ -37,10 +37,12 @@ def _incident_of(encoded: str) -> str:
 class Replay:
     """Sends sessions the log's past, filtered and sealed for each as the live stream is."""
 
-    def __init__(self, log: EventLog, sealer: Sealer, fanout: Fanout) -> None:
+    def __init__(self, log: EventLog, sealer: Sealer, fanout: Fanout, log_id: str = "") -> None:
         self.log = log
         self.sealer = sealer
         self.fanout = fanout
+        self.log_id = log_id
+        """Which log the hub serves; a cursor from another (a restored backup) starts over."""
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
@@ -62,18 +64,22 @@ class Replay:
             seq = self.sealer.open_cursor(cursor) if session.sealed else None
         return seq if seq is not None and seq <= head else None
 
-    async def stream(self, session: Session, cursor: int | str | None) -> None:
-        """Welcome `session`, replay what it missed after `cursor`, subscribe it to the live
-        stream, and tell it it is in sync."""
+    async def stream(
+        self, session: Session, cursor: int | str | None, log_id: str | None = None
+    ) -> None:
+        """Welcome `session`, replay what it missed after `cursor` (in the log `log_id`; None:
+        this one), subscribe it to the live stream, and tell it it is in sync."""
         actor = session.actor
         fanout = self.fanout
-        start = self._start(session, cursor)
+        other_log = log_id is not None and log_id != self.log_id and cursor not in (None, 0)
+        start = None if other_log else self._start(session, cursor)
         welcome = protocol.Welcome(
             user=actor.name,
             role=actor.role.value,
             groups=tuple(sorted(actor.groups)),
             head=self.position(session, fanout.head),
             reset=start is None,
+            log=self.log_id or None,
         )
         sent = 0 if start is None else start
         await session.connection.send(protocol.encode(welcome))

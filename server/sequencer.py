@@ -10,6 +10,7 @@ waits on the disk, and the log's order is the order commands were decided in.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import queue
 import threading
@@ -18,10 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
+
+from server.session import seat
 from warroom.core import protocol
 from warroom.core.commands import ChangeAccess, Command
 from warroom.core.decide import decide
-from warroom.core.domain import Actor, World
+from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Event
 from warroom.core.policy import authorize
 from warroom.core.reducer import apply
@@ -35,6 +39,23 @@ MAX_BATCH = 1024
 
 RECENT_COMMANDS = 100_000
 """How many committed command ids are remembered in memory to answer retries at once."""
+
+
+def digest(command: Command) -> str:
+    """What a command is, in 64 hex digits: a retry has the same, a reused id another."""
+    return hashlib.sha256(protocol.command_json(command)).hexdigest()
+
+
+def reused_id(command_id: str) -> Rejected:
+    """The refusal of a command id already used for another command."""
+    return Rejected(
+        "duplicate-id",
+        f"the command id {command_id} was already used for another command; nothing was recorded",
+    )
+
+
+class _UsersChanged(Exception):
+    """A user of the group was revoked or changed while it was decided: decide it again."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +118,7 @@ class Sequencer:
         self._publish = publish
         self._clock = clock
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
-        self._recent: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._recent: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -167,29 +188,33 @@ class Sequencer:
                 return
 
     def _process(self, items: list[_Item], careful: bool) -> None:
+        # Users as they are now; checked again inside the commit, which holds the write lock.
+        users = self._users.states_of(item.actor.name for item in items)
         world, head = self._world, self._head
         outcomes: list[tuple[_Item, Outcome]] = []
         pending: list[Pending] = []
         committed: list[Committed] = []
-        in_batch: dict[tuple[str, str], int] = {}
+        in_batch: dict[tuple[str, str], tuple[int, str]] = {}
         for item in items:
             key = (item.actor.name, item.command_id)
+            what = digest(item.command)
             known = in_batch.get(key) or self._recent.get(key)
             if known is None and careful:
-                known = self._log.find_command(*key)
+                known = self._recorded(key)
             if known is not None:
-                outcomes.append((item, Accepted(known, duplicate=True)))
+                outcomes.append((item, self._retried(item, known, what)))
                 continue
             try:
-                authorize(item.actor, item.command, world)
+                actor = self._current(item.actor, users)
+                authorize(actor, item.command, world)
                 self._check_user(item.command)
-                events = decide(world, item.command, item.actor, self._clock())
+                events = decide(world, item.command, actor, self._clock())
                 encoded_events = [protocol.event_json(event) for event in events]
             except Rejected as rejected:
                 # A retry of a committed command may now be refused ("already identified"):
                 # it must get its original ack, not the refusal.
-                earlier = self._log.find_command(*key) if not careful else None
-                outcomes.append((item, Accepted(earlier, True) if earlier else rejected))
+                earlier = self._recorded(key) if not careful else None
+                outcomes.append((item, self._retried(item, earlier, what) if earlier else rejected))
                 continue
             except Exception:  # one bad command must not sink its whole batch
                 log.exception("refusing a command that could not be decided or encoded")
@@ -201,17 +226,46 @@ class Sequencer:
                 numbered.append((head, event, encoded))
                 committed.append(Committed(head, event, encoded))
                 world = apply(world, event)
-            pending.append(Pending(item.actor.name, item.command_id, numbered))
-            in_batch[key] = head
+            pending.append(Pending(item.actor.name, item.command_id, numbered, what))
+            in_batch[key] = (head, what)
             outcomes.append((item, Accepted(head)))
         if pending:
-            self._log.append(pending)
+            try:
+                self._log.append(pending, lambda connection: self._unchanged(users, connection))
+            except _UsersChanged:
+                self._process(items, careful)
+                return
         self._world, self._head = world, head
-        for key, seq in in_batch.items():
-            self._recent[key] = seq
+        for key, known in in_batch.items():
+            self._recent[key] = known
         while len(self._recent) > RECENT_COMMANDS:
             self._recent.popitem(last=False)
         self._deliver(committed, world, outcomes)
+
+    def _recorded(self, key: tuple[str, str]) -> tuple[int, str] | None:
+        found = self._log.recorded(*key)
+        return None if found is None else (found.last_seq, found.digest)
+
+    @staticmethod
+    def _retried(item: _Item, known: tuple[int, str], what: str) -> Outcome:
+        """The answer to a command id already committed: its ack if it is the same command."""
+        seq, recorded = known
+        if recorded and recorded != what:
+            return reused_id(item.command_id)
+        return Accepted(seq, duplicate=True)
+
+    @staticmethod
+    def _current(actor: Actor, users: dict[str, Actor | None]) -> Actor:
+        """The actor as the users table has them now, in the session's seat."""
+        current = users.get(actor.name)
+        if current is None:
+            raise Rejected("revoked", "your access was revoked; nothing was recorded")
+        return seat(current, observer_mode=actor.role is Role.OBSERVER)
+
+    def _unchanged(self, users: dict[str, Actor | None], connection: Connection) -> None:
+        """Inside the commit: refuse it if a user of the group changed since it was decided."""
+        if self._users.states_of(users, connection) != users:
+            raise _UsersChanged
 
     def _check_user(self, command: Command) -> None:
         """An invitation names a user the war room knows (users live in the store, not the log)."""

@@ -15,6 +15,8 @@ VERBS = [
     "demo",
     "join",
     "user",
+    "verify",
+    "backup",
     "login",
     "declare",
     "invite",

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.storage.log_builder import LogBuilder
 from warroom.core.commands import AddNote, DeclareIncident
@@ -83,7 +84,11 @@ def _recording(done: list[int]) -> tuple[Upgrade, ...]:
     def step(version: int) -> Callable[[Connection], None]:
         return lambda _connection: done.append(version)
 
-    return (*UPGRADES, *(Upgrade(v, f"step {v}", step(v)) for v in (2, 3)))
+    return (*UPGRADES, *(Upgrade(v, f"step {v}", step(v)) for v in (NEXT, NEXT + 1)))
+
+
+NEXT = CURRENT_VERSION + 1
+"""The version of a step added after today's."""
 
 
 def test_the_steps_are_numbered_from_1_in_order() -> None:
@@ -139,6 +144,11 @@ def test_a_database_made_before_versions_is_upgraded_and_keeps_its_rows(
         assert _version(engine) == CURRENT_VERSION
         assert store.log.read() == [Envelope(seq, event) for seq, event, _ in rows]
         assert store.log.find_command("alice", "c2") == 2
+        # The upgrade chained the old events and made the log append-only.
+        verdict = store.log.verify()
+        assert (verdict.broken, verdict.count, verdict.head) == (None, 2, 2)
+        with pytest.raises(DBAPIError, match="append-only"):
+            _run(engine, "DELETE FROM events WHERE seq = 2")
         assert store.users.authenticate("wr_old-token") == MANAGER
         # The tables the old code did not have yet work at once.
         store.users.add_ssh_key("alice", KEY)
@@ -185,21 +195,21 @@ def test_steps_run_in_order_once_each_from_the_version_found(engine: Engine) -> 
     done: list[int] = []
 
     prepare(engine, _recording(done))
-    assert done == [2, 3]  # step 1 is today's own
-    assert _version(engine) == 3
+    assert done == [NEXT, NEXT + 1]  # the steps before are today's own
+    assert _version(engine) == NEXT + 1
 
     prepare(engine, _recording(done))
-    assert done == [2, 3]  # at version 3 already: nothing runs
+    assert done == [NEXT, NEXT + 1]  # at the last version already: nothing runs
 
 
 def test_a_database_at_an_older_version_gets_only_the_later_steps(engine: Engine) -> None:
-    prepare(engine)  # version 1
+    prepare(engine)  # today's version
     done: list[int] = []
 
     prepare(engine, _recording(done))
 
-    assert done == [2, 3]
-    assert _version(engine) == 3
+    assert done == [NEXT, NEXT + 1]
+    assert _version(engine) == NEXT + 1
 
 
 def test_a_fresh_database_runs_no_step(engine: Engine) -> None:
@@ -208,7 +218,7 @@ def test_a_fresh_database_runs_no_step(engine: Engine) -> None:
     prepare(engine, _recording(done))
 
     assert done == []  # the tables are made as they are now
-    assert _version(engine) == 3
+    assert _version(engine) == NEXT + 1
 
 
 def test_a_newer_database_is_refused_and_left_alone(store_url: str) -> None:
@@ -237,13 +247,15 @@ def test_a_failed_step_leaves_the_database_as_it_was(engine: Engine) -> None:
         connection.exec_driver_sql("INSERT INTO half_done (x) VALUES (1)")
         raise RuntimeError("disk on fire")
 
-    steps = (*UPGRADES, Upgrade(2, "a new table", half_done))
-    with pytest.raises(StoreError, match=r"from schema version 1 to 2 .*disk on fire"):
+    steps = (*UPGRADES, Upgrade(NEXT, "a new table", half_done))
+    with pytest.raises(
+        StoreError, match=rf"from schema version {CURRENT_VERSION} to {NEXT} .*disk on fire"
+    ):
         prepare(engine, steps)
 
     # One transaction, DDL included: nothing of the step is left, not even its table.
     assert "half_done" not in _tables(engine)
-    assert _version(engine) == 1
+    assert _version(engine) == CURRENT_VERSION
 
 
 def test_processes_opening_a_fresh_database_at_once_all_succeed(store_url: str) -> None:

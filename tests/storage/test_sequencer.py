@@ -90,6 +90,10 @@ async def start_sequencer(store_url: str) -> AsyncIterator[Start]:
 
     async def start(hook: Hook | None = None) -> Running:
         store = Store(open_engine(store_url))
+        known = store.users.states()
+        for actor in (MANAGER, RESPONDER, OBSERVER):
+            if actor.name not in known:  # the sequencer acts only for the users table's users
+                store.users.add(actor.name, actor.role)
         log = await asyncio.to_thread(store.log.read)
         world = replay(item.event for item in log)
         head = log[-1].seq if log else 0
@@ -188,11 +192,9 @@ async def test_a_retried_command_gets_its_original_seq_and_adds_nothing(
     published = len(running.published)
 
     again = await running.submit(MANAGER, "n1", AddNote(incident="INC-1", text="one"))
-    changed = await running.submit(MANAGER, "n1", AddNote(incident="INC-1", text="changed"))
 
     assert first == Accepted(2)
     assert again == Accepted(2, duplicate=True)
-    assert changed == Accepted(2, duplicate=True)
     assert running.store.log.head() == 2
     assert len(running.published) == published
 
@@ -241,7 +243,9 @@ async def test_a_retry_after_a_restart_is_answered_from_the_database(
         second.submit(MANAGER, "n1", AddNote(incident="INC-1", text="one")),
         second.submit(MANAGER, "n3", AddNote(incident="INC-1", text="three")),
         second.submit(RESPONDER, "n1", AddNote(incident="INC-1", text="bob's")),
-        second.submit(MANAGER, "declare", DeclareIncident(title="again", severity=Severity.SEV1)),
+        second.submit(
+            MANAGER, "declare", DeclareIncident(title="Checkout down", severity=Severity.SEV1)
+        ),
         second.submit(MANAGER, "status", status),
     ]
     second.release()
@@ -264,10 +268,83 @@ async def test_a_retry_after_a_restart_is_answered_from_the_database(
     assert second.store.log.find_command(MANAGER.name, "n3") == 5
     assert second.store.log.find_command(RESPONDER.name, "n1") == 6
     # ... and once cached again, the retry no longer needs the database.
-    assert await second.submit(MANAGER, "n3", AddNote(incident="INC-1", text="x")) == Accepted(
+    assert await second.submit(MANAGER, "n3", AddNote(incident="INC-1", text="three")) == Accepted(
         5, duplicate=True
     )
     assert second.store.log.head() == 6
+
+
+async def test_a_reused_id_with_another_command_is_refused_not_acked_as_the_original(
+    start_sequencer: Start,
+) -> None:
+    first = await start_sequencer()
+    await _declare(first)
+    assert await first.submit(MANAGER, "n1", AddNote(incident="INC-1", text="one")) == Accepted(2)
+
+    # Remembered in memory.
+    changed = await first.submit(MANAGER, "n1", AddNote(incident="INC-1", text="changed"))
+    assert isinstance(changed, Rejected)
+    assert changed.code == "duplicate-id"
+    assert "n1" in changed.message
+
+    # Twice in one group: the first is committed, the second refused.
+    gate = await first.hold()
+    both = [
+        first.submit(MANAGER, "n2", AddNote(incident="INC-1", text="two")),
+        first.submit(MANAGER, "n2", AddNote(incident="INC-1", text="not two")),
+    ]
+    first.release()
+    assert await gate == Accepted(3)
+    committed, refused = await asyncio.gather(*both)
+    assert committed == Accepted(4)
+    assert isinstance(refused, Rejected) and refused.code == "duplicate-id"
+    await asyncio.to_thread(first.sequencer.stop)
+    first.store.close()
+
+    # Answered from the database after a restart, whether the command would be valid or not.
+    second = await start_sequencer()
+    other = await second.submit(MANAGER, "n1", AddNote(incident="INC-1", text="other"))
+    assert isinstance(other, Rejected) and other.code == "duplicate-id"
+    status = ChangeStatus(incident="INC-1", status=Status.INVESTIGATING)  # refused as a command
+    invalid = await second.submit(MANAGER, "n2", status)
+    assert isinstance(invalid, Rejected) and invalid.code == "duplicate-id"
+    same = await second.submit(MANAGER, "n1", AddNote(incident="INC-1", text="one"))
+    assert same == Accepted(2, duplicate=True)
+    assert second.store.log.head() == 4
+    assert second.published == []
+
+
+# The user as they are now -----------------------------------------------------------------------
+
+
+async def test_no_command_of_a_revoked_user_is_accepted_once_the_revocation_committed(
+    start_sequencer: Start,
+) -> None:
+    running = await start_sequencer()
+    await _declare(running)
+    assert await running.submit(RESPONDER, "b1", AddNote(incident="INC-1", text="hi")) == Accepted(
+        2
+    )
+
+    await asyncio.to_thread(running.store.users.revoke, RESPONDER.name)
+    # The session still carries the old actor: the sequencer reads the user as they are now.
+    outcome = await running.submit(RESPONDER, "b2", AddNote(incident="INC-1", text="late"))
+
+    assert isinstance(outcome, Rejected)
+    assert outcome.code == "revoked"
+    assert running.store.log.head() == 2
+
+
+async def test_a_downgraded_user_acts_with_their_new_role_at_once(start_sequencer: Start) -> None:
+    running = await start_sequencer()
+    await _declare(running)
+
+    await asyncio.to_thread(running.store.users.change, RESPONDER.name, Role.OBSERVER)
+    outcome = await running.submit(RESPONDER, "b1", AddNote(incident="INC-1", text="late"))
+
+    assert isinstance(outcome, Rejected)
+    assert outcome.code == "forbidden"
+    assert running.store.log.head() == 1
 
 
 # Refusals -------------------------------------------------------------------------------------

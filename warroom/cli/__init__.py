@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from warroom.cli import entries, hub, incidents, questions, reads, users
+from warroom.cli import entries, hub, incidents, integrity, questions, reads, users
 from warroom.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_READER_GONE,
@@ -45,6 +45,8 @@ for _verb in (
     hub.demo,
     hub.join,
     users.user,
+    integrity.verify,
+    integrity.backup,
     hub.login,
     incidents.declare,
     incidents.invite,

@@ -36,10 +36,12 @@ _CURSOR = re.compile(r"^c[0-9a-f]{16}$")
 class Sealer:
     """Seals cursors and disguises entry numbers under one secret."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, log: str = "") -> None:
         if len(secret) < 16:
             raise ValueError("the disclosure secret must be at least 16 bytes")
         self._secret = secret
+        self._cursors = f"cursor|{log}" if log else "cursor"
+        """Cursors are sealed for one log: another's (a restored backup's) do not open."""
         self._rounds: dict[str, tuple[bytes, ...]] = {}
 
     # Cursors ------------------------------------------------------------------------------------
@@ -48,13 +50,13 @@ class Sealer:
         """The opaque cursor a stakeholder holds for `seq`."""
         if not 0 <= seq < 1 << SEQ_BITS:
             raise ValueError(f"seq {seq} cannot be sealed")
-        return f"c{self._permute('cursor', seq, 64):016x}"
+        return f"c{self._permute(self._cursors, seq, 64):016x}"
 
     def open_cursor(self, token: str) -> int | None:
         """The seq sealed in `token`, or None if the token was not made by `cursor`."""
         if not _CURSOR.match(token):
             return None
-        seq = self._permute("cursor", int(token[1:], 16), 64, inverse=True)
+        seq = self._permute(self._cursors, int(token[1:], 16), 64, inverse=True)
         return seq if seq < 1 << SEQ_BITS else None
 
     # Entry numbers ------------------------------------------------------------------------------

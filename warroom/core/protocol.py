@@ -69,14 +69,19 @@ class ProtocolError(Exception):
 # Client -> server -----------------------------------------------------------------------------
 
 
+LogId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+"""Which log a hub serves: a database restored from a backup serves another one."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Hello:
     """Opens a session: `cursor` is the position of the last event the client applied (0: from
-    the start; None: live events only)."""
+    the start; None: live events only), in the log `log` (as `welcome` named it; None: unknown)."""
 
     type: Literal["hello"] = "hello"
     v: int = VERSION
     cursor: Position | None = 0
+    log: LogId | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,7 +130,8 @@ class Welcome:
     """The server's answer to hello: who the connection is and the newest position it holds.
 
     `reset` says the server cannot resume from the cursor the client sent (it was never valid
-    for this user, or is ahead of the log): the client drops its state, a full replay follows."""
+    for this user, is ahead of the log, or belongs to another log: a restored backup): the
+    client drops its state, a full replay follows. `log` names the log the cursors belong to."""
 
     type: Literal["welcome"] = "welcome"
     v: int = VERSION
@@ -134,6 +140,7 @@ class Welcome:
     groups: tuple[str, ...] = ()
     head: Position
     reset: bool = False
+    log: LogId | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +249,7 @@ ServerFrame = Annotated[ServerFrameType, Field(discriminator="type")]
 _client_frames: TypeAdapter[ClientFrameType] = TypeAdapter(ClientFrame)
 _server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
 _events: TypeAdapter[Event] = TypeAdapter(Event)
+_commands: TypeAdapter[Command] = TypeAdapter(Command)
 _CLIENT_TYPES = frozenset({"hello", "submit", "view", "read"})
 _SERVER_TYPES = frozenset(
     {
@@ -329,6 +337,11 @@ def encode(
 def event_json(event: Event) -> str:
     """Encode one event as the store keeps it and the wire carries it."""
     return _events.dump_json(event).decode()
+
+
+def command_json(command: Command) -> bytes:
+    """Encode one command as the wire carries it (the same command, the same bytes)."""
+    return _commands.dump_json(command)
 
 
 def load_event(text: str | bytes) -> Event:

@@ -289,6 +289,7 @@ async def follow(
     sends instead is skipped: what was yielded is not yielded again.
     """
     attempt = 0
+    log: str | None = None
     while True:
         try:
             remote = await Remote.open(url, token)
@@ -300,11 +301,12 @@ async def follow(
             continue
         attempt = 0
         try:
-            await remote.connection.send(protocol.encode(protocol.Hello(cursor=cursor)))
+            await remote.connection.send(protocol.encode(protocol.Hello(cursor=cursor, log=log)))
             skipping = False
             async for message in remote.connection:
                 frame = protocol.decode_server(message)
                 if isinstance(frame, protocol.Welcome):
+                    log = frame.log  # a restored backup is another log: it resets the cursor
                     skipping = frame.reset and cursor is not None
                     if cursor is None or frame.reset:
                         cursor = frame.head

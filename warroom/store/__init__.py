@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from warroom.store.engine import default_url, describe, normalise_url, open_engine
 from warroom.store.errors import DuplicateCommand, StoreError
-from warroom.store.log import EventLog, Pending
+from warroom.store.log import EventLog, Pending, Recorded
 from warroom.store.schema import CURRENT_VERSION, UPGRADES, Upgrade, prepare
 from warroom.store.secrets import Secrets
 from warroom.store.store import Store
@@ -27,6 +27,7 @@ __all__ = [
     "DuplicateCommand",
     "EventLog",
     "Pending",
+    "Recorded",
     "Secrets",
     "SshKey",
     "Store",

@@ -99,6 +99,28 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+SYNCHRONOUS_FULL = 2
+"""SQLite's `PRAGMA synchronous` value for FULL (3 is EXTRA, stronger still)."""
+
+
+def check_durable(engine: Engine) -> None:
+    """Refuse a SQLite connection that could lose a committed transaction on power loss.
+
+    Raises:
+        StoreError: if a connection reports `synchronous` below FULL (PostgreSQL: never).
+    """
+    if not is_sqlite(engine):
+        return
+    with engine.connect() as connection:
+        level = int(connection.exec_driver_sql("PRAGMA synchronous").scalar() or 0)
+    if level < SYNCHRONOUS_FULL:
+        names = {0: "OFF", 1: "NORMAL"}
+        raise StoreError(
+            f"the database {describe(engine)} runs with synchronous={names.get(level, level)}, "
+            "which can lose acknowledged commands on power loss: warroom needs synchronous=FULL"
+        )
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     try:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, Table, insert, inspect, select, text, update
 from sqlmodel import Field, SQLModel, col
 
+from warroom.store import chain
 from warroom.store.engine import describe, is_sqlite
 from warroom.store.errors import StoreError
 
@@ -38,6 +39,8 @@ class EventRow(SQLModel, table=True):
     actor: str
     at: str
     data: str
+    hash: str = ""
+    """SHA-256 over the previous event's hash, this seq and `data` (`warroom.store.chain`)."""
 
 
 class CommandRow(SQLModel, table=True):
@@ -48,6 +51,9 @@ class CommandRow(SQLModel, table=True):
     actor: str = Field(primary_key=True)
     id: str = Field(primary_key=True)
     last_seq: int
+    digest: str = ""
+    """SHA-256 of the command as decided, so a reused id with another command is told apart
+    ("" for commands committed before digests were kept)."""
 
 
 class SecretRow(SQLModel, table=True):
@@ -128,8 +134,23 @@ def _first_layout(connection: Connection) -> None:
         table.create(connection, checkfirst=True)
 
 
+def _command_digests(connection: Connection) -> None:
+    if "digest" in {column["name"] for column in inspect(connection).get_columns("commands")}:
+        return
+    connection.exec_driver_sql("ALTER TABLE commands ADD COLUMN digest VARCHAR NOT NULL DEFAULT ''")
+
+
+def _hash_chain(connection: Connection) -> None:
+    if "hash" not in {column["name"] for column in inspect(connection).get_columns("events")}:
+        connection.exec_driver_sql("ALTER TABLE events ADD COLUMN hash VARCHAR NOT NULL DEFAULT ''")
+    chain.link_unhashed(connection)
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
+    Upgrade(2, "a digest of each committed command", _command_digests),
+    Upgrade(3, "a hash chain over the events", _hash_chain),
+    Upgrade(4, "events that refuse updates and deletes", chain.append_only),
 )
 """Every step, in order of version (1, 2, ...)."""
 
@@ -160,6 +181,7 @@ def prepare(engine: Engine, upgrades: Sequence[Upgrade] = UPGRADES) -> None:
             if found is None:
                 for table in (*DATA_TABLES, _table(SchemaVersionRow)):
                     table.create(connection, checkfirst=True)
+                chain.append_only(connection)
             elif found < target:
                 _table(SchemaVersionRow).create(connection, checkfirst=True)
                 for step in upgrades:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from warroom.store.engine import describe
+from warroom.store.engine import check_durable, describe
 from warroom.store.log import EventLog
 from warroom.store.schema import prepare
 from warroom.store.secrets import Secrets
@@ -33,6 +33,10 @@ class Store:
         self.log = EventLog(engine)
         self.users = UserDirectory(engine)
         self.secrets = Secrets(engine)
+
+    def check_durable(self) -> None:
+        """Refuse a database that could lose a commit on power loss (`engine.check_durable`)."""
+        check_durable(self.engine)
 
     def describe(self) -> str:
         """The database's URL with any password hidden, for messages."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -167,6 +167,24 @@ class UserDirectory:
         with self.engine.connect() as connection:
             rows = connection.execute(select(UserRow)).all()
         return {row.name: _active_actor(row) for row in rows}
+
+    def states_of(
+        self, names: Iterable[str], connection: Connection | None = None
+    ) -> dict[str, Actor | None]:
+        """The users named: their actor as they are now, or None (revoked or unknown).
+
+        Inside `connection`'s transaction the rows read stay locked against changes until it
+        ends (SQLite: the writer's lock does it), so a revocation or a change of role commits
+        either before what that transaction decided with them, or after it."""
+        wanted = sorted(set(names))
+        query = select(UserRow).where(col(UserRow.name).in_(wanted))
+        if connection is None:
+            with self.engine.connect() as own:
+                rows = own.execute(query).all()
+        else:
+            rows = connection.execute(query.with_for_update(read=True)).all()
+        found = {row.name: _active_actor(row) for row in rows}
+        return {name: found.get(name) for name in wanted}
 
     def change(
         self, name: str, role: Role | None = None, groups: Sequence[str] | None = None

@@ -1,0 +1,133 @@
+"""A war-room client that survives its hub being killed: it retries every command not yet
+acknowledged with the same id, folds every event it is sent, and resumes from its cursor.
+
+Shared by the reliability tier's crash run and anything else that hammers a hub while it dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from websockets import ConnectionClosed, InvalidHandshake
+from websockets.asyncio.client import ClientConnection, connect
+
+from warroom.core import protocol
+from warroom.core.domain import World
+from warroom.core.reducer import apply
+
+
+def note(ident: str) -> dict[str, str]:
+    """The command a crash client submits under `ident`."""
+    return {"type": "note.add", "incident": "INC-1", "text": f"note {ident}"}
+
+
+RETRY = 0.05
+"""Seconds between two attempts to reach a hub that is down."""
+
+
+@dataclass
+class CrashClient:
+    """One client: `commands` notes on INC-1, each with an id of its own.
+
+    Attributes:
+        acked: each acknowledged command id and the seq its ack named.
+        doubled: ids acked twice with different seqs (must stay empty).
+        refused: the refusals received, as (id, code) (must stay empty).
+        world: what the client folded from the events it was sent.
+    """
+
+    name: str
+    token: str
+    commands: int
+    window: int = 16
+    on_ack: Callable[[], None] = lambda: None
+    acked: dict[str, int] = field(default_factory=dict)
+    doubled: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    world: World = field(default_factory=World)
+    cursor: int = 0
+    log: str | None = None
+    resets: int = 0
+
+    @property
+    def ids(self) -> list[str]:
+        return [f"{self.name}-{n}" for n in range(self.commands)]
+
+    @property
+    def done(self) -> bool:
+        return len(self.acked) == self.commands
+
+    async def run(self, url: str) -> None:
+        """Connect, resume, submit what is not acknowledged, again after every drop; until every
+        command is acknowledged."""
+        while not self.done:
+            try:
+                async with connect(
+                    url,
+                    additional_headers={"Authorization": f"Bearer {self.token}"},
+                    proxy=None,
+                    open_timeout=5,
+                    max_size=None,
+                ) as connection:
+                    await self._session(connection, submit=True)
+            except (ConnectionClosed, InvalidHandshake, OSError, TimeoutError):
+                await asyncio.sleep(RETRY)
+
+    async def catch_up(self, url: str) -> None:
+        """Reconnect once and fold what was committed since the cursor, up to `synced`."""
+        async with connect(
+            url, additional_headers={"Authorization": f"Bearer {self.token}"}, proxy=None
+        ) as connection:
+            await self._session(connection, submit=False)
+
+    async def _session(self, connection: ClientConnection, submit: bool) -> None:
+        hello = protocol.Hello(cursor=self.cursor, log=self.log)
+        await connection.send(protocol.encode(hello))
+        slots = asyncio.Semaphore(self.window)
+        in_flight: set[str] = set()
+        sender = asyncio.create_task(self._send(connection, slots, in_flight)) if submit else None
+        try:
+            async for message in connection:
+                frame = protocol.decode_server(message)
+                if isinstance(frame, protocol.Welcome):
+                    self.log = frame.log
+                    if frame.reset:
+                        self.resets += 1
+                        self.world, self.cursor = World(), 0
+                elif isinstance(frame, protocol.EventFrame):
+                    assert isinstance(frame.seq, int)
+                    if frame.seq > self.cursor:
+                        self.world, self.cursor = apply(self.world, frame.event), frame.seq
+                elif isinstance(frame, protocol.Synced) and not submit:
+                    return
+                elif isinstance(frame, protocol.Ack | protocol.RejectedFrame):
+                    if frame.id in in_flight:
+                        in_flight.discard(frame.id)
+                        slots.release()
+                    if isinstance(frame, protocol.RejectedFrame):
+                        self.refused.append((frame.id, frame.code))
+                        continue
+                    assert isinstance(frame.seq, int)
+                    if frame.id not in self.acked:
+                        self.acked[frame.id] = frame.seq
+                        self.on_ack()
+                    elif self.acked[frame.id] != frame.seq:
+                        self.doubled.append(frame.id)
+                    if self.done:
+                        return
+        finally:
+            if sender is not None:
+                sender.cancel()
+
+    async def _send(
+        self, connection: ClientConnection, slots: asyncio.Semaphore, in_flight: set[str]
+    ) -> None:
+        for ident in [i for i in self.ids if i not in self.acked]:
+            await slots.acquire()
+            in_flight.add(ident)
+            await connection.send(
+                json.dumps({"type": "submit", "v": 1, "id": ident, "command": note(ident)})
+            )

@@ -1,0 +1,1 @@
+"""Reliability: durable before ack, exactly once, resumable, tamper-evident, restorable."""
