@@ -46,6 +46,10 @@ def test_the_cli_declares_and_reads_over_wss_trusting_the_given_certificate(
 
     logged = warroom("login", tls_hub.url, tls_hub.token, "--ca", ca, env=tls_hub.env)
     assert logged.returncode == 0, logged.stderr
+    # The login remembers which certificates verify that hub: no --ca, no WARROOM_CA needed.
+    remembered = warroom("show", incident, env=tls_hub.env)
+    assert remembered.returncode == 0, remembered.stderr
+    assert "Checkout down" in remembered.stdout
 
 
 def test_an_unverified_certificate_and_a_plain_connection_are_refused(tls_hub: Hub) -> None:

@@ -159,8 +159,9 @@ def _read_login() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write_login(url: str, token: str) -> Path:
-    """Store `token` for `url` and make `url` the default hub; return the file."""
+def write_login(url: str, token: str, ca: str | None = None) -> Path:
+    """Store `token` for `url` (and the certificates `ca` names to verify it, as an absolute path)
+    and make `url` the default hub; return the file."""
     from warroom.store.files import private_folder, tighten
 
     path = login_file()
@@ -169,11 +170,17 @@ def write_login(url: str, token: str) -> Path:
     stored = data.get("tokens")
     tokens: dict[str, str] = dict(stored) if isinstance(stored, dict) else {}
     tokens[url] = token
+    kept = data.get("cas")
+    cas: dict[str, str] = dict(kept) if isinstance(kept, dict) else {}
+    if ca:
+        cas[url] = str(Path(ca).resolve())
+    else:
+        cas.pop(url, None)
     # Owner-only before the secret is written into it, whether it is made now or was there.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     tighten(descriptor, path)
     with os.fdopen(descriptor, "w") as handle:
-        json.dump({"url": url, "tokens": tokens}, handle, indent=2)
+        json.dump({"url": url, "tokens": tokens, "cas": cas}, handle, indent=2)
     return path
 
 
@@ -205,6 +212,11 @@ class HubArgs(Output):
                 f"or run `warroom login {url} TOKEN`",
                 EXIT_UNREACHABLE,
             )
+        cas = stored.get("cas")
+        ca = cas.get(url) if isinstance(cas, dict) else None
+        if isinstance(ca, str) and not os.environ.get("WARROOM_CA"):
+            # Where the websocket client reads it (`warroom.net.remote.tls_context`), as `--ca`.
+            os.environ["WARROOM_CA"] = ca
         return Target(url, token)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -156,5 +157,5 @@ def login(out: Output, url: str, token: str) -> None:
             return f"{remote.welcome.user} ({remote.welcome.role})"
 
     who = run(check)
-    path = write_login(url, token)
+    path = write_login(url, token, os.environ.get("WARROOM_CA"))
     out.emit({"url": url, "user": who, "saved": str(path)}, f"logged in to {url} as {who}")
