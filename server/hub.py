@@ -34,7 +34,6 @@ from warroom.core import protocol
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, Role, World
 from warroom.store import Store
-from warroom.store.backup import LOG_SECRET
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class Hub:
     def __init__(self, store: Store, world: World, head: int) -> None:
         self.store = store
         self.sequencer = Sequencer(store.log, store.users, world, head, self.publish)
-        self.log_id = store.secrets.get(LOG_SECRET).hex()[:16]
+        self.log_id = store.log_identity()
         """Which log this hub serves: a database restored from a backup serves another."""
         self.sealer = Sealer(store.secrets.get("disclosure"), self.log_id)
         self.sessions: set[Session] = set()

@@ -8,11 +8,12 @@ client starts over instead of silently missing what the restore took away.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from warroom.store import chain
 from warroom.store.engine import is_sqlite, open_engine
@@ -20,6 +21,22 @@ from warroom.store.errors import StoreError
 
 LOG_SECRET = "log"
 """The name of the secret that identifies a log (see `warroom.store.Secrets`)."""
+
+
+
+def log_identity(engine: Engine, secret: bytes) -> str:
+    """Which log the database of `engine` holds, as 16 hex digits, from its `log` secret.
+
+    On PostgreSQL a restore (`pg_restore`, into a new database or with `--clean`) brings the
+    secret back unchanged but makes the events table anew: its object id is part of the identity,
+    so the clients of a restored hub are told to start over there too.
+    """
+    if is_sqlite(engine):
+        return secret.hex()[:16]
+    with engine.connect() as connection:
+        table = connection.execute(text("SELECT 'events'::regclass::oid")).scalar_one()
+    return hashlib.sha256(secret + f"/events/{table}".encode()).hexdigest()[:16]
+
 
 POSTGRES = (
     "a PostgreSQL war room is backed up with PostgreSQL's own tools: "

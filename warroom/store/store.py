@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from warroom.store.backup import LOG_SECRET, log_identity
 from warroom.store.engine import check_durable, describe
 from warroom.store.log import EventLog
 from warroom.store.schema import prepare
@@ -33,6 +34,10 @@ class Store:
         self.log = EventLog(engine)
         self.users = UserDirectory(engine)
         self.secrets = Secrets(engine)
+
+    def log_identity(self) -> str:
+        """Which log this database holds: a restored one holds another (`backup.log_identity`)."""
+        return log_identity(self.engine, self.secrets.get(LOG_SECRET))
 
     def check_durable(self) -> None:
         """Refuse a database that could lose a commit on power loss (`engine.check_durable`)."""
