@@ -23,7 +23,6 @@ LOG_SECRET = "log"
 """The name of the secret that identifies a log (see `warroom.store.Secrets`)."""
 
 
-
 def log_identity(engine: Engine, secret: bytes) -> str:
     """Which log the database of `engine` holds, as 16 hex digits, from its `log` secret.
 
