@@ -74,9 +74,10 @@ def test_serve_login_and_user_add_make_owner_only_files(
         lines.join(STOP_TIMEOUT)
     assert serve.stderr is not None and "Traceback" not in serve.stderr.read()
 
-    # A database named by --db, in a folder that does not exist yet, made by `user add`.
+    # A database named by --db, in a folder that does not exist yet, made by `user add --create`.
     elsewhere = tmp_path / "new" / "folder" / "w.db"
-    _run("user", "add", "ana", "--role", "responder", "--db", str(elsewhere), env=env, umask=umask)
+    creating = ("--db", str(elsewhere), "--create")
+    _run("user", "add", "ana", "--role", "responder", *creating, env=env, umask=umask)
     assert _mode(elsewhere.parent) == _mode(elsewhere.parent.parent) == 0o700
     assert _mode(elsewhere) == 0o600
     assert not Path(f"{elsewhere}-wal").exists() or _mode(Path(f"{elsewhere}-wal")) == 0o600
@@ -86,7 +87,8 @@ def test_a_database_others_may_read_is_made_owner_only_with_a_warning(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     database = tmp_path / "old.db"
-    _run("user", "add", "ana", "--role", "responder", "--db", str(database), env=env, umask=0o022)
+    creating = ("--db", str(database), "--create")
+    _run("user", "add", "ana", "--role", "responder", *creating, env=env, umask=0o022)
     database.chmod(0o644)  # as an older warroom left it
     listed = _run("user", "list", "--db", str(database), env=env, umask=0o022)
     assert _mode(database) == 0o600

@@ -11,14 +11,17 @@ import pytest
 
 from tests.kit.harness import Hub, warroom
 from tests.kit.ssh import fingerprint, make_key, missing
+from warroom.store import Store, open_engine
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
 
 @pytest.fixture
 def db(tmp_path: Path, env: dict[str, str]) -> Hub:
-    """A database to administer (no server is started)."""
-    return Hub(tmp_path, env)
+    """A database to administer, made as `warroom serve` makes it (no server is started)."""
+    administered = Hub(tmp_path, env)
+    Store(open_engine(str(administered.db))).close()
+    return administered
 
 
 def test_keys_are_added_listed_and_removed(db: Hub, tmp_path: Path) -> None:

@@ -228,13 +228,27 @@ class DatabaseArgs(Output):
 
 
 @contextmanager
-def opened_store(db: str | None) -> Iterator[Store]:
+def opened_store(db: str | None, create: bool = False) -> Iterator[Store]:
     """The store at `db` (default: WARROOM_DB, else the user's file), closed on the way out;
-    a StoreError, opening or later, ends the command with its sentence."""
+    a StoreError, opening or later, ends the command with its sentence.
+
+    A SQLite file that does not exist yet is made only if `create` says so: an admin command
+    with a mistyped path (or run before the hub ever started) says which file it looked for
+    instead of leaving an empty war room there.
+    """
     from warroom.store import Store, StoreError, open_engine
+    from warroom.store.engine import check_supported, default_url, normalise_url, sqlite_file
 
     try:
-        store = Store(open_engine(db))
+        url = normalise_url(db) if db else default_url()
+        check_supported(url)
+        missing = sqlite_file(url)
+        if missing is not None and not create and not missing.exists():
+            raise StoreError(
+                f"there is no war room database at {missing}: `warroom serve` creates it on its "
+                "first start, as does `warroom user add --create`"
+            )
+        store = Store(open_engine(url))
     except StoreError as error:
         raise Failure(str(error)) from None
     try:

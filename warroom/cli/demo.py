@@ -168,7 +168,8 @@ def demo(
         incident = asyncio.run(seed(url, users))
         lines = ["Join the same war room from another terminal while the demo runs:"]
         for name, what in (("ana", "responder"), ("olga", "observer"), ("carol", "stakeholder")):
-            lines.append(f"  warroom join {url} {incident} --token {users.tokens[name]}  # {what}")
+            token = users.tokens[name]
+            lines.append(f"  WARROOM_TOKEN={token} warroom join {url} {incident}  # {what}")
         commands = Path(db).with_name("join.txt")
         commands.write_text("\n".join(lines) + "\n")
         announce(f"warroom demo: hub at {url}, database {store.describe()}")

@@ -138,6 +138,14 @@ def join(
 ) -> None:
     from client.launch import join as open_war_room
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # A full-screen program with its keys or its screen in a pipe or a file would hang or
+        # fill the file with escape sequences.
+        raise Failure(
+            "join opens the war room on a terminal: run it in one (for a script, "
+            "`warroom tail` streams the events and `warroom show` prints an incident)",
+            EXIT_USAGE,
+        )
     target = HubArgs(json=hub.json, url=url_arg or hub.url, token=hub.token).target()
     open_war_room(target.url, target.token, incident, observer, remote=remote_terminal)
 

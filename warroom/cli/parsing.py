@@ -55,8 +55,10 @@ class Verb(_Described):
 
     A word that starts with '-' and holds a space is text, not an option: `warroom impact INC
     "-30% card payments"` records that statement, as it always has. Click alone would read it as a
-    cluster of short options. An option with its value attached (`--reason=dup of Q1`, `-s1 x`)
-    stays an option, and a word without a space (`-x`) stays an unknown option.
+    cluster of short options. So is a word that starts with '-' and a digit: a time before now
+    (`warroom eta INC -5m`, `warroom note INC --at -10m ...`) or a negative number. An option with
+    its value attached (`--reason=dup of Q1`, `-s1 x`) stays an option, and any other word
+    (`-x`) stays an unknown option.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -67,7 +69,8 @@ class Verb(_Described):
             if word == "--":
                 words.extend(args[index:])
                 break
-            if word.startswith("-") and " " in word and not word.startswith(names):
+            textual = " " in word or word[1:2].isdigit()
+            if word.startswith("-") and textual and not word.startswith(names):
                 stand_in = _STAND_IN + word[1:]
                 texts[stand_in] = word
                 word = stand_in

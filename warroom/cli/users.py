@@ -55,12 +55,18 @@ def _read_key(path: str) -> PublicKey:
     metavar="FILE",
     help="an SSH public key (.pub) that logs them in over SSH (repeatable)",
 )
+@option("--create", is_flag=True, help="make the database if it does not exist yet")
 def add(
-    db: DatabaseArgs, name: str, role: str, group: tuple[str, ...], ssh_key: tuple[str, ...]
+    db: DatabaseArgs,
+    name: str,
+    role: str,
+    group: tuple[str, ...],
+    ssh_key: tuple[str, ...],
+    create: bool,
 ) -> None:
     kind = _role(role)
     keys = [_read_key(path) for path in ssh_key]
-    with opened_store(db.db) as store:
+    with opened_store(db.db, create=create) as store:
         token = store.users.add(name, kind, list(group), keys)
     data = {
         "name": name,

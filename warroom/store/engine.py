@@ -42,6 +42,32 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SCHEMES = ("sqlite", "postgresql+psycopg")
+"""The databases warroom runs on (after `normalise_url`)."""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a normalised SQLite URL names (None: another database, or SQLite in memory)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def check_supported(url: str) -> None:
+    """Refuse a URL of a database warroom does not run on, in one sentence.
+
+    Raises:
+        StoreError: naming the scheme and the two that work.
+    """
+    scheme = url.split("://", 1)[0]
+    if scheme not in SCHEMES or (scheme == "sqlite" and not url.startswith("sqlite:///")):
+        raise StoreError(
+            f"unsupported database URL {scheme}://...: warroom runs on a SQLite file "
+            "(a path, or sqlite:///PATH) or on PostgreSQL (postgresql://USER@HOST/DATABASE)"
+        )
+
+
 def open_engine(url: str | None = None) -> Engine:
     """An engine on `url` (normalised; None: `default_url()`), with the war room's settings.
 
@@ -51,9 +77,11 @@ def open_engine(url: str | None = None) -> Engine:
     mode with synchronous=FULL, so an acknowledged append survives a power loss.
 
     Raises:
-        StoreError: if the SQLite file or its folder cannot be made.
+        StoreError: if the URL names a database warroom does not run on, or the SQLite file or
+            its folder cannot be made.
     """
     normalised = normalise_url(url) if url else default_url()
+    check_supported(normalised)
     if not normalised.startswith("sqlite:///"):
         return create_engine(normalised, pool_pre_ping=True)
     path = Path(normalised.removeprefix("sqlite:///"))
