@@ -11,7 +11,7 @@ import pytest
 
 from warroom.core import commands as c
 from warroom.core import events as e
-from warroom.core import protocol
+from warroom.core import json_forms, protocol
 from warroom.core.domain import Confidence, Severity, Status
 from warroom.core.rejections import EtaConflict, ImpactConflict
 
@@ -228,10 +228,10 @@ def test_a_malformed_conflict_is_refused(current: dict[str, Any], where: str) ->
 def test_conflict_data_is_the_current_value_alone_as_json_output_shows_it() -> None:
     impact = ImpactConflict(version=2, statement="s", customer_facing=True, updated_by="bob")
     eta = EtaConflict(version=1, eta=NOW, confidence=Confidence.LOW, set_by="bob")
-    assert json.dumps(protocol.conflict_data(impact)) == (
+    assert json.dumps(json_forms.conflict_data(impact)) == (
         '{"version": 2, "statement": "s", "customer_facing": true, "updated_by": "bob"}'
     )
-    assert json.dumps(protocol.conflict_data(eta)) == (
+    assert json.dumps(json_forms.conflict_data(eta)) == (
         '{"version": 1, "eta": "2026-11-27T12:00:00+00:00", "confidence": "low", "set_by": "bob"}'
     )
 
@@ -268,8 +268,8 @@ def test_event_json_round_trips_and_event_data_matches(event: e.Event) -> None:
     text = protocol.event_json(event)
     assert protocol.load_event(text) == event
     assert protocol.load_event(text.encode()) == event
-    assert json.loads(text) == protocol.event_data(event)
-    assert protocol.event_data(event)["type"] == event.type
+    assert json.loads(text) == json_forms.event_data(event)
+    assert json_forms.event_data(event)["type"] == event.type
 
 
 # Reading one incident -------------------------------------------------------------------------

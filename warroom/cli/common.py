@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 import platformdirs
 
 from warroom.core import commands as c
-from warroom.core import protocol
+from warroom.core import json_forms, protocol
 from warroom.core.domain import Actor, IncidentState, Role, World, parse_audience
 from warroom.core.policy import visible_part
 from warroom.core.reducer import replay
@@ -86,7 +86,7 @@ def report(failure: Failure) -> None:
         fields = {key: value for key, value in failure.detail.items() if key != "code"}
         error = failure.detail.get("code", "failed")
         output = {"error": error, "message": failure.message, **fields}
-        print(json.dumps(output, default=protocol.conflict_data))
+        print(json.dumps(output, default=json_forms.conflict_data))
 
 
 def now() -> datetime:
@@ -313,7 +313,7 @@ Caused = tuple[protocol.Position, list[protocol.EventFrame]]
 
 def _print_caused(out: Output, caused: Caused) -> None:
     seq, events = caused
-    data = {"seq": seq, "events": [protocol.event_data(item.event) for item in events]}
+    data = {"seq": seq, "events": [json_forms.event_data(item.event) for item in events]}
     out.emit(data, [event_line(item) for item in events] or [f"done (seq {seq})"])
 
 

@@ -22,7 +22,7 @@ from warroom.cli.common import (
     run,
 )
 from warroom.cli.parsing import hub_options, option, verb
-from warroom.core import protocol
+from warroom.core import json_forms
 from warroom.core.domain import IncidentState, Role, Status, parse_enum
 from warroom.core.policy import preview_actor, visible_to
 from warroom.core.reducer import replay
@@ -83,7 +83,7 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
         log = [item for item in log if visible_to(viewer, item.event, world)]
         world = replay(item.event for item in log)
     shown = incident_in(world, incident, viewer)
-    hub.emit({"incident": protocol.incident_data(shown)}, list(incident_page(shown, log, now())))
+    hub.emit({"incident": json_forms.incident_data(shown)}, list(incident_page(shown, log, now())))
 
 
 @verb("export", "write an incident's state and event log")
@@ -98,9 +98,9 @@ def export(hub: HubArgs, incident: str, format_: str, output: str | None) -> Non
         "format": "warroom-export",
         "version": 1,
         "exported_at": now().isoformat(),
-        "incident": protocol.incident_data(exported),
+        "incident": json_forms.incident_data(exported),
         "events": [
-            {"seq": item.seq, "event": protocol.event_data(item.event)}
+            {"seq": item.seq, "event": json_forms.event_data(item.event)}
             for item in fetched.log
             if item.event.incident == exported.id
         ],
@@ -131,7 +131,7 @@ def tail(hub: HubArgs, incident: str | None, from_start: bool) -> None:
             if wanted is not None and item.event.incident != wanted:
                 continue
             if hub.json:
-                line = json.dumps({"seq": item.seq, "event": protocol.event_data(item.event)})
+                line = json.dumps({"seq": item.seq, "event": json_forms.event_data(item.event)})
             else:
                 line = event_line(item)
             print(line, flush=True)

@@ -19,7 +19,6 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from warroom.core.commands import Command
-from warroom.core.domain import IncidentState
 from warroom.core.events import Event
 from warroom.core.rejections import Conflict
 
@@ -370,28 +369,3 @@ def already_seen(position: int | str, cursor: int | str | None) -> bool:
     if isinstance(position, int) and isinstance(cursor, int):
         return position <= cursor
     return False
-
-
-def event_data(event: Event) -> dict[str, Any]:
-    """An event as plain JSON data (for `--json` output and exports)."""
-    result: dict[str, Any] = _events.dump_python(event, mode="json")
-    return result
-
-
-_conflicts: TypeAdapter[Conflict] = TypeAdapter(Conflict)
-
-
-def conflict_data(conflict: Conflict) -> dict[str, Any]:
-    """A conflict's current value as plain JSON data, as `--json` prints it: the fields alone,
-    without the tag the wire needs to tell an impact from an ETA."""
-    result: dict[str, Any] = _conflicts.dump_python(conflict, mode="json", exclude={"type"})
-    return result
-
-
-_incidents: TypeAdapter[IncidentState] = TypeAdapter(IncidentState)
-
-
-def incident_data(incident: IncidentState) -> dict[str, Any]:
-    """An incident's whole state as plain JSON data (for `show --json` and exports)."""
-    result: dict[str, Any] = _incidents.dump_python(incident, mode="json")
-    return result
