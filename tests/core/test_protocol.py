@@ -14,6 +14,7 @@ from warroom.core import events as e
 from warroom.core import json_forms, protocol
 from warroom.core.domain import Confidence, Severity, Status
 from warroom.core.rejections import EtaConflict, ImpactConflict
+from warroom.core.summary import IncidentSummary
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -150,13 +151,25 @@ def test_submit_round_trips(command: c.Command) -> None:
 
 
 @pytest.mark.parametrize("cursor", [None, 0, 17])
-def test_hello_round_trips(cursor: int | None) -> None:
-    hello = protocol.Hello(cursor=cursor)
+@pytest.mark.parametrize("summary", [False, True])
+def test_hello_round_trips(cursor: int | None, summary: bool) -> None:
+    hello = protocol.Hello(cursor=cursor, summary=summary)
     assert protocol.decode_client(protocol.encode(hello)) == hello
 
 
+def test_a_hello_without_summary_is_a_full_replay_as_before() -> None:
+    hello = protocol.decode_client('{"type":"hello","v":1,"cursor":0}')
+    assert isinstance(hello, protocol.Hello) and hello.summary is False
+
+
 PlainServerFrame = (
-    protocol.Welcome | protocol.Synced | protocol.Ack | protocol.RejectedFrame | protocol.ErrorFrame
+    protocol.Welcome
+    | protocol.Synced
+    | protocol.Ack
+    | protocol.RejectedFrame
+    | protocol.ErrorFrame
+    | protocol.SummaryFrame
+    | protocol.IncidentGone
 )
 """The server frames `protocol.encode` takes (event frames go through `encode_event`)."""
 
@@ -184,6 +197,23 @@ SERVER_FRAMES: list[PlainServerFrame] = [
         current=EtaConflict(version=0, eta=None, confidence=None, set_by=None),
     ),
     protocol.ErrorFrame(code="bad-frame", message="m"),
+    protocol.SummaryFrame(
+        summary=IncidentSummary(
+            id="INC-P3",
+            title='say "hi" \x1b[2J',
+            severity=Severity.SEV1,
+            status=Status.MONITORING,
+            declared_at=NOW,
+            private=True,
+            apps=("web", "api"),
+            eta=NOW + timedelta(hours=1),
+            eta_confidence=Confidence.HIGH,
+            open_questions=3,
+            updated_at=NOW,
+            groups=("exec",),
+        )
+    ),
+    protocol.IncidentGone(incident="INC-P3"),
 ]
 
 
