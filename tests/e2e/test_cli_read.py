@@ -9,15 +9,13 @@ import asyncio
 import json
 import re
 import subprocess
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
 
-from tests.kit.harness import ZONE, Hub, concurrently
+from tests.kit.harness import Hub, concurrently
 from warroom.core import commands as c
 from warroom.core import json_forms, protocol
 from warroom.core.domain import Actor, Role, Severity, Status
@@ -25,17 +23,6 @@ from warroom.core.policy import preview_actor, visible_part, visible_to
 from warroom.core.reducer import replay
 from warroom.core.views import incident_page
 from warroom.net.remote import Remote
-
-
-@pytest.fixture
-def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process renders times in the zone the `warroom` processes run in."""
-    monkeypatch.setenv("TZ", ZONE)
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
 
 _RELATIVE = re.compile(r"(in )?\b\d+[smhd]( \d+[mh])?( ago)?")
 

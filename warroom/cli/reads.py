@@ -14,8 +14,8 @@ from warroom.cli.common import (
     Failure,
     HubArgs,
     audience_of,
-    fetch,
     fetch_incident,
+    fetch_summaries,
     incident_in,
     now,
     parsed,
@@ -23,13 +23,14 @@ from warroom.cli.common import (
 )
 from warroom.cli.parsing import hub_options, option, verb
 from warroom.core import json_forms
-from warroom.core.domain import IncidentState, Role, Status, parse_enum
+from warroom.core.domain import Role, Status, parse_enum
 from warroom.core.policy import preview_actor, visible_to
 from warroom.core.reducer import replay
+from warroom.core.summary import IncidentSummary
 from warroom.core.views import event_line, incident_page, incident_row
 
 
-def _summary(incident: IncidentState) -> dict[str, Any]:
+def _summary(incident: IncidentSummary) -> dict[str, Any]:
     return {
         "id": incident.id,
         "title": incident.title,
@@ -40,7 +41,7 @@ def _summary(incident: IncidentState) -> dict[str, Any]:
         "declared_at": incident.declared_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "manager": incident.manager,
-        "open_questions": len(incident.open_questions),
+        "open_questions": incident.open_questions,
     }
 
 
@@ -49,12 +50,12 @@ def _summary(incident: IncidentState) -> dict[str, Any]:
 @option("--app")
 @option("--status")
 def list_(hub: HubArgs, app: str | None, status: str | None) -> None:
-    world = fetch(hub.target()).world
+    summaries = fetch_summaries(hub.target())
     wanted = parsed(lambda t: parse_enum(Status, t, "status"), status) if status else None
     affected = app.lower() if app else None
     rows = [
         incident
-        for incident in world.newest_first()
+        for incident in summaries
         if (wanted is None or incident.status is wanted)
         and (affected is None or affected in (a.lower() for a in incident.apps))
     ]
