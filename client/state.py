@@ -204,7 +204,7 @@ def _fold(state: ClientState, room: Room, frames: tuple[protocol.EventFrame, ...
     world, positions = state.world, set(room.positions)
     added: list[Envelope] = []
     for frame in frames:
-        if frame.seq in positions or protocol.already_seen(frame.seq, room.head):
+        if frame.seq in positions or room.holds(frame.seq):
             continue
         positions.add(frame.seq)
         envelope = Envelope(seq=len(state.log) + len(added) + 1, event=frame.event)

@@ -207,7 +207,6 @@ SERVER_FRAMES: list[PlainServerFrame] = [
             private=True,
             apps=("web", "api"),
             eta=NOW + timedelta(hours=1),
-            eta_confidence=Confidence.HIGH,
             open_questions=3,
             updated_at=NOW,
             groups=("exec",),

@@ -15,7 +15,6 @@ from datetime import datetime
 from warroom.core.domain import (
     ActionState,
     Actor,
-    Confidence,
     IncidentState,
     QuestionState,
     Severity,
@@ -44,7 +43,6 @@ class IncidentSummary:
     """The impact statement the viewer may read ("" if none): the lobby searches it."""
     customer_facing: bool = False
     eta: datetime | None = None
-    eta_confidence: Confidence | None = None
     open_questions: int = 0
     """Questions still waiting for an answer that the viewer may know of."""
     notes: int = 0
@@ -78,7 +76,6 @@ def summarize(incident: IncidentState, viewer: Actor) -> IncidentSummary | None:
         impact=impact.statement,
         customer_facing=impact.customer_facing,
         eta=eta.eta if eta is not None else None,
-        eta_confidence=eta.confidence if eta is not None and eta.eta is not None else None,
         open_questions=sum(1 for q in seen.questions if q.state is QuestionState.OPEN),
         notes=len(seen.notes),
         actions_open=sum(1 for a in seen.actions if a.state in _UNDONE),
