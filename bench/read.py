@@ -48,7 +48,7 @@ from typing import Any
 
 from warroom import cli
 from warroom.core import events as e
-from warroom.core import protocol
+from warroom.core import json_forms, protocol
 from warroom.core.domain import Actor, Role, Severity
 from warroom.core.policy import visible_part
 from warroom.core.reducer import replay
@@ -199,7 +199,7 @@ async def _whole_log(url: str, token: str, incident_id: str) -> tuple[list[str],
     assert incident is not None
     incident = visible_part(incident, me)
     lines = list(incident_page(incident, log, datetime.now(UTC)))
-    return lines, {"incident": protocol.incident_data(incident)}
+    return lines, {"incident": json_forms.incident_data(incident)}
 
 
 def _old_show(url: str, token: str) -> str:

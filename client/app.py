@@ -3,7 +3,8 @@
 The link runs in one async worker on the app's loop and only posts messages. The client state is
 one immutable value in a reactive; screens watch it and re-render. Commands are sent with an id,
 shown as pending until the server answers, and re-sent with the same id after a reconnect (the
-server applies a command id once).
+server applies a command id once). The lobby lives on the hub's summaries; the open room is read
+when it opens, and read again after every reconnect.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ from client.state import (
     ClientState,
     Link,
     Pending,
+    closed,
     forget,
     linked,
+    opened,
+    reading,
     receive_all,
     sent,
 )
@@ -133,6 +137,8 @@ class WarRoomApp(App[None]):
         self._fit_room_to_role()
         if state.synced and not was_synced:
             self._resume()
+        else:
+            self._read_room()
         for answer in answers:
             self._answered(answer)
 
@@ -143,8 +149,10 @@ class WarRoomApp(App[None]):
         self.state = linked(self.state, message.link, message.detail)
 
     def _resume(self) -> None:
-        """After a (re)connect: say where we are and re-send what was never answered."""
+        """After a (re)connect: say where we are, read the open room again (what happened while
+        the link was down is in no summary), and re-send what was never answered."""
         self._send(protocol.View(incident=self.viewing))
+        self._read_room(again=True)
         for pending in self.state.pending.values():
             self._send(protocol.Submit(id=pending.id, command=pending.command))
 
@@ -172,12 +180,29 @@ class WarRoomApp(App[None]):
             )
 
     def view(self, incident: str | None) -> None:
-        """Tell the hub which war room is on screen (for presence)."""
+        """Tell the hub which war room is on screen (for presence); open its room (read it), or
+        with None close the one open."""
         self.viewing = incident
+        if incident is None:
+            self.state = closed(self.state)
+        else:
+            self.state = opened(self.state, incident)
+            self._read_room()
         if self.state.synced:
             self._send(protocol.View(incident=incident))
 
-    def _send(self, frame: protocol.Submit | protocol.View) -> None:
+    def _read_room(self, again: bool = False) -> None:
+        """Read the open room if it needs it (or `again`), once the link is up and synced."""
+        room = self.state.room
+        if room is None or not self.state.synced:
+            return
+        if not (again or room.wants_read(self.state.summaries)):
+            return
+        read = uuid.uuid4().hex
+        self.state = reading(self.state, read)
+        self._send(protocol.Read(id=read, incident=room.incident))
+
+    def _send(self, frame: protocol.Submit | protocol.View | protocol.Read) -> None:
         self.run_worker(self.connection.send(frame), group="send")
 
     def _answered(self, answer: Answer) -> None:
@@ -200,6 +225,8 @@ class WarRoomApp(App[None]):
 
     def open_room(self, incident: str) -> None:
         """Open an incident's war room."""
+        self.state = opened(self.state, incident.upper())
+        self._read_room()
         self.push_screen(self._room()(incident.upper()))
 
     def _room(self) -> type[WarRoomScreen | StakeholderRoomScreen]:

@@ -1,8 +1,8 @@
 """The client's link to the hub: an injected `Connection` that the app's worker runs.
 
-`WebSocketConnection` connects, says hello with the client's cursor, hands frames to the sink in
-batches while it replays and one by one once live, and reconnects with backoff when the link
-drops. Tests inject a fake with the same two methods.
+`WebSocketConnection` connects, says a summary hello (the lobby needs no log), hands frames to
+the sink in batches while the summaries and a read's events come and one by one otherwise, and
+reconnects with backoff when the link drops. Tests inject a fake with the same two methods.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ RECONNECT_DELAYS: Sequence[float] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Pauses before each reconnection attempt; the last one repeats."""
 
 REPLAY_BATCH = 500
-"""Frames handed over at once while replaying (one message per frame would crawl)."""
+"""Frames handed over at once while syncing or reading (one message per frame would crawl)."""
 
 
 class FrameSink(Protocol):
@@ -44,22 +44,18 @@ class Connection(Protocol):
     async def run(self, sink: FrameSink) -> None:
         """Deliver frames to `sink` until cancelled (or a fatal error such as a revoked token)."""
 
-    async def send(self, frame: protocol.Submit | protocol.View) -> bool:
+    async def send(self, frame: protocol.Submit | protocol.View | protocol.Read) -> bool:
         """Send a frame; False if the link is down (the caller retries after reconnecting)."""
 
 
 class WebSocketConnection:
-    """The real link: websockets, with reconnection and resume from the cursor."""
+    """The real link: websockets, with reconnection; each connection starts from summaries."""
 
     def __init__(self, url: str, token: str, observer: bool = False) -> None:
         self.url = url
         self.token = token
         self.observer = observer
         self._socket: ClientConnection | None = None
-        self._cursor: protocol.Position = 0
-        self._log: str | None = None
-        """The log the cursor belongs to, as the hub's welcome named it."""
-        """The position of the last event handed to the sink: where a reconnect resumes."""
 
     def _address(self) -> str:
         if not self.observer:
@@ -93,25 +89,20 @@ class WebSocketConnection:
         socket = remote.connection
         self._socket = socket
         batch: list[protocol.ServerFrameType] = []
-        replaying = True
+        syncing = True
         try:
-            await socket.send(protocol.encode(protocol.Hello(cursor=self._cursor, log=self._log)))
+            await socket.send(protocol.encode(protocol.Hello(cursor=None, summary=True)))
             async for message in socket:
                 frame = protocol.decode_server(message)
-                if isinstance(frame, protocol.EventFrame):
-                    self._cursor = frame.seq
-                elif isinstance(frame, protocol.Welcome):
-                    self._log = frame.log
-                    if frame.reset:
-                        self._cursor = 0
-                if not replaying:
-                    sink.frames_received([frame])
-                    continue
                 batch.append(frame)
-                if isinstance(frame, protocol.Synced) or len(batch) >= REPLAY_BATCH:
-                    sink.frames_received(batch)
-                    batch = []
-                    replaying = not isinstance(frame, protocol.Synced)
+                if isinstance(frame, protocol.Synced):
+                    syncing = False
+                elif (syncing or isinstance(frame, protocol.ReadEvent)) and (
+                    len(batch) < REPLAY_BATCH
+                ):
+                    continue  # more of the same burst follows: its end hands it over
+                sink.frames_received(batch)
+                batch = []
         except (ConnectionClosed, OSError, protocol.ProtocolError):
             pass
         finally:
@@ -120,11 +111,10 @@ class WebSocketConnection:
                 sink.frames_received(batch)
             await socket.close()
             if socket.close_code == protocol.CLOSE_RESYNC:
-                # Told after the frames, so the sink forgets them all before the replay comes.
-                self._cursor = 0
+                # Told after the frames, so the sink forgets them all before the next sync.
                 sink.forget()
 
-    async def send(self, frame: protocol.Submit | protocol.View) -> bool:
+    async def send(self, frame: protocol.Submit | protocol.View | protocol.Read) -> bool:
         socket = self._socket
         if socket is None:
             return False

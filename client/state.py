@@ -1,8 +1,14 @@
-"""What the terminal client knows: the folded world, the log it has seen, the link, the commands
-in flight and who is in each room. One immutable value; `receive` folds a server frame into it.
+"""What the terminal client knows: a summary of each incident (the lobby), the open room's
+incident folded from a read of it and the live events after, the link, the commands in flight
+and who is in each room. One immutable value; `receive` folds a server frame into it.
 
 The client never changes the world itself: a command stays pending until the server's events and
 ack arrive, and the world changes only by folding those events with the core's `apply`.
+
+A room is read when it opens (and again after every reconnect): the live events of its incident
+that arrive while the read is answered wait, and join it once `read.done` has come, but for
+those the read already held; afterwards an event already folded in is never folded again. Both
+compare the hub's positions, so they hold for a stakeholder's opaque ones too.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
+from typing import assert_never
 
 from warroom.core import protocol
 from warroom.core.commands import Command
@@ -18,6 +25,7 @@ from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Envelope
 from warroom.core.reducer import apply
 from warroom.core.rejections import Conflict
+from warroom.core.summary import IncidentSummary
 
 
 class Link(StrEnum):
@@ -56,21 +64,59 @@ def _no_presence() -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType({})
 
 
+def _no_summaries() -> Mapping[str, IncidentSummary]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Room:
+    """The incident whose room is open, and how far reading it has come."""
+
+    incident: str
+    read: str = ""
+    """The id of the read in flight ("" if none)."""
+    loaded: bool = False
+    """A read of the incident was answered: the world holds it."""
+    missing: bool = False
+    """The hub says the user may not see the incident (or not any more)."""
+    head: protocol.Position | None = None
+    """The position the last read was answered up to."""
+    positions: frozenset[protocol.Position] = frozenset()
+    """The positions of every event folded into the room."""
+    staged: tuple[protocol.EventFrame, ...] = ()
+    """The events of the read in flight, so far."""
+    waiting: tuple[protocol.EventFrame, ...] = ()
+    """Live events of the incident that arrived while the read was answered."""
+
+    def holds(self, position: protocol.Position) -> bool:
+        """True if the event at `position` is folded in already."""
+        return position in self.positions or protocol.already_seen(position, self.head)
+
+    def wants_read(self, summaries: Mapping[str, IncidentSummary]) -> bool:
+        """True if the room must be read: never read yet, or back in sight after it went."""
+        if self.read:
+            return False
+        return self.incident in summaries if self.missing else not self.loaded
+
+
 @dataclass(frozen=True)
 class ClientState:
     """Everything the client shows, derived from the frames it received."""
 
+    summaries: Mapping[str, IncidentSummary] = field(default_factory=_no_summaries)
+    """A summary of every incident the user may see (the lobby), in the order the hub sent."""
+    room: Room | None = None
+    """The open room, if any."""
     world: World = field(default_factory=World)
+    """The open room's incident, folded from its read and the live events after it."""
     log: tuple[Envelope, ...] = ()
-    """The events folded in, in the order they came; each numbered by its place in this log (a
-    stakeholder's positions in the hub's log are opaque and cannot be ordered)."""
-    cursor: protocol.Position = 0
-    """The hub's position of the last event folded in; sent in hello on every (re)connect."""
+    """The room's events folded in, in the order they came; each numbered by its place in this
+    log (a stakeholder's positions in the hub's log are opaque and cannot be ordered)."""
     me: Actor | None = None
     link: Link = Link.CONNECTING
     link_detail: str = ""
     synced: bool = False
-    """True once the replay after the latest (re)connect is complete."""
+    """True once the summaries after the latest (re)connect are complete."""
     pending: Mapping[str, Pending] = field(default_factory=_empty)
     presence: Mapping[str, tuple[str, ...]] = field(default_factory=_no_presence)
 
@@ -79,72 +125,154 @@ class ClientState:
         """The user's role, once the server said who they are."""
         return self.me.role if self.me is not None else None
 
+    def gone(self, incident: str) -> bool:
+        """True if the room of `incident` is known not to be visible to the user."""
+        room = self.room
+        if room is None or room.incident != incident:
+            return False
+        return room.missing or (room.loaded and self.world.incident(incident) is None)
+
 
 def receive(
     state: ClientState, frame: protocol.ServerFrameType
 ) -> tuple[ClientState, Answer | None]:
     """Fold one server frame into the state; return an answer if it settles a pending command."""
-    if isinstance(frame, protocol.EventFrame):
-        if protocol.already_seen(frame.seq, state.cursor):
-            return state, None  # already folded in: a replay overlapping what was seen live
-        envelope = Envelope(seq=len(state.log) + 1, event=frame.event)
-        return (
-            replace(
-                state,
-                world=apply(state.world, envelope.event),
-                log=(*state.log, envelope),
-                cursor=frame.seq,
-            ),
-            None,
-        )
-    if isinstance(frame, protocol.Welcome):
-        me = Actor(name=frame.user, role=Role(frame.role), groups=frozenset(frame.groups))
-        if frame.reset:
-            # The hub replays everything this user may see now: what was folded in goes.
-            state = replace(state, world=World(), log=(), cursor=0)
-        return replace(state, me=me, synced=False), None
-    if isinstance(frame, protocol.Synced):
-        return replace(state, synced=True, link=Link.ONLINE, link_detail=""), None
-    if isinstance(frame, protocol.Presence):
-        presence = dict(state.presence)
-        presence[frame.incident] = frame.users
-        return replace(state, presence=MappingProxyType(presence)), None
-    if isinstance(frame, protocol.Ack | protocol.RejectedFrame):
-        pending = state.pending.get(frame.id)
-        if pending is None:
+    match frame:
+        case protocol.EventFrame():
+            return _live(state, (frame,)), None
+        case protocol.ReadEvent():
+            return _read_events(state, frame.id, (frame,)), None
+        case protocol.ReadDone():
+            return _read_done(state, frame), None
+        case protocol.SummaryFrame():
+            summaries = {**state.summaries, frame.summary.id: frame.summary}
+            return replace(state, summaries=MappingProxyType(summaries)), None
+        case protocol.IncidentGone():
+            return _gone(state, frame.incident), None
+        case protocol.Welcome():
+            me = Actor(name=frame.user, role=Role(frame.role), groups=frozenset(frame.groups))
+            # Every summary the user may see now follows: what was known before goes.
+            return replace(state, me=me, synced=False, summaries=_no_summaries()), None
+        case protocol.Synced():
+            return replace(state, synced=True, link=Link.ONLINE, link_detail=""), None
+        case protocol.Presence():
+            presence = dict(state.presence)
+            presence[frame.incident] = frame.users
+            return replace(state, presence=MappingProxyType(presence)), None
+        case protocol.Ack() | protocol.RejectedFrame():
+            return _answered(state, frame)
+        case protocol.ErrorFrame():
             return state, None
-        rest = {key: value for key, value in state.pending.items() if key != frame.id}
-        settled = replace(state, pending=MappingProxyType(rest))
-        if isinstance(frame, protocol.Ack):
-            return settled, Answer(pending, accepted=True)
-        return settled, Answer(pending, False, frame.code, frame.message, frame.current)
-    return state, None
+        case _:
+            assert_never(frame)
+
+
+def _answered(
+    state: ClientState, frame: protocol.Ack | protocol.RejectedFrame
+) -> tuple[ClientState, Answer | None]:
+    room = state.room
+    if isinstance(frame, protocol.RejectedFrame) and room is not None and frame.id == room.read:
+        # The read was refused: the user may not see the incident.
+        missing = Room(room.incident, missing=True)
+        return replace(state, room=missing, world=World(), log=()), None
+    pending = state.pending.get(frame.id)
+    if pending is None:
+        return state, None
+    rest = {key: value for key, value in state.pending.items() if key != frame.id}
+    settled = replace(state, pending=MappingProxyType(rest))
+    if isinstance(frame, protocol.Ack):
+        return settled, Answer(pending, accepted=True)
+    return settled, Answer(pending, False, frame.code, frame.message, frame.current)
+
+
+def _live(state: ClientState, frames: tuple[protocol.EventFrame, ...]) -> ClientState:
+    """Fold live events: the open room's, once read; the others are the summaries' business."""
+    room = state.room
+    if room is None:
+        return state
+    ours = tuple(f for f in frames if f.event.incident == room.incident)
+    if not ours:
+        return state
+    if room.read:
+        return replace(state, room=replace(room, waiting=(*room.waiting, *ours)))
+    if not room.loaded:
+        return state  # the read the room is about to send will hold them
+    return _fold(state, room, ours)
+
+
+def _fold(state: ClientState, room: Room, frames: tuple[protocol.EventFrame, ...]) -> ClientState:
+    world, positions = state.world, set(room.positions)
+    added: list[Envelope] = []
+    for frame in frames:
+        if frame.seq in positions or room.holds(frame.seq):
+            continue
+        positions.add(frame.seq)
+        envelope = Envelope(seq=len(state.log) + len(added) + 1, event=frame.event)
+        world = apply(world, frame.event)
+        added.append(envelope)
+    if not added:
+        return state
+    room = replace(room, positions=frozenset(positions))
+    return replace(state, world=world, log=(*state.log, *added), room=room)
+
+
+def _read_events(
+    state: ClientState, read: str, frames: tuple[protocol.ReadEvent, ...]
+) -> ClientState:
+    room = state.room
+    if room is None or read != room.read:
+        return state  # the answer to a read of a room since left
+    staged = tuple(protocol.EventFrame(seq=f.seq, event=f.event) for f in frames)
+    return replace(state, room=replace(room, staged=(*room.staged, *staged)))
+
+
+def _read_done(state: ClientState, done: protocol.ReadDone) -> ClientState:
+    """The read is answered: the room is its events, then the live ones it did not hold."""
+    room = state.room
+    if room is None or done.id != room.read:
+        return state
+    read = Room(room.incident, loaded=True)
+    fresh = _fold(replace(state, room=read, world=World(), log=()), read, room.staged)
+    assert fresh.room is not None
+    # Live events up to the read's head are in it, or were never the user's to see.
+    answered = replace(fresh.room, head=done.head)
+    return _fold(replace(fresh, room=answered), answered, room.waiting)
+
+
+def _gone(state: ClientState, incident: str) -> ClientState:
+    summaries = {key: value for key, value in state.summaries.items() if key != incident}
+    state = replace(state, summaries=MappingProxyType(summaries))
+    room = state.room
+    if room is None or room.incident != incident:
+        return state
+    return replace(state, room=Room(incident, missing=True), world=World(), log=())
 
 
 def receive_all(
     state: ClientState, frames: list[protocol.ServerFrameType]
 ) -> tuple[ClientState, list[Answer]]:
-    """Fold many frames at once (a replay): the log grows once, not once per event."""
-    world, cursor = state.world, state.cursor
-    added: list[Envelope] = []
+    """Fold many frames at once (a read's answer): runs of events are folded together."""
     answers: list[Answer] = []
-    for frame in frames:
+    index = 0
+    while index < len(frames):
+        frame = frames[index]
+        end = index + 1
+        if isinstance(frame, protocol.EventFrame | protocol.ReadEvent):
+            kind = type(frame)
+            while end < len(frames) and type(frames[end]) is kind:
+                end += 1
+        run = frames[index:end]
         if isinstance(frame, protocol.EventFrame):
-            if not protocol.already_seen(frame.seq, cursor):
-                envelope = Envelope(seq=len(state.log) + len(added) + 1, event=frame.event)
-                world = apply(world, envelope.event)
-                cursor = frame.seq
-                added.append(envelope)
-            continue
-        if added:
-            state = replace(state, world=world, log=(*state.log, *added), cursor=cursor)
-            added = []
-        state, answer = receive(state, frame)
-        world, cursor = state.world, state.cursor
-        if answer is not None:
-            answers.append(answer)
-    if added:
-        state = replace(state, world=world, log=(*state.log, *added), cursor=cursor)
+            state = _live(state, tuple(f for f in run if isinstance(f, protocol.EventFrame)))
+        elif isinstance(frame, protocol.ReadEvent):
+            for read in dict.fromkeys(f.id for f in run if isinstance(f, protocol.ReadEvent)):
+                same = tuple(f for f in run if isinstance(f, protocol.ReadEvent) and f.id == read)
+                state = _read_events(state, read, same)
+        else:
+            state, answer = receive(state, frame)
+            if answer is not None:
+                answers.append(answer)
+        index = end
     return state, answers
 
 
@@ -153,9 +281,30 @@ def sent(state: ClientState, pending: Pending) -> ClientState:
     return replace(state, pending=MappingProxyType({**state.pending, pending.id: pending}))
 
 
+def opened(state: ClientState, incident: str) -> ClientState:
+    """The room of `incident` is open (it is read once the link is up); another room closes."""
+    if state.room is not None and state.room.incident == incident:
+        return state
+    return replace(state, room=Room(incident), world=World(), log=())
+
+
+def closed(state: ClientState) -> ClientState:
+    """No room is open: nothing of an incident is folded any more."""
+    return replace(state, room=None, world=World(), log=())
+
+
+def reading(state: ClientState, read: str) -> ClientState:
+    """The open room is being read by read `read` (what it shows stays until the answer)."""
+    room = state.room
+    if room is None:
+        return state
+    return replace(state, room=replace(room, read=read, staged=(), waiting=()))
+
+
 def forget(state: ClientState) -> ClientState:
-    """Drop everything folded in, so the next connection replays from the start."""
-    return replace(state, world=World(), log=(), cursor=0, synced=False)
+    """Drop everything known of the incidents: what the user may see has changed."""
+    room = None if state.room is None else Room(state.room.incident)
+    return replace(state, summaries=_no_summaries(), room=room, world=World(), log=(), synced=False)
 
 
 def linked(state: ClientState, link: Link, detail: str = "") -> ClientState:

@@ -1,16 +1,17 @@
 """The hub: authenticates connections, replays what each missed, and fans events out by audience.
 
 One handler per connection reads its frames: `hello` starts the event stream (replay from the
-client's cursor, then live), `submit` hands a command to the sequencer and answers with an ack or
-a refusal, `read` sends one incident's events, with or without a stream, `view` says which
-incident the connection shows. Live events reach each connection through `websockets.broadcast`,
-which never waits; a connection that stops reading is cut off once its buffer passes a cap, and
-catches up when it reconnects.
+client's cursor, or for a lobby a summary of each incident kept current, then live), `submit`
+hands a command to the sequencer and answers with an ack or a refusal, `read` sends one
+incident's events, with or without a stream, `view` says which incident the connection shows.
+Live events reach each connection through `websockets.broadcast`, which never waits; a
+connection that stops reading is cut off once its buffer passes a cap, and catches up when it
+reconnects.
 
 The `Hub` composes the parts, each in a module of its own: `handshake` (tokens, before the
 upgrade), `session` (one connection), `replay` (from a cursor, and reads), `fanout` (live events
-by audience), `presence` (who has which incident open). It keeps the frame loop, and brings open
-sessions in line when users or incidents change.
+by audience), `summaries` (lobbies), `presence` (who has which incident open). It keeps the
+frame loop, and brings open sessions in line when users or incidents change.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from server.presence import Presence
 from server.replay import Replay
 from server.sequencer import Accepted, Committed, Outcome, Sequencer
 from server.session import Session, seat
+from server.summaries import Summaries
 from warroom.core import events as e
 from warroom.core import protocol
 from warroom.core.disclosure import Sealer
@@ -54,7 +56,8 @@ class Hub:
         self.handshake = Handshake(store.users)
         self.fanout = Fanout(world, head, self.sealer)
         self.presence = Presence(self.sessions, self.fanout)
-        self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id)
+        self.summaries = Summaries()
+        self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
         self._closing: set[asyncio.Task[None]] = set()
 
     # Handshake --------------------------------------------------------------------------------
@@ -104,7 +107,10 @@ class Hub:
             if session.streaming:
                 await session.send_error("bad-frame", "hello was already sent")
                 return
-            await self.replay.stream(session, frame.cursor, frame.log)
+            if frame.summary and frame.cursor is not None:
+                await session.send_error("invalid", "a summary hello takes no cursor (null)")
+                return
+            await self.replay.stream(session, frame.cursor, frame.log, frame.summary)
             await self.presence.greet(session)
             return
         if isinstance(frame, protocol.View):
@@ -145,12 +151,18 @@ class Hub:
             incident = world.incident(item.event.incident)
             if isinstance(item.event, e.PrivacyChanged | e.AccessChanged) and incident:
                 self._resync(item.event, incident)
+        # One summary per changed incident and lobby, however many events the batch held.
+        touched = (item.event.incident for item in committed)
+        self.summaries.refresh(self.sessions, touched, world)
         self.fanout.drop_slow(burst)
 
     def _resync(self, event: e.PrivacyChanged | e.AccessChanged, incident: IncidentState) -> None:
         """Close the connections whose past changed with `event`: an invitee has the incident's
-        history to receive, and someone no longer admitted has it to forget."""
+        history to receive, and someone no longer admitted has it to forget. A lobby holds no
+        past: its summaries tell it the incident came or went."""
         for session in list(self.sessions):
+            if session.summaries is not None:
+                continue
             actor = session.actor
             if isinstance(event, e.AccessChanged):
                 affected = actor.name == event.user and actor.role is not Role.INCIDENT_MANAGER
@@ -201,6 +213,8 @@ class Hub:
                 session.actor = seated
                 if streaming:
                     self.fanout.subscribe(session)
+                    world = self.fanout.world
+                    self.summaries.refresh([session], world.incidents, world)
 
     def _close(self, session: Session, code: int, reason: str) -> None:
         """Close a session's connection without waiting; it gets no further event."""

@@ -1,5 +1,5 @@
-"""Replays and reads: a connection's events from its cursor up to live, and one incident's events
-on request, each event as the connection may receive it.
+"""Replays and reads: a connection's events from its cursor up to live (or for a lobby, a summary
+of each incident), and one incident's events on request, each as the connection may receive it.
 
 Both page through the log on a worker thread while new events go on being published; both end
 with no await between their last check of what was published and what follows it (subscribing
@@ -14,6 +14,7 @@ from websockets import broadcast
 
 from server.fanout import Fanout, disguised
 from server.session import Session
+from server.summaries import Summaries
 from warroom.core import protocol
 from warroom.core.disclosure import Sealer
 from warroom.core.policy import visible_to
@@ -37,12 +38,20 @@ def _incident_of(encoded: str) -> str:
 class Replay:
     """Sends sessions the log's past, filtered and sealed for each as the live stream is."""
 
-    def __init__(self, log: EventLog, sealer: Sealer, fanout: Fanout, log_id: str = "") -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        sealer: Sealer,
+        fanout: Fanout,
+        log_id: str = "",
+        summaries: Summaries | None = None,
+    ) -> None:
         self.log = log
         self.sealer = sealer
         self.fanout = fanout
         self.log_id = log_id
         """Which log the hub serves; a cursor from another (a restored backup) starts over."""
+        self.summaries = summaries or Summaries()
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
@@ -65,14 +74,21 @@ class Replay:
         return seq if seq is not None and seq <= head else None
 
     async def stream(
-        self, session: Session, cursor: int | str | None, log_id: str | None = None
+        self,
+        session: Session,
+        cursor: int | str | None,
+        log_id: str | None = None,
+        summary: bool = False,
     ) -> None:
         """Welcome `session`, replay what it missed after `cursor` (in the log `log_id`; None:
-        this one), subscribe it to the live stream, and tell it it is in sync."""
+        this one), subscribe it to the live stream, and tell it it is in sync.
+
+        With `summary` (for a lobby; `cursor` is None) the past is one summary per incident the
+        session may see instead."""
         actor = session.actor
         fanout = self.fanout
         other_log = log_id is not None and log_id != self.log_id and cursor not in (None, 0)
-        start = None if other_log else self._start(session, cursor)
+        start = fanout.head if summary else None if other_log else self._start(session, cursor)
         welcome = protocol.Welcome(
             user=actor.name,
             role=actor.role.value,
@@ -83,6 +99,10 @@ class Replay:
         )
         sent = 0 if start is None else start
         await session.connection.send(protocol.encode(welcome))
+        if summary:
+            # Written without waiting, then subscribed: no change can fall in between.
+            self.summaries.greet(session, fanout.world)
+            sent = fanout.head
         # Page through the log until nothing newer than what was sent has been published; with
         # no await between that check and subscribing, no event is missed or sent twice.
         while sent < fanout.head:

@@ -9,6 +9,7 @@ from websockets.asyncio.server import ServerConnection
 
 from warroom.core import protocol
 from warroom.core.domain import Actor, Role
+from warroom.core.summary import IncidentSummary
 
 MAX_IN_FLIGHT = 256
 """Commands of one connection waiting for their outcome before the hub stops reading it."""
@@ -34,6 +35,9 @@ class Session:
     """The incident whose war room this connection shows, for presence."""
     observer_mode: bool = False
     """Joined with ?mode=observer: stays read-only whatever the user's role becomes."""
+    summaries: dict[str, IncidentSummary] | None = None
+    """For a lobby (a summary hello): the summary of each incident it was last sent; None for
+    a session that receives the log's past as events."""
 
     @property
     def sealed(self) -> bool:

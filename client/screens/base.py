@@ -76,7 +76,7 @@ class RoomScreen(AppScreen):
         """Re-render the room from the client state."""
         self.query_one("#link", LinkBar).show(state)
         incident = self.visible_incident(state)
-        self.show_gone(incident is None and state.synced)
+        self.show_gone(incident is None and state.gone(self.incident_id))
         if incident is None:
             return
         now = self.warroom.now()

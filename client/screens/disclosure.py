@@ -11,12 +11,13 @@ from client.app_protocol import ClientApp
 from client.screens.choice import ChoiceScreen
 from client.screens.preview import PreviewScreen
 from client.screens.prompt import PromptScreen
+from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
-from warroom.core.domain import IncidentState, World, audience_groups, find_entry
+from warroom.core.domain import IncidentState, audience_groups, find_entry
 
 AudienceRequest = (
     ImpactPanel.AudienceRequested
@@ -41,10 +42,10 @@ def entry_of(incident: IncidentState, request: AudienceRequest) -> tuple[str, st
     return (f"M{mitigation.id}", mitigation.audience) if mitigation else None
 
 
-def known_groups(world: World) -> list[str]:
+def known_groups(state: ClientState) -> list[str]:
     """Every stakeholder group an entry of any incident is addressed to, sorted."""
-    groups: set[str] = set()
-    for incident in world.incidents.values():
+    groups = {group for summary in state.summaries.values() for group in summary.groups}
+    for incident in state.world.incidents.values():
         audiences = [incident.impact.audience]
         audiences += [n.audience for n in incident.notes]
         audiences += [a.audience for a in incident.actions]
@@ -58,7 +59,7 @@ def choose_audience(app: ClientApp, incident: str, entry: str, current: str) -> 
     """Show `entry` (the impact statement, N3, A2, M1) to another audience."""
     other = "other groups…"
     choices = [("internal (the war room only)", "internal"), ("all stakeholders", "all")]
-    choices += [(f"group {g}", g) for g in known_groups(app.state.world)]
+    choices += [(f"group {g}", g) for g in known_groups(app.state)]
     choices.append((other, other))
 
     def send(audience: str | None) -> None:
@@ -78,7 +79,7 @@ def choose_audience(app: ClientApp, incident: str, entry: str, current: str) -> 
 
 def choose_preview(app: ClientApp, incident: str) -> None:
     """See the room as one stakeholder group, or all stakeholders, sees it now."""
-    groups = known_groups(app.state.world)
+    groups = known_groups(app.state)
     choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in groups)]
 
     def chosen(audience: str | None) -> None:

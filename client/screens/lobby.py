@@ -1,4 +1,6 @@
-"""The lobby: every incident the user may see, newest first, filtered live; declare from here."""
+"""The lobby: every incident the user may see, newest first, filtered live; declare from here.
+
+It shows the hub's summaries: no incident's log is read until its room opens."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from client.state import ClientState
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.link_bar import LinkBar, ObserverBanner
 from warroom.core.commands import DeclareIncident
-from warroom.core.domain import IncidentState, Severity, Status
+from warroom.core.domain import Severity, Status
+from warroom.core.summary import IncidentSummary
 from warroom.core.timeparse import relative
 
 
 def matches(
-    incident: IncidentState, text: str, status: object, severity: object, app: object
+    incident: IncidentSummary, text: str, status: object, severity: object, app: object
 ) -> bool:
     """True if `incident` passes the lobby's filters."""
     if isinstance(status, Status) and incident.status is not status:
@@ -32,11 +35,14 @@ def matches(
         return False
     needle = text.strip().lower()
     if needle:
-        haystack = " ".join(
-            (incident.id, incident.title, *incident.apps, incident.impact.statement)
-        )
+        haystack = " ".join((incident.id, incident.title, *incident.apps, incident.impact))
         return needle in haystack.lower()
     return True
+
+
+def newest_first(state: ClientState) -> list[IncidentSummary]:
+    """The incidents of the lobby, most recently declared first."""
+    return sorted(state.summaries.values(), key=lambda i: i.declared_at, reverse=True)
 
 
 class LobbyScreen(AppScreen):
@@ -90,11 +96,11 @@ class LobbyScreen(AppScreen):
         app = self.query_one("#app-filter", Select).value
         now = self.warroom.now()
         rows = []
-        everything = state.world.newest_first()
+        everything = newest_first(state)
         for incident in everything:
             if not matches(incident, text, status, severity, app):
                 continue
-            open_questions = len(incident.open_questions)
+            open_questions = incident.open_questions
             rows.append(
                 (
                     incident.id,
@@ -131,7 +137,7 @@ class LobbyScreen(AppScreen):
 
     def _update_app_choices(self, state: ClientState) -> None:
         apps = sorted(
-            {app for incident in state.world.incidents.values() for app in incident.apps},
+            {app for incident in state.summaries.values() for app in incident.apps},
             key=str.lower,
         )
         select = self.query_one("#app-filter", Select)

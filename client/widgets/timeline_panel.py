@@ -254,10 +254,12 @@ class TimelinePanel(DataTable[Any]):
     def set_filter(self, kind: TimelineFilter, app: str | None, log: tuple[Envelope, ...]) -> None:
         """Change what the timeline shows and refill it from the log."""
         self.filter, self.app_filter = kind, app
+        self._log = log
         self._refill(log)
 
     def show(self, incident: IncidentState, log: tuple[Envelope, ...], now: datetime) -> None:
         """Bring the table up to date with the log (only new entries are added)."""
+        seen, before = self._seen, self._log
         self._log = log
         today = now.astimezone().date()
         if today != self._today and self.row_count:
@@ -266,7 +268,11 @@ class TimelinePanel(DataTable[Any]):
             return
         self._today = today
         self._pins_now = {note.id for note in incident.notes if note.pinned}
-        if incident.id != self._incident or len(log) < self._seen:
+        # A room read again (after a reconnect) is another log, even where it matches the old.
+        other_log = seen > 0 and (
+            len(log) < seen or len(before) < seen or log[seen - 1] is not before[seen - 1]
+        )
+        if incident.id != self._incident or other_log:
             self._incident = incident.id
             self._refill(log)
             return

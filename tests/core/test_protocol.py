@@ -11,9 +11,10 @@ import pytest
 
 from warroom.core import commands as c
 from warroom.core import events as e
-from warroom.core import protocol
+from warroom.core import json_forms, protocol
 from warroom.core.domain import Confidence, Severity, Status
 from warroom.core.rejections import EtaConflict, ImpactConflict
+from warroom.core.summary import IncidentSummary
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -150,13 +151,25 @@ def test_submit_round_trips(command: c.Command) -> None:
 
 
 @pytest.mark.parametrize("cursor", [None, 0, 17])
-def test_hello_round_trips(cursor: int | None) -> None:
-    hello = protocol.Hello(cursor=cursor)
+@pytest.mark.parametrize("summary", [False, True])
+def test_hello_round_trips(cursor: int | None, summary: bool) -> None:
+    hello = protocol.Hello(cursor=cursor, summary=summary)
     assert protocol.decode_client(protocol.encode(hello)) == hello
 
 
+def test_a_hello_without_summary_is_a_full_replay_as_before() -> None:
+    hello = protocol.decode_client('{"type":"hello","v":1,"cursor":0}')
+    assert isinstance(hello, protocol.Hello) and hello.summary is False
+
+
 PlainServerFrame = (
-    protocol.Welcome | protocol.Synced | protocol.Ack | protocol.RejectedFrame | protocol.ErrorFrame
+    protocol.Welcome
+    | protocol.Synced
+    | protocol.Ack
+    | protocol.RejectedFrame
+    | protocol.ErrorFrame
+    | protocol.SummaryFrame
+    | protocol.IncidentGone
 )
 """The server frames `protocol.encode` takes (event frames go through `encode_event`)."""
 
@@ -184,6 +197,22 @@ SERVER_FRAMES: list[PlainServerFrame] = [
         current=EtaConflict(version=0, eta=None, confidence=None, set_by=None),
     ),
     protocol.ErrorFrame(code="bad-frame", message="m"),
+    protocol.SummaryFrame(
+        summary=IncidentSummary(
+            id="INC-P3",
+            title='say "hi" \x1b[2J',
+            severity=Severity.SEV1,
+            status=Status.MONITORING,
+            declared_at=NOW,
+            private=True,
+            apps=("web", "api"),
+            eta=NOW + timedelta(hours=1),
+            open_questions=3,
+            updated_at=NOW,
+            groups=("exec",),
+        )
+    ),
+    protocol.IncidentGone(incident="INC-P3"),
 ]
 
 
@@ -228,10 +257,10 @@ def test_a_malformed_conflict_is_refused(current: dict[str, Any], where: str) ->
 def test_conflict_data_is_the_current_value_alone_as_json_output_shows_it() -> None:
     impact = ImpactConflict(version=2, statement="s", customer_facing=True, updated_by="bob")
     eta = EtaConflict(version=1, eta=NOW, confidence=Confidence.LOW, set_by="bob")
-    assert json.dumps(protocol.conflict_data(impact)) == (
+    assert json.dumps(json_forms.conflict_data(impact)) == (
         '{"version": 2, "statement": "s", "customer_facing": true, "updated_by": "bob"}'
     )
-    assert json.dumps(protocol.conflict_data(eta)) == (
+    assert json.dumps(json_forms.conflict_data(eta)) == (
         '{"version": 1, "eta": "2026-11-27T12:00:00+00:00", "confidence": "low", "set_by": "bob"}'
     )
 
@@ -268,8 +297,8 @@ def test_event_json_round_trips_and_event_data_matches(event: e.Event) -> None:
     text = protocol.event_json(event)
     assert protocol.load_event(text) == event
     assert protocol.load_event(text.encode()) == event
-    assert json.loads(text) == protocol.event_data(event)
-    assert protocol.event_data(event)["type"] == event.type
+    assert json.loads(text) == json_forms.event_data(event)
+    assert json_forms.event_data(event)["type"] == event.type
 
 
 # Reading one incident -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from warroom.core.domain import (
 from warroom.core.policy import audience_includes, authorize, visible_part, visible_to
 from warroom.core.reducer import apply, replay
 from warroom.core.rejections import Rejected
+from warroom.core.summary import summarize
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)
@@ -308,6 +309,13 @@ def test_a_stakeholder_view_replays_and_holds_only_what_they_may_see(
                 )
             full = run.worlds[-1].incident(incident.id)
             assert full is not None
+            # The lobby's summary, made from the hub's whole state, says what this view says
+            # (but the impact: a view keeps the last statement published to it).
+            mine, theirs = summarize(folded, viewer), summarize(full, viewer)
+            assert mine is not None and theirs is not None
+            assert replace(mine, impact="", customer_facing=False) == replace(
+                theirs, impact="", customer_facing=False
+            )
             assert (incident.status, incident.severity, incident.apps, incident.eta) == (
                 full.status,
                 full.severity,

@@ -22,10 +22,11 @@ from tests.kit.hostile import (
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core.decide import decide
-from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.domain import Actor, IncidentState, Role, Severity, World
 from warroom.core.events import Envelope
 from warroom.core.reducer import apply, replay
 from warroom.core.rejections import Rejected
+from warroom.core.summary import IncidentSummary, summarize
 from warroom.core.text import first_hidden, strip_colours, visible
 from warroom.core.timeparse import local, parse_time, relative
 from warroom.core.views import describe, event_line, incident_page, incident_row
@@ -156,6 +157,12 @@ def _log(name: str) -> list[Envelope]:
     return [Envelope(seq=n, event=ev) for n, ev in enumerate(hostile_incident(1, wrapped(name)), 1)]
 
 
+def _summary(incident: IncidentState) -> IncidentSummary:
+    summary = summarize(incident, Actor("ines", Role.INCIDENT_MANAGER))
+    assert summary is not None
+    return summary
+
+
 @pytest.mark.parametrize("name", HOSTILE)
 def test_the_cli_views_show_hostile_text_as_text(zone: str, name: str) -> None:
     log = _log(name)
@@ -164,7 +171,7 @@ def test_the_cli_views_show_hostile_text_as_text(zone: str, name: str) -> None:
     assert incident is not None
     lines = [
         *incident_page(incident, log, NOW),
-        incident_row(incident, NOW),
+        incident_row(_summary(incident), NOW),
         *(event_line(item) for item in log),
         *(describe(item.event) for item in log),
     ]

@@ -9,33 +9,20 @@ import asyncio
 import json
 import re
 import subprocess
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
 
-from tests.kit.harness import ZONE, Hub, concurrently
+from tests.kit.harness import Hub, concurrently
 from warroom.core import commands as c
-from warroom.core import protocol
+from warroom.core import json_forms, protocol
 from warroom.core.domain import Actor, Role, Severity, Status
 from warroom.core.policy import preview_actor, visible_part, visible_to
 from warroom.core.reducer import replay
 from warroom.core.views import incident_page
 from warroom.net.remote import Remote
-
-
-@pytest.fixture
-def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process renders times in the zone the `warroom` processes run in."""
-    monkeypatch.setenv("TZ", ZONE)
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
 
 _RELATIVE = re.compile(r"(in )?\b\d+[smhd]( \d+[mh])?( ago)?")
 
@@ -67,12 +54,12 @@ def _whole_log(hub: Hub, token: str, incident_id: str, audience: str | None = No
         return None
     incident = visible_part(incident, viewer)
     events = [
-        {"seq": item.seq, "event": protocol.event_data(item.event)}
+        {"seq": item.seq, "event": json_forms.event_data(item.event)}
         for item in log
         if item.event.incident == incident.id
     ]
     page = "\n".join(incident_page(incident, log, datetime.now(UTC))) + "\n"
-    return {"incident": protocol.incident_data(incident)}, events, page
+    return {"incident": json_forms.incident_data(incident)}, events, page
 
 
 def _masked(result: subprocess.CompletedProcess[str], incident: str) -> tuple[int, str, str]:

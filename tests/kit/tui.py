@@ -42,6 +42,7 @@ from warroom.core.domain import (
 )
 from warroom.core.policy import visible_to
 from warroom.core.reducer import apply
+from warroom.core.summary import IncidentSummary, summarize
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 """The time the seeded incident was declared."""
@@ -68,20 +69,38 @@ IMPACT = (
 
 
 class FakeConnection:
-    """A `client.connection.Connection` the test drives: it pushes frames, it records sends."""
+    """A `client.connection.Connection` the test drives: it pushes frames, it records sends.
 
-    def __init__(self) -> None:
+    It answers as a hub answers a summary hello: the frames pushed are what the hub would replay
+    to the user (welcome, the events they may see, synced), and the app is given, instead of
+    the events before `synced`, a summary of each incident folded from them; live events after
+    it are passed on, each push followed by a fresh summary of the incidents it changed (or
+    `incident.gone`). A welcome starts a new connection. Reads are answered from the events
+    pushed since the last welcome, at once, or when the test says (`answer_reads=False`).
+    """
+
+    def __init__(self, answer_reads: bool = True) -> None:
         self.sink: FrameSink | None = None
-        self.sent: list[protocol.Submit | protocol.View] = []
+        self.sent: list[protocol.Submit | protocol.View | protocol.Read] = []
+        self.answer_reads = answer_reads
+        self.me: Actor | None = None
+        self.events: list[protocol.EventFrame] = []
+        """Every event pushed since the last welcome: what the user may see."""
+        self.world = World()
+        self.synced = False
+        self.summaries: dict[str, IncidentSummary] = {}
+        """The summaries the app was last given."""
 
     async def run(self, sink: FrameSink) -> None:
         """Keep the sink and wait until the app cancels the worker."""
         self.sink = sink
         await asyncio.get_running_loop().create_future()
 
-    async def send(self, frame: protocol.Submit | protocol.View) -> bool:
-        """Record the frame; the fake link is always up for sending."""
+    async def send(self, frame: protocol.Submit | protocol.View | protocol.Read) -> bool:
+        """Record the frame (and answer a read); the fake link is always up for sending."""
         self.sent.append(frame)
+        if isinstance(frame, protocol.Read) and self.answer_reads:
+            self.answer(frame)
         return True
 
     def _sink(self) -> FrameSink:
@@ -89,8 +108,67 @@ class FakeConnection:
         return self.sink
 
     def push(self, *frames: protocol.ServerFrameType) -> None:
-        """Deliver server frames, in one batch."""
-        self._sink().frames_received(list(frames))
+        """Deliver server frames, in one batch, as the hub would to a summary hello."""
+        out: list[protocol.ServerFrameType] = []
+        touched: list[str] = []
+        for frame in frames:
+            if isinstance(frame, protocol.Welcome):
+                self.me = Actor(frame.user, Role(frame.role), frozenset(frame.groups))
+                self.events, self.world, self.synced, self.summaries = [], World(), False, {}
+                out.append(frame)
+            elif isinstance(frame, protocol.EventFrame):
+                self.events.append(frame)
+                self.world = apply(self.world, frame.event)
+                if self.synced:
+                    out.append(frame)
+                    touched.append(frame.event.incident)
+            elif isinstance(frame, protocol.Synced) and not self.synced:
+                out += self._summarized(i.id for i in self.world.newest_first())
+                out.append(frame)
+                self.synced = True
+            else:
+                out.append(frame)
+        out += self._summarized(touched)
+        self._sink().frames_received(out)
+
+    def _summarized(
+        self, incidents: Iterable[str]
+    ) -> list[protocol.SummaryFrame | protocol.IncidentGone]:
+        me = self.me
+        assert me is not None, "push a welcome first"
+        frames: list[protocol.SummaryFrame | protocol.IncidentGone] = []
+        for incident_id in dict.fromkeys(incidents):
+            incident = self.world.incident(incident_id)
+            summary = None if incident is None else summarize(incident, me)
+            before = self.summaries.pop(incident_id, None)
+            if summary is not None:
+                self.summaries[incident_id] = summary
+                if summary != before:
+                    frames.append(protocol.SummaryFrame(summary=summary))
+            elif before is not None:
+                frames.append(protocol.IncidentGone(incident=incident_id))
+        return frames
+
+    @property
+    def reads(self) -> list[protocol.Read]:
+        """The read frames sent so far."""
+        return [frame for frame in self.sent if isinstance(frame, protocol.Read)]
+
+    def answer(self, read: protocol.Read | None = None) -> None:
+        """Answer `read` (the last one sent) from the events pushed: its incident's events and
+        `read.done`, or `not-found`."""
+        read = read or self.reads[-1]
+        wanted = read.incident.upper()
+        if self.world.incident(wanted) is None:
+            message = f"there is no incident {wanted}"
+            self.push(protocol.RejectedFrame(id=read.id, code="not-found", message=message))
+            return
+        ours = [f for f in self.events if f.event.incident == wanted]
+        head = self.events[-1].seq if self.events else 0
+        self.push(
+            *(protocol.ReadEvent(id=read.id, seq=f.seq, event=f.event) for f in ours),
+            protocol.ReadDone(id=read.id, incident=wanted, head=head),
+        )
 
     def drop(self, detail: str = "connection lost") -> None:
         """The link went down."""
@@ -375,12 +453,21 @@ async def connect(
     fake: FakeConnection,
     frames: Sequence[protocol.ServerFrameType] | None = None,
 ) -> None:
-    """Wait for the app to run the connection, then deliver a full replay and wait for sync."""
+    """Wait for the app to run the connection, then deliver a full replay and wait for sync
+    (and for the open room, if any, to be read)."""
     app = app_of(pilot)
     await until(pilot, lambda: fake.sink is not None, "the connection to start")
     fake.push(*(replay() if frames is None else frames))
     await until(pilot, lambda: app.state.synced, "the app to sync")
+    if fake.answer_reads:
+        await until(pilot, lambda: room_read(app), "the open room to be read")
     await pilot.pause()
+
+
+def room_read(app: WarRoomApp) -> bool:
+    """True if no room is open, or the open one was read (or refused)."""
+    room = app.state.room
+    return room is None or (not room.read and (room.loaded or room.missing))
 
 
 async def submitted(pilot: Pilot[Any], fake: FakeConnection, count: int = 1) -> protocol.Submit:

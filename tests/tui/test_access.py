@@ -9,7 +9,6 @@ from textual.widgets.data_table import ColumnKey
 from client.screens.choice import ChoiceScreen
 from client.screens.declare import DeclareScreen
 from client.screens.prompt import PromptScreen
-from client.state import ClientState, forget, receive_all
 from client.widgets.timeline_panel import TimelinePanel
 from tests.kit.tui import (
     ANA,
@@ -91,40 +90,26 @@ async def test_only_the_incident_manager_has_the_access_key(fake):
     assert fake.submits == []
 
 
-async def test_a_resync_drops_what_was_folded_in_before_the_new_replay(fake):
-    # ana was shown INC-2, then it was made private without her: the hub closes with 4409, the
-    # client forgets, and the replay it gets next no longer holds the incident.
+async def test_a_resync_drops_what_was_known_before_the_new_summaries(fake):
+    # ana was shown INC-2, then her role changed so that it is no longer hers to see: the hub
+    # closes with 4409, the client forgets, and the summaries it gets next no longer hold it.
     async with running(
         fake, incident=None, frames=replay(user="ana", role=Role.RESPONDER)
     ) as pilot:
         app = app_of(pilot)
-        assert app.state.world.incident(ROOM) is not None
+        assert set(app.state.summaries) == {"INC-1", ROOM}
         app.forget()
+        await settled(pilot)
+        assert app.state.summaries == {}
         without = [f for f in replay(user="ana", role=Role.RESPONDER) if _not_in_room(f)]
         fake.push(*without)
         await settled(pilot)
-        assert app.state.world.incident(ROOM) is None
-        assert app.state.world.incident("INC-1") is not None
-        assert len(app.state.log) == len(without) - 2  # welcome and synced carry no event
+        assert set(app.state.summaries) == {"INC-1"}
+        assert app.state.world.incidents == {} and app.state.log == ()  # no room is open
 
 
 def _not_in_room(frame: protocol.ServerFrameType) -> bool:
     return not (isinstance(frame, protocol.EventFrame) and frame.event.incident == ROOM)
-
-
-def test_a_welcome_with_reset_drops_what_was_folded_in():
-    # A cursor the hub cannot honour (a stakeholder's role changed, say): it says so in the
-    # welcome and replays everything; the client must not fold that onto what it holds.
-    frames = replay(user="ana", role=Role.RESPONDER)
-    state, _ = receive_all(ClientState(), frames)
-    last = frames[-2]
-    assert isinstance(last, protocol.EventFrame)
-    assert state.log and state.cursor == last.seq
-    welcome = protocol.Welcome(user="ana", role="responder", head=3, reset=True)
-    again, _ = receive_all(state, [welcome, *frames[1:]])
-    assert len(again.log) == len(state.log)
-    assert again.world == state.world
-    assert forget(state).log == () and forget(state).cursor == 0
 
 
 async def test_an_incident_that_vanishes_and_comes_back_is_laid_out_again(fake):

@@ -259,8 +259,12 @@ async def test_after_a_reconnect_pending_commands_are_sent_again_with_the_same_i
         await settled(pilot)
         resent = fake.sent[before:]
         assert resent[0] == protocol.View(incident=ROOM)
-        ids = [frame.id for frame in resent if isinstance(frame, protocol.Submit)]
+        # The room is read again: what happened while the link was down is in no summary.
+        assert isinstance(resent[1], protocol.Read) and resent[1].incident == ROOM
+        submits = [frame for frame in resent if isinstance(frame, protocol.Submit)]
         offline_id = next(key for key in app_of(pilot).state.pending if key != online.id)
-        assert ids == [online.id, offline_id]
-        assert [f.command.text for f in resent[1:]] == ["Sent before the drop", "Written offline"]
+        assert [frame.id for frame in submits] == [online.id, offline_id]
+        assert resent[2:] == submits
+        notes = [f.command for f in submits if isinstance(f.command, c.AddNote)]
+        assert [note.text for note in notes] == ["Sent before the drop", "Written offline"]
         assert _link(pilot).startswith("● online  morgan (incident-manager)  ⧗ sending 2")

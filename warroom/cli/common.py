@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 import platformdirs
 
 from warroom.core import commands as c
-from warroom.core import protocol
-from warroom.core.domain import Actor, IncidentState, Role, World, parse_audience
+from warroom.core import json_forms, protocol
+from warroom.core.domain import Actor, IncidentState, World, parse_audience
 from warroom.core.policy import visible_part
-from warroom.core.reducer import replay
 from warroom.core.rejections import EtaConflict, ImpactConflict
+from warroom.core.summary import IncidentSummary
 from warroom.core.text import strip_colours, visible
 from warroom.core.timeparse import local, parse_time
 from warroom.core.views import event_line
@@ -86,7 +86,7 @@ def report(failure: Failure) -> None:
         fields = {key: value for key, value in failure.detail.items() if key != "code"}
         error = failure.detail.get("code", "failed")
         output = {"error": error, "message": failure.message, **fields}
-        print(json.dumps(output, default=protocol.conflict_data))
+        print(json.dumps(output, default=json_forms.conflict_data))
 
 
 def now() -> datetime:
@@ -296,17 +296,14 @@ class Fetched:
     me: Actor
 
 
-def fetch(target: Target) -> Fetched:
-    """Read the whole log the user may see."""
+def fetch_summaries(target: Target) -> list[IncidentSummary]:
+    """A summary of every incident the user may see, newest first, without reading the log."""
     from warroom.net.remote import Remote
 
-    async def job() -> Fetched:
+    async def job() -> list[IncidentSummary]:
         async with await Remote.open(target.url, target.token) as remote:
-            log = await remote.sync(0)
-            welcome = remote.welcome
-        assert welcome is not None
-        me = Actor(welcome.user, Role(welcome.role), frozenset(welcome.groups))
-        return Fetched(replay(item.event for item in log), log, me)
+            summaries = await remote.summaries()
+        return sorted(summaries, key=lambda summary: summary.declared_at, reverse=True)
 
     return run(job)
 
@@ -339,7 +336,7 @@ Caused = tuple[protocol.Position, list[protocol.EventFrame]]
 
 def _print_caused(out: Output, caused: Caused) -> None:
     seq, events = caused
-    data = {"seq": seq, "events": [protocol.event_data(item.event) for item in events]}
+    data = {"seq": seq, "events": [json_forms.event_data(item.event) for item in events]}
     out.emit(data, [event_line(item) for item in events] or [f"done (seq {seq})"])
 
 

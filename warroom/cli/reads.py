@@ -14,22 +14,23 @@ from warroom.cli.common import (
     Failure,
     HubArgs,
     audience_of,
-    fetch,
     fetch_incident,
+    fetch_summaries,
     incident_in,
     now,
     parsed,
     run,
 )
 from warroom.cli.parsing import hub_options, option, verb
-from warroom.core import protocol
-from warroom.core.domain import IncidentState, Role, Status, parse_enum
+from warroom.core import json_forms
+from warroom.core.domain import Role, Status, parse_enum
 from warroom.core.policy import preview_actor, visible_to
 from warroom.core.reducer import replay
+from warroom.core.summary import IncidentSummary
 from warroom.core.views import event_line, incident_page, incident_row
 
 
-def _summary(incident: IncidentState) -> dict[str, Any]:
+def _summary(incident: IncidentSummary) -> dict[str, Any]:
     return {
         "id": incident.id,
         "title": incident.title,
@@ -40,7 +41,7 @@ def _summary(incident: IncidentState) -> dict[str, Any]:
         "declared_at": incident.declared_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "manager": incident.manager,
-        "open_questions": len(incident.open_questions),
+        "open_questions": incident.open_questions,
     }
 
 
@@ -49,12 +50,12 @@ def _summary(incident: IncidentState) -> dict[str, Any]:
 @option("--app")
 @option("--status")
 def list_(hub: HubArgs, app: str | None, status: str | None) -> None:
-    world = fetch(hub.target()).world
+    summaries = fetch_summaries(hub.target())
     wanted = parsed(lambda t: parse_enum(Status, t, "status"), status) if status else None
     affected = app.lower() if app else None
     rows = [
         incident
-        for incident in world.newest_first()
+        for incident in summaries
         if (wanted is None or incident.status is wanted)
         and (affected is None or affected in (a.lower() for a in incident.apps))
     ]
@@ -83,7 +84,7 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
         log = [item for item in log if visible_to(viewer, item.event, world)]
         world = replay(item.event for item in log)
     shown = incident_in(world, incident, viewer)
-    hub.emit({"incident": protocol.incident_data(shown)}, list(incident_page(shown, log, now())))
+    hub.emit({"incident": json_forms.incident_data(shown)}, list(incident_page(shown, log, now())))
 
 
 @verb("export", "write an incident's state and event log")
@@ -98,9 +99,9 @@ def export(hub: HubArgs, incident: str, format_: str, output: str | None) -> Non
         "format": "warroom-export",
         "version": 1,
         "exported_at": now().isoformat(),
-        "incident": protocol.incident_data(exported),
+        "incident": json_forms.incident_data(exported),
         "events": [
-            {"seq": item.seq, "event": protocol.event_data(item.event)}
+            {"seq": item.seq, "event": json_forms.event_data(item.event)}
             for item in fetched.log
             if item.event.incident == exported.id
         ],
@@ -131,7 +132,7 @@ def tail(hub: HubArgs, incident: str | None, from_start: bool) -> None:
             if wanted is not None and item.event.incident != wanted:
                 continue
             if hub.json:
-                line = json.dumps({"seq": item.seq, "event": protocol.event_data(item.event)})
+                line = json.dumps({"seq": item.seq, "event": json_forms.event_data(item.event)})
             else:
                 line = event_line(item)
             print(line, flush=True)

@@ -16,6 +16,7 @@ from warroom.core.domain import (
     Actor,
     Impact,
     IncidentState,
+    Question,
     Role,
     World,
     audience_groups,
@@ -114,7 +115,8 @@ def audience_includes(audience: str | None, actor: Actor) -> bool:
 
 
 def visible_part(incident: IncidentState, actor: Actor) -> IncidentState:
-    """`incident` as `actor` may see it now: entries moved away from their audience are gone."""
+    """`incident` as `actor` may see it now: entries moved away from their audience are gone, and
+    of the questions only the actor's own and the answers published to them are left."""
     if actor.internal:
         return incident
     impact = incident.impact
@@ -124,6 +126,15 @@ def visible_part(incident: IncidentState, actor: Actor) -> IncidentState:
         notes=tuple(n for n in incident.notes if audience_includes(n.audience, actor)),
         actions=tuple(a for a in incident.actions if audience_includes(a.audience, actor)),
         mitigations=tuple(m for m in incident.mitigations if audience_includes(m.audience, actor)),
+        questions=tuple(q for q in incident.questions if _question_reaches(q, actor)),
+    )
+
+
+def _question_reaches(question: Question, actor: Actor) -> bool:
+    """A stakeholder knows of their own questions, and of answers published to them."""
+    published = question.answer_audience
+    return question.asker == actor.name or (
+        published is not None and audience_includes(published, actor)
     )
 
 

@@ -1,10 +1,12 @@
 """The wire format, protocol v1: JSON text frames, one discriminated union each way.
 
-Client to server: `hello` (with a resume cursor), `submit` (a command with a client-chosen id),
-`view` (for presence) and `read` (one incident's events, without the rest of the log).
+Client to server: `hello` (with a resume cursor, or for a lobby a request for summaries),
+`submit` (a command with a client-chosen id), `view` (for presence) and `read` (one incident's
+events, without the rest of the log).
 Server to client: `welcome`, the replayed and live `event`s, `synced` once caught up, `ack` after
 commit, `rejected` with a code and a sentence, `error` for a frame that could not be read,
-`presence`, and the answer to a read: its `read.event`s and one `read.done`.
+`presence`, the answer to a read: its `read.event`s and one `read.done`, and for a lobby each
+incident's `incident.summary`, or `incident.gone` once the user may no longer see it.
 This module is the only place that knows how frames look, and the codes a connection is closed
 with.
 """
@@ -13,15 +15,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from warroom.core.commands import Command
-from warroom.core.domain import IncidentState
 from warroom.core.events import Event
 from warroom.core.rejections import Conflict
+from warroom.core.summary import IncidentSummary
 
 VERSION = 1
 """The protocol version every frame carries as `v`."""
@@ -76,12 +78,17 @@ LogId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
 @dataclass(frozen=True, kw_only=True)
 class Hello:
     """Opens a session: `cursor` is the position of the last event the client applied (0: from
-    the start; None: live events only), in the log `log` (as `welcome` named it; None: unknown)."""
+    the start; None: live events only), in the log `log` (as `welcome` named it; None: unknown).
+
+    With `summary` (and `cursor` None) the past comes as one `incident.summary` per incident
+    the user may see instead of events; while the session lasts, a fresh summary follows every
+    change of one, and `incident.gone` one the user may no longer see."""
 
     type: Literal["hello"] = "hello"
     v: int = VERSION
     cursor: Position | None = 0
     log: LogId | None = None
+    summary: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,6 +238,25 @@ class ReadDone:
     head: Position
 
 
+@dataclass(frozen=True, kw_only=True)
+class SummaryFrame:
+    """An incident as the user's lobby shows it (after a summary `hello`)."""
+
+    type: Literal["incident.summary"] = "incident.summary"
+    v: int = VERSION
+    summary: IncidentSummary
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentGone:
+    """The user may no longer see `incident` (made private, an invitation taken back): forget
+    its summary, and its room if open (after a summary `hello`)."""
+
+    type: Literal["incident.gone"] = "incident.gone"
+    v: int = VERSION
+    incident: str
+
+
 ServerFrameType = (
     Welcome
     | EventFrame
@@ -241,6 +267,8 @@ ServerFrameType = (
     | Presence
     | ReadEvent
     | ReadDone
+    | SummaryFrame
+    | IncidentGone
 )
 """The server frame classes, for annotations."""
 
@@ -250,20 +278,8 @@ _client_frames: TypeAdapter[ClientFrameType] = TypeAdapter(ClientFrame)
 _server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
 _events: TypeAdapter[Event] = TypeAdapter(Event)
 _commands: TypeAdapter[Command] = TypeAdapter(Command)
-_CLIENT_TYPES = frozenset({"hello", "submit", "view", "read"})
-_SERVER_TYPES = frozenset(
-    {
-        "welcome",
-        "event",
-        "synced",
-        "ack",
-        "rejected",
-        "error",
-        "presence",
-        "read.event",
-        "read.done",
-    }
-)
+_CLIENT_TYPES = frozenset(str(kind.type) for kind in get_args(ClientFrameType))
+_SERVER_TYPES = frozenset(str(kind.type) for kind in get_args(ServerFrameType))
 
 
 def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
@@ -327,7 +343,9 @@ def encode(
     | RejectedFrame
     | ErrorFrame
     | Presence
-    | ReadDone,
+    | ReadDone
+    | SummaryFrame
+    | IncidentGone,
 ) -> str:
     """Encode any frame but an event (see `encode_event` and `encode_read_event`)."""
     adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
@@ -370,28 +388,3 @@ def already_seen(position: int | str, cursor: int | str | None) -> bool:
     if isinstance(position, int) and isinstance(cursor, int):
         return position <= cursor
     return False
-
-
-def event_data(event: Event) -> dict[str, Any]:
-    """An event as plain JSON data (for `--json` output and exports)."""
-    result: dict[str, Any] = _events.dump_python(event, mode="json")
-    return result
-
-
-_conflicts: TypeAdapter[Conflict] = TypeAdapter(Conflict)
-
-
-def conflict_data(conflict: Conflict) -> dict[str, Any]:
-    """A conflict's current value as plain JSON data, as `--json` prints it: the fields alone,
-    without the tag the wire needs to tell an impact from an ETA."""
-    result: dict[str, Any] = _conflicts.dump_python(conflict, mode="json", exclude={"type"})
-    return result
-
-
-_incidents: TypeAdapter[IncidentState] = TypeAdapter(IncidentState)
-
-
-def incident_data(incident: IncidentState) -> dict[str, Any]:
-    """An incident's whole state as plain JSON data (for `show --json` and exports)."""
-    result: dict[str, Any] = _incidents.dump_python(incident, mode="json")
-    return result

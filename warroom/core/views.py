@@ -14,6 +14,7 @@ from typing import Protocol, assert_never
 from warroom.core import events as e
 from warroom.core.domain import ActionState, IncidentState, QuestionState
 from warroom.core.events import Event
+from warroom.core.summary import IncidentSummary
 from warroom.core.text import visible
 from warroom.core.timeparse import local, relative
 
@@ -135,10 +136,10 @@ def event_line(envelope: Logged) -> str:
     return visible(line, multiline=False)
 
 
-def incident_row(incident: IncidentState, now: datetime) -> str:
+def incident_row(incident: IncidentSummary, now: datetime) -> str:
     """One line of `warroom list`."""
     apps = ", ".join(incident.apps) or "-"
-    questions = len(incident.open_questions)
+    questions = incident.open_questions
     asked = f"  {questions} open question{'s' if questions != 1 else ''}" if questions else ""
     return visible(
         f"{incident.id:<8} {incident.severity.value}  {incident.status.value:<13} "

@@ -1,6 +1,7 @@
 """A websocket session with a warroom hub, for the CLI and the terminal client.
 
-`Remote.open` authenticates in the handshake; `sync` reads the log the user may see; `read`
+`Remote.open` authenticates in the handshake; `sync` reads the log the user may see;
+`summaries` a summary of each incident instead (what a lobby shows); `read`
 reads one incident's events alone, and `incident` folds them; `submit` sends a command and waits
 for its ack or refusal; `follow` streams events and reconnects by itself, resuming from the last
 event it saw. `read_incident` opens a connection to read one incident and who the user is.
@@ -24,6 +25,7 @@ from warroom.core.commands import Command
 from warroom.core.domain import Actor, IncidentState, Role
 from warroom.core.reducer import replay
 from warroom.core.rejections import Conflict
+from warroom.core.summary import IncidentSummary
 
 RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""
@@ -185,6 +187,22 @@ class Remote:
                 events.append(frame)
             elif isinstance(frame, protocol.Synced):
                 return events
+            elif isinstance(frame, protocol.ErrorFrame):
+                raise RemoteError(frame.code, frame.message)
+
+    async def summaries(self) -> list[IncidentSummary]:
+        """Say a summary hello and return a summary of each incident the user may see, in the
+        order the hub sent them (newest first); live frames then follow on this connection."""
+        await self.connection.send(protocol.encode(protocol.Hello(cursor=None, summary=True)))
+        summaries: list[IncidentSummary] = []
+        while True:
+            frame = await self._receive()
+            if isinstance(frame, protocol.Welcome):
+                self.welcome = frame
+            elif isinstance(frame, protocol.SummaryFrame):
+                summaries.append(frame.summary)
+            elif isinstance(frame, protocol.Synced):
+                return summaries
             elif isinstance(frame, protocol.ErrorFrame):
                 raise RemoteError(frame.code, frame.message)
 

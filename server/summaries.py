@@ -1,0 +1,72 @@
+"""Summaries for lobbies: each incident as a summary session's user may see it, sent once on
+hello and again whenever it changes for them, without waiting.
+
+A summary goes out only when it differs from the last one the session was sent, so a stakeholder
+is never told that the war room did something out of their sight; an incident the user may no
+longer see is answered with `incident.gone`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from websockets import broadcast
+
+from server.session import Session
+from warroom.core import protocol
+from warroom.core.domain import Actor, World
+from warroom.core.summary import IncidentSummary, summarize
+
+
+class Summaries:
+    """Keeps every summary session's lobby in line with the committed world."""
+
+    def __init__(self) -> None:
+        self._encoded: dict[IncidentSummary, str] = {}
+        """Frames encoded during one refresh: sessions sent the same summary share its bytes."""
+
+    def greet(self, session: Session, world: World) -> None:
+        """Write `session` a summary of every incident its user may see (none sent before).
+
+        Written without waiting: the caller subscribes the session right after, and nothing may
+        be published in between."""
+        session.summaries = {}
+        self.refresh([session], (i.id for i in world.newest_first()), world)
+
+    def refresh(self, sessions: Iterable[Session], incidents: Iterable[str], world: World) -> None:
+        """Send each summary session what changed for it among `incidents` (one frame each)."""
+        wanted = tuple(dict.fromkeys(incidents))
+        made: dict[tuple[Actor, str], IncidentSummary | None] = {}
+        try:
+            for session in sessions:
+                sent = session.summaries
+                if sent is None:
+                    continue
+                frames: list[str] = []
+                for incident_id in wanted:
+                    key = (session.actor, incident_id)
+                    if key not in made:
+                        incident = world.incident(incident_id)
+                        made[key] = None if incident is None else summarize(incident, session.actor)
+                    summary = made[key]
+                    before = sent.get(incident_id)
+                    if summary is None:
+                        if before is not None:
+                            del sent[incident_id]
+                            frames.append(
+                                protocol.encode(protocol.IncidentGone(incident=incident_id))
+                            )
+                    elif summary != before:
+                        sent[incident_id] = summary
+                        frames.append(self._frame(summary))
+                for frame in frames:
+                    broadcast([session.connection], frame)
+        finally:
+            self._encoded.clear()
+
+    def _frame(self, summary: IncidentSummary) -> str:
+        frame = self._encoded.get(summary)
+        if frame is None:
+            frame = protocol.encode(protocol.SummaryFrame(summary=summary))
+            self._encoded[summary] = frame
+        return frame
