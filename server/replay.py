@@ -16,7 +16,7 @@ from server.fanout import Fanout, disguised
 from server.session import Session
 from warroom.core import protocol
 from warroom.core.disclosure import Sealer
-from warroom.core.policy import visible_to
+from warroom.core.policy import disclosed
 from warroom.store import EventLog
 
 REPLAY_PAGE = 1000
@@ -82,6 +82,7 @@ class Replay:
             log=self.log_id or None,
         )
         sent = 0 if start is None else start
+        session.catching_up = True
         await session.connection.send(protocol.encode(welcome))
         # Page through the log until nothing newer than what was sent has been published; with
         # no await between that check and subscribing, no event is missed or sent twice.
@@ -89,13 +90,18 @@ class Replay:
             upto = fanout.head
             rows = await asyncio.to_thread(self.log.read_raw, sent, REPLAY_PAGE, upto)
             for seq, encoded in rows:
+                if session.closed:
+                    return  # resynced meanwhile: it starts over on a new connection
                 frame = self._replayed(session, seq, encoded)
                 if frame is not None:
                     await session.connection.send(frame)
                 sent = seq
             if not rows:
                 break
+        if session.closed:
+            return
         fanout.subscribe(session)
+        session.catching_up = False
         synced = protocol.Synced(head=self.position(session, sent))
         await session.connection.send(protocol.encode(synced))
 
@@ -106,7 +112,13 @@ class Replay:
         streaming connection the incident's live events go on meanwhile: the last page and
         `read.done` are written together once no event of the incident newer than the pages
         was published, so every live event before `read.done` is in the read, none after."""
-        wanted = incident_id.upper()
+        session.reading += 1
+        try:
+            await self._read(session, request_id, incident_id.upper())
+        finally:
+            session.reading -= 1
+
+    async def _read(self, session: Session, request_id: str, wanted: str) -> None:
         fanout = self.fanout
         if not fanout.admits(session.actor, wanted):
             refused = protocol.RejectedFrame(
@@ -118,6 +130,8 @@ class Replay:
         while True:
             upto = fanout.head
             rows = await asyncio.to_thread(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
+            if session.closed:
+                return  # resynced meanwhile: what it may see has changed
             frames: list[str] = []
             for seq, encoded in rows:
                 disclosed = self._disclosed(session, seq, encoded)
@@ -150,8 +164,9 @@ class Replay:
         if actor.internal and incident is not None and not incident.private:
             return seq, encoded
         event = protocol.load_event(encoded)
-        if not visible_to(actor, event, world):
+        shown = disclosed(actor, event, world)
+        if shown is None:
             return None
         if not session.sealed:
             return seq, encoded
-        return disguised(self.sealer, seq, event)
+        return disguised(self.sealer, seq, shown)

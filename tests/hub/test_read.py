@@ -90,7 +90,8 @@ async def test_a_read_is_the_incidents_part_of_the_replay_for_every_role(
     if role in ("exec", "support"):
         # Sealed positions, disguised numbers, and only what the group may see.
         assert all(SEALED.match(f["seq"]) for f in events) and SEALED.match(done["head"])
-        assert "INC-1 to internal" not in texts
+        # N1 was internal, then shown to all: it appears at the move, as if just written.
+        assert texts.count("INC-1 to internal") == 1 and texts[-2] == "INC-1 to internal"
         assert ("INC-1 to exec" in texts) == (role == "exec")
         assert ("when?" in texts) == (role == "exec")  # her own question, and its answer
         room, _, _ = await _read(await hub.connect("manager"), "INC-1")
