@@ -344,3 +344,44 @@ async def test_a_role_or_group_change_resyncs_with_a_new_welcome(hub: Hub) -> No
     welcome, replayed = await _session(await hub.connect("support"))
     assert welcome["role"] == "observer" and isinstance(welcome["head"], int)
     assert "INTERNAL-ONLY words" in _texts(replayed)
+
+
+async def _read_head(hub: Hub, user: str) -> Any:
+    """The head of `read.done` for INC-1, read by `user` on a connection of its own."""
+    connection = await hub.connect(user)
+    await send(connection, {"type": "read", "id": "r-1", "incident": "INC-1"})
+    return (await until(connection, "read.done"))["head"]
+
+
+async def test_a_stakeholders_positions_move_only_with_what_they_receive(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    await submit(manager, note("for the execs", audience="exec"))
+
+    async def positions() -> list[Any]:
+        """Every position erin is given: fresh, from the start, resumed, and read."""
+        fresh, _ = await _session(await hub.connect("exec"), None)
+        full, frames = await _session(await hub.connect("exec"), 0)
+        resumed, again = await _session(await hub.connect("exec"), frames[-1]["head"])
+        return [
+            fresh["head"], full["head"], frames[-1]["head"], resumed["head"],
+            again[-1]["head"], await _read_head(hub, "exec"),
+        ]  # fmt: skip
+
+    before = await positions()
+    assert len(set(before)) == 1 and SEALED.match(before[0]), before
+    # The war room works on: notes, an action, another group's note, another incident.
+    await submit(manager, note("internal work"))
+    await submit(manager, {"type": "action.add", "incident": "INC-1", "text": "roll back"})
+    await submit(manager, note("for support", audience="support"))
+    await submit(manager, {**declare("Private"), "private": True})
+    assert await positions() == before
+    # Something she receives moves them all, to that event.
+    shown = await submit(manager, note("for everyone", audience="all"))
+    after = await positions()
+    assert len(set(after)) == 1 and after[0] != before[0]
+    frames = await hello(await hub.connect("exec"))
+    assert frames[-1]["seq"] == after[0]
+    assert shown["type"] == "ack"
+    # The war room's positions count the log, as before.
+    assert await _read_head(hub, "responder") == hub.store.log.head()
