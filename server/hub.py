@@ -47,10 +47,17 @@ class Hub:
 
     def __init__(self, store: Store, world: World, head: int) -> None:
         self.store = store
-        self.sequencer = Sequencer(store.log, store.users, world, head, self.publish)
         self.log_id = store.secrets.get(LOG_SECRET).hex()[:16]
         """Which log this hub serves: a database restored from a backup serves another."""
         self.sealer = Sealer(store.secrets.get("disclosure"), self.log_id)
+        self.sequencer = Sequencer(
+            store.log,
+            store.users,
+            world,
+            head,
+            self.publish,
+            name_private=self.sealer.private_suffix,
+        )
         self.sessions: set[Session] = set()
         self.handshake = Handshake(store.users)
         self.fanout = Fanout(world, head, self.sealer)

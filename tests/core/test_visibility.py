@@ -249,7 +249,8 @@ def test_a_stakeholder_view_holds_only_what_they_may_see(room: Room) -> None:
 def vault() -> Room:
     """INC-P1, declared private by the responder rob, who is invited by declaring it."""
     room = Room()
-    room.do(c.DeclareIncident(title="Breach", severity=Severity.SEV1, private=True), RESPONDER)
+    breach = c.DeclareIncident(title="Breach", severity=Severity.SEV1, private=True, suffix="1")
+    room.do(breach, RESPONDER)
     room.do(c.AddNote(incident="INC-P1", text="everyone may read this", audience="all"))
     return room
 

@@ -16,8 +16,19 @@ from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection
 
 from server import replay as replay_module
-from tests.kit.wire import Hub, declare, hello, note, receive, send, submit, until
+from tests.kit.wire import (
+    Hub,
+    declare,
+    declare_private,
+    hello,
+    note,
+    receive,
+    send,
+    submit,
+    until,
+)
 from warroom.core.domain import Role
+from warroom.core.reducer import replay as replay_events
 
 SEALED = re.compile(r"^c[0-9a-f]{16}$")
 
@@ -132,7 +143,7 @@ async def test_a_private_incident_does_not_exist_for_the_uninvited(hub: Hub) -> 
     await hello(erin)
     secret = await submit(manager, {**declare("Breach at the bank"), "private": True})
     private_id = _declared(secret)
-    assert private_id == "INC-P1"
+    assert re.fullmatch(r"INC-P[0-9A-Z]{6}", private_id), private_id
     await submit(manager, note("who was in the vault", incident=private_id, audience="all"))
     await submit(manager, declare("Public outage"))  # public numbers have no gap: INC-1
     for connection in (uma, erin):
@@ -385,3 +396,24 @@ async def test_a_stakeholders_positions_move_only_with_what_they_receive(hub: Hu
     assert shown["type"] == "ack"
     # The war room's positions count the log, as before.
     assert await _read_head(hub, "responder") == hub.store.log.head()
+
+
+async def test_a_private_incidents_id_tells_its_invitees_no_count(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    ids = [await declare_private(hub, manager, f"Breach {n}") for n in range(4)]
+    assert len(set(ids)) == 4
+    for incident in ids:
+        assert re.fullmatch(r"INC-P[0-9A-Z]{6}", incident) and len(incident) <= 32
+        assert incident.removeprefix("INC-P").lstrip("0") not in {"1", "2", "3", "4"}
+    invite = {"type": "access.change", "incident": ids[3], "user": "rita"}
+    assert (await submit(manager, invite))["type"] == "ack"
+    seen = await hello(await hub.connect("responder"))
+    assert {f["event"]["incident"] for f in seen} == {ids[3]}
+    # A retried declaration is the same command: acknowledged again, never named twice.
+    command = {**declare("Retried"), "private": True}
+    first = await submit(manager, command, "declare-once")
+    again = await submit(manager, command, "declare-once")
+    assert first["type"] == again["type"] == "ack" and first["seq"] == again["seq"]
+    # The log replays to the same incidents, ids and all.
+    world = replay_events(envelope.event for envelope in hub.store.log.read())
+    assert set(ids) < set(world.incidents) and world.declared_private == 5

@@ -12,7 +12,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from tests.kit.wire import Hub, declare, note, send, submit
+from tests.kit.wire import Hub, declare, declare_private, note, send, submit
 
 CANARY = "CANARY"
 VAULT = "VAULT-CANARY"
@@ -46,16 +46,15 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
 
     await submit(manager, declare())
     inc = "INC-1"
-    vault = {**declare(f"{VAULT} private breach"), "private": True}
-    assert (await submit(manager, vault))["type"] == "ack"
+    private = await declare_private(hub, manager, f"{VAULT} private breach")
     for command in (
-        note(f"{VAULT} private note to all", "INC-P1", audience="all"),
-        {"type": "access.change", "incident": "INC-P1", "user": "rita"},
-        {"type": "access.change", "incident": "INC-P1", "user": "sam"},
-        {"type": "status.change", "incident": "INC-P1", "status": "identified"},
+        note(f"{VAULT} private note to all", private, audience="all"),
+        {"type": "access.change", "incident": private, "user": "rita"},
+        {"type": "access.change", "incident": private, "user": "sam"},
+        {"type": "status.change", "incident": private, "status": "identified"},
     ):
         assert (await submit(manager, command))["type"] == "ack"
-    await send(manager, {"type": "view", "incident": "INC-P1"})  # presence in the private room
+    await send(manager, {"type": "view", "incident": private})  # presence in the private room
     secret = [
         note(f"{CANARY} internal note", inc),
         note(f"{CANARY} support-only note", inc, audience="support"),
@@ -107,13 +106,13 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
     assert len(pokes) == 4
     # uma pokes at the private incident: each refusal reads as for a missing incident.
     uma_pokes: list[dict[str, Any]] = [
-        note("x", "INC-P1"),
-        {"type": "status.change", "incident": "INC-P1", "status": "monitoring"},
-        {"type": "question.ask", "incident": "INC-P1", "text": "x"},
+        note("x", private),
+        {"type": "status.change", "incident": private, "status": "monitoring"},
+        {"type": "question.ask", "incident": private, "text": "x"},
     ]
     for n, command in enumerate(uma_pokes):
         await send(uma, {"type": "submit", "id": f"poke-{n}", "command": command})
-    await send(uma, {"type": "view", "incident": "INC-P1"})
+    await send(uma, {"type": "view", "incident": private})
     await asyncio.wait_for(poked.wait(), 10)
     await asyncio.wait_for(uma_poked.wait(), 10)
     recorder.cancel()
@@ -142,13 +141,13 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
     leaked_to_uma = [
         m
         for m in uma_received
-        if VAULT in m or ("INC-P1" in m and json.loads(m)["type"] not in ("rejected", "error"))
+        if VAULT in m or (private in m and json.loads(m)["type"] not in ("rejected", "error"))
     ]
     assert leaked_to_uma == []
     assert any("for everyone" in m for m in uma_received)  # the scan is not vacuous
     refusals = [json.loads(m) for m in uma_received if '"id":"poke-' in m]
     assert {(r["code"], r["message"]) for r in refusals} <= {
-        ("not-found", "there is no incident INC-P1"),
+        ("not-found", f"there is no incident {private}"),
         ("forbidden", "a user with role responder may not ask questions"),
     }
     # No position erin was sent is a number: nothing she holds counts the log.
@@ -160,7 +159,7 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
 
     texts = [json.loads(m).get("event", {}).get("text") for m in received]
     assert "for everyone" in texts and "for the execs" in texts
-    leaked = [m for m in received if CANARY in m or "INC-P1" in m]
+    leaked = [m for m in received if CANARY in m or private in m]
     assert leaked == []
     # Nor who else asked: sam's name never reaches erin.
     assert not any('"sam"' in m for m in received)

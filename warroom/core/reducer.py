@@ -107,8 +107,8 @@ def _declared(world: World, event: e.IncidentDeclared) -> World:
     )
     number = event.incident.rsplit("-", 1)[1]
     if number.startswith("P"):
-        counted = max(world.declared_private, int(number[1:]))
-        return _put(evolve(world, declared_private=counted), incident)
+        # Private ids are not numbered (`disclosure.Sealer.private_suffix`): count them.
+        return _put(evolve(world, declared_private=world.declared_private + 1), incident)
     return _put(evolve(world, declared=max(world.declared, int(number))), incident)
 
 
