@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection
 
@@ -274,7 +273,7 @@ async def _follow(hub: Hub, user: str, records: list[Recorded], cursor: object =
 
 
 async def test_a_randomized_scan_of_roles_and_event_kinds_leaks_nothing_to_stakeholders(
-    hub: Hub, capsys: pytest.CaptureFixture[str]
+    hub: Hub,
 ) -> None:
     seed = int(os.environ.get("WARROOM_LEAK_SEED") or random.randrange(1 << 32))
     print(f"leak scan seed {seed} (WARROOM_LEAK_SEED={seed} reproduces it)")
