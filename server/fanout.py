@@ -19,7 +19,7 @@ from warroom.core import events as e
 from warroom.core import protocol
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, World
-from warroom.core.policy import admitted, visible_to
+from warroom.core.policy import admitted, disclosed
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,10 @@ class Fanout:
         return incident is not None and admitted(actor, incident)
 
     def subscribe(self, session: Session) -> None:
-        """Send `session` every event it may see from the next one published on."""
+        """Send `session` every event it may see from the next one published on (none once the
+        hub closed it)."""
+        if session.closed:
+            return
         session.streaming = True
         if session.actor.internal:
             self._internal.add(session.connection)
@@ -97,12 +100,15 @@ class Fanout:
         self.world = world
         frame = protocol.encode_event(item.seq, item.encoded)
         broadcast(self.room_for(world.incident(item.event.incident)), frame)
-        targets: list[ServerConnection] = []
+        # What each stakeholder receives depends on their groups (audiences name only theirs):
+        # one frame per distinct form of the event, whatever the number of connections.
+        targets: dict[e.Event, list[ServerConnection]] = {}
         for stakeholder, connections in self._stakeholders.items():
-            if visible_to(stakeholder, item.event, world):
-                targets.extend(connections)
-        if targets:
-            broadcast(targets, protocol.encode_event(*disguised(self.sealer, item.seq, item.event)))
+            shown = disclosed(stakeholder, item.event, world)
+            if shown is not None:
+                targets.setdefault(shown, []).extend(connections)
+        for shown, receivers in targets.items():
+            broadcast(receivers, protocol.encode_event(*disguised(self.sealer, item.seq, shown)))
         self.head = item.seq
         self.newest[item.event.incident] = item.seq
         return len(frame)

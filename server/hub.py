@@ -48,10 +48,17 @@ class Hub:
 
     def __init__(self, store: Store, world: World, head: int) -> None:
         self.store = store
-        self.sequencer = Sequencer(store.log, store.users, world, head, self.publish)
         self.log_id = store.log_identity()
         """Which log this hub serves: a database restored from a backup serves another."""
         self.sealer = Sealer(store.secrets.get("disclosure"), self.log_id)
+        self.sequencer = Sequencer(
+            store.log,
+            store.users,
+            world,
+            head,
+            self.publish,
+            name_private=self.sealer.private_suffix,
+        )
         self.sessions: set[Session] = set()
         self.handshake = Handshake(store.users)
         self.fanout = Fanout(world, head, self.sealer)
@@ -104,14 +111,15 @@ class Hub:
             await session.send_error("bad-frame", "the frame could not be read")
             return
         if isinstance(frame, protocol.Hello):
-            if session.streaming:
+            if session.streaming or session.catching_up:
                 await session.send_error("bad-frame", "hello was already sent")
                 return
             if frame.summary and frame.cursor is not None:
                 await session.send_error("invalid", "a summary hello takes no cursor (null)")
                 return
             await self.replay.stream(session, frame.cursor, frame.log, frame.summary)
-            await self.presence.greet(session)
+            if not session.closed:
+                await self.presence.greet(session)
             return
         if isinstance(frame, protocol.View):
             await self.presence.view(session, frame.incident)
@@ -170,7 +178,9 @@ class Hub:
                 affected = actor.role is not Role.INCIDENT_MANAGER and (
                     actor.name not in incident.invited
                 )
-            if affected and session.streaming:
+            # A session still catching up is closed too: the rest of its replay would be
+            # filtered anew, but what it was sent before would stay.
+            if affected and session.told:
                 self._close(session, protocol.CLOSE_RESYNC, "what you may see has changed")
 
     # Revocation and changes of role --------------------------------------------------------------
@@ -178,8 +188,9 @@ class Hub:
     async def watch_users(self, every: float = USER_POLL) -> None:
         """Apply revocations and role or group changes to open sessions, within `every` seconds.
 
-        A revoked user's connections are closed; a changed role or group set takes effect on the
-        very next event, because fan-out reads the session's actor.
+        A revoked user's connections are closed; so are those whose view a change of role or
+        group set changes, to start over with a new welcome. A change that leaves the view as it
+        was (a responder made an observer) takes effect on the very next event.
         """
         while True:
             await asyncio.sleep(every)
@@ -201,10 +212,9 @@ class Hub:
                 self._close(session, protocol.CLOSE_REVOKED, "token revoked")
                 continue
             seated = seat(current, session.observer_mode)
-            if (seated.role is Role.INCIDENT_MANAGER) != (
-                session.actor.role is Role.INCIDENT_MANAGER
-            ):
-                # Private incidents appear or vanish: their past must too.
+            if _sees_otherwise(session.actor, seated):
+                # Internal entries, private incidents or a group's entries appear or vanish, and
+                # positions change kind: the past must be sent again under the new filter.
                 self._close(session, protocol.CLOSE_RESYNC, "what you may see has changed")
                 continue
             if seated != session.actor:
@@ -218,8 +228,18 @@ class Hub:
 
     def _close(self, session: Session, code: int, reason: str) -> None:
         """Close a session's connection without waiting; it gets no further event."""
+        session.closed = True
         closing = asyncio.create_task(session.connection.close(code, reason))
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
         self.sessions.discard(session)
         self.fanout.unsubscribe(session)
+
+
+def _sees_otherwise(before: Actor, after: Actor) -> bool:
+    """Whether a user changed from `before` to `after` may see another part of the log."""
+    if before.internal != after.internal:
+        return True
+    if (before.role is Role.INCIDENT_MANAGER) != (after.role is Role.INCIDENT_MANAGER):
+        return True
+    return not after.internal and before.groups != after.groups

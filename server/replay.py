@@ -17,11 +17,14 @@ from server.session import Session
 from server.summaries import Summaries
 from warroom.core import protocol
 from warroom.core.disclosure import Sealer
-from warroom.core.policy import visible_to
+from warroom.core.policy import disclosed
 from warroom.store import EventLog
 
 REPLAY_PAGE = 1000
 """Events read from the store per page of a replay or of a read."""
+
+BACK_PAGE = 100
+"""Events read per page, newest first, when looking for a stakeholder's newest event."""
 
 _LEADING_INCIDENT = '{"incident":"'
 
@@ -89,15 +92,27 @@ class Replay:
         fanout = self.fanout
         other_log = log_id is not None and log_id != self.log_id and cursor not in (None, 0)
         start = fanout.head if summary else None if other_log else self._start(session, cursor)
+        head = fanout.head
+        sent = 0 if start is None else start
+        session.catching_up = True
+        if summary:
+            # A lobby's past is summaries: it holds no position, and a stakeholder's counts nothing.
+            shown = 0 if session.sealed else head
+        else:
+            # A stakeholder's positions move only with what they receive: their head is the newest
+            # event they may see, never the log's, which counts the war room's activity.
+            floor = 0 if cursor is None else sent  # from now: their newest event may be any old
+            shown = await self._newest_shown(session, head, floor) if session.sealed else head
+        if session.closed:
+            return
         welcome = protocol.Welcome(
             user=actor.name,
             role=actor.role.value,
             groups=tuple(sorted(actor.groups)),
-            head=self.position(session, fanout.head),
+            head=self.position(session, shown),
             reset=start is None,
             log=self.log_id or None,
         )
-        sent = 0 if start is None else start
         await session.connection.send(protocol.encode(welcome))
         if summary:
             # Written without waiting, then subscribed: no change can fall in between.
@@ -109,15 +124,36 @@ class Replay:
             upto = fanout.head
             rows = await asyncio.to_thread(self.log.read_raw, sent, REPLAY_PAGE, upto)
             for seq, encoded in rows:
+                if session.closed:
+                    return  # resynced meanwhile: it starts over on a new connection
                 frame = self._replayed(session, seq, encoded)
                 if frame is not None:
                     await session.connection.send(frame)
+                    shown = max(shown, seq)
                 sent = seq
             if not rows:
                 break
+        if session.closed:
+            return
         fanout.subscribe(session)
-        synced = protocol.Synced(head=self.position(session, sent))
+        session.catching_up = False
+        synced = protocol.Synced(head=self.position(session, shown if session.sealed else sent))
         await session.connection.send(protocol.encode(synced))
+
+    async def _newest_shown(self, session: Session, upto: int, after: int) -> int:
+        """The seq of the newest event after `after` and up to `upto` that `session` receives;
+        `after` if there is none. Read backwards, page by page: usually the first one holds it."""
+        before = upto + 1
+        while before > after + 1:
+            rows = await asyncio.to_thread(self.log.read_raw_back, before, BACK_PAGE, after)
+            world = self.fanout.world
+            for seq, encoded in rows:
+                if disclosed(session.actor, protocol.load_event(encoded), world) is not None:
+                    return seq
+                before = seq
+            if len(rows) < BACK_PAGE:
+                break
+        return after
 
     async def read(self, session: Session, request_id: str, incident_id: str) -> None:
         """Send `session` the events of one incident it may see, page by page, then `read.done`.
@@ -126,7 +162,13 @@ class Replay:
         streaming connection the incident's live events go on meanwhile: the last page and
         `read.done` are written together once no event of the incident newer than the pages
         was published, so every live event before `read.done` is in the read, none after."""
-        wanted = incident_id.upper()
+        session.reading += 1
+        try:
+            await self._read(session, request_id, incident_id.upper())
+        finally:
+            session.reading -= 1
+
+    async def _read(self, session: Session, request_id: str, wanted: str) -> None:
         fanout = self.fanout
         if not fanout.admits(session.actor, wanted):
             refused = protocol.RejectedFrame(
@@ -134,23 +176,28 @@ class Replay:
             )
             await session.connection.send(protocol.encode(refused))
             return
-        sent = 0
+        sent = shown = 0
         while True:
             upto = fanout.head
             rows = await asyncio.to_thread(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
+            if session.closed:
+                return  # resynced meanwhile: what it may see has changed
             frames: list[str] = []
             for seq, encoded in rows:
                 disclosed = self._disclosed(session, seq, encoded)
                 if disclosed is not None:
                     frames.append(protocol.encode_read_event(request_id, *disclosed))
+                    shown = seq
                 sent = seq
             if len(rows) == REPLAY_PAGE or fanout.newest.get(wanted, 0) > upto:
                 for frame in frames:
                     await session.connection.send(frame)
                 continue
             # No await from the check above to the last write: nothing can come between.
+            # A stakeholder's head is the newest event of the read: the log's would count more.
+            head = shown if session.sealed else fanout.head
             done = protocol.ReadDone(
-                id=request_id, incident=wanted, head=self.position(session, fanout.head)
+                id=request_id, incident=wanted, head=self.position(session, head)
             )
             for frame in (*frames, protocol.encode(done)):
                 broadcast([session.connection], frame)
@@ -170,8 +217,9 @@ class Replay:
         if actor.internal and incident is not None and not incident.private:
             return seq, encoded
         event = protocol.load_event(encoded)
-        if not visible_to(actor, event, world):
+        shown = disclosed(actor, event, world)
+        if shown is None:
             return None
         if not session.sealed:
             return seq, encoded
-        return disguised(self.sealer, seq, event)
+        return disguised(self.sealer, seq, shown)

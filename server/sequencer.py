@@ -16,14 +16,14 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
 from server.session import seat
 from warroom.core import protocol
-from warroom.core.commands import ChangeAccess, Command
+from warroom.core.commands import ChangeAccess, Command, DeclareIncident
 from warroom.core.decide import decide
 from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Event
@@ -100,6 +100,8 @@ class Sequencer:
         head: the seq of the newest event in the log.
         publish: called on the event loop with each committed group, before the acks.
         clock: the time source (UTC, timezone-aware).
+        name_private: the id suffix of the nth private incident (`Sealer.private_suffix`):
+            chosen here, outside the pure core, and carried in the command.
     """
 
     def __init__(
@@ -110,6 +112,8 @@ class Sequencer:
         head: int,
         publish: Publisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        name_private: Callable[[int], str] | None = None,
     ) -> None:
         self._log = event_log
         self._users = users
@@ -117,6 +121,8 @@ class Sequencer:
         self._head = head
         self._publish = publish
         self._clock = clock
+        self._name_private = name_private
+        """The id suffix of the nth private incident; None: private incidents are refused."""
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._recent: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -206,9 +212,10 @@ class Sequencer:
                 continue
             try:
                 actor = self._current(item.actor, users)
-                authorize(actor, item.command, world)
-                self._check_user(item.command)
-                events = decide(world, item.command, actor, self._clock())
+                command = self._named(item.command, world)
+                authorize(actor, command, world)
+                self._check_user(command)
+                events = decide(world, command, actor, self._clock())
                 encoded_events = [protocol.event_json(event) for event in events]
             except Rejected as rejected:
                 # A retry of a committed command may now be refused ("already identified"):
@@ -266,6 +273,19 @@ class Sequencer:
         """Inside the commit: refuse it if a user of the group changed since it was decided."""
         if self._users.states_of(users, connection) != users:
             raise _UsersChanged
+
+    def _named(self, command: Command, world: World) -> Command:
+        """A declaration with the id suffix the hub chose (the next free one for a private
+        incident, none for a public one); any other command as it is."""
+        if not isinstance(command, DeclareIncident):
+            return command
+        suffix = ""
+        if command.private and self._name_private is not None:
+            number = world.declared_private + 1
+            while world.incident(f"INC-P{self._name_private(number)}") is not None:
+                number += 1  # taken by an older log's numbered id: take the next
+            suffix = self._name_private(number)
+        return replace(command, suffix=suffix)
 
     def _check_user(self, command: Command) -> None:
         """An invitation names a user the war room knows (users live in the store, not the log)."""

@@ -31,6 +31,12 @@ class Session:
     actor: Actor
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
     streaming: bool = False
+    catching_up: bool = False
+    """Said hello and is being replayed what it missed; it streams once that is done."""
+    reading: int = 0
+    """Reads of an incident in progress."""
+    closed: bool = False
+    """The hub closed it: nothing more is sent, and it never streams again."""
     viewing: str | None = None
     """The incident whose war room this connection shows, for presence."""
     observer_mode: bool = False
@@ -38,6 +44,11 @@ class Session:
     summaries: dict[str, IncidentSummary] | None = None
     """For a lobby (a summary hello): the summary of each incident it was last sent; None for
     a session that receives the log's past as events."""
+
+    @property
+    def told(self) -> bool:
+        """Whether anything of the log was or is being sent to it (a resync has a past to undo)."""
+        return self.streaming or self.catching_up or self.reading > 0
 
     @property
     def sealed(self) -> bool:

@@ -1,7 +1,7 @@
 """Preview as an audience: the war room exactly as one stakeholder group (or all) sees it now.
 
 The incident manager's client already holds the whole log; the preview folds only what the hub's
-own `visible_to` would send that audience, so what shows here is what they get. Read only.
+own `disclosed` would send that audience, so what shows here is what they get. Read only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
-from warroom.core.policy import preview_actor, visible_part, visible_to
+from warroom.core.events import Envelope
+from warroom.core.policy import disclosed, preview_actor, visible_part
 from warroom.core.reducer import replay
 
 
@@ -57,7 +58,11 @@ class PreviewScreen(AppScreen):
     def show_state(self, state: ClientState) -> None:
         """Fold what the audience would receive, and show it."""
         viewer = preview_actor(self.audience)
-        seen = tuple(e for e in state.log if visible_to(viewer, e.event, state.world))
+        seen = tuple(
+            Envelope(item.seq, shown)
+            for item in state.log
+            if (shown := disclosed(viewer, item.event, state.world)) is not None
+        )
         incident = replay(item.event for item in seen).incident(self.incident_id)
         gone = self.query_one("#gone", Static)
         gone.display = incident is None

@@ -82,6 +82,22 @@ def _apps_of(event: e.Event) -> tuple[str, ...]:
             assert_never(event)
 
 
+def _number(entry: str) -> int:
+    digits = entry[1:]
+    return int(digits) if digits.isdigit() else 0
+
+
+def _entry_of(event: e.Event) -> tuple[str, int] | None:
+    """The entry whose row an event adds (a note, an action, a workaround), if any."""
+    if isinstance(event, e.NoteAdded):
+        return ("N", event.note)
+    if isinstance(event, e.ActionAdded):
+        return ("A", event.action)
+    if isinstance(event, e.MitigationAdded):
+        return ("M", event.mitigation)
+    return None
+
+
 class TimelinePanel(DataTable[Any]):
     """The incident's log as a table: time, who, what."""
 
@@ -136,6 +152,8 @@ class TimelinePanel(DataTable[Any]):
         self._notes: dict[int, e.NoteAdded] = {}
         self._log: tuple[Envelope, ...] = ()
         self._pins_now: set[int] = set()
+        self._held: set[tuple[str, int]] = set()
+        """The entries the viewer holds now: a row of one withdrawn from them goes."""
         self._today = date.min
         self._width = 0
         self._time_width = 5
@@ -261,13 +279,18 @@ class TimelinePanel(DataTable[Any]):
         """Bring the table up to date with the log (only new entries are added)."""
         seen, before = self._seen, self._log
         self._log = log
+        self._pins_now = {note.id for note in incident.notes if note.pinned}
+        self._held = {
+            *(("N", note.id) for note in incident.notes),
+            *(("A", action.id) for action in incident.actions),
+            *(("M", mitigation.id) for mitigation in incident.mitigations),
+        }
         today = now.astimezone().date()
         if today != self._today and self.row_count:
             self._today = today
             self._relayout()  # yesterday's rows must now show their date
             return
         self._today = today
-        self._pins_now = {note.id for note in incident.notes if note.pinned}
         # A room read again (after a reconnect) is another log, even where it matches the old.
         other_log = seen > 0 and (
             len(log) < seen or len(before) < seen or log[seen - 1] is not before[seen - 1]
@@ -287,6 +310,9 @@ class TimelinePanel(DataTable[Any]):
         self._append(log)
 
     def _keep(self, event: e.Event) -> bool:
+        entry = _entry_of(event)
+        if entry is not None and entry not in self._held:
+            return False  # withdrawn from this viewer: it is gone for them
         if self.app_filter is not None:
             return self.app_filter.lower() in (a.lower() for a in _apps_of(event))
         if self.filter is TimelineFilter.NOTES:
@@ -310,6 +336,10 @@ class TimelinePanel(DataTable[Any]):
             if isinstance(event, e.NotePinned):
                 self._pin(event.note, event.pinned)
                 refill = refill or self.filter is TimelineFilter.PINNED
+            if isinstance(event, e.AudienceChanged) and live:
+                # An entry withdrawn from this viewer takes its rows with it.
+                moved = event.entry[:1], _number(event.entry)
+                refill = refill or (moved[0] in "NAM" and moved not in self._held)
             if not self._keep(event):
                 continue
             key = str(envelope.seq)

@@ -3,18 +3,24 @@ numbers that are a permutation (two entries never share a number) and count noth
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from warroom.core import commands as c
 from warroom.core import events as e
+from warroom.core.decide import decide
 from warroom.core.disclosure import ENTRY_BITS, SEQ_BITS, Sealer
-from warroom.core.domain import Impact, Note
+from warroom.core.domain import Actor, Impact, Note, Role, Severity, World
+from warroom.core.reducer import replay
+from warroom.core.rejections import Rejected
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SEALER = Sealer(b"k" * 32)
+IM = Actor("ines", Role.INCIDENT_MANAGER)
 
 
 @given(st.integers(min_value=0, max_value=(1 << SEQ_BITS) - 1))
@@ -84,3 +90,31 @@ def test_impact_versions_are_disguised_too() -> None:
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="16 bytes"):
         Sealer(b"short")
+
+
+def test_private_incident_suffixes_are_short_unique_and_count_nothing() -> None:
+    suffixes = [SEALER.private_suffix(n) for n in range(1, 3001)]
+    assert len(set(suffixes)) == 3000  # never two incidents with one id
+    assert all(len(s) == 6 and set(s) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for s in suffixes)
+    assert suffixes != sorted(suffixes)  # the nth is not after the (n-1)th: no order, no count
+    assert not any(s.lstrip("0") in {str(n), str(n - 1)} for n, s in enumerate(suffixes, 1))
+    assert [Sealer(b"o" * 32).private_suffix(n) for n in range(1, 4)] != suffixes[:3]
+    assert SEALER.private_suffix(7) == Sealer(b"k" * 32).private_suffix(7)  # stable
+
+
+def test_decide_takes_a_private_incidents_id_from_the_command_and_only_then() -> None:
+    world = World()
+    private = c.DeclareIncident(title="Breach", severity=Severity.SEV1, private=True)
+    with pytest.raises(Rejected, match="suffix"):
+        decide(world, private, IM, NOW)  # counting them is what a suffix is for
+    with pytest.raises(Rejected, match="suffix"):
+        decide(
+            world, c.DeclareIncident(title="x", severity=Severity.SEV1, suffix="K7Q3XZ"), IM, NOW
+        )
+    named = replace(private, suffix=SEALER.private_suffix(1))
+    (declared,) = decide(world, named, IM, NOW)
+    assert declared.incident == f"INC-P{SEALER.private_suffix(1)}"
+    world = replay([declared])
+    assert world.declared_private == 1 and world.incident(declared.incident) is not None
+    with pytest.raises(Rejected, match="already"):
+        decide(world, named, IM, NOW)

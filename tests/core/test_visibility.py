@@ -249,7 +249,8 @@ def test_a_stakeholder_view_holds_only_what_they_may_see(room: Room) -> None:
 def vault() -> Room:
     """INC-P1, declared private by the responder rob, who is invited by declaring it."""
     room = Room()
-    room.do(c.DeclareIncident(title="Breach", severity=Severity.SEV1, private=True), RESPONDER)
+    breach = c.DeclareIncident(title="Breach", severity=Severity.SEV1, private=True, suffix="1")
+    room.do(breach, RESPONDER)
     room.do(c.AddNote(incident="INC-P1", text="everyone may read this", audience="all"))
     return room
 
@@ -283,7 +284,8 @@ def test_the_uninvited_are_refused_as_if_it_did_not_exist(vault: Room) -> None:
 
 def test_an_invitation_admits_a_stakeholder_to_what_their_audience_allows(vault: Room) -> None:
     invited = vault.do(c.ChangeAccess(incident="INC-P1", user="eve"))
-    assert vault.sees(EXEC, invited) and not vault.sees(EXEC_TOO, invited)
+    # Invitations are the war room's business: the invitee sees the incident, not the invite.
+    assert not vault.sees(EXEC, invited) and not vault.sees(EXEC_TOO, invited)
     note_added = vault.log[1][0]
     assert vault.sees(EXEC, note_added) and not vault.sees(EXEC_TOO, note_added)
     internal = vault.do(c.AddNote(incident="INC-P1", text="internal"))

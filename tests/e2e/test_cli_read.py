@@ -19,7 +19,7 @@ from tests.kit.harness import Hub, concurrently
 from warroom.core import commands as c
 from warroom.core import json_forms, protocol
 from warroom.core.domain import Actor, Role, Severity, Status
-from warroom.core.policy import preview_actor, visible_part, visible_to
+from warroom.core.policy import disclosed, preview_actor, visible_part
 from warroom.core.reducer import replay
 from warroom.core.views import incident_page
 from warroom.net.remote import Remote
@@ -47,7 +47,11 @@ def _whole_log(hub: Hub, token: str, incident_id: str, audience: str | None = No
     world = replay(item.event for item in log)
     if audience is not None:
         viewer = preview_actor(audience)
-        log = [item for item in log if visible_to(viewer, item.event, world)]
+        log = [
+            protocol.EventFrame(seq=item.seq, event=received)
+            for item in log
+            if (received := disclosed(viewer, item.event, world)) is not None
+        ]
         world = replay(item.event for item in log)
     incident = world.incident(incident_id)
     if incident is None:
@@ -83,9 +87,10 @@ async def _submit(hub: Hub, token: str, commands: list[c.Command]) -> None:
             await remote.submit(command)
 
 
-def _two_incidents_and_a_secret(hub: Hub, carol: str) -> None:
+def _two_incidents_and_a_secret(hub: Hub, carol: str) -> str:
     """INC-1 and INC-2 interleaved, with entries for every audience, a question and its answer,
-    an entry moved to another audience; then INC-P1, private, with ana invited."""
+    an entry moved to another audience; then a private incident (its id returned), with ana
+    invited."""
     one, two = "INC-1", "INC-2"
     commands: list[c.Command] = [
         c.DeclareIncident(title="Checkout failing", severity=Severity.SEV1, apps=("checkout",)),
@@ -107,10 +112,17 @@ def _two_incidents_and_a_secret(hub: Hub, carol: str) -> None:
         c.ChangeAudience(incident=one, entry="N1", audience="all"),
         c.ChangeStatus(incident=one, status=Status.IDENTIFIED),
         c.DeclareIncident(title="Breach", severity=Severity.SEV1, private=True),
-        c.AddNote(incident="INC-P1", text="in the vault", audience="all"),
-        c.ChangeAccess(incident="INC-P1", user="ana"),
     ]
     asyncio.run(_submit(hub, hub.token, commands))
+    # The hub names a private incident: read its id back.
+    listed = json.loads(hub.ok("list", "--json"))
+    (secret,) = [str(row["id"]) for row in listed if row["private"]]
+    commands = [
+        c.AddNote(incident=secret, text="in the vault", audience="all"),
+        c.ChangeAccess(incident=secret, user="ana"),
+    ]
+    asyncio.run(_submit(hub, hub.token, commands))
+    return secret
 
 
 @pytest.mark.usefixtures("local_zone")
@@ -118,8 +130,8 @@ def test_show_and_export_print_what_the_whole_log_gave_for_every_role(hub: Hub) 
     hub.user_add("ana", "responder")
     carol = hub.user_add("carol", "stakeholder", "exec")
     uma = hub.user_add("uma", "responder")
-    _two_incidents_and_a_secret(hub, carol)
-    inc, secret = "INC-1", "INC-P1"
+    secret = _two_incidents_and_a_secret(hub, carol)
+    inc = "INC-1"
 
     for name, token in {"manager": hub.token, "carol": carol, "uma": uma}.items():
         for incident in (inc, secret):

@@ -101,3 +101,11 @@ def declare(title: str = "Checkout down") -> dict[str, Any]:
 
 def note(text: str, incident: str = "INC-1", audience: str = "internal") -> dict[str, Any]:
     return {"type": "note.add", "incident": incident, "text": text, "audience": audience}
+
+
+async def declare_private(hub: Hub, connection: ClientConnection, title: str = "Breach") -> str:
+    """Declare a private incident; its id (the hub chooses it), read from the log."""
+    answer = await submit(connection, {**declare(title), "private": True})
+    assert answer["type"] == "ack", answer
+    (declared,) = hub.store.log.read(answer["seq"] - 1, 1)
+    return declared.event.incident

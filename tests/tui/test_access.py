@@ -65,7 +65,11 @@ async def test_capital_i_makes_the_incident_private_and_invites_people(fake):
 async def test_the_access_key_offers_to_take_invitations_back(fake):
     steps = [
         *seed_steps(),
-        Step(ANA, 40, c.DeclareIncident(title="Vault", severity=Severity.SEV1, private=True)),
+        Step(
+            ANA,
+            40,
+            c.DeclareIncident(title="Vault", severity=Severity.SEV1, private=True, suffix="1"),
+        ),
     ]
     _, frames = play(steps)
     async with running(fake, incident="INC-P1", frames=replay(events=frames)) as pilot:

@@ -22,9 +22,9 @@ from warroom.cli.common import (
     run,
 )
 from warroom.cli.parsing import hub_options, option, verb
-from warroom.core import json_forms
+from warroom.core import json_forms, protocol
 from warroom.core.domain import Role, Status, parse_enum
-from warroom.core.policy import preview_actor, visible_to
+from warroom.core.policy import disclosed, preview_actor
 from warroom.core.reducer import replay
 from warroom.core.summary import IncidentSummary
 from warroom.core.views import event_line, incident_page, incident_row
@@ -81,7 +81,11 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
         if fetched.me.role is not Role.INCIDENT_MANAGER:
             raise Failure("only an incident manager may preview what an audience sees")
         viewer = preview_actor(audience_of(as_audience))
-        log = [item for item in log if visible_to(viewer, item.event, world)]
+        log = [
+            protocol.EventFrame(seq=item.seq, event=received)
+            for item in log
+            if (received := disclosed(viewer, item.event, world)) is not None
+        ]
         world = replay(item.event for item in log)
     shown = incident_in(world, incident, viewer)
     hub.emit({"incident": json_forms.incident_data(shown)}, list(incident_page(shown, log, now())))

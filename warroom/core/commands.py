@@ -31,6 +31,9 @@ class DeclareIncident:
     apps: tuple[str, ...] = ()
     private: bool = False
     """Seen only by incident managers and the people invited (the declarer is)."""
+    suffix: str = ""
+    """A private incident's id after `INC-P`, chosen by the hub (whatever a client sends is
+    replaced), so that the ids count nothing; empty for a public one."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,7 @@ Pure: the actor and the time come in as arguments; the world is not changed (see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar, assert_never
@@ -102,9 +103,17 @@ def _on(
     return [handler(_incident(world, command.incident), command, actor, now)]
 
 
+_SUFFIX = re.compile(r"^[0-9A-Z]{1,8}$")
+
+
 def _declare(world: World, cmd: c.DeclareIncident, actor: Actor, now: datetime) -> e.Event:
     title = checked_title(cmd.title, MAX_TITLE)
-    number = f"P{world.declared_private + 1}" if cmd.private else str(world.declared + 1)
+    if cmd.private != bool(cmd.suffix) or not _SUFFIX.match(cmd.suffix or "P"):
+        raise Rejected("invalid", "only a private incident takes an id suffix, and from the hub")
+    # A private incident's id is not numbered: a count would tell its invitees how many exist.
+    number = f"P{cmd.suffix}" if cmd.private else str(world.declared + 1)
+    if world.incident(f"INC-{number}") is not None:
+        raise Rejected("conflict", f"there is an incident INC-{number} already")
     return e.IncidentDeclared(
         incident=f"INC-{number}",
         actor=actor.name,

@@ -29,6 +29,12 @@ SEQ_BITS = 40
 ENTRY_BITS = 20
 """Entry numbers that can be disguised per incident and kind (a million notes)."""
 
+PRIVATE_BITS = 30
+"""Private incidents that can be named (six characters of base 32 each)."""
+
+_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's: no I, L, O or U to misread."""
+
 _ROUNDS = 4
 _CURSOR = re.compile(r"^c[0-9a-f]{16}$")
 
@@ -139,6 +145,17 @@ class Sealer:
     def mitigation(self, incident: str, mitigation: Mitigation) -> Mitigation:
         """A workaround with its number disguised."""
         return evolve(mitigation, id=self.entry(incident, "mitigation", mitigation.id))
+
+    # Private incidents ----------------------------------------------------------------------
+
+    def private_suffix(self, number: int) -> str:
+        """The id suffix of the `number`th private incident (after `INC-P`): six characters of
+        Crockford's base 32, a permutation of the number, so two never share one and none
+        tells how many came before it."""
+        if not 0 < number < 1 << PRIVATE_BITS:
+            raise ValueError(f"private incident {number} cannot be named")
+        value = self._permute("incident|private", number, PRIVATE_BITS)
+        return "".join(_BASE32[(value >> shift) & 31] for shift in range(25, -1, -5))
 
     # The permutation ----------------------------------------------------------------------------
 

@@ -318,8 +318,9 @@ def _empty_incidents() -> Mapping[str, IncidentState]:
 class World:
     """All incidents of a war room; `declared` counts declarations to number the next one.
 
-    Incidents declared private are numbered in a series of their own (`INC-P1`, ...), so that
-    the public numbers have no gaps that would tell of them."""
+    Incidents declared private are counted apart (`declared_private`) and named by the hub with
+    a suffix that counts nothing (`INC-PK7Q3XZ`), so that neither the public numbers nor their
+    own ids tell of how many there are."""
 
     incidents: Mapping[str, IncidentState] = field(default_factory=_empty_incidents)
     declared: int = 0

@@ -6,7 +6,7 @@ use. Nothing else in the code base decides permissions.
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import Any, assert_never
 
 from warroom.core import commands as c
 from warroom.core import events as e
@@ -145,15 +145,126 @@ def preview_actor(audience: str) -> Actor:
 
 
 def visible_to(actor: Actor, event: e.Event, world: World) -> bool:
-    """True if `actor` may receive `event`; `world` is the state the event has been folded into."""
+    """True if `actor` receives anything of `event`; `world` is the state it was folded into."""
+    return disclosed(actor, event, world) is not None
+
+
+def disclosed(actor: Actor, event: e.Event, world: World) -> e.Event | None:
+    """`event` as `actor` may receive it, or None if they receive nothing of it; `world` is the
+    state the event has been folded into.
+
+    The war room gets every event as it is. A stakeholder sees entries appear, never their
+    history: an entry an audience change shows them arrives as if it had just been added, one
+    it hides is withdrawn from them, and an audience names none of the groups but theirs.
+    Privacy and invitations are the war room's business and never reach them.
+    """
     incident = world.incident(event.incident)
-    if incident is None:
-        return False
-    if not admitted(actor, incident):
-        return False
+    if incident is None or not admitted(actor, incident):
+        return None
     if actor.internal:
-        return True
-    return _stakeholder_sees(actor, event, incident)
+        return event
+    return _for_stakeholder(actor, event, incident)
+
+
+def shown_audience(audience: str, actor: Actor) -> str:
+    """`audience` as stakeholder `actor` may read it: `all`, their own groups among it, or
+    `internal` when it leaves them out; never another group's name."""
+    if actor.internal or audience in (INTERNAL, EVERYONE):
+        return audience
+    groups = audience_groups(audience)
+    if groups <= actor.groups:
+        return audience
+    return ",".join(sorted(groups & actor.groups)) or INTERNAL
+
+
+def _for_stakeholder(actor: Actor, event: e.Event, incident: IncidentState) -> e.Event | None:
+    if not _stakeholder_sees(actor, event, incident):
+        return None
+    match event:
+        case e.ImpactUpdated() | e.NoteAdded() | e.ActionAdded() | e.MitigationAdded():
+            return _addressed(event, actor)
+        case e.QuestionAnswered():
+            if event.audience is None:
+                return event
+            return evolve(event, audience=shown_audience(event.audience, actor))
+        case e.AudienceChanged():
+            return _moved(event, actor)
+        case e.PrivacyChanged() | e.AccessChanged():
+            return None
+        case (
+            e.IncidentDeclared()
+            | e.StatusChanged()
+            | e.SeverityChanged()
+            | e.EtaSet()
+            | e.AppAdded()
+            | e.AppRemoved()
+            | e.NotePinned()
+            | e.ActionStateChanged()
+            | e.ActionAssigned()
+            | e.MitigationStateChanged()
+            | e.QuestionAsked()
+            | e.QuestionDismissed()
+        ):
+            return event
+        case _:
+            assert_never(event)
+
+
+def _addressed(
+    event: e.ImpactUpdated | e.NoteAdded | e.ActionAdded | e.MitigationAdded, actor: Actor
+) -> e.Event:
+    audience = shown_audience(event.audience, actor)
+    return event if audience == event.audience else evolve(event, audience=audience)
+
+
+def _moved(event: e.AudienceChanged, actor: Actor) -> e.Event | None:
+    """An audience change as a stakeholder sees it: the entry appears, or is withdrawn, or (seen
+    before and after) is shown to another of the audiences they may name."""
+    before = shown_audience(event.previous, actor)
+    after = shown_audience(event.audience, actor)
+    if before == INTERNAL:
+        return _appeared(event, after)
+    if before == after:
+        return None  # other groups came or went: nothing changed for this stakeholder
+    entries: dict[str, Any] = {}
+    if event.impact is not None:
+        entries["impact"] = evolve(event.impact, audience=after)
+    for kind in ("note", "action", "mitigation"):
+        entry = getattr(event, kind)
+        if entry is not None:
+            entries[kind] = evolve(entry, audience=after)
+    return evolve(event, audience=after, previous=before, **entries)
+
+
+def _appeared(event: e.AudienceChanged, audience: str) -> e.Event | None:
+    """The entry an audience change shows a stakeholder, as if it had just been added."""
+    at, incident = event.at, event.incident
+    if event.note is not None:
+        note = event.note
+        return e.NoteAdded(
+            incident=incident, actor=note.author, at=at, note=note.id, text=note.text,
+            occurred_at=note.occurred_at, pinned=note.pinned, audience=audience,
+        )  # fmt: skip
+    if event.action is not None:
+        action = event.action
+        return e.ActionAdded(
+            incident=incident, actor=action.created_by, at=at, action=action.id,
+            text=action.text, owner=action.owner, state=action.state, audience=audience,
+        )  # fmt: skip
+    if event.mitigation is not None:
+        fix = event.mitigation
+        return e.MitigationAdded(
+            incident=incident, actor=fix.created_by, at=at, mitigation=fix.id, text=fix.text,
+            apps=fix.apps, state=fix.state, audience=audience,
+        )  # fmt: skip
+    if event.impact is not None:
+        impact = event.impact
+        return e.ImpactUpdated(
+            incident=incident, actor=impact.updated_by or event.actor, at=at,
+            statement=impact.statement, customer_facing=impact.customer_facing,
+            version=impact.version, audience=audience,
+        )  # fmt: skip
+    return None
 
 
 def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> bool:

@@ -107,8 +107,8 @@ def _declared(world: World, event: e.IncidentDeclared) -> World:
     )
     number = event.incident.rsplit("-", 1)[1]
     if number.startswith("P"):
-        counted = max(world.declared_private, int(number[1:]))
-        return _put(evolve(world, declared_private=counted), incident)
+        # Private ids are not numbered (`disclosure.Sealer.private_suffix`): count them.
+        return _put(evolve(world, declared_private=world.declared_private + 1), incident)
     return _put(evolve(world, declared=max(world.declared, int(number))), incident)
 
 
@@ -116,6 +116,17 @@ def _put(world: World, incident: IncidentState) -> World:
     incidents = dict(world.incidents)
     incidents[incident.id] = incident
     return evolve(world, incidents=incidents)
+
+
+def _added(entries: tuple[NumberedT, ...], entry: NumberedT) -> tuple[NumberedT, ...]:
+    """`entries` with `entry` added; one this view already holds (an entry withdrawn from a
+    stakeholder and shown to them again) is replaced."""
+    # On the full log a new entry's number is always the highest: one comparison, no search.
+    if entries and entries[-1].id >= entry.id:
+        replaced = _update(entries, entry.id, lambda _: entry)
+        if replaced is not None:
+            return replaced
+    return (*entries, entry)
 
 
 def _update(
@@ -179,7 +190,7 @@ def _note(incident: IncidentState, event: e.NoteAdded) -> IncidentState:
         pinned=event.pinned,
         audience=event.audience,
     )
-    return evolve(incident, notes=(*incident.notes, note))
+    return evolve(incident, notes=_added(incident.notes, note))
 
 
 def _pinned(incident: IncidentState, event: e.NotePinned) -> IncidentState:
@@ -198,7 +209,7 @@ def _action(incident: IncidentState, event: e.ActionAdded) -> IncidentState:
         updated_at=event.at,
         audience=event.audience,
     )
-    return evolve(incident, actions=(*incident.actions, action))
+    return evolve(incident, actions=_added(incident.actions, action))
 
 
 def _action_state(incident: IncidentState, event: e.ActionStateChanged) -> IncidentState:
@@ -226,7 +237,7 @@ def _mitigation(incident: IncidentState, event: e.MitigationAdded) -> IncidentSt
         updated_at=event.at,
         audience=event.audience,
     )
-    return evolve(incident, mitigations=(*incident.mitigations, mitigation))
+    return evolve(incident, mitigations=_added(incident.mitigations, mitigation))
 
 
 def _mitigation_state(incident: IncidentState, event: e.MitigationStateChanged) -> IncidentState:

@@ -117,6 +117,8 @@ def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
             return f"question{n('Q', event.question)} answered{to}: {_short(event.text)}"
         case e.AudienceChanged():
             entry = event.entry if numbered else _ENTRY_KINDS.get(event.entry[:1], "the impact")
+            if event.audience == "internal":
+                return f"{entry} no longer shown to {event.previous}"
             return f"{entry} now shown to {event.audience} (was {event.previous})"
         case e.PrivacyChanged():
             return "made private" if event.private else "made public"

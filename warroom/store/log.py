@@ -160,6 +160,18 @@ class EventLog:
         with self.engine.connect() as connection:
             return [(int(seq), str(data)) for seq, data in connection.execute(query)]
 
+    def read_raw_back(self, before: int, limit: int, after: int = 0) -> list[tuple[int, str]]:
+        """(seq, encoded event) of up to `limit` events before `before` (and after `after`),
+        newest first."""
+        query = (
+            select(col(EventRow.seq), col(EventRow.data))
+            .where(col(EventRow.seq) < before, col(EventRow.seq) > after)
+            .order_by(col(EventRow.seq).desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [(int(seq), str(data)) for seq, data in connection.execute(query)]
+
     def read_incident(
         self, incident: str, after: int = 0, limit: int | None = None, upto: int | None = None
     ) -> list[tuple[int, str]]:
