@@ -45,8 +45,13 @@ STEPS: list[tuple[Actor, c.Command]] = [
     (SUPPORT, c.AskQuestion(incident=INC, text="and refunds?")),
     (IM, c.AnswerQuestion(incident=INC, question=2, text="sorry", audience="support")),
     (IM, c.ChangeStatus(incident=INC, status=Status.IDENTIFIED)),
-    (IM, c.DeclareIncident(title="Secret breach", severity=Severity.SEV1, private=True)),
-    (IM, c.ChangeAccess(incident="INC-P1", user="rob")),
+    (
+        IM,
+        c.DeclareIncident(
+            title="Secret breach", severity=Severity.SEV1, private=True, suffix="K7Q3XZ"
+        ),
+    ),
+    (IM, c.ChangeAccess(incident="INC-PK7Q3XZ", user="rob")),
 ]
 
 
@@ -87,7 +92,7 @@ def test_a_stakeholder_counts_only_what_their_audience_and_their_questions_hold(
 
 def test_a_private_incident_is_summarized_for_the_invited_alone() -> None:
     world, _ = _play(STEPS)
-    secret = world.incident("INC-P1")
+    secret = world.incident("INC-PK7Q3XZ")
     assert secret is not None
     assert summarize(secret, IM) is not None
     invited = summarize(secret, RESPONDER)

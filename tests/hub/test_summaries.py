@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from tests.kit.wire import TIMEOUT, Hub, declare, note, receive, send, submit
+from tests.kit.wire import TIMEOUT, Hub, declare, declare_private, note, receive, send, submit
 from warroom.core import protocol
 from warroom.core.domain import Actor, Role
 from warroom.core.reducer import replay
@@ -25,9 +25,18 @@ ACTORS = {
     "support": Actor("sam", Role.STAKEHOLDER, frozenset({"support"})),
     "uninvited": Actor("uma", Role.RESPONDER),
 }
+PRIVATE = "the private incident"
+"""Stands in `SEEN` for the private incident's id, which the hub chooses (`_world` returns it)."""
+
+
+def seen(role: str, private: str) -> set[str]:
+    """The incidents `role` may see, the private one under the id the hub gave it."""
+    return {private if incident == PRIVATE else incident for incident in SEEN[role]}
+
+
 SEEN = {
-    "manager": {"INC-1", "INC-2", "INC-P1"},
-    "responder": {"INC-1", "INC-2", "INC-P1"},  # rita is invited to INC-P1
+    "manager": {"INC-1", "INC-2", PRIVATE},
+    "responder": {"INC-1", "INC-2", PRIVATE},  # rita is invited to the private incident
     "observer": {"INC-1", "INC-2"},
     "exec": {"INC-1", "INC-2"},
     "support": {"INC-1", "INC-2"},
@@ -47,7 +56,9 @@ async def _lobby(connection: ClientConnection) -> tuple[dict[str, Any], list[dic
     return welcome, frames
 
 
-async def _world(hub: Hub) -> None:
+async def _world(hub: Hub) -> str:
+    """Two public incidents and a private one, with entries for every audience; the private
+    incident's id."""
     manager = await hub.connect("manager")
     erin = await hub.connect("exec")
     sam = await hub.connect("support")
@@ -60,21 +71,22 @@ async def _world(hub: Hub) -> None:
     await submit(manager, {**impact, "base_version": 0, "audience": "exec"})
     await submit(erin, {"type": "question.ask", "incident": "INC-1", "text": "when?"})
     await submit(sam, {"type": "question.ask", "incident": "INC-1", "text": "refunds?"})
-    await submit(manager, {**declare("Breach"), "private": True})
-    await submit(manager, note("in the vault", "INC-P1", audience="all"))
-    await submit(manager, {"type": "access.change", "incident": "INC-P1", "user": "rita"})
+    private = await declare_private(hub, manager)
+    await submit(manager, note("in the vault", private, audience="all"))
+    await submit(manager, {"type": "access.change", "incident": private, "user": "rita"})
+    return private
 
 
 @pytest.mark.parametrize("role", sorted(ACTORS))
 async def test_a_summary_hello_gets_one_summary_per_incident_the_user_may_see(
     hub: Hub, role: str
 ) -> None:
-    await _world(hub)
+    private = await _world(hub)
     welcome, frames = await _lobby(await hub.connect(role))
     assert welcome["reset"] is False
     assert {f["type"] for f in frames} == {"incident.summary"}  # no event of the past
     summaries = {f["summary"]["id"]: f for f in frames}
-    assert set(summaries) == SEEN[role] and len(frames) == len(summaries)
+    assert set(summaries) == seen(role, private) and len(frames) == len(summaries)
     world = replay(item.event for item in hub.store.log.read())  # the hub's whole state
     for incident_id, frame in summaries.items():
         incident = world.incident(incident_id)
@@ -158,7 +170,7 @@ async def test_an_incident_taken_out_of_sight_is_gone_from_the_lobby_and_comes_b
     await _quiet(lobbies["exec"])
     public = {"type": "privacy.change", "incident": "INC-2", "private": False}
     await submit(manager, public)
-    assert (await _next(lobbies["exec"]))["type"] == "event"
+    # No event says it was made public (a stakeholder never sees privacy change): it is back.
     again = await _next(lobbies["exec"])
     assert (again["summary"]["id"], again["summary"]["private"]) == ("INC-2", False)
     # Reading the incident works on the same connection, as the room does.

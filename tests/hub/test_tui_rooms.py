@@ -11,7 +11,7 @@ import pytest
 
 from client.app import WarRoomApp
 from client.connection import WebSocketConnection
-from tests.hub.test_summaries import SEEN, _world
+from tests.hub.test_summaries import SEEN, _world, seen
 from tests.kit.tui import room_read
 from tests.kit.wire import TIMEOUT, Hub, note, submit
 from warroom.core.reducer import replay
@@ -31,14 +31,14 @@ async def _poll(condition: Callable[[], object], what: str) -> None:
 async def test_the_room_is_the_incident_the_whole_log_folds_to_for_every_role(
     hub: Hub, role: str
 ) -> None:
-    await _world(hub)
+    private = await _world(hub)
     async with await Remote.open(hub.url, hub.tokens[role]) as remote:
         whole = replay(item.event for item in await remote.sync(0))
-    incident = "INC-P1" if role == "responder" else "INC-1"
+    incident = private if role == "responder" else "INC-1"
     app = WarRoomApp(WebSocketConnection(hub.url, hub.tokens[role]), incident=incident)
     async with app.run_test(size=(120, 40)):
         await _poll(lambda: app.state.synced and room_read(app), "the room read")
-        assert set(app.state.summaries) == SEEN[role]
+        assert set(app.state.summaries) == seen(role, private)
         assert app.state.world.incident(incident) == whole.incident(incident)
         assert set(app.state.world.incidents) == {incident}
         manager = await hub.connect("manager")
@@ -53,11 +53,11 @@ async def test_the_room_is_the_incident_the_whole_log_folds_to_for_every_role(
 
 
 async def test_an_uninvited_user_opening_a_private_room_sees_it_is_not_theirs(hub: Hub) -> None:
-    await _world(hub)
-    app = WarRoomApp(WebSocketConnection(hub.url, hub.tokens["uninvited"]), incident="INC-P1")
+    private = await _world(hub)
+    app = WarRoomApp(WebSocketConnection(hub.url, hub.tokens["uninvited"]), incident=private)
     async with app.run_test(size=(120, 40)):
-        await _poll(lambda: app.state.synced and app.state.gone("INC-P1"), "the refusal")
-        assert "INC-P1" not in app.state.summaries and app.state.world.incidents == {}
+        await _poll(lambda: app.state.synced and app.state.gone(private), "the refusal")
+        assert private not in app.state.summaries and app.state.world.incidents == {}
 
 
 def _count(app: WarRoomApp, text: str) -> int:
