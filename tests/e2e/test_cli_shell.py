@@ -4,6 +4,7 @@ now, a full-screen verb without a terminal, and the demo's hints that keep token
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import time
 from pathlib import Path
@@ -26,8 +27,13 @@ def test_tail_into_head_ends_quietly_when_head_has_read_enough(hub: Hub) -> None
         stdin=subprocess.DEVNULL,
     )
     try:
-        hub.ok("note", incident, "first")
         assert tail.stdout is not None
+        # `tail` streams from the moment it is connected: note until it has printed a line.
+        for attempt in range(100):
+            hub.ok("note", incident, f"first {attempt}")
+            ready, _, _ = select.select([tail.stdout], [], [], 0.5)
+            if ready:
+                break
         assert b"first" in tail.stdout.readline()
         tail.stdout.close()  # `head -1` has what it wanted and goes
         deadline = time.monotonic() + 10
