@@ -44,9 +44,11 @@ from client.state import (
     sent,
 )
 from warroom.core import commands as c
+from warroom.core import events as e
 from warroom.core import protocol
 from warroom.core.domain import Role
 from warroom.core.policy import may
+from warroom.core.text import visible
 
 
 class WarRoomApp(App[None]):
@@ -141,6 +143,20 @@ class WarRoomApp(App[None]):
             self._read_room()
         for answer in answers:
             self._answered(answer)
+        if was_synced and state.role is Role.INCIDENT_MANAGER:
+            self._announce_questions(message.frames)
+
+    def _announce_questions(self, frames: list[protocol.ServerFrameType]) -> None:
+        """Tell the incident manager, who answers them, of each new stakeholder question."""
+        for frame in frames:
+            if isinstance(frame, protocol.EventFrame) and isinstance(frame.event, e.QuestionAsked):
+                event = frame.event
+                self.notify(
+                    visible(f"{event.actor}: {event.text}"),
+                    title=f"New question on {event.incident} (5 to answer)",
+                    timeout=15,
+                    markup=False,
+                )
 
     def on_war_room_app_forget(self, message: Forget) -> None:
         self.state = forget(self.state)

@@ -23,7 +23,8 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
-from warroom.core.domain import IncidentState
+from client.widgets.timeline_search import TimelineSearch
+from warroom.core.domain import IncidentState, Role
 from warroom.core.policy import visible_part
 
 
@@ -97,6 +98,24 @@ class RoomScreen(AppScreen):
             multiline=False,
         )
 
+    def on_timeline_panel_search_requested(self) -> None:
+        """Open the search box under the timeline."""
+        search = self.query_one("#timeline-search", TimelineSearch)
+        search.value = self.query_one("#timeline", TimelinePanel).search
+        search.display = True
+        search.focus()
+
+    def on_timeline_search_searched(self, message: TimelineSearch.Searched) -> None:
+        """Narrow the timeline as the user types."""
+        self.query_one("#timeline", TimelinePanel).set_search(message.text)
+        self.title_timeline()
+        self.show_detail()
+
+    def on_timeline_search_done(self) -> None:
+        """Back to the timeline; the search stays in its title (Esc there clears it)."""
+        self.query_one("#timeline-search", TimelineSearch).display = False
+        self.query_one("#timeline", TimelinePanel).focus()
+
     def _tick(self) -> None:
         state = self.warroom.state
         incident = self.visible_incident(state)
@@ -107,7 +126,8 @@ class RoomScreen(AppScreen):
         """What changes with time alone: the header's elapsed time and ETA, questions' ages."""
         now = self.warroom.now()
         present = state.presence.get(incident.id, ()) if self.SHOWS_PRESENCE else ()
-        self.query_one("#header", IncidentHeader).show(incident, now, present)
+        answers = state.role is Role.INCIDENT_MANAGER
+        self.query_one("#header", IncidentHeader).show(incident, now, present, answers)
         self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
 
     def show_gone(self, gone: bool) -> None:

@@ -142,7 +142,7 @@ async def test_a_conflict_t_takes_theirs_and_sends_nothing(fake):
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
         assert len(fake.submits) == 1
-        impact = rendered(pilot.app.screen.query_one("#impact"))
+        impact = rendered(pilot.app.screen.query_one("#impact-body"))
         assert "internal impact only  v2  to internal" in impact
         assert "│ theirs " in impact
 
