@@ -33,7 +33,7 @@ def _to(audience: str | None, numbered: bool) -> str:
     return f"to {audience}" if numbered and audience else ""
 
 
-def _body(event: e.Event) -> str:
+def event_body(event: e.Event) -> str:
     """The full text an event carries ("" for one that carries none)."""
     match event:
         case e.NoteAdded() | e.ActionAdded() | e.MitigationAdded() | e.QuestionAsked():
@@ -72,7 +72,7 @@ def of_event(event: e.Event, numbered: bool = True) -> EntryText:
     """A timeline entry: when, who and what, then the whole text it carries."""
     when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
     line = describe(event, brief=True, numbered=numbered)
-    body = _body(event)
+    body = event_body(event)
     return EntryText(
         _heading(local(when), event.actor),
         f"{line}\n\n{visible(body)}" if body else line,

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from client.app_protocol import ClientApp, client_app
 from client.render import shown
-from client.state import ClientState
+from client.state import ClientState, Link
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
 from client.widgets.link_bar import LinkBar
@@ -24,12 +24,19 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
 from client.widgets.timeline_search import TimelineSearch
+from warroom.core import commands as c
 from warroom.core.domain import IncidentState, Role
 from warroom.core.policy import visible_part
 
 
 class AppScreen(Screen[None]):
     """A full screen of the war-room app."""
+
+    def show_link(self, state: ClientState) -> None:
+        """Say how the link is in the top line, and dim what is shown while it may be stale
+        (the link is down, or back and not yet caught up)."""
+        self.query_one("#link", LinkBar).show(state)
+        self.set_class(not (state.link is Link.ONLINE and state.synced), "-stale")
 
     @property
     def warroom(self) -> ClientApp:
@@ -75,14 +82,15 @@ class RoomScreen(AppScreen):
 
     def show_state(self, state: ClientState) -> None:
         """Re-render the room from the client state."""
-        self.query_one("#link", LinkBar).show(state)
+        self.show_link(state)
         incident = self.visible_incident(state)
         self.show_gone(incident is None and state.gone(self.incident_id))
         if incident is None:
             return
         now = self.warroom.now()
         self._show_clock(incident, state)
-        self.query_one("#impact", ImpactPanel).show(incident)
+        hints = self.warroom.allowed(c.SetImpact) is True
+        self.query_one("#impact", ImpactPanel).show(incident, hints)
         self.query_one("#timeline", TimelinePanel).show(incident, state.log, now)
         self.title_timeline()
         self.query_one("#progress", ProgressPanel).show_incident(incident)

@@ -87,7 +87,7 @@ class LobbyScreen(AppScreen):
 
     def show_state(self, state: ClientState) -> None:
         """Re-render from the client state."""
-        self.query_one("#link", LinkBar).show(state)
+        self.show_link(state)
         self.query_one("#observer", ObserverBanner).show(state)
         self._update_app_choices(state)
         text = self.query_one("#search", Input).value
@@ -128,7 +128,8 @@ class LobbyScreen(AppScreen):
         if not state.synced and not everything:
             empty.update("Loading incidents…")
         elif not everything:
-            empty.update("No incidents yet. Press d to declare one.")
+            may_declare = self.warroom.allowed(DeclareIncident) is True
+            empty.update("No incidents yet." + (" Press d to declare one." if may_declare else ""))
         elif not rows:
             empty.update("No incident matches these filters. Press Esc to clear them.")
         else:

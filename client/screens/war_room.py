@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 
 from client.screens import disclosure
 from client.screens.choice import ChoiceScreen
+from client.screens.confirm import ConfirmScreen, confirmed
 from client.screens.panel_requests import PanelRequestsScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
@@ -168,12 +169,24 @@ class WarRoomScreen(PanelRequestsScreen):
         if incident is None:
             return
 
-        def chosen(status: Status | None) -> None:
-            if status is not None:
-                self._send(c.ChangeStatus(incident=incident.id, status=status), f"status {status}")
+        def send(status: Status) -> None:
+            self._send(c.ChangeStatus(incident=incident.id, status=status), f"status {status}")
 
-        choices = [(s.value, s) for s in Status]
-        self.app.push_screen(ChoiceScreen("Status", choices, incident.status), chosen)
+        def chosen(status: Status | None) -> None:
+            if status is Status.RESOLVED:
+                question = f"Resolve {incident.id}?"
+                detail = "It closes the incident for everyone following it; s reopens it."
+                confirm = ConfirmScreen(question, detail, yes="Resolve")
+                self.app.push_screen(confirm, confirmed(lambda: send(Status.RESOLVED)))
+            elif status is not None:
+                send(status)
+
+        order = list(Status)
+        # The likely next step: on to the next status, or from resolved, reopen.
+        following = order[(order.index(incident.status) + 1) % len(order)]
+        choices = [(s.value, s) for s in order]
+        picker = ChoiceScreen("Status", choices, incident.status, start=following)
+        self.app.push_screen(picker, chosen)
 
     def action_severity(self) -> None:
         """Change the severity."""
@@ -181,10 +194,16 @@ class WarRoomScreen(PanelRequestsScreen):
         if incident is None:
             return
 
+        def send(severity: Severity) -> None:
+            command = c.ChangeSeverity(incident=incident.id, severity=severity)
+            self._send(command, f"severity {severity}")
+
         def chosen(severity: Severity | None) -> None:
             if severity is not None:
-                command = c.ChangeSeverity(incident=incident.id, severity=severity)
-                self._send(command, f"severity {severity}")
+                question = f"Change {incident.id} from {incident.severity} to {severity}?"
+                detail = "The severity sets who is alerted and how often updates go out."
+                confirm = ConfirmScreen(question, detail, yes=f"Make it {severity}")
+                self.app.push_screen(confirm, confirmed(lambda: send(severity)))
 
         choices = [(s.value, s) for s in Severity]
         self.app.push_screen(ChoiceScreen("Severity", choices, incident.severity), chosen)

@@ -5,6 +5,7 @@ manager and counted in the header."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from client.screens.entry import EntryScreen
@@ -46,7 +47,7 @@ LOG = "\n".join(
 )
 
 
-def _body(pilot) -> str:
+def _body(pilot: Pilot[None]) -> str:
     screen = pilot.app.screen
     assert isinstance(screen, EntryScreen), f"{screen!r} is not the reading view"
     return screen.query_one("#body", TextArea).text
