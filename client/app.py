@@ -61,6 +61,8 @@ class WarRoomApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     """Below 110 columns the two columns of panels share the width evenly."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Below 30 rows the forms keep their buttons in sight: their fields scroll sooner."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "ask_quit", "Quit", show=False),
         Binding("escape", "hide_help_panel", "Close the keys", show=False, priority=True),

@@ -73,10 +73,11 @@ def of_event(event: e.Event, numbered: bool = True) -> EntryText:
     when = event.occurred_at if isinstance(event, e.NoteAdded) else event.at
     line = describe(event, brief=True, numbered=numbered)
     body = event_body(event)
-    return EntryText(
-        _heading(local(when), event.actor),
-        f"{line}\n\n{visible(body)}" if body else line,
-    )
+    if not body:
+        return EntryText(_heading(local(when), event.actor), line)
+    # The line's text is the body, shortened: the heading keeps only what precedes it.
+    kind = line.split(": ", 1)[0]
+    return EntryText(_heading(local(when), event.actor, kind), visible(body))
 
 
 def of_action(action: Action, numbered: bool = True) -> EntryText:

@@ -67,10 +67,10 @@ class LobbyScreen(AppScreen):
             yield Input(placeholder="/ search id, title, application, impact", id="search")
             yield Select([(s.value, s) for s in Status], prompt="any status", id="status")
             yield Select([(s.value, s) for s in Severity], prompt="any severity", id="severity")
-            yield Select([], prompt="any application", id="app-filter")
+            yield Select([], prompt="any app", id="app-filter")
         columns = [("id", 7), ("sev", 6), ("status", 13), ("title", None)]
         columns += [("applications", 18), ("age", 10), ("questions", 9)]
-        yield KeyedTable(columns, id="incidents")
+        yield KeyedTable(columns, id="incidents", spare=("applications",))
         yield Static("", id="empty")
         yield Footer()
 

@@ -11,13 +11,14 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.widgets import Footer, Static
 
 from client.screens import disclosure
 from client.screens.choice import ChoiceScreen
 from client.screens.confirm import ConfirmScreen, confirmed
+from client.screens.key_order import by_role
 from client.screens.panel_requests import PanelRequestsScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
@@ -100,6 +101,12 @@ class WarRoomScreen(PanelRequestsScreen):
         yield room_panels(numbered=True, detail=True)
         yield Static("", id="gone")
         yield Footer()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys in the order the footer shows them: what the role needs most first."""
+        own = {key for key, _ in self._bindings}
+        return by_role(super().active_bindings, self.warroom.state.role, own)
 
     def show_state(self, state: ClientState) -> None:
         """Re-render the room, and the keys when what they depend on changed."""

@@ -34,8 +34,8 @@ class TimelineSearch(Input):
         """The user is done typing: back to the timeline."""
 
     def __init__(self, id: str | None = None) -> None:
-        super().__init__(placeholder="search the timeline: Enter keeps it, Esc clears", id=id)
-        self.max_length = MAX_TEXT
+        placeholder = "search the timeline: Enter keeps it, Esc clears"
+        super().__init__(placeholder=placeholder, max_length=MAX_TEXT, id=id)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # Handled here so the room's own inputs (a stakeholder's question box) never hear it.

@@ -190,3 +190,15 @@ def _text(renderable: object) -> str:
     output = console.file
     assert isinstance(output, io.StringIO)
     return output.getvalue()
+
+
+async def test_the_footer_shows_first_the_keys_the_role_needs_most(fake):
+    async with running(fake) as pilot:
+        keys = [b.key for _, b, enabled, _ in pilot.app.screen.active_bindings.values() if b.show]
+        assert keys[:5] == ["question_mark", "n", "s", "i", "e"]
+    async with running(fake, frames=replay(user="ana", role=Role.RESPONDER)) as pilot:
+        active = pilot.app.screen.active_bindings.values()
+        keys = [b.key for _, b, enabled, _ in active if b.show and enabled]
+        assert keys[:5] == ["question_mark", "n", "a", "w", "i"]
+        greyed = [b.key for _, b, enabled, _ in active if b.show and not enabled]
+        assert greyed and list(pilot.app.screen.active_bindings)[-len(greyed) :] == greyed
