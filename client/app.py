@@ -23,10 +23,12 @@ from textual.filter import LineFilter
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import HelpPanel
 
 from client import conflicts
 from client.connection import Connection
 from client.control_filter import CONTROL_CHARACTERS
+from client.screens.confirm import ConfirmScreen, confirmed
 from client.screens.lobby import LobbyScreen
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import WarRoomScreen
@@ -44,9 +46,11 @@ from client.state import (
     sent,
 )
 from warroom.core import commands as c
+from warroom.core import events as e
 from warroom.core import protocol
 from warroom.core.domain import Role
 from warroom.core.policy import may
+from warroom.core.text import visible
 
 
 class WarRoomApp(App[None]):
@@ -57,8 +61,14 @@ class WarRoomApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     """Below 110 columns the two columns of panels share the width evenly."""
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+c", "quit", "Quit", show=False)]
-    """ctrl+c quits from anywhere (q quits from the lobby)."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Below 30 rows the forms keep their buttons in sight: their fields scroll sooner."""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "ask_quit", "Quit", show=False),
+        Binding("escape", "hide_help_panel", "Close the keys", show=False, priority=True),
+    ]
+    """ctrl+c copies what is selected (the screens' and fields' own key) and otherwise asks
+    before quitting (q quits from the lobby); Esc closes the keys panel while it is open."""
 
     state: reactive[ClientState] = reactive(ClientState, always_update=True, init=False)
     """Everything the client knows; screens re-render when it changes."""
@@ -92,10 +102,35 @@ class WarRoomApp(App[None]):
         self.start_incident = incident.upper() if incident else None
         self.clock = clock or (lambda: datetime.now(UTC))
         self.viewing: str | None = None
+        self._declaring: dict[str, frozenset[str]] = {}
+        """Declarations in flight, by command id: the incidents known when each was sent."""
+        self._to_open: tuple[str, frozenset[str]] | None = None
+        """A declaration the hub accepted (its title, the incidents known before): its room
+        opens as soon as its summary arrives."""
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the net that keeps control characters off the terminal."""
         return [*super().get_line_filters(), CONTROL_CHARACTERS]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_help_panel":
+            # Esc belongs to the screen (and its fields) unless the keys panel is open.
+            return bool(self.screen.query(HelpPanel))
+        return True
+
+    def action_show_help_panel(self) -> None:
+        """Show the keys panel, or close it if it is open (? toggles it)."""
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            super().action_show_help_panel()
+
+    def action_ask_quit(self) -> None:
+        """Quit, once the user says so: ctrl+c is pressed by reflex, and to copy."""
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        question = ConfirmScreen("Quit warroom?", "To copy, select text first.", yes="Quit")
+        self.push_screen(question, confirmed(self.exit))
 
     def now(self) -> datetime:
         """The current time (frozen in snapshot tests)."""
@@ -141,6 +176,21 @@ class WarRoomApp(App[None]):
             self._read_room()
         for answer in answers:
             self._answered(answer)
+        self._open_declared()
+        if was_synced and state.role is Role.INCIDENT_MANAGER:
+            self._announce_questions(message.frames)
+
+    def _announce_questions(self, frames: list[protocol.ServerFrameType]) -> None:
+        """Tell the incident manager, who answers them, of each new stakeholder question."""
+        for frame in frames:
+            if isinstance(frame, protocol.EventFrame) and isinstance(frame.event, e.QuestionAsked):
+                event = frame.event
+                self.notify(
+                    visible(f"{event.actor}: {event.text}"),
+                    title=f"New question on {event.incident} (5 to answer)",
+                    timeout=15,
+                    markup=False,
+                )
 
     def on_war_room_app_forget(self, message: Forget) -> None:
         self.state = forget(self.state)
@@ -171,6 +221,8 @@ class WarRoomApp(App[None]):
     def submit(self, command: c.Command, label: str) -> None:
         """Send a command; it shows as pending until the server answers."""
         pending = Pending(id=uuid.uuid4().hex, command=command, label=label)
+        if isinstance(command, c.DeclareIncident):
+            self._declaring[pending.id] = frozenset(self.state.summaries)
         self.state = sent(self.state, pending)
         if self.state.link is Link.ONLINE:
             self._send(protocol.Submit(id=pending.id, command=command))
@@ -208,9 +260,12 @@ class WarRoomApp(App[None]):
     def _answered(self, answer: Answer) -> None:
         label = answer.pending.label
         command = answer.pending.command
+        known = self._declaring.pop(answer.pending.id, frozenset())
         if answer.accepted:
             if isinstance(command, c.DeclareIncident):
                 self.notify(f"Declared: {command.title}", timeout=3, markup=False)
+                self._to_open = (command.title, known)
+                self._open_declared()
             else:
                 self.notify(f"Done: {label}", timeout=2, markup=False)
             return
@@ -222,6 +277,18 @@ class WarRoomApp(App[None]):
         )
 
     # Navigation --------------------------------------------------------------------------------
+
+    def _open_declared(self) -> None:
+        """Open the room of the incident the user just declared from the lobby, once known."""
+        if self._to_open is None:
+            return
+        title, known = self._to_open
+        for summary in self.state.summaries.values():
+            if summary.id not in known and summary.title == title:
+                self._to_open = None
+                if isinstance(self.screen, LobbyScreen):
+                    self.open_room(summary.id)
+                return
 
     def open_room(self, incident: str) -> None:
         """Open an incident's war room."""

@@ -20,6 +20,7 @@ from warroom.core.domain import (
     ActionState,
     IncidentState,
     MitigationState,
+    QuestionState,
     Severity,
     Status,
 )
@@ -87,11 +88,14 @@ def status_text(status: Status) -> Text:
 
 
 def eta_text(incident: IncidentState, now: datetime) -> Text:
-    """`ETA 15:30 (in 25m, medium)`, `ETA passed 5m ago`, or `ETA unknown`."""
+    """`ETA 15:30 (in 25m, medium)`, `ETA passed 5m ago`, or `ETA unknown`; once resolved, the
+    ETA is history, never overdue."""
     revision = incident.eta
     if revision is None or revision.eta is None:
-        return Text("ETA unknown", style="dim")
+        return Text("" if incident.resolved_at else "ETA unknown", style="dim")
     when = revision.eta
+    if incident.resolved_at is not None:
+        return Text(f"ETA was {clock(when)}", style="dim")
     if when < now:
         return Text(f"ETA {clock(when)} passed {relative(when, now)}", style="bold red")
     return Text.assemble(
@@ -101,8 +105,12 @@ def eta_text(incident: IncidentState, now: datetime) -> Text:
     )
 
 
-def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) -> Text:
-    """The war room's first line: id, severity, status, title, elapsed time, ETA, presence."""
+def header_line(
+    incident: IncidentState, now: datetime, present: Sequence[str], questions: bool = False
+) -> Text:
+    """The war room's two lines: id, severity, status, title; elapsed time, ETA, presence and,
+    with `questions` (for the incident manager, who answers them), how many questions wait."""
+    waiting = sum(q.state is QuestionState.OPEN for q in incident.questions) if questions else 0
     elapsed_until = incident.resolved_at or now
     elapsed = relative(incident.declared_at, elapsed_until).removesuffix(" ago")
     line = Text.assemble(
@@ -120,6 +128,10 @@ def header_line(incident: IncidentState, now: datetime, present: Sequence[str]) 
         eta_text(incident, now),
         "  in room: ",
         (names(present), "italic"),
+        (
+            f"  {waiting} open question{'s' if waiting > 1 else ''}" if waiting else "",
+            "bold yellow",
+        ),
     )
     line.no_wrap = False
     return line

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from client.app_protocol import ClientApp, client_app
 from client.render import shown
-from client.state import ClientState
+from client.state import ClientState, Link
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
 from client.widgets.link_bar import LinkBar
@@ -23,12 +23,20 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
-from warroom.core.domain import IncidentState
+from client.widgets.timeline_search import TimelineSearch
+from warroom.core import commands as c
+from warroom.core.domain import IncidentState, Role
 from warroom.core.policy import visible_part
 
 
 class AppScreen(Screen[None]):
     """A full screen of the war-room app."""
+
+    def show_link(self, state: ClientState) -> None:
+        """Say how the link is in the top line, and dim what is shown while it may be stale
+        (the link is down, or back and not yet caught up)."""
+        self.query_one("#link", LinkBar).show(state)
+        self.set_class(not (state.link is Link.ONLINE and state.synced), "-stale")
 
     @property
     def warroom(self) -> ClientApp:
@@ -74,14 +82,15 @@ class RoomScreen(AppScreen):
 
     def show_state(self, state: ClientState) -> None:
         """Re-render the room from the client state."""
-        self.query_one("#link", LinkBar).show(state)
+        self.show_link(state)
         incident = self.visible_incident(state)
         self.show_gone(incident is None and state.gone(self.incident_id))
         if incident is None:
             return
         now = self.warroom.now()
         self._show_clock(incident, state)
-        self.query_one("#impact", ImpactPanel).show(incident)
+        hints = self.warroom.allowed(c.SetImpact) is True
+        self.query_one("#impact", ImpactPanel).show(incident, hints)
         self.query_one("#timeline", TimelinePanel).show(incident, state.log, now)
         self.title_timeline()
         self.query_one("#progress", ProgressPanel).show_incident(incident)
@@ -97,6 +106,24 @@ class RoomScreen(AppScreen):
             multiline=False,
         )
 
+    def on_timeline_panel_search_requested(self) -> None:
+        """Open the search box under the timeline."""
+        search = self.query_one("#timeline-search", TimelineSearch)
+        search.value = self.query_one("#timeline", TimelinePanel).search
+        search.display = True
+        search.focus()
+
+    def on_timeline_search_searched(self, message: TimelineSearch.Searched) -> None:
+        """Narrow the timeline as the user types."""
+        self.query_one("#timeline", TimelinePanel).set_search(message.text)
+        self.title_timeline()
+        self.show_detail()
+
+    def on_timeline_search_done(self) -> None:
+        """Back to the timeline; the search stays in its title (Esc there clears it)."""
+        self.query_one("#timeline-search", TimelineSearch).display = False
+        self.query_one("#timeline", TimelinePanel).focus()
+
     def _tick(self) -> None:
         state = self.warroom.state
         incident = self.visible_incident(state)
@@ -107,7 +134,8 @@ class RoomScreen(AppScreen):
         """What changes with time alone: the header's elapsed time and ETA, questions' ages."""
         now = self.warroom.now()
         present = state.presence.get(incident.id, ()) if self.SHOWS_PRESENCE else ()
-        self.query_one("#header", IncidentHeader).show(incident, now, present)
+        answers = state.role is Role.INCIDENT_MANAGER
+        self.query_one("#header", IncidentHeader).show(incident, now, present, answers)
         self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
 
     def show_gone(self, gone: bool) -> None:

@@ -18,18 +18,24 @@ T = TypeVar("T")
 
 
 class ChoiceScreen(ModalScreen[T | None], Generic[T]):
-    """A list of choices; the current value, if any, is marked and disabled."""
+    """A list of choices; the current value, if any, is marked and disabled; the cursor starts on
+    `start` if given (the likely next value), else on the first choice that can be taken."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     """Esc closes without choosing."""
 
     def __init__(
-        self, title: str, choices: Sequence[tuple[str, T]], current: T | None = None
+        self,
+        title: str,
+        choices: Sequence[tuple[str, T]],
+        current: T | None = None,
+        start: T | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = list(choices)
         self.current = current
+        self.start = start
 
     def compose(self) -> ComposeResult:
         options = [
@@ -43,6 +49,11 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
         with Vertical(classes="form"):
             yield Static(shown(self.title_text, multiline=False), classes="form-title")
             yield OptionList(*options, id="choices")
+
+    def on_mount(self) -> None:
+        values = [value for _, value in self.choices]
+        if self.start is not None and self.start in values:
+            self.query_one("#choices", OptionList).highlighted = values.index(self.start)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

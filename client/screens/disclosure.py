@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from client.app_protocol import ClientApp
 from client.screens.choice import ChoiceScreen
+from client.screens.confirm import ConfirmScreen, confirmed
 from client.screens.preview import PreviewScreen
 from client.screens.prompt import PromptScreen
 from client.state import ClientState
@@ -108,7 +109,14 @@ def choose_access(app: ClientApp, incident_id: str) -> None:
         if choice == "privacy":
             private = not incident.private
             command = c.ChangePrivacy(incident=incident.id, private=private)
-            app.submit(command, "private" if private else "public")
+            label = "private" if private else "public"
+            detail = (
+                "Only incident managers and those invited will see it; everyone else loses it."
+                if private
+                else "Everyone who may see incidents will see it, with its whole history."
+            )
+            confirm = ConfirmScreen(f"Make {incident.id} {label}?", detail, yes=f"Make it {label}")
+            app.push_screen(confirm, confirmed(lambda: app.submit(command, label)))
         elif choice.startswith("remove:"):
             name = choice.removeprefix("remove:")
             app.submit(c.ChangeAccess(incident=incident.id, user=name, invited=False), "access")

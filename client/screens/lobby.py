@@ -67,10 +67,10 @@ class LobbyScreen(AppScreen):
             yield Input(placeholder="/ search id, title, application, impact", id="search")
             yield Select([(s.value, s) for s in Status], prompt="any status", id="status")
             yield Select([(s.value, s) for s in Severity], prompt="any severity", id="severity")
-            yield Select([], prompt="any application", id="app-filter")
+            yield Select([], prompt="any app", id="app-filter")
         columns = [("id", 7), ("sev", 6), ("status", 13), ("title", None)]
         columns += [("applications", 18), ("age", 10), ("questions", 9)]
-        yield KeyedTable(columns, id="incidents")
+        yield KeyedTable(columns, id="incidents", spare=("applications",))
         yield Static("", id="empty")
         yield Footer()
 
@@ -87,7 +87,7 @@ class LobbyScreen(AppScreen):
 
     def show_state(self, state: ClientState) -> None:
         """Re-render from the client state."""
-        self.query_one("#link", LinkBar).show(state)
+        self.show_link(state)
         self.query_one("#observer", ObserverBanner).show(state)
         self._update_app_choices(state)
         text = self.query_one("#search", Input).value
@@ -128,7 +128,8 @@ class LobbyScreen(AppScreen):
         if not state.synced and not everything:
             empty.update("Loading incidents…")
         elif not everything:
-            empty.update("No incidents yet. Press d to declare one.")
+            may_declare = self.warroom.allowed(DeclareIncident) is True
+            empty.update("No incidents yet." + (" Press d to declare one." if may_declare else ""))
         elif not rows:
             empty.update("No incident matches these filters. Press Esc to clear them.")
         else:

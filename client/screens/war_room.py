@@ -11,13 +11,15 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.widgets import Footer, Static
 
 from client.screens import disclosure
-from client.screens.base import RoomScreen
 from client.screens.choice import ChoiceScreen
+from client.screens.confirm import ConfirmScreen, confirmed
+from client.screens.key_order import by_role
+from client.screens.panel_requests import PanelRequestsScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
@@ -28,18 +30,7 @@ from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
-from warroom.core.domain import (
-    ActionState,
-    IncidentState,
-    MitigationState,
-    Question,
-    QuestionState,
-    Severity,
-    Status,
-    find_entry,
-)
-
-_NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
+from warroom.core.domain import Severity, Status
 
 ACTION_COMMANDS: dict[str, type[c.Command]] = {
     "note": c.AddNote,
@@ -72,7 +63,7 @@ REQUEST_COMMANDS: dict[type[Message], type[c.Command]] = {
 """Which command each of the panels' edit requests sends, likewise."""
 
 
-class WarRoomScreen(RoomScreen):
+class WarRoomScreen(PanelRequestsScreen):
     """One incident's war room."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -103,11 +94,6 @@ class WarRoomScreen(RoomScreen):
         super().__init__(incident)
         self._keys_depend_on: tuple[object, bool] | None = None
 
-    @property
-    def incident(self) -> IncidentState | None:
-        """The incident as the client knows it now."""
-        return self.warroom.state.world.incident(self.incident_id)
-
     def compose(self) -> ComposeResult:
         yield LinkBar(id="link")
         yield ObserverBanner(id="observer")
@@ -115,6 +101,12 @@ class WarRoomScreen(RoomScreen):
         yield room_panels(numbered=True, detail=True)
         yield Static("", id="gone")
         yield Footer()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys in the order the footer shows them: what the role needs most first."""
+        own = {key for key, _ in self._bindings}
+        return by_role(super().active_bindings, self.warroom.state.role, own)
 
     def show_state(self, state: ClientState) -> None:
         """Re-render the room, and the keys when what they depend on changed."""
@@ -148,10 +140,6 @@ class WarRoomScreen(RoomScreen):
         return self.warroom.allowed(command)
 
     # Edits ----------------------------------------------------------------------------------------
-
-    def _send(self, command: c.Command | None, label: str) -> None:
-        if command is not None:
-            self.warroom.submit(command, label)
 
     def action_note(self) -> None:
         """Add a note (pin and backdate in the form)."""
@@ -188,12 +176,24 @@ class WarRoomScreen(RoomScreen):
         if incident is None:
             return
 
-        def chosen(status: Status | None) -> None:
-            if status is not None:
-                self._send(c.ChangeStatus(incident=incident.id, status=status), f"status {status}")
+        def send(status: Status) -> None:
+            self._send(c.ChangeStatus(incident=incident.id, status=status), f"status {status}")
 
-        choices = [(s.value, s) for s in Status]
-        self.app.push_screen(ChoiceScreen("Status", choices, incident.status), chosen)
+        def chosen(status: Status | None) -> None:
+            if status is Status.RESOLVED:
+                question = f"Resolve {incident.id}?"
+                detail = "It closes the incident for everyone following it; s reopens it."
+                confirm = ConfirmScreen(question, detail, yes="Resolve")
+                self.app.push_screen(confirm, confirmed(lambda: send(Status.RESOLVED)))
+            elif status is not None:
+                send(status)
+
+        order = list(Status)
+        # The likely next step: on to the next status, or from resolved, reopen.
+        following = order[(order.index(incident.status) + 1) % len(order)]
+        choices = [(s.value, s) for s in order]
+        picker = ChoiceScreen("Status", choices, incident.status, start=following)
+        self.app.push_screen(picker, chosen)
 
     def action_severity(self) -> None:
         """Change the severity."""
@@ -201,10 +201,16 @@ class WarRoomScreen(RoomScreen):
         if incident is None:
             return
 
+        def send(severity: Severity) -> None:
+            command = c.ChangeSeverity(incident=incident.id, severity=severity)
+            self._send(command, f"severity {severity}")
+
         def chosen(severity: Severity | None) -> None:
             if severity is not None:
-                command = c.ChangeSeverity(incident=incident.id, severity=severity)
-                self._send(command, f"severity {severity}")
+                question = f"Change {incident.id} from {incident.severity} to {severity}?"
+                detail = "The severity sets who is alerted and how often updates go out."
+                confirm = ConfirmScreen(question, detail, yes=f"Make it {severity}")
+                self.app.push_screen(confirm, confirmed(lambda: send(severity)))
 
         choices = [(s.value, s) for s in Severity]
         self.app.push_screen(ChoiceScreen("Severity", choices, incident.severity), chosen)
@@ -282,111 +288,3 @@ class WarRoomScreen(RoomScreen):
         """Who may see the incident: make it private or public, invite someone, or take an
         invitation back (incident manager)."""
         disclosure.choose_access(self.warroom, self.incident_id)
-
-    # Entries under the cursor, as the panels ask ---------------------------------------------
-
-    def on_timeline_panel_pin_requested(self, request: TimelinePanel.PinRequested) -> None:
-        incident = self.incident
-        note = find_entry(incident.notes, request.note) if incident is not None else None
-        if incident is not None and note is not None:
-            pinned = not note.pinned
-            command = c.PinNote(incident=incident.id, note=note.id, pinned=pinned)
-            self._send(command, f"{'pin' if pinned else 'unpin'} N{note.id}")
-
-    def on_timeline_panel_filter_requested(self) -> None:
-        incident = self.incident
-        if incident is not None:
-            timeline = self.query_one("#timeline", TimelinePanel)
-            timeline.set_filter(*timeline.next_filter(incident.apps), self.warroom.state.log)
-            self.title_timeline()
-
-    def on_progress_panel_advance_requested(self, request: ProgressPanel.AdvanceRequested) -> None:
-        incident, number = self.incident, request.action
-        action = find_entry(incident.actions, number) if incident is not None else None
-        if incident is None or action is None:
-            return
-        following = _NEXT_STATE.get(action.state, ActionState.NEXT)
-        command = c.ChangeActionState(incident=incident.id, action=number, state=following)
-        self._send(command, f"A{number} {following}")
-
-    def on_progress_panel_drop_requested(self, request: ProgressPanel.DropRequested) -> None:
-        number = request.action
-        command = c.ChangeActionState(
-            incident=self.incident_id, action=number, state=ActionState.DROPPED
-        )
-        self._send(command, f"drop A{number}")
-
-    def on_progress_panel_owner_requested(self, request: ProgressPanel.OwnerRequested) -> None:
-        from client.screens.prompt import PromptScreen
-
-        incident, number = self.incident, request.action
-        if incident is None:
-            return
-        action = find_entry(incident.actions, number)
-
-        def owned(owner: str | None) -> None:
-            if owner is not None:
-                command = c.AssignAction(incident=incident.id, action=number, owner=owner or None)
-                self._send(command, f"A{number} owner")
-
-        prompt = PromptScreen(
-            f"Owner of A{number}",
-            "Who owns it (blank: nobody)",
-            (action.owner or "") if action else "",
-            allow_empty=True,
-        )
-        self.app.push_screen(prompt, owned)
-
-    def on_mitigation_panel_verify_requested(
-        self, request: MitigationPanel.VerifyRequested
-    ) -> None:
-        self._mitigation(request.mitigation, MitigationState.VERIFIED)
-
-    def on_mitigation_panel_withdraw_requested(
-        self, request: MitigationPanel.WithdrawRequested
-    ) -> None:
-        self._mitigation(request.mitigation, MitigationState.WITHDRAWN)
-
-    def _mitigation(self, number: int, state: MitigationState) -> None:
-        command = c.ChangeMitigationState(incident=self.incident_id, mitigation=number, state=state)
-        self._send(command, f"M{number} {state}")
-
-    def _open_question(self, number: int) -> tuple[IncidentState, Question] | None:
-        incident = self.incident
-        question = find_entry(incident.questions, number) if incident is not None else None
-        if incident is None or question is None or question.state is not QuestionState.OPEN:
-            self.notify(f"Q{number} is not open.", severity="warning")
-            return None
-        return incident, question
-
-    def on_questions_panel_answer_requested(self, request: QuestionsPanel.AnswerRequested) -> None:
-        from client.screens.answer import AnswerScreen
-
-        selected = self._open_question(request.question)
-        if selected is None:
-            return
-        incident, question = selected
-        self.app.push_screen(
-            AnswerScreen(incident.id, question, self.warroom.now()),
-            lambda cmd: self._send(cmd, f"answer Q{question.id}"),
-        )
-
-    def on_questions_panel_dismiss_requested(
-        self, request: QuestionsPanel.DismissRequested
-    ) -> None:
-        from client.screens.prompt import PromptScreen
-
-        selected = self._open_question(request.question)
-        if selected is None:
-            return
-        incident, question = selected
-        number = question.id
-
-        def reason(text: str | None) -> None:
-            if text is not None:
-                command = c.DismissQuestion(incident=incident.id, question=number, reason=text)
-                self._send(command, f"dismiss Q{number}")
-
-        self.app.push_screen(
-            PromptScreen(f"Dismiss Q{number}", "Reason (optional)", allow_empty=True), reason
-        )

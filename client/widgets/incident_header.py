@@ -17,6 +17,12 @@ class IncidentHeader(Static):
     IncidentHeader { height: 2; }
     """
 
-    def show(self, incident: IncidentState, now: datetime, present: tuple[str, ...]) -> None:
-        """Render the header for `incident` at `now`."""
-        self.update(header_line(incident, now, present))
+    def show(
+        self,
+        incident: IncidentState,
+        now: datetime,
+        present: tuple[str, ...],
+        questions: bool = False,
+    ) -> None:
+        """Render the header for `incident` at `now` (`questions`: count the open ones)."""
+        self.update(header_line(incident, now, present, questions))

@@ -28,7 +28,12 @@ class KeyedTable(DataTable[Any]):
 
     Args:
         columns: (name, width) pairs; the one column whose width is None takes the rest.
+        spare: columns to leave out while the wrapping column would be narrower than
+            `SPARE_BELOW` with them (the lobby's applications at 80 columns).
     """
+
+    SPARE_BELOW: ClassVar[int] = 24
+    """The wrapping column's width under which the `spare` columns make way for it."""
 
     DEFAULT_CSS = """
     KeyedTable { height: 1fr; }
@@ -48,20 +53,27 @@ class KeyedTable(DataTable[Any]):
         *,
         numbered: bool = True,
         id: str | None = None,
+        spare: Sequence[str] = (),
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_row_labels=False)
         self.numbered = numbered
         """Show each row's key (N3, A2) as its first column; off, the first column goes."""
-        self._columns = list(columns) if numbered else list(columns[1:])
+        self._all_columns = list(columns) if numbered else list(columns[1:])
+        self._columns = self._all_columns
+        self._spare = frozenset(spare)
         self._column_names = [name for name, _ in columns]
         self._rows: dict[str, tuple[Any, ...]] = {}
         self._order: list[str] = []
         self._flex_width = 0
 
     def _fit(self) -> int:
-        fixed = sum(
-            width + 2 * self.cell_padding for _, width in self._columns if width is not None
-        )
+        self._columns = self._all_columns
+        if self._spare and self._flex_for(self._columns) < self.SPARE_BELOW:
+            self._columns = [c for c in self._all_columns if c[0] not in self._spare]
+        return self._flex_for(self._columns)
+
+    def _flex_for(self, columns: Sequence[tuple[str, int | None]]) -> int:
+        fixed = sum(width + 2 * self.cell_padding for _, width in columns if width is not None)
         # Leave room for the cell padding of the flexible column and a vertical scrollbar.
         width = self.size.width - self.styles.scrollbar_size_vertical
         return max(MIN_FLEX, width - fixed - 2 * self.cell_padding - 1)
@@ -71,7 +83,8 @@ class KeyedTable(DataTable[Any]):
 
     def _on_resize(self, event: events.Resize) -> None:
         super()._on_resize(event)
-        if self._fit() != self._flex_width:
+        before = (self._flex_width, len(self._columns))
+        if (self._fit(), len(self._columns)) != before:
             self._build()
 
     def _build(self) -> None:
@@ -86,7 +99,13 @@ class KeyedTable(DataTable[Any]):
             self.move_cursor(row=min(cursor, self.row_count - 1))
 
     def _cells(self, key: str, cells: tuple[Any, ...]) -> tuple[Any, ...]:
-        return (Text(key), *cells) if self.numbered else cells
+        every = (Text(key), *cells) if self.numbered else cells
+        if len(self._columns) == len(self._all_columns):
+            return every
+        kept = {name for name, _ in self._columns}
+        return tuple(
+            c for (name, _), c in zip(self._all_columns, every, strict=True) if name in kept
+        )
 
     @property
     def selected_key(self) -> str | None:

@@ -9,10 +9,12 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
+from client.entry_text import of_mitigation
 from client.render import mitigation_state_text, names, shown
+from client.screens.entry import read_entry
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.requests import offered
-from warroom.core.domain import IncidentState, MitigationState
+from warroom.core.domain import IncidentState, MitigationState, find_entry
 
 _ORDER = {MitigationState.VERIFIED: 0, MitigationState.PROPOSED: 1, MitigationState.WITHDRAWN: 2}
 
@@ -22,10 +24,11 @@ class MitigationPanel(KeyedTable):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "verify", "Verify"),
+        Binding("r", "read", "Read"),
         Binding("x", "withdraw", "Withdraw"),
         Binding("u", "audience", "Audience"),
     ]
-    """Enter marks the workaround verified; x withdraws it."""
+    """Enter marks the workaround verified; r reads it whole; x withdraws it."""
 
     @dataclass
     class VerifyRequested(Message):
@@ -59,6 +62,7 @@ class MitigationPanel(KeyedTable):
             ("workaround [applications]", None),
         ]
         super().__init__(columns, numbered=numbered, id=id)
+        self._incident: IncidentState | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return offered(self, self.REQUESTS.get(action))
@@ -67,6 +71,14 @@ class MitigationPanel(KeyedTable):
         """Ask to mark the workaround under the cursor as verified."""
         if (number := self.selected_number("M")) is not None:
             self.post_message(self.VerifyRequested(number))
+
+    def action_read(self) -> None:
+        """Read the workaround under the cursor whole."""
+        number = self.selected_number("M")
+        incident = self._incident
+        mitigation = find_entry(incident.mitigations, number) if incident and number else None
+        if mitigation is not None:
+            read_entry(self, of_mitigation(mitigation, self.numbered))
 
     def action_withdraw(self) -> None:
         """Ask to withdraw the workaround under the cursor."""
@@ -80,6 +92,7 @@ class MitigationPanel(KeyedTable):
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s workarounds."""
+        self._incident = incident
         ordered = sorted(incident.mitigations, key=lambda m: (_ORDER[m.state], m.created_at, m.id))
         rows = []
         for mitigation in ordered:

@@ -9,10 +9,12 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
+from client.entry_text import of_action
 from client.render import action_state_text, names, shown
+from client.screens.entry import read_entry
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.requests import offered
-from warroom.core.domain import ActionState, IncidentState
+from warroom.core.domain import ActionState, IncidentState, find_entry
 
 _ORDER = {
     ActionState.IN_PROGRESS: 0,
@@ -27,11 +29,13 @@ class ProgressPanel(KeyedTable):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "advance", "Advance"),
+        Binding("r", "read", "Read"),
         Binding("o", "owner", "Owner"),
         Binding("x", "drop", "Drop"),
         Binding("u", "audience", "Audience"),
     ]
-    """Enter advances the action (next, in progress, done); o sets its owner; x drops it."""
+    """Enter advances the action (next, in progress, done); r reads it whole; o sets its owner;
+    x drops it."""
 
     @dataclass
     class AdvanceRequested(Message):
@@ -68,6 +72,7 @@ class ProgressPanel(KeyedTable):
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
         columns: list[tuple[str, int | None]] = [("id", 3), ("state", 11), ("action (owner)", None)]
         super().__init__(columns, numbered=numbered, id=id)
+        self._incident: IncidentState | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return offered(self, self.REQUESTS.get(action))
@@ -76,6 +81,13 @@ class ProgressPanel(KeyedTable):
         """Ask to move the action under the cursor on."""
         if (number := self.selected_number("A")) is not None:
             self.post_message(self.AdvanceRequested(number))
+
+    def action_read(self) -> None:
+        """Read the action under the cursor whole."""
+        number = self.selected_number("A")
+        action = find_entry(self._incident.actions, number) if self._incident and number else None
+        if action is not None:
+            read_entry(self, of_action(action, self.numbered))
 
     def action_owner(self) -> None:
         """Ask to give the action under the cursor an owner."""
@@ -94,6 +106,7 @@ class ProgressPanel(KeyedTable):
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s actions."""
+        self._incident = incident
         ordered = sorted(incident.actions, key=lambda a: (_ORDER[a.state], a.created_at, a.id))
         rows = []
         for action in ordered:

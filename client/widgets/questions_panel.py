@@ -10,10 +10,12 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
+from client.entry_text import of_question
 from client.render import shown
+from client.screens.entry import read_entry
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.requests import offered
-from warroom.core.domain import IncidentState, QuestionState
+from warroom.core.domain import IncidentState, QuestionState, find_entry
 from warroom.core.timeparse import relative
 
 
@@ -22,9 +24,10 @@ class QuestionsPanel(KeyedTable):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "answer", "Answer"),
+        Binding("r", "read", "Read"),
         Binding("x", "dismiss", "Dismiss"),
     ]
-    """Enter answers the question under the cursor; x dismisses it."""
+    """Enter answers the question under the cursor; r reads it whole; x dismisses it."""
 
     @dataclass
     class AnswerRequested(Message):
@@ -51,6 +54,7 @@ class QuestionsPanel(KeyedTable):
             ("question → answer", None),
         ]
         super().__init__(columns, numbered=numbered, id=id)
+        self._incident: IncidentState | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return offered(self, self.REQUESTS.get(action))
@@ -60,6 +64,14 @@ class QuestionsPanel(KeyedTable):
         if (number := self.selected_number("Q")) is not None:
             self.post_message(self.AnswerRequested(number))
 
+    def action_read(self) -> None:
+        """Read the question under the cursor whole, with its answer."""
+        number = self.selected_number("Q")
+        incident = self._incident
+        question = find_entry(incident.questions, number) if incident and number else None
+        if question is not None:
+            read_entry(self, of_question(question, self.numbered))
+
     def action_dismiss(self) -> None:
         """Ask to dismiss the question under the cursor."""
         if (number := self.selected_number("Q")) is not None:
@@ -67,6 +79,7 @@ class QuestionsPanel(KeyedTable):
 
     def show_incident(self, incident: IncidentState, now: datetime) -> None:
         """Render `incident`'s questions."""
+        self._incident = incident
         ordered = sorted(
             incident.questions,
             key=lambda q: (q.state is not QuestionState.OPEN, q.asked_at, q.id),

@@ -11,6 +11,7 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
+from client.widgets.timeline_search import TimelineSearch
 
 
 def _framed(widget: Widget, title: str) -> Widget:
@@ -24,7 +25,8 @@ def room_panels(numbered: bool, detail: bool, ids: bool = True) -> Horizontal:
 
     Args:
         numbered: prefix the titles with the keys that jump to them (1-5).
-        detail: add the line under the timeline that shows the highlighted entry in full.
+        detail: add the line under the timeline that shows the highlighted entry in full, and
+            the timeline's search box.
         ids: show entry numbers (N3, A2) and versions; a stakeholder's view leaves them out.
     """
 
@@ -35,6 +37,7 @@ def room_panels(numbered: bool, detail: bool, ids: bool = True) -> Horizontal:
         _framed(TimelinePanel(numbered=ids, id="timeline"), title("2", "Timeline"))
     ]
     if detail:
+        right.append(TimelineSearch(id="timeline-search"))
         right.append(Static("", id="timeline-detail"))
     right.append(_framed(QuestionsPanel(numbered=ids, id="questions"), title("5", "Questions")))
     return Horizontal(

@@ -1,15 +1,16 @@
-"""The Timeline panel: every event and note in time order, pinned notes marked, filterable.
+"""The Timeline panel: every event and note in time order, pinned notes marked, filterable and
+searchable; Enter reads the entry under the cursor whole.
 
-New log entries are appended as rows; a backdated note triggers a re-sort; a filter change is the
-one case that refills the table.
+New log entries are appended as rows; a backdated note triggers a re-sort; a filter or search
+change is the one case that refills the table. A user who moved up to read is told how many new
+entries arrived below (in the panel's bottom border) until they are back at the newest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, ClassVar, assert_never
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -17,8 +18,12 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from client.entry_text import of_event
 from client.render import shown, stamp, timeline_row
+from client.screens.entry import read_entry
 from client.widgets.requests import offered
+from client.widgets.timeline_rows import TimelineFilter, When, apps_of, entry_of, moment, number
+from client.widgets.timeline_search import TimelineSearch
 from warroom.core import events as e
 from warroom.core.domain import IncidentState
 from warroom.core.events import Envelope
@@ -26,82 +31,14 @@ from warroom.core.timeparse import in_local_zone
 from warroom.core.views import describe
 
 
-class TimelineFilter(StrEnum):
-    """What the timeline shows."""
-
-    ALL = "all"
-    PINNED = "pinned"
-    NOTES = "notes"
-
-
-@dataclass(frozen=True, order=True)
-class When:
-    """A cell that shows a time and sorts by it (ties broken by log order)."""
-
-    moment: datetime
-    seq: int
-    today: date = field(compare=False)
-    """Local today: a time of today shows as HH:MM, any other with its date."""
-
-    def __str__(self) -> str:
-        local = in_local_zone(self.moment)
-        return local.strftime("%H:%M" if local.date() == self.today else "%b%d %H:%M")
-
-
-def _moment(event: e.Event) -> datetime:
-    return event.occurred_at if isinstance(event, e.NoteAdded) else event.at
-
-
-def _apps_of(event: e.Event) -> tuple[str, ...]:
-    """The applications an event names, for the timeline's application filter."""
-    match event:
-        case e.IncidentDeclared() | e.MitigationAdded():
-            return event.apps
-        case e.AppAdded() | e.AppRemoved():
-            return (event.app,)
-        case (
-            e.StatusChanged()
-            | e.SeverityChanged()
-            | e.ImpactUpdated()
-            | e.EtaSet()
-            | e.NoteAdded()
-            | e.NotePinned()
-            | e.ActionAdded()
-            | e.ActionStateChanged()
-            | e.ActionAssigned()
-            | e.MitigationStateChanged()
-            | e.QuestionAsked()
-            | e.QuestionAnswered()
-            | e.QuestionDismissed()
-            | e.AudienceChanged()
-            | e.PrivacyChanged()
-            | e.AccessChanged()
-        ):
-            return ()
-        case _:
-            assert_never(event)
-
-
-def _number(entry: str) -> int:
-    digits = entry[1:]
-    return int(digits) if digits.isdigit() else 0
-
-
-def _entry_of(event: e.Event) -> tuple[str, int] | None:
-    """The entry whose row an event adds (a note, an action, a workaround), if any."""
-    if isinstance(event, e.NoteAdded):
-        return ("N", event.note)
-    if isinstance(event, e.ActionAdded):
-        return ("A", event.action)
-    if isinstance(event, e.MitigationAdded):
-        return ("M", event.mitigation)
-    return None
-
-
 class TimelinePanel(DataTable[Any]):
     """The incident's log as a table: time, who, what."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "read", "Read"),
+        Binding("r", "read", "Read", show=False),
+        Binding("slash", "search", "Search"),
+        Binding("escape", "clear_search", "Clear search", show=False),
         Binding("space", "pin", "Pin/unpin"),
         Binding("f", "filter", "Filter"),
         Binding("u", "audience", "Audience"),
@@ -110,7 +47,8 @@ class TimelinePanel(DataTable[Any]):
         Binding("home,g", "scroll_top", "First", show=False),
         Binding("end,G", "scroll_bottom", "Last", show=False),
     ]
-    """Space pins the note under the cursor; f cycles all / pinned / notes / per application."""
+    """Enter (or r) reads the entry under the cursor whole; / searches, Esc clears the search;
+    Space pins the note under the cursor; f cycles all / pinned / notes / per application."""
 
     DEFAULT_CSS = """
     TimelinePanel { height: 1fr; }
@@ -132,6 +70,10 @@ class TimelinePanel(DataTable[Any]):
 
         note: int
 
+    @dataclass
+    class SearchRequested(Message):
+        """Open the search box under the timeline."""
+
     REQUESTS: ClassVar[dict[str, type[Message]]] = {
         "pin": PinRequested,
         "filter": FilterRequested,
@@ -145,6 +87,10 @@ class TimelinePanel(DataTable[Any]):
         """Name entries by number; off for a stakeholder, whose numbers are disguised."""
         self.filter = TimelineFilter.ALL
         self.app_filter: str | None = None
+        self.search = ""
+        """Show only the entries whose text holds this (any case); "" shows all."""
+        self.unseen = 0
+        """New entries added below while the user reads further up."""
         self._incident: str | None = None
         self._seen = 0
         self._last: When | None = None
@@ -163,7 +109,25 @@ class TimelinePanel(DataTable[Any]):
         self._columns()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_search":
+            return bool(self.search)
+        if action == "search":
+            # Only a room with a search box under its timeline searches (not the preview).
+            return bool(self.screen.query("#timeline-search"))
         return offered(self, self.REQUESTS.get(action))
+
+    def action_read(self) -> None:
+        """Open the entry under the cursor whole, to read and copy from."""
+        event = self.highlighted_event
+        read_entry(self, of_event(event, self.numbered) if event is not None else None)
+
+    def action_search(self) -> None:
+        """Ask for the search box."""
+        self.post_message(self.SearchRequested())
+
+    def action_clear_search(self) -> None:
+        """Show every entry again (the screen retitles the panel)."""
+        self.post_message(TimelineSearch.Searched(""))
 
     def action_pin(self) -> None:
         """Ask to pin or unpin the note under the cursor."""
@@ -253,9 +217,14 @@ class TimelinePanel(DataTable[Any]):
 
     def describe_filter(self) -> str:
         """The filter in words, for the panel title."""
-        if self.app_filter:
-            return f"app {self.app_filter}"
-        return self.filter.value
+        kind = f"app {self.app_filter}" if self.app_filter else self.filter.value
+        return f"{kind}, /{self.search}" if self.search else kind
+
+    def set_search(self, text: str) -> None:
+        """Show only the entries whose text holds `text` (any case); "" shows them all."""
+        if text != self.search:
+            self.search = text
+            self._refill(self._log)
 
     def next_filter(self, apps: tuple[str, ...]) -> tuple[TimelineFilter, str | None]:
         """The filter after the current one: all, pinned, notes, then each of `apps`."""
@@ -304,17 +273,20 @@ class TimelinePanel(DataTable[Any]):
 
     def _refill(self, log: tuple[Envelope, ...]) -> None:
         self.clear()
+        self._mark_unseen(0)
         self._seen, self._last = 0, None
         self._note_rows.clear()
         self._notes.clear()
         self._append(log)
 
     def _keep(self, event: e.Event) -> bool:
-        entry = _entry_of(event)
+        entry = entry_of(event)
         if entry is not None and entry not in self._held:
             return False  # withdrawn from this viewer: it is gone for them
+        if self.search and not self._found(event):
+            return False
         if self.app_filter is not None:
-            return self.app_filter.lower() in (a.lower() for a in _apps_of(event))
+            return self.app_filter.lower() in (a.lower() for a in apps_of(event))
         if self.filter is TimelineFilter.NOTES:
             return isinstance(event, e.NoteAdded)
         if self.filter is TimelineFilter.PINNED:
@@ -338,14 +310,14 @@ class TimelinePanel(DataTable[Any]):
                 refill = refill or self.filter is TimelineFilter.PINNED
             if isinstance(event, e.AudienceChanged) and live:
                 # An entry withdrawn from this viewer takes its rows with it.
-                moved = event.entry[:1], _number(event.entry)
+                moved = event.entry[:1], number(event.entry)
                 refill = refill or (moved[0] in "NAM" and moved not in self._held)
             if not self._keep(event):
                 continue
             key = str(envelope.seq)
             if isinstance(event, e.NoteAdded):
                 self._note_rows[event.note] = key
-            when = When(_moment(event), envelope.seq, self._today)
+            when = When(moment(event), envelope.seq, self._today)
             resort = resort or (self._last is not None and when < self._last)
             self._last = max(when, self._last) if self._last is not None else when
             added.append((key, when, event))
@@ -367,12 +339,27 @@ class TimelinePanel(DataTable[Any]):
         if following and added and self.row_count:
             # After the refresh: new rows get their place (and height) only then.
             self.call_after_refresh(self._follow)
+        elif added and live:
+            self._mark_unseen(self.unseen + len(added))
         if self._time_width < 11 and any(
             in_local_zone(when.moment).date() != self._today for _, when, _ in added
         ):
             self._time_width = 11
             self.call_after_refresh(self._relayout)
         return refill
+
+    def _found(self, event: e.Event) -> bool:
+        whole = of_event(event, self.numbered)
+        return self.search.lower() in f"{whole.heading}\n{whole.body}".lower()
+
+    def _mark_unseen(self, count: int) -> None:
+        self.unseen = count
+        self.border_subtitle = f"↓ {count} new below (End)" if count else ""
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        # Back at the newest entry: nothing is unseen any more (the screen hears it too).
+        if self.unseen and self.cursor_row >= self.row_count - 1:
+            self._mark_unseen(0)
 
     def _follow(self) -> None:
         if self.row_count:

@@ -51,6 +51,9 @@ async def test_capital_i_makes_the_incident_private_and_invites_people(fake):
         assert isinstance(chooser, ChoiceScreen)
         assert [label for label, _ in chooser.choices] == ["make it private", "invite someone"]
         await pilot.press("enter")
+        await settled(pilot)
+        assert fake.submits == [], "privacy changes only once confirmed"
+        await pilot.press("y")
         first = await submitted(pilot, fake)
         await pilot.press("I", "down", "enter")
         await settled(pilot)

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from client.entry_text import event_body
 from client.screens.war_room import ACTION_COMMANDS, WarRoomScreen
-from client.widgets.timeline_panel import _apps_of
+from client.widgets.timeline_rows import apps_of
 from warroom.core import commands as c
 from warroom.core import events as e
 
@@ -54,12 +55,23 @@ def test_each_key_action_is_one_the_war_room_has(action: str) -> None:
 def test_the_application_filter_answers_for_every_event_type(kind: type) -> None:
     event = sample(kind)
     named = ("payments",) if isinstance(event, e.AppAdded | e.AppRemoved) else ()
-    assert _apps_of(event) == named
+    assert apps_of(event) == named
     if isinstance(event, e.IncidentDeclared | e.MitigationAdded):
-        assert _apps_of(dataclasses.replace(event, apps=("web", "api"))) == ("web", "api")
+        assert apps_of(dataclasses.replace(event, apps=("web", "api"))) == ("web", "api")
 
 
 def test_the_application_filter_refuses_an_event_outside_the_union() -> None:
     unknown: Any = object()
     with pytest.raises(AssertionError):
-        _apps_of(unknown)
+        apps_of(unknown)
+
+
+@pytest.mark.parametrize("kind", e.EVENT_TYPES, ids=lambda kind: kind.__name__)
+def test_the_reading_view_answers_for_every_event_type(kind: type) -> None:
+    event_body(sample(kind))  # a type the match forgot would fail its assert_never
+
+
+def test_the_reading_view_refuses_an_event_outside_the_union() -> None:
+    unknown: Any = object()
+    with pytest.raises(AssertionError):
+        event_body(unknown)

@@ -142,9 +142,9 @@ async def test_a_conflict_t_takes_theirs_and_sends_nothing(fake):
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
         assert len(fake.submits) == 1
-        impact = rendered(pilot.app.screen.query_one("#impact"))
+        impact = rendered(pilot.app.screen.query_one("#impact-body"))
         assert "internal impact only  v2  to internal" in impact
-        assert "│ theirs " in impact
+        assert any(line.startswith("theirs ") for line in impact.splitlines())
 
 
 async def test_an_eta_conflict_cannot_be_merged_but_can_be_kept(fake):

@@ -244,3 +244,113 @@ async def test_a_focused_field_looks_the_same_a_blink_later(fake: FakeConnection
         before = pilot.app.export_screenshot()
         await pilot.pause(0.6)
         assert pilot.app.export_screenshot() == before
+
+
+# Reading, searching, confirming ------------------------------------------------------------------
+
+
+def _long_note() -> Sequence[protocol.EventFrame]:
+    text = "\n".join(
+        [
+            "kubectl logs payments-gateway-7f9c --since=10m",
+            *(
+                f"2026-11-27T14:{n:02}:07Z ERROR acquirer timeout after 30000ms region=eu-west-1"
+                for n in range(20)
+            ),
+        ]
+    )
+    return later(Step(BOB, 29, c.AddNote(incident=ROOM, text=text)))
+
+
+def _reading(fake: FakeConnection) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def read(pilot: Pilot[None]) -> None:
+        fake.push(*_long_note())
+        await settled(pilot)
+        await pilot.press("2", "end", "enter")
+
+    return read
+
+
+def test_entry_view(snap_compare):
+    fake = FakeConnection()
+    app = make_app(fake, ROOM)
+    assert snap_compare(app, terminal_size=WIDE, run_before=_run(fake, _reading(fake)))
+
+
+def test_confirm_resolve(snap_compare):
+    assert _shot(snap_compare, then=_keys("s", "down", "enter"))
+
+
+def test_timeline_search(snap_compare):
+    async def search(pilot: Pilot[None]) -> None:
+        await pilot.press("2", "slash")
+        await type_text(pilot, "rollb")
+
+    assert _shot(snap_compare, then=search)
+
+
+# At 80x24: every screen keeps its buttons and the keys that matter in sight ---------------------
+
+SMALL = (80, 24)
+
+
+def test_lobby_at_80x24(snap_compare):
+    assert _shot(snap_compare, incident=None, size=SMALL)
+
+
+def test_stakeholder_view_at_80x24(snap_compare):
+    assert _shot(snap_compare, frames=stakeholder_replay(CAROL), size=SMALL)
+
+
+def test_observer_at_80x24(snap_compare):
+    assert _shot(snap_compare, frames=replay(user="olga", role=Role.OBSERVER), size=SMALL)
+
+
+def test_entry_view_at_80x24(snap_compare):
+    fake = FakeConnection()
+    app = make_app(fake, ROOM)
+    assert snap_compare(app, terminal_size=SMALL, run_before=_run(fake, _reading(fake)))
+
+
+def test_declare_form_at_80x24(snap_compare):
+    assert _shot(snap_compare, incident=None, then=_keys("d"), size=SMALL)
+
+
+def test_note_form_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("n"), size=SMALL)
+
+
+def test_impact_form_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("i"), size=SMALL)
+
+
+def test_eta_form_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("e"), size=SMALL)
+
+
+def test_action_form_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("a"), size=SMALL)
+
+
+def test_workaround_form_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("w"), size=SMALL)
+
+
+def test_answer_form_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("5", "enter"), size=SMALL)
+
+
+def test_status_choice_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("s"), size=SMALL)
+
+
+def test_confirm_resolve_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("s", "down", "enter"), size=SMALL)
+
+
+def test_timeline_search_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("2", "slash", "r", "o", "l", "l", "b"), size=SMALL)
+
+
+def test_keys_panel_at_80x24(snap_compare):
+    assert _shot(snap_compare, then=_keys("question_mark"), size=SMALL)

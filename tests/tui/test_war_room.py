@@ -261,8 +261,9 @@ async def _choose(pilot: Pilot[None], label: str) -> None:
     await pilot.press("enter")
 
 
-async def test_s_changes_the_status_and_marks_the_current_one(fake):
-    """The current status is listed, marked and cannot be chosen; resolving is a status too."""
+async def test_s_starts_on_the_next_status_and_marks_the_current_one(fake):
+    """The current status is listed, marked and cannot be chosen; the cursor starts on the next
+    one."""
     async with running(fake) as pilot:
         await pilot.press("s")
         screen = pilot.app.screen
@@ -271,8 +272,7 @@ async def test_s_changes_the_status_and_marks_the_current_one(fake):
         current = options.get_option_at_index(1)
         assert str(current.prompt) == "identified  (current)"
         assert current.disabled
-        await pilot.press("down")
-        assert options.highlighted == 2  # the current status is skipped
+        assert options.highlighted == 2  # identified: on to monitoring
         await pilot.press("enter")
         submit = await submitted(pilot, fake)
     assert submit.command == c.ChangeStatus(incident=ROOM, status=Status.MONITORING)
@@ -289,6 +289,9 @@ async def test_v_changes_the_severity_and_escape_closes_without_choosing(fake):
         assert isinstance(screen, ChoiceScreen)
         assert screen.title_text == "Severity"
         await _choose(pilot, "SEV2")
+        await settled(pilot)
+        assert fake.submits == [], "the severity changes only once confirmed"
+        await pilot.press("y")
         submit = await submitted(pilot, fake)
     assert submit.command == c.ChangeSeverity(incident=ROOM, severity=Severity.SEV2)
 

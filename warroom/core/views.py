@@ -59,6 +59,10 @@ def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
     def v(version: int, before: str = " ") -> str:
         return f"{before}v{version}" if numbered else ""
 
+    def aimed(audience: str | None) -> str:
+        # A stakeholder's view names no audience: it is the war room's word, not theirs.
+        return _audience(audience) if numbered else ""
+
     match event:
         case e.IncidentDeclared():
             apps = f" affecting {', '.join(event.apps)}" if event.apps else ""
@@ -73,7 +77,7 @@ def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
             facing = ", customer-facing" if event.customer_facing else ""
             forced = " (forced over a newer version)" if event.forced else ""
             return (
-                f"impact{v(event.version)}{facing}{_audience(event.audience)}{forced}: "
+                f"impact{v(event.version)}{facing}{aimed(event.audience)}{forced}: "
                 f"{_short(event.statement)}"
             )
         case e.EtaSet():
@@ -90,13 +94,13 @@ def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
             pin = " [pinned]" if event.pinned and not brief else ""
             backdated = event.occurred_at != event.at and not brief
             when = f" (at {local(event.occurred_at)})" if backdated else ""
-            to = _audience(event.audience)
+            to = aimed(event.audience)
             return f"note{n('N', event.note)}{pin}{to}{when}: {_short(event.text)}"
         case e.NotePinned():
             return f"note{n('N', event.note)} {'pinned' if event.pinned else 'unpinned'}"
         case e.ActionAdded():
             owner = f" (owner {event.owner})" if event.owner else ""
-            to = _audience(event.audience)
+            to = aimed(event.audience)
             state = event.state.value
             return f"action{n('A', event.action)} [{state}]{owner}{to}: {_short(event.text)}"
         case e.ActionStateChanged():
@@ -105,7 +109,7 @@ def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
             return f"action{n('A', event.action)} owner {event.owner or 'nobody'}"
         case e.MitigationAdded():
             apps = f" for {', '.join(event.apps)}" if event.apps else ""
-            to = _audience(event.audience)
+            to = aimed(event.audience)
             return f"workaround{n('M', event.mitigation)}{apps}{to}: {_short(event.text)}"
         case e.MitigationStateChanged():
             was = event.previous.value
@@ -113,7 +117,7 @@ def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
         case e.QuestionAsked():
             return f"question{n('Q', event.question)}: {_short(event.text)}"
         case e.QuestionAnswered():
-            to = _audience(event.audience)
+            to = aimed(event.audience)
             return f"question{n('Q', event.question)} answered{to}: {_short(event.text)}"
         case e.AudienceChanged():
             entry = event.entry if numbered else _ENTRY_KINDS.get(event.entry[:1], "the impact")

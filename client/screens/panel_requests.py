@@ -1,0 +1,147 @@
+"""What the war room does when a panel asks about the entry under its cursor: pin a note, move
+an action on, give it an owner, drop it, verify or withdraw a workaround, answer or dismiss a
+question, and change what the timeline shows.
+
+The panels only post requests (see `client.widgets.requests`); this base of the war room turns
+them into commands, asking first where a form or a reason is needed.
+"""
+
+from __future__ import annotations
+
+from client.screens.base import RoomScreen
+from client.widgets.mitigation_panel import MitigationPanel
+from client.widgets.progress_panel import ProgressPanel
+from client.widgets.questions_panel import QuestionsPanel
+from client.widgets.timeline_panel import TimelinePanel
+from warroom.core import commands as c
+from warroom.core.domain import (
+    ActionState,
+    IncidentState,
+    MitigationState,
+    Question,
+    QuestionState,
+    find_entry,
+)
+
+_NEXT_STATE = {ActionState.NEXT: ActionState.IN_PROGRESS, ActionState.IN_PROGRESS: ActionState.DONE}
+
+
+class PanelRequestsScreen(RoomScreen):
+    """A room whose panels' requests become commands (the war room)."""
+
+    @property
+    def incident(self) -> IncidentState | None:
+        """The incident as the client knows it now."""
+        return self.warroom.state.world.incident(self.incident_id)
+
+    def _send(self, command: c.Command | None, label: str) -> None:
+        if command is not None:
+            self.warroom.submit(command, label)
+
+    # Entries under the cursor, as the panels ask ---------------------------------------------
+
+    def on_timeline_panel_pin_requested(self, request: TimelinePanel.PinRequested) -> None:
+        incident = self.incident
+        note = find_entry(incident.notes, request.note) if incident is not None else None
+        if incident is not None and note is not None:
+            pinned = not note.pinned
+            command = c.PinNote(incident=incident.id, note=note.id, pinned=pinned)
+            self._send(command, f"{'pin' if pinned else 'unpin'} N{note.id}")
+
+    def on_timeline_panel_filter_requested(self) -> None:
+        incident = self.incident
+        if incident is not None:
+            timeline = self.query_one("#timeline", TimelinePanel)
+            timeline.set_filter(*timeline.next_filter(incident.apps), self.warroom.state.log)
+            self.title_timeline()
+
+    def on_progress_panel_advance_requested(self, request: ProgressPanel.AdvanceRequested) -> None:
+        incident, number = self.incident, request.action
+        action = find_entry(incident.actions, number) if incident is not None else None
+        if incident is None or action is None:
+            return
+        following = _NEXT_STATE.get(action.state, ActionState.NEXT)
+        command = c.ChangeActionState(incident=incident.id, action=number, state=following)
+        self._send(command, f"A{number} {following}")
+
+    def on_progress_panel_drop_requested(self, request: ProgressPanel.DropRequested) -> None:
+        number = request.action
+        command = c.ChangeActionState(
+            incident=self.incident_id, action=number, state=ActionState.DROPPED
+        )
+        self._send(command, f"drop A{number}")
+
+    def on_progress_panel_owner_requested(self, request: ProgressPanel.OwnerRequested) -> None:
+        from client.screens.prompt import PromptScreen
+
+        incident, number = self.incident, request.action
+        if incident is None:
+            return
+        action = find_entry(incident.actions, number)
+
+        def owned(owner: str | None) -> None:
+            if owner is not None:
+                command = c.AssignAction(incident=incident.id, action=number, owner=owner or None)
+                self._send(command, f"A{number} owner")
+
+        prompt = PromptScreen(
+            f"Owner of A{number}",
+            "Who owns it (blank: nobody)",
+            (action.owner or "") if action else "",
+            allow_empty=True,
+        )
+        self.app.push_screen(prompt, owned)
+
+    def on_mitigation_panel_verify_requested(
+        self, request: MitigationPanel.VerifyRequested
+    ) -> None:
+        self._mitigation(request.mitigation, MitigationState.VERIFIED)
+
+    def on_mitigation_panel_withdraw_requested(
+        self, request: MitigationPanel.WithdrawRequested
+    ) -> None:
+        self._mitigation(request.mitigation, MitigationState.WITHDRAWN)
+
+    def _mitigation(self, number: int, state: MitigationState) -> None:
+        command = c.ChangeMitigationState(incident=self.incident_id, mitigation=number, state=state)
+        self._send(command, f"M{number} {state}")
+
+    def _open_question(self, number: int) -> tuple[IncidentState, Question] | None:
+        incident = self.incident
+        question = find_entry(incident.questions, number) if incident is not None else None
+        if incident is None or question is None or question.state is not QuestionState.OPEN:
+            self.notify(f"Q{number} is not open.", severity="warning")
+            return None
+        return incident, question
+
+    def on_questions_panel_answer_requested(self, request: QuestionsPanel.AnswerRequested) -> None:
+        from client.screens.answer import AnswerScreen
+
+        selected = self._open_question(request.question)
+        if selected is None:
+            return
+        incident, question = selected
+        self.app.push_screen(
+            AnswerScreen(incident.id, question, self.warroom.now()),
+            lambda cmd: self._send(cmd, f"answer Q{question.id}"),
+        )
+
+    def on_questions_panel_dismiss_requested(
+        self, request: QuestionsPanel.DismissRequested
+    ) -> None:
+        from client.screens.prompt import PromptScreen
+
+        selected = self._open_question(request.question)
+        if selected is None:
+            return
+        incident, question = selected
+        number = question.id
+
+        def reason(text: str | None) -> None:
+            if text is not None:
+                command = c.DismissQuestion(incident=incident.id, question=number, reason=text)
+                self._send(command, f"dismiss Q{number}")
+
+        self.app.push_screen(
+            PromptScreen(f"Dismiss Q{number}", "Reason (optional)", allow_empty=True), reason
+        )
