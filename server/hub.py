@@ -16,11 +16,12 @@ sessions in line when users or incidents change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import assert_never
 
-from websockets import ConnectionClosed
+from websockets import ConnectionClosed, State
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
@@ -106,6 +107,8 @@ class Hub:
                 return
             await self._receive(session, first)
             async for message in connection:
+                if session.limits.abusive or (session.limits.strikes and _gone(connection)):
+                    break  # what a connection ended while being refused for rate sent is dropped
                 await self._receive(session, message)
         except ConnectionClosed:
             pass
@@ -116,25 +119,29 @@ class Hub:
             self.presence.leave(session)
 
     async def _receive(self, session: Session, message: str | bytes) -> None:
+        limits = session.limits
         try:
             frame = protocol.decode_client(message)
         except protocol.ProtocolError as error:
             session.send_error(error.code, error.message)
+            await self._pause(session, limits.wait(limits.errors))
             return
         except Exception as error:  # a frame the decoder chokes on must not end the session
             # One line, no traceback: whoever sends such frames must not fill the log with them.
             kind = type(error).__name__
             log.warning("could not decode a frame from %s: %s", session.actor.name, kind)
             session.send_error("bad-frame", "the frame could not be read")
+            await self._pause(session, limits.wait(limits.errors))
             return
-        limits = session.limits
+        wait = 0.0
         match frame:
             case protocol.Hello():
                 if session.streaming:
                     session.send_error("bad-frame", "hello was already sent")
-                    return
-                await self.replay.stream(session, frame.cursor, frame.log)
-                self.presence.greet(session)
+                    wait = limits.wait(limits.errors)
+                else:
+                    await self.replay.stream(session, frame.cursor, frame.log)
+                    self.presence.greet(session)
             case protocol.View():
                 wait = limits.wait(limits.views)
                 if wait:
@@ -157,9 +164,20 @@ class Hub:
                     await self._submit(session, frame)
             case _:
                 assert_never(frame)
-        if limits.abusive:
+        await self._pause(session, wait)
+
+    async def _pause(self, session: Session, wait: float) -> None:
+        """After a refusal for rate, read nothing more from `session` for `wait` seconds: a flood
+        then costs the hub no more than the rate allows. One that goes on is closed."""
+        if session.limits.abusive:
             log.warning("closing %s's connection: it ignores its rate limits", session.actor.name)
-            self._close(session, CLOSE_TOO_FAST, "too many requests, too fast")
+            self.sessions.discard(session)
+            self.fanout.unsubscribe(session)
+            # Waits at most the close timeout; the connection reads nothing more meanwhile.
+            await session.connection.close(CLOSE_TOO_FAST, "too many requests, too fast")
+        elif wait:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.connection.wait_closed(), wait)
 
     async def _submit(self, session: Session, frame: protocol.Submit) -> None:
         await session.in_flight.acquire()
@@ -271,3 +289,7 @@ class Hub:
         closing.add_done_callback(self._closing.discard)
         self.sessions.discard(session)
         self.fanout.unsubscribe(session)
+
+
+def _gone(connection: ServerConnection) -> bool:
+    return connection.state is not State.OPEN

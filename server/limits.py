@@ -1,10 +1,12 @@
 """Fair share: what one connection may ask of the hub, how fast, and how much it may hold unread.
 
-Each connection has a token bucket per kind of request (`Limits`): commands, view changes and
-reads. A request past its bucket is refused with `rate-limited` and the seconds to wait, and
-changes nothing; a command refused so may be sent again with the same id. The buckets are sized
+Each connection has a token bucket per kind of request (`Limits`): commands, view changes,
+reads, and frames that could not be read. A request past its bucket is refused with
+`rate-limited` and the seconds to wait, and changes nothing (a command refused so may be sent
+again with the same id); the hub then reads nothing more from that connection for those seconds,
+so a flood costs the hub no more than the rate, however fast it is sent. The buckets are sized
 so that a person at the terminal and a script posting a burst never meet them; a connection
-that goes on sending past them, ignoring every refusal, is closed.
+that keeps sending past them is closed.
 
 Every frame the hub writes goes through an `Outbox`, which never waits: a connection holding more
 than `MAX_BUFFER` unread bytes (beyond the burst just published to everyone) is cut off, whatever
@@ -30,14 +32,17 @@ SUBMIT_BURST = 2000
 applies."""
 VIEW_RATE = 5.0
 """View changes a second (a person switches incidents a few times a minute)."""
-VIEW_BURST = 30
+VIEW_BURST = 10
 READ_RATE = 10.0
 """Reads of an incident a second (each pages through the incident's log)."""
 READ_BURST = 50
+ERROR_RATE = 10.0
+"""Frames a second that could not be read (each answered with an error)."""
+ERROR_BURST = 100
 
-MAX_STRIKES = 1000
-"""Requests refused for their rate in a row after which the connection is closed: a client that
-waits as it is told never comes near."""
+MAX_STRIKES = 200
+"""Requests refused for their rate, without the bucket ever filling up again in between, after
+which the connection is closed: a client that pauses as it is told never comes near."""
 
 CLOSE_TOO_FAST = 1008
 """Close code (the standard "policy violation") for a connection that ignores its rate limits."""
@@ -88,17 +93,23 @@ class Limits:
     submits: Bucket = field(init=False)
     views: Bucket = field(init=False)
     reads: Bucket = field(init=False)
+    errors: Bucket = field(init=False)
     strikes: int = 0
 
     def __post_init__(self) -> None:
         self.submits = Bucket(SUBMIT_RATE, SUBMIT_BURST, self.clock)
         self.views = Bucket(VIEW_RATE, VIEW_BURST, self.clock)
         self.reads = Bucket(READ_RATE, READ_BURST, self.clock)
+        self.errors = Bucket(ERROR_RATE, ERROR_BURST, self.clock)
 
     def wait(self, bucket: Bucket) -> float:
-        """Take a token from `bucket`: 0.0 if allowed, else the seconds to wait (a strike)."""
+        """Take a token from `bucket`: 0.0 if allowed, else the seconds to wait (a strike).
+        Strikes are forgotten once a bucket was full again: the connection paused."""
         wait = bucket.take()
-        self.strikes = self.strikes + 1 if wait else 0
+        if wait:
+            self.strikes += 1
+        elif bucket.tokens >= bucket.burst - 1:
+            self.strikes = 0
         return wait
 
     @property

@@ -12,8 +12,10 @@ from server.limits import Limits, Outbox
 from warroom.core import protocol
 from warroom.core.domain import Actor, Role
 
-MAX_IN_FLIGHT = 256
-"""Commands of one connection waiting for their outcome before the hub stops reading it."""
+MAX_IN_FLIGHT = 32
+"""Commands of one connection waiting for their outcome before the hub stops reading it: the
+writer takes commands in the order they came, so this is how many of one connection's commands
+may stand before another's."""
 
 CONFLICTS_REMEMBERED = 64
 """Current values of stale edits remembered per connection, each sent to it only once."""
