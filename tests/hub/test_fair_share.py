@@ -8,7 +8,6 @@ the hub runs in the test's process, so it reads the lowered value."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import http.client
 import json
@@ -70,8 +69,9 @@ async def test_commands_past_the_bucket_are_refused_rate_limited_and_the_retry_i
 async def test_a_connection_that_ignores_every_refusal_is_closed(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Each refusal pauses the connection 20 ms; 50 of them without a pause of its own: closed.
     monkeypatch.setattr(limits, "SUBMIT_BURST", 5, raising=False)
-    monkeypatch.setattr(limits, "SUBMIT_RATE", 0.1, raising=False)
+    monkeypatch.setattr(limits, "SUBMIT_RATE", 50.0, raising=False)
     monkeypatch.setattr(limits, "MAX_STRIKES", 50, raising=False)
     oscar = await hub.connect("observer")
     with pytest.raises(ConnectionClosed) as closed:
@@ -128,26 +128,25 @@ async def test_a_connection_that_stops_reading_its_answers_is_dropped(
     monkeypatch.setattr("server.fanout.MAX_BUFFER", 64 * 1024, raising=False)
     manager = await hub.connect("manager")
     await submit(manager, declare())
-    # Every command of the next connection is refused for its rate, and it is never closed for
-    # that: the answers are all it is sent (no event, no publish).
-    monkeypatch.setattr(limits, "SUBMIT_BURST", 0, raising=False)
-    monkeypatch.setattr(limits, "MAX_STRIKES", 10**9, raising=False)
-    # It never reads: a tiny receive buffer, and a small queue that fills at once.
+    text = "z" * 15_000
+    for n in range(200):  # 3 MB of notes
+        await send(manager, {"type": "submit", "id": f"big{n}", "command": note(f"{n} {text}")})
+    assert all(answer["type"] == "ack" for answer in await _answers(manager, 200))
+    # It never says hello (no event is sent to it) and never reads: a tiny receive buffer, and a
+    # small queue that fills at once. What it asks for is answered with read frames alone.
     sock = socket.create_connection(("127.0.0.1", int(hub.url.rsplit(":", 1)[1])))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     oscar = await hub.connect("observer", sock=sock, max_queue=4)
-    sent = 40_000  # ~8 MB of answers: more than the kernel's buffers hold
-    frame = json.dumps({"v": 1, "type": "submit", "id": "s", "command": note("x")})
-    with contextlib.suppress(ConnectionClosed):
-        for _ in range(sent):
-            await oscar.send(frame)
-    answered = 0
+    reads = 8  # 24 MB of answers: more than the kernel's buffers hold
+    for n in range(reads):
+        await send(oscar, {"type": "read", "id": f"r{n}", "incident": "INC-1"})
+    await asyncio.sleep(1.0)
+    done = 0
     with pytest.raises(ConnectionClosed):
         async with asyncio.timeout(30):
             while True:
-                await receive(oscar)
-                answered += 1
-    assert answered < sent
+                done += (await receive(oscar))["type"] == "read.done"
+    assert done < reads
     assert (await submit(manager, note("the room carries on")))["type"] == "ack"
 
 
