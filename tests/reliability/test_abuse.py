@@ -46,7 +46,7 @@ P99_MS = float(os.environ.get("WARROOM_ABUSE_P99_MS", "50"))
 GROWTH_MB = float(os.environ.get("WARROOM_ABUSE_GROWTH_MB", "40"))
 """How much the hub's RSS may grow during the abuses where memory is the point."""
 
-MEMORY = {"silent", "stale", "lists"}
+MEMORY = {"presence", "silent", "stale", "lists"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -161,16 +161,13 @@ class Room:
         return _p99(took), len(took)
 
 
-PRESENCE_OPEN = pytest.mark.xfail(
-    reason="fifty readers flooding views still delay healthy notes by 100-350 ms on some runs "
-    "(the hub's CPU stays under 20%): not yet understood",
-    strict=False,
-)
+LATENCY_OPEN = frozenset({"presence"})
+"""Abuses whose healthy p99 is not yet held to the bound: fifty readers flooding view changes
+still delay healthy notes by 100-350 ms on some runs (the hub's CPU stays under 20%). Their
+memory, CPU and delivery are asserted; their p99 is printed."""
 
 
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=PRESENCE_OPEN) if k == "presence" else k for k in ABUSES]
-)
+@pytest.mark.parametrize("kind", ABUSES)
 async def test_healthy_clients_stay_fast_and_the_hub_small_while_one_abuses(
     hub: Hub, env: dict[str, str], tmp_path: Path, kind: str
 ) -> None:
@@ -225,6 +222,7 @@ async def test_healthy_clients_stay_fast_and_the_hub_small_while_one_abuses(
     )
     assert not late, f"{len(late)} healthy notes never came back"
     assert abused_count >= HEALTHY * SECONDS / PACE / 2, "the healthy clients could barely post"
-    assert abused_p99 <= bound, f"healthy p99 {abused_p99:.0f} ms while {kind} abuses"
+    if kind not in LATENCY_OPEN:
+        assert abused_p99 <= bound, f"healthy p99 {abused_p99:.0f} ms while {kind} abuses"
     if kind in MEMORY:
         assert growth <= GROWTH_MB, f"the hub grew {growth:.0f} MB while {kind} abused it"
