@@ -2,17 +2,18 @@
 sent to them, encoded once per group, without waiting.
 
 `websockets.broadcast` never waits and never applies backpressure, so after each burst a
-connection whose write buffer passed a cap is cut off; it reconnects and catches up from the log.
+connection whose write buffer passed a cap is cut off (`server.limits.Outbox`); it reconnects and
+catches up from the log.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 
 from websockets import broadcast
 from websockets.asyncio.server import ServerConnection
 
+from server.limits import Outbox
 from server.sequencer import Committed
 from server.session import Session
 from warroom.core import events as e
@@ -20,11 +21,6 @@ from warroom.core import protocol
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, World
 from warroom.core.policy import admitted, disclosed
-
-log = logging.getLogger(__name__)
-
-MAX_BUFFER = 1024 * 1024
-"""Bytes waiting to be written to one connection before it is dropped as too slow."""
 
 
 def disguised(sealer: Sealer, seq: int, event: e.Event) -> tuple[str, str]:
@@ -35,7 +31,7 @@ def disguised(sealer: Sealer, seq: int, event: e.Event) -> tuple[str, str]:
 class Fanout:
     """What was published to the live connections, and who receives the next event."""
 
-    def __init__(self, world: World, head: int, sealer: Sealer) -> None:
+    def __init__(self, world: World, head: int, sealer: Sealer, outbox: Outbox) -> None:
         self.world = world
         """The committed world as of `head`: what the hub answers from."""
         self.head = head
@@ -43,6 +39,8 @@ class Fanout:
         self.newest: dict[str, int] = {}
         """The seq of each incident's newest event published since the hub started."""
         self.sealer = sealer
+        self.outbox = outbox
+        """How every frame is written (and a connection that stops reading cut off)."""
         self._internal: set[ServerConnection] = set()
         """Every streaming war-room connection: what a public incident's events go to."""
         self._room: dict[Actor, set[ServerConnection]] = {}
@@ -114,18 +112,10 @@ class Fanout:
         return len(frame)
 
     def drop_slow(self, burst: int) -> None:
-        """Drop the connections still holding more than `MAX_BUFFER` of what came before this
-        `burst` of bytes: a large group commit fills every buffer at once, the reading ones too."""
-        limit = MAX_BUFFER + burst
-        slow = [
-            connection
-            for connection in (
-                *self._internal,
-                *(c for g in self._stakeholders.values() for c in g),
-            )
-            if connection.transport.get_write_buffer_size() > limit
-        ]
-        for connection in slow:
-            log.warning("dropping %s: it fell too far behind", connection.remote_address)
-            # abort() rather than close(): a close handshake would wait behind the full buffer.
-            connection.transport.abort()
+        """Drop the streaming connections still holding more than the cap of what came before
+        this `burst` of bytes: a large group commit fills every buffer at once, the reading ones
+        too. The burst is allowed to every frame written until the next one."""
+        self.outbox.burst = burst
+        self.outbox.drop_slow(
+            (*self._internal, *(c for g in self._stakeholders.values() for c in g))
+        )

@@ -3,18 +3,25 @@
 A token is either a user's stored token or an in-memory session token that the SSH gateway holds
 for one of its sessions (`Handshake.session_token`). Either way the user is read as they are now,
 so a revocation or a change of role applies to the next connection at once.
+
+One user holds at most `MAX_CONNECTIONS_PER_USER` connections; the next is refused with 429
+before the upgrade. What is kept of a request that passed the check is held weakly: a request
+that never becomes a websocket (a plain GET) leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import weakref
+from collections import Counter
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
+from server.limits import MAX_CONNECTIONS_PER_USER, Outbox
 from server.session import Session, seat
 from server.transport import Origins
 from warroom.core.domain import Actor
@@ -24,11 +31,17 @@ from warroom.store import UserDirectory
 class Handshake:
     """Checks each connection's token in `process_request`, and hands its session to the hub."""
 
-    def __init__(self, users: UserDirectory) -> None:
+    def __init__(self, users: UserDirectory, outbox: Outbox) -> None:
         self.users = users
-        self._admitted: dict[ServerConnection, Actor] = {}
-        """Connections past the token check whose handler has not started yet."""
-        self._observers: set[ServerConnection] = set()
+        self.outbox = outbox
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, Actor] = (
+            weakref.WeakKeyDictionary()
+        )
+        """Connections past the token check whose handler has not started yet (weakly: one
+        that never upgrades is forgotten with it)."""
+        self._observers: weakref.WeakSet[ServerConnection] = weakref.WeakSet()
+        self.open: Counter[str] = Counter()
+        """Each user's connections whose handler runs, by name."""
         self._session_tokens: dict[str, str] = {}
         """In-memory tokens of the SSH gateway's sessions, by token: the user's name."""
         self.origins: Origins | None = None
@@ -55,6 +68,13 @@ class Handshake:
             actor = await asyncio.to_thread(self.users.authenticate, token.strip())
         if actor is None:
             return _unauthorized(connection, "unknown or revoked token\n")
+        held = self.open[actor.name] + sum(a.name == actor.name for a in self._admitted.values())
+        if held >= MAX_CONNECTIONS_PER_USER:
+            return connection.respond(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                f"{actor.name} already holds {held} connections, the most one user may; "
+                "close one first\n",
+            )
         query = parse_qs(urlsplit(request.path).query)
         self._admitted[connection] = actor
         if query.get("mode") == ["observer"]:
@@ -68,7 +88,17 @@ class Handshake:
             return None
         observer_mode = connection in self._observers
         self._observers.discard(connection)
-        return Session(connection, seat(actor, observer_mode), observer_mode=observer_mode)
+        self.open[actor.name] += 1
+        return Session(
+            connection, seat(actor, observer_mode), self.outbox, observer_mode=observer_mode
+        )
+
+    def release(self, session: Session) -> None:
+        """`session`'s handler ended: its user holds one connection fewer."""
+        name = session.actor.name
+        self.open[name] -= 1
+        if self.open[name] <= 0:
+            del self.open[name]
 
     def session_token(self, name: str) -> str:
         """A token that logs the user `name` in until `end_session_token` (never stored)."""

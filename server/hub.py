@@ -17,15 +17,30 @@ frame loop, and brings open sessions in line when users or incidents change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
+from typing import assert_never
 
-from websockets import ConnectionClosed, broadcast
+from websockets import ConnectionClosed, State
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from server.fanout import Fanout
 from server.handshake import Handshake
+from server.limits import (
+    CLOSE_TOO_FAST,
+    FIRST_FRAME_TIMEOUT,
+    READ_BURST,
+    READ_RATE,
+    SUBMIT_BURST,
+    SUBMIT_RATE,
+    VIEW_BURST,
+    VIEW_RATE,
+    Outbox,
+    brief,
+    too_fast,
+)
 from server.presence import Presence
 from server.replay import Replay
 from server.sequencer import Accepted, Committed, Outcome, Sequencer
@@ -60,8 +75,9 @@ class Hub:
             name_private=self.sealer.private_suffix,
         )
         self.sessions: set[Session] = set()
-        self.handshake = Handshake(store.users)
-        self.fanout = Fanout(world, head, self.sealer)
+        outbox = Outbox()
+        self.handshake = Handshake(store.users, outbox)
+        self.fanout = Fanout(world, head, self.sealer, outbox)
         self.presence = Presence(self.sessions, self.fanout)
         self.summaries = Summaries()
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
@@ -91,48 +107,105 @@ class Hub:
             return
         self.sessions.add(session)
         try:
+            try:
+                async with asyncio.timeout(FIRST_FRAME_TIMEOUT):
+                    first = await connection.recv()
+            except TimeoutError:
+                reason = f"no frame within {FIRST_FRAME_TIMEOUT:g}s: send hello"
+                await connection.close(CLOSE_TOO_FAST, reason)
+                return
+            await self._receive(session, first)
             async for message in connection:
+                if session.limits.abusive or (session.limits.strikes and _gone(connection)):
+                    break  # what a connection ended while being refused for rate sent is dropped
                 await self._receive(session, message)
         except ConnectionClosed:
             pass
         finally:
             self.sessions.discard(session)
+            self.handshake.release(session)
             self.fanout.unsubscribe(session)
             self.presence.leave(session)
 
     async def _receive(self, session: Session, message: str | bytes) -> None:
+        limits = session.limits
         try:
             frame = protocol.decode_client(message)
         except protocol.ProtocolError as error:
-            await session.send_error(error.code, error.message)
+            session.send_error(error.code, error.message)
+            await self._pause(session, limits.wait(limits.errors))
             return
-        except Exception:  # a frame the decoder chokes on must not end the session
-            log.exception("could not decode a frame from %s", session.actor.name)
-            await session.send_error("bad-frame", "the frame could not be read")
+        except Exception as error:  # a frame the decoder chokes on must not end the session
+            # One line, no traceback: whoever sends such frames must not fill the log with them.
+            kind = type(error).__name__
+            log.warning("could not decode a frame from %s: %s", session.actor.name, kind)
+            session.send_error("bad-frame", "the frame could not be read")
+            await self._pause(session, limits.wait(limits.errors))
             return
-        if isinstance(frame, protocol.Hello):
-            if session.streaming or session.catching_up:
-                await session.send_error("bad-frame", "hello was already sent")
-                return
-            if frame.summary and frame.cursor is not None:
-                await session.send_error("invalid", "a summary hello takes no cursor (null)")
-                return
-            await self.replay.stream(session, frame.cursor, frame.log, frame.summary)
-            if not session.closed:
-                await self.presence.greet(session)
-            return
-        if isinstance(frame, protocol.View):
-            await self.presence.view(session, frame.incident)
-            return
-        if isinstance(frame, protocol.Read):
-            await self.replay.read(session, frame.id, frame.incident)
-            return
+        wait = 0.0
+        match frame:
+            case protocol.Hello():
+                if session.streaming or session.catching_up:
+                    session.send_error("bad-frame", "hello was already sent")
+                    wait = limits.wait(limits.errors)
+                elif frame.summary and frame.cursor is not None:
+                    session.send_error("invalid", "a summary hello takes no cursor (null)")
+                    wait = limits.wait(limits.errors)
+                else:
+                    await self.replay.stream(session, frame.cursor, frame.log, frame.summary)
+                    if not session.closed:
+                        self.presence.greet(session)
+            case protocol.View():
+                wait = limits.wait(limits.views)
+                if wait:
+                    message = too_fast("view changes", VIEW_RATE, VIEW_BURST, wait)
+                    session.send_error("rate-limited", message)
+                else:
+                    self.presence.view(session, frame.incident)
+            case protocol.Read():
+                wait = limits.wait(limits.reads)
+                if wait:
+                    self._refuse(session, frame.id, too_fast("reads", READ_RATE, READ_BURST, wait))
+                else:
+                    await self.replay.read(session, frame.id, frame.incident)
+            case protocol.Submit():
+                wait = limits.wait(limits.submits)
+                if wait:
+                    message = too_fast("commands", SUBMIT_RATE, SUBMIT_BURST, wait)
+                    self._refuse(session, frame.id, message)
+                else:
+                    await self._submit(session, frame)
+            case _:
+                assert_never(frame)
+        await self._pause(session, wait)
+
+    async def _pause(self, session: Session, wait: float) -> None:
+        """After a refusal for rate, read nothing more from `session` for `wait` seconds: a flood
+        then costs the hub no more than the rate allows. One that goes on is closed."""
+        if session.limits.abusive:
+            log.warning("closing %s's connection: it ignores its rate limits", session.actor.name)
+            self.sessions.discard(session)
+            self.fanout.unsubscribe(session)
+            # Waits at most the close timeout; the connection reads nothing more meanwhile.
+            await session.connection.close(CLOSE_TOO_FAST, "too many requests, too fast")
+        elif wait:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.connection.wait_closed(), wait)
+
+    async def _submit(self, session: Session, frame: protocol.Submit) -> None:
         await session.in_flight.acquire()
         future = self.sequencer.submit(session.actor, frame.id, frame.command)
-        command_id = frame.id
-        future.add_done_callback(lambda done: self._answer(session, command_id, done))
+        incident = getattr(frame.command, "incident", "")
+        future.add_done_callback(lambda done: self._answer(session, frame.id, incident, done))
 
-    def _answer(self, session: Session, command_id: str, done: asyncio.Future[Outcome]) -> None:
+    @staticmethod
+    def _refuse(session: Session, request_id: str, message: str) -> None:
+        refused = protocol.RejectedFrame(id=request_id, code="rate-limited", message=message)
+        session.send(protocol.encode(refused))
+
+    def _answer(
+        self, session: Session, command_id: str, incident: str, done: asyncio.Future[Outcome]
+    ) -> None:
         session.in_flight.release()
         outcome = done.result()
         if isinstance(outcome, Accepted):
@@ -140,11 +213,17 @@ class Hub:
                 id=command_id, seq=self.replay.position(session, outcome.seq)
             )
         else:
+            current, message = outcome.current, outcome.message
+            if current is not None and not session.first_conflict(
+                incident, current.type, current.version
+            ):
+                # The same stale base again: the current value was sent with the first refusal.
+                current, message = None, f"{message} (sent with your first refused edit)"
             frame = protocol.RejectedFrame(
-                id=command_id, code=outcome.code, message=outcome.message, current=outcome.current
+                id=command_id, code=outcome.code, message=brief(message), current=current
             )
-        # broadcast() writes without waiting, so answers keep their order and never block.
-        broadcast([session.connection], protocol.encode(frame))
+        # Written without waiting, so answers keep their order and never block.
+        session.send(protocol.encode(frame))
 
     # Publishing -------------------------------------------------------------------------------
 
@@ -243,3 +322,7 @@ def _sees_otherwise(before: Actor, after: Actor) -> bool:
     if (before.role is Role.INCIDENT_MANAGER) != (after.role is Role.INCIDENT_MANAGER):
         return True
     return not after.internal and before.groups != after.groups
+
+
+def _gone(connection: ServerConnection) -> bool:
+    return connection.state is not State.OPEN

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 
-from websockets import broadcast
-
 from server.fanout import Fanout, disguised
 from server.session import Session
 from server.summaries import Summaries
@@ -174,7 +172,7 @@ class Replay:
             refused = protocol.RejectedFrame(
                 id=request_id, code="not-found", message=f"there is no incident {wanted}"
             )
-            await session.connection.send(protocol.encode(refused))
+            session.send(protocol.encode(refused))
             return
         sent = shown = 0
         while True:
@@ -199,8 +197,7 @@ class Replay:
             done = protocol.ReadDone(
                 id=request_id, incident=wanted, head=self.position(session, head)
             )
-            for frame in (*frames, protocol.encode(done)):
-                broadcast([session.connection], frame)
+            session.send(*frames, protocol.encode(done))
             return
 
     def _replayed(self, session: Session, seq: int, encoded: str) -> str | None:

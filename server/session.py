@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from websockets.asyncio.server import ServerConnection
 
+from server.limits import Limits, Outbox
 from warroom.core import protocol
 from warroom.core.domain import Actor, Role
 from warroom.core.summary import IncidentSummary
 
-MAX_IN_FLIGHT = 256
-"""Commands of one connection waiting for their outcome before the hub stops reading it."""
+MAX_IN_FLIGHT = 32
+"""Commands of one connection waiting for their outcome before the hub stops reading it: the
+writer takes commands in the order they came, so this is how many of one connection's commands
+may stand before another's."""
+
+CONFLICTS_REMEMBERED = 64
+"""Current values of stale edits remembered per connection, each sent to it only once."""
 
 
 def seat(actor: Actor, observer_mode: bool) -> Actor:
@@ -29,6 +36,7 @@ class Session:
 
     connection: ServerConnection
     actor: Actor
+    outbox: Outbox = field(default_factory=Outbox)
     in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
     streaming: bool = False
     catching_up: bool = False
@@ -44,6 +52,9 @@ class Session:
     summaries: dict[str, IncidentSummary] | None = None
     """For a lobby (a summary hello): the summary of each incident it was last sent; None for
     a session that receives the log's past as events."""
+    limits: Limits = field(default_factory=Limits)
+    conflicts: OrderedDict[tuple[str, str, int], None] = field(default_factory=OrderedDict)
+    """The current values (incident, kind, version) stale edits of this connection were sent."""
 
     @property
     def told(self) -> bool:
@@ -55,6 +66,22 @@ class Session:
         """Stakeholders get opaque cursors and disguised entry numbers (`disclosure`)."""
         return not self.actor.internal
 
-    async def send_error(self, code: str, message: str) -> None:
+    def send(self, *frames: str) -> None:
+        """Write `frames` to this connection without waiting (see `Outbox`)."""
+        self.outbox.send(self.connection, *frames)
+
+    def send_error(self, code: str, message: str) -> None:
         """Tell this connection what was wrong with its frame; nothing else happens."""
-        await self.connection.send(protocol.encode(protocol.ErrorFrame(code=code, message=message)))
+        self.send(protocol.encode(protocol.ErrorFrame(code=code, message=message)))
+
+    def first_conflict(self, incident: str, kind: str, version: int) -> bool:
+        """Whether this connection is told of the current value `version` for the first time
+        (a refusal carries it only then: an edit retried on the same stale base learns nothing
+        new, and must not be answered with the whole statement again)."""
+        key = (incident, kind, version)
+        if key in self.conflicts:
+            return False
+        self.conflicts[key] = None
+        while len(self.conflicts) > CONFLICTS_REMEMBERED:
+            self.conflicts.popitem(last=False)
+        return True

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from websockets import broadcast
-
 from server.session import Session
 from warroom.core import protocol
 from warroom.core.domain import Actor, World
@@ -59,8 +57,9 @@ class Summaries:
                     elif summary != before:
                         sent[incident_id] = summary
                         frames.append(self._frame(summary))
-                for frame in frames:
-                    broadcast([session.connection], frame)
+                if frames:
+                    # Through the session's outbox: the cap on what it may hold unread applies.
+                    session.send(*frames)
         finally:
             self._encoded.clear()
 

@@ -19,6 +19,10 @@ from warroom.core.domain import (
     Severity,
     Status,
 )
+from warroom.core.inputs import MAX_APPS
+
+Apps = Annotated[tuple[str, ...], Field(max_length=MAX_APPS)]
+"""Application names: a longer list is refused as the frame is read, before any of it is kept."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +32,7 @@ class DeclareIncident:
     type: Literal["incident.declare"] = "incident.declare"
     title: str
     severity: Severity
-    apps: tuple[str, ...] = ()
+    apps: Apps = ()
     private: bool = False
     """Seen only by incident managers and the people invited (the declarer is)."""
     suffix: str = ""
@@ -158,7 +162,7 @@ class AddMitigation:
     type: Literal["mitigation.add"] = "mitigation.add"
     incident: str
     text: str
-    apps: tuple[str, ...] = ()
+    apps: Apps = ()
     audience: str = INTERNAL
 
 

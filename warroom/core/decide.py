@@ -216,7 +216,7 @@ def _eta(incident: IncidentState, cmd: c.SetEta, actor: Actor, now: datetime) ->
 
 
 def _add_app(incident: IncidentState, cmd: c.AddApp, actor: Actor, now: datetime) -> e.Event:
-    app = checked_name(cmd.app, "application name")
+    (app,) = checked_apps((cmd.app,), already=len(incident.apps))
     if app.lower() in (a.lower() for a in incident.apps):
         raise Rejected("invalid-state", f"{app} is already affected by {incident.id}")
     return e.AppAdded(incident=incident.id, actor=actor.name, at=now, app=app)

@@ -16,6 +16,10 @@ never enters the log, field by field:
   control characters they refuse zero-width characters, direction marks and other invisible
   formatting, with which two different names would look the same. User and group names are
   checked stricter still where they are made (letters, digits and a little punctuation).
+
+Lists are bounded too: an incident affects at most `MAX_APPS` applications, and an audience
+names at most `MAX_GROUPS` stakeholder groups. Whatever a user sends, the event it becomes and
+every frame that carries it stay small.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from warroom.core.text import first_hidden
 MAX_TITLE = 200
 MAX_TEXT = 16_000
 MAX_NAME = 80
+MAX_APPS = 50
+"""Applications an incident (or a workaround) may name."""
+MAX_GROUPS = 32
+"""Stakeholder groups an audience may name."""
 CLOCK_SKEW = timedelta(minutes=2)
 """How far in the future a note's time may lie before it is refused (clients' clocks drift)."""
 
@@ -86,11 +94,16 @@ def checked_name(value: str, what: str) -> str:
     return _bounded(text, what, MAX_NAME)
 
 
-def checked_apps(names: tuple[str, ...]) -> tuple[str, ...]:
+def checked_apps(names: tuple[str, ...], already: int = 0) -> tuple[str, ...]:
+    """Application names, deduplicated; with the `already` named, at most `MAX_APPS`."""
+    if len(names) + already > MAX_APPS:
+        raise Rejected("invalid", f"an incident may name at most {MAX_APPS} applications")
     return unique(checked_name(name, "application name") for name in names)
 
 
 def checked_audience(value: str) -> str:
+    if value.count(",") >= MAX_GROUPS:
+        raise Rejected("invalid", f"an audience may name at most {MAX_GROUPS} stakeholder groups")
     try:
         return parse_audience(value)
     except ValueError as error:

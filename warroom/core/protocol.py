@@ -300,8 +300,8 @@ def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
         raise ProtocolError(
             "bad-version", f"unsupported protocol version {data.get('v')!r}; this server speaks 1"
         )
-    if data.get("type") not in known:
-        raise ProtocolError("unknown-type", f"unknown frame type {data.get('type')!r}")
+    if not isinstance(kind := data.get("type"), str) or kind not in known:
+        raise ProtocolError("unknown-type", f"unknown frame type {kind!r:.60}")
     return data
 
 

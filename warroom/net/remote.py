@@ -99,6 +99,10 @@ def _pinned(path: str) -> ssl.SSLContext:
 def _explain_open_failure(url: str, error: Exception) -> RemoteError:
     if isinstance(error, InvalidStatus) and error.response.status_code == 401:
         return RemoteError("unauthorized", f"{url} refused the token (unknown or revoked)")
+    if isinstance(error, InvalidStatus) and error.response.status_code == 429:
+        body = error.response.body.decode(errors="replace").strip()[:200]
+        reason = "".join(char for char in body if char.isprintable())
+        return RemoteError("unreachable", f"{url} refused the connection: {reason}")
     if isinstance(error, InvalidStatus):
         return RemoteError("unreachable", f"{url} answered HTTP {error.response.status_code}")
     if isinstance(error, InvalidURI):
