@@ -55,6 +55,8 @@ class Replay:
         self.log_id = log_id
         """Which log the hub serves; a cursor from another (a restored backup) starts over."""
         self.summaries = summaries or Summaries()
+        self.known_groups: tuple[str, ...] = ()
+        """The stakeholder groups some user holds (the hub keeps it current)."""
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
@@ -112,6 +114,8 @@ class Replay:
             head=self.position(session, shown),
             reset=start is None,
             log=self.log_id or None,
+            # Other groups' names are the war room's to know, never a stakeholder's.
+            known_groups=self.known_groups if actor.internal else (),
         )
         await session.connection.send(protocol.encode(welcome))
         if summary:
