@@ -17,8 +17,13 @@ from warroom.core.domain import IncidentState
 
 
 def render_impact(incident: IncidentState, numbered: bool = True) -> Group:
-    """The panel's content for one incident (`numbered`: show the statement's version)."""
+    """The panel's content for one incident (`numbered`: the war room's, with the statement's
+    version and the keys that edit; else a stakeholder's, or the preview of one)."""
     impact = incident.impact
+    if not numbered and not impact.statement:
+        # A stakeholder has no key to press, and nothing to know of an unshared statement.
+        apps = Text.assemble(("Applications: ", "bold"), names(incident.apps) or "none")
+        return Group(Text("No impact statement shared yet.", "dim"), Text(""), apps)
     facing = (
         Text(" CUSTOMER-FACING ", style="bold white on red")
         if impact.customer_facing

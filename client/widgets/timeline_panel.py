@@ -87,8 +87,15 @@ def _number(entry: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+_IMPACT = ("I", 0)
+"""The impact statement, as an entry the viewer holds or not."""
+
+
 def _entry_of(event: e.Event) -> tuple[str, int] | None:
-    """The entry whose row an event adds (a note, an action, a workaround), if any."""
+    """The entry whose row an event adds (a note, an action, a workaround, the impact
+    statement), if any."""
+    if isinstance(event, e.ImpactUpdated):
+        return _IMPACT
     if isinstance(event, e.NoteAdded):
         return ("N", event.note)
     if isinstance(event, e.ActionAdded):
@@ -284,6 +291,8 @@ class TimelinePanel(DataTable[Any]):
             *(("N", note.id) for note in incident.notes),
             *(("A", action.id) for action in incident.actions),
             *(("M", mitigation.id) for mitigation in incident.mitigations),
+            # A statement withdrawn from a stakeholder leaves them none (version 0).
+            *((_IMPACT,) if incident.impact.version else ()),
         }
         today = now.astimezone().date()
         if today != self._today and self.row_count:
@@ -338,8 +347,10 @@ class TimelinePanel(DataTable[Any]):
                 refill = refill or self.filter is TimelineFilter.PINNED
             if isinstance(event, e.AudienceChanged) and live:
                 # An entry withdrawn from this viewer takes its rows with it.
-                moved = event.entry[:1], _number(event.entry)
-                refill = refill or (moved[0] in "NAM" and moved not in self._held)
+                moved = (
+                    _IMPACT if event.entry == "impact" else (event.entry[:1], _number(event.entry))
+                )
+                refill = refill or (moved[0] in "NAMI" and moved not in self._held)
             if not self._keep(event):
                 continue
             key = str(envelope.seq)
