@@ -92,6 +92,8 @@ class WarRoomApp(App[None]):
         self.start_incident = incident.upper() if incident else None
         self.clock = clock or (lambda: datetime.now(UTC))
         self.viewing: str | None = None
+        self._on_refusal: dict[str, Callable[[str], None]] = {}
+        """What to do when the hub refuses a command in flight (a form opens again)."""
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the net that keeps control characters off the terminal."""
@@ -168,9 +170,19 @@ class WarRoomApp(App[None]):
             return True
         return False if role is Role.OBSERVER else None
 
-    def submit(self, command: c.Command, label: str) -> None:
-        """Send a command; it shows as pending until the server answers."""
+    @property
+    def known_groups(self) -> tuple[str, ...]:
+        """The stakeholder groups some user holds, as the hub said."""
+        return self.state.known_groups
+
+    def submit(
+        self, command: c.Command, label: str, refused: Callable[[str], None] | None = None
+    ) -> None:
+        """Send a command; it shows as pending until the server answers. `refused` is called
+        with the hub's reason if it refuses the command (not for a stale edit)."""
         pending = Pending(id=uuid.uuid4().hex, command=command, label=label)
+        if refused is not None:
+            self._on_refusal[pending.id] = refused
         self.state = sent(self.state, pending)
         if self.state.link is Link.ONLINE:
             self._send(protocol.Submit(id=pending.id, command=command))
@@ -208,6 +220,7 @@ class WarRoomApp(App[None]):
     def _answered(self, answer: Answer) -> None:
         label = answer.pending.label
         command = answer.pending.command
+        on_refusal = self._on_refusal.pop(answer.pending.id, None)
         if answer.accepted:
             if isinstance(command, c.DeclareIncident):
                 self.notify(f"Declared: {command.title}", timeout=3, markup=False)
@@ -220,6 +233,8 @@ class WarRoomApp(App[None]):
         self.notify(
             answer.message, title=f"Refused: {label}", severity="error", timeout=8, markup=False
         )
+        if on_refusal is not None:
+            on_refusal(answer.message)
 
     # Navigation --------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 from client.screens import disclosure
 from client.screens.base import RoomScreen
 from client.screens.choice import ChoiceScreen
+from client.screens.editing import open_form
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
@@ -157,30 +158,29 @@ class WarRoomScreen(RoomScreen):
         """Add a note (pin and backdate in the form)."""
         from client.screens.note import NoteScreen
 
-        self.app.push_screen(
-            NoteScreen(self.incident_id, self.warroom.now()), lambda cmd: self._send(cmd, "note")
-        )
+        app, incident = self.warroom, self.incident_id
+        open_form(app, lambda: NoteScreen(incident, app.now(), app.known_groups), "note")
 
     def action_impact(self) -> None:
         """Edit the impact statement."""
         from client.screens.impact import ImpactScreen
 
-        incident = self.incident
+        incident, app = self.incident, self.warroom
         if incident is not None:
-            self.app.push_screen(
-                ImpactScreen(incident.id, incident.impact, now=self.warroom.now()),
-                lambda cmd: self._send(cmd, "impact"),
+            impact, groups = incident.impact, app.known_groups
+            open_form(
+                app,
+                lambda: ImpactScreen(incident.id, impact, now=app.now(), groups=groups),
+                "impact",
             )
 
     def action_eta(self) -> None:
         """Set the ETA."""
         from client.screens.eta import EtaScreen
 
-        incident = self.incident
+        incident, app = self.incident, self.warroom
         if incident is not None:
-            self.app.push_screen(
-                EtaScreen(incident, self.warroom.now()), lambda cmd: self._send(cmd, "ETA")
-            )
+            open_form(app, lambda: EtaScreen(incident, app.now()), "ETA")
 
     def action_status(self) -> None:
         """Change the status (choose resolved to close, anything else to reopen)."""
@@ -213,20 +213,18 @@ class WarRoomScreen(RoomScreen):
         """Add an action."""
         from client.screens.action import ActionScreen
 
-        self.app.push_screen(
-            ActionScreen(self.incident_id, self.warroom.now()),
-            lambda cmd: self._send(cmd, "action"),
-        )
+        app, incident = self.warroom, self.incident_id
+        open_form(app, lambda: ActionScreen(incident, app.now(), app.known_groups), "action")
 
     def action_workaround(self) -> None:
         """Add a workaround."""
         from client.screens.mitigation import MitigationScreen
 
-        incident = self.incident
+        incident, app = self.incident, self.warroom
         if incident is not None:
-            self.app.push_screen(
-                MitigationScreen(incident.id, incident.apps, self.warroom.now()),
-                lambda cmd: self._send(cmd, "workaround"),
+            apps, groups = incident.apps, app.known_groups
+            open_form(
+                app, lambda: MitigationScreen(incident.id, apps, app.now(), groups), "workaround"
             )
 
     def action_apps(self) -> None:
@@ -366,9 +364,11 @@ class WarRoomScreen(RoomScreen):
         if selected is None:
             return
         incident, question = selected
-        self.app.push_screen(
-            AnswerScreen(incident.id, question, self.warroom.now()),
-            lambda cmd: self._send(cmd, f"answer Q{question.id}"),
+        app, groups = self.warroom, self.warroom.known_groups
+        open_form(
+            app,
+            lambda: AnswerScreen(incident.id, question, app.now(), groups),
+            f"answer Q{question.id}",
         )
 
     def on_questions_panel_dismiss_requested(
