@@ -66,7 +66,9 @@ class Hub:
         self.presence = Presence(self.sessions, self.fanout)
         self.summaries = Summaries()
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
-        self.replay.known_groups = known_groups(store.users.states().values())
+        self.replay.known_groups = self._read_known_groups
+        self._known_groups = self._read_known_groups()
+        """The groups the war room's connections were last told of."""
         self._closing: set[asyncio.Task[None]] = set()
 
     # Handshake --------------------------------------------------------------------------------
@@ -232,11 +234,15 @@ class Hub:
     def _tell_groups(self, groups: tuple[str, ...]) -> None:
         """Tell the war room's connections the stakeholder groups there are now, if they changed
         (stakeholders never hear of them)."""
-        if groups == self.replay.known_groups:
+        if groups == self._known_groups:
             return
-        self.replay.known_groups = groups
+        self._known_groups = groups
         told = [s.connection for s in self.sessions if s.actor.internal and s.told]
         broadcast(told, protocol.encode(protocol.KnownGroups(groups=groups)))
+
+    def _read_known_groups(self) -> tuple[str, ...]:
+        """The stakeholder groups some user holds now (a read of the user directory)."""
+        return known_groups(self.store.users.states().values())
 
     def _close(self, session: Session, code: int, reason: str) -> None:
         """Close a session's connection without waiting; it gets no further event."""
