@@ -96,9 +96,10 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
             yield Static(shown(self.heading(), multiline=False), classes="form-title")
+            # Above the fields: a reason must show even when a small terminal cuts the form.
+            yield Label("", classes="form-error", id="form-error")
             with VerticalScroll(classes="form-fields"):
                 yield from self.fields()
-            yield Label("", classes="form-error", id="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.segment import Segment
 from rich.text import Text
-from textual.widgets import SelectionList
+from textual.strip import Strip
+from textual.widgets import Checkbox, SelectionList
+from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
 from warroom.core.domain import EVERYONE, INTERNAL, audience_groups
@@ -64,6 +67,22 @@ class AudiencePicker(SelectionList[str]):
             if alone in ticked:
                 return alone
         return ",".join(sorted(ticked)) or None
+
+    def render_line(self, y: int) -> Strip:
+        """A ticked box shows its X, an unticked one none: colour alone would not say which
+        (a 16-colour terminal, a screen reader of the scrollback)."""
+        strip = super().render_line(y)
+        segments = list(strip)
+        if len(segments) < 2 or segments[1].text != Checkbox.BUTTON_INNER:
+            return strip
+        try:
+            selection = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        if selection.value in self.selected:
+            return strip
+        segments[1] = Segment(" " * len(Checkbox.BUTTON_INNER), segments[1].style)
+        return Strip(segments, strip.cell_length)
 
     def on_selection_list_selection_toggled(
         self, event: SelectionList.SelectionToggled[str]
