@@ -33,9 +33,7 @@ async def test_an_audience_naming_a_group_nobody_holds_is_refused_with_the_known
     answer = await submit(manager, command)
     assert answer["type"] == "rejected"
     assert answer["code"] == "unknown-group"
-    assert answer["message"] == (
-        "no stakeholder is in group finance; known groups: exec, support"
-    )
+    assert answer["message"] == ("no stakeholder is in group finance; known groups: exec, support")
     assert hub.store.log.head() == 2  # nothing was recorded
 
 
