@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from client.app_protocol import ClientApp
 from client.screens.conflict import ConflictScreen, FieldRow, Resolution
 from client.screens.editing import open_form
+from client.screens.form import FormScreen
 from client.state import Answer, ClientState
 from warroom.core import commands as c
 from warroom.core import events as e
@@ -151,11 +152,11 @@ def _merge_impact(app: ClientApp, mine: c.SetImpact, theirs: Impact, base: Impac
     from client.screens.impact import ImpactScreen
 
     groups, now = app.known_groups, app.now()
-    open_form(
-        app,
-        lambda: ImpactScreen(mine.incident, merged, text=text, now=now, groups=groups),
-        "impact (merged)",
-    )
+
+    def form() -> ImpactScreen:
+        return _holding(ImpactScreen(mine.incident, merged, text=text, now=now, groups=groups))
+
+    open_form(app, form, "impact (merged)")
 
 
 def _merge_eta(
@@ -176,7 +177,16 @@ def _merge_eta(
     from client.screens.eta import EtaScreen
 
     based = evolve(incident, eta=revision)
-    open_form(app, lambda: EtaScreen(based, app.now()), "ETA (merged)")
+    open_form(app, lambda: _holding(EtaScreen(based, app.now())), "ETA (merged)")
+
+
+FormT = TypeVar("FormT", bound=FormScreen[Any])
+
+
+def _holding(form: FormT) -> FormT:
+    """`form`, opened with the user's edit in it: Esc asks before it drops it."""
+    form.holds_typing = True
+    return form
 
 
 def _rebase(command: c.SetImpact | c.SetEta, version: int) -> c.SetImpact | c.SetEta:

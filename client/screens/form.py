@@ -47,6 +47,8 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
         self.now = now or datetime.now(UTC)
         self.typed: Typed = {}
         """What the fields held when the form was saved (or opened)."""
+        self.holds_typing = False
+        """The form opened with the user's own text in it (a merge): Esc asks even untouched."""
         self._opened: Typed = {}
         self._refill: tuple[Typed, str] | None = None
 
@@ -126,7 +128,8 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
 
     def action_cancel(self) -> None:
         """Close without a result; if anything was typed, only once the user says to drop it."""
-        if self._fields() == self._opened and self._refill is None:
+        untouched = self._fields() == self._opened
+        if untouched and self._refill is None and not self.holds_typing:
             self.dismiss(None)
             return
 

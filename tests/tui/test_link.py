@@ -186,6 +186,12 @@ async def test_a_merge_keeps_what_is_there_unless_i_changed_it(fake):
         # Both changed the text: both are kept, to edit. Only bob changed the flags (I left
         # them as they were at v1): his stay.
         assert screen.query_one("#statement", TextArea).text == "theirs\nmine"
+        await pilot.press("escape")  # the merge holds my edit: Esc asks before it drops it
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, ImpactScreen)
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake, 2)
     assert submit.command == c.SetImpact(
