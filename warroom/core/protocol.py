@@ -350,20 +350,9 @@ def decode_server(text: str | bytes) -> ServerFrameType:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
 
-def encode(
-    frame: ClientFrameType
-    | Welcome
-    | Synced
-    | Ack
-    | RejectedFrame
-    | ErrorFrame
-    | Presence
-    | ReadDone
-    | SummaryFrame
-    | IncidentGone
-    | KnownGroups,
-) -> str:
-    """Encode any frame but an event (see `encode_event` and `encode_read_event`)."""
+def encode(frame: ClientFrameType | ServerFrameType) -> str:
+    """Encode a frame; an event already encoded goes through `encode_event` or
+    `encode_read_event` instead, which never encode it again."""
     adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
     return adapter.dump_json(frame).decode()
 
