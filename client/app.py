@@ -107,6 +107,8 @@ class WarRoomApp(App[None]):
         self._to_open: tuple[str, frozenset[str]] | None = None
         """A declaration the hub accepted (its title, the incidents known before): its room
         opens as soon as its summary arrives."""
+        self._on_refusal: dict[str, Callable[[str], None]] = {}
+        """What to do when the hub refuses a command in flight (a form opens again)."""
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the net that keeps control characters off the terminal."""
@@ -218,11 +220,21 @@ class WarRoomApp(App[None]):
             return True
         return False if role is Role.OBSERVER else None
 
-    def submit(self, command: c.Command, label: str) -> None:
-        """Send a command; it shows as pending until the server answers."""
+    @property
+    def known_groups(self) -> tuple[str, ...]:
+        """The stakeholder groups some user holds, as the hub said."""
+        return self.state.known_groups
+
+    def submit(
+        self, command: c.Command, label: str, refused: Callable[[str], None] | None = None
+    ) -> None:
+        """Send a command; it shows as pending until the server answers. `refused` is called
+        with the hub's reason if it refuses the command (not for a stale edit)."""
         pending = Pending(id=uuid.uuid4().hex, command=command, label=label)
         if isinstance(command, c.DeclareIncident):
             self._declaring[pending.id] = frozenset(self.state.summaries)
+        if refused is not None:
+            self._on_refusal[pending.id] = refused
         self.state = sent(self.state, pending)
         if self.state.link is Link.ONLINE:
             self._send(protocol.Submit(id=pending.id, command=command))
@@ -261,6 +273,7 @@ class WarRoomApp(App[None]):
         label = answer.pending.label
         command = answer.pending.command
         known = self._declaring.pop(answer.pending.id, frozenset())
+        on_refusal = self._on_refusal.pop(answer.pending.id, None)
         if answer.accepted:
             if isinstance(command, c.DeclareIncident):
                 self.notify(f"Declared: {command.title}", timeout=3, markup=False)
@@ -275,6 +288,8 @@ class WarRoomApp(App[None]):
         self.notify(
             answer.message, title=f"Refused: {label}", severity="error", timeout=8, markup=False
         )
+        if on_refusal is not None:
+            on_refusal(answer.message)
 
     # Navigation --------------------------------------------------------------------------------
 

@@ -37,8 +37,16 @@ class ClientApp(Protocol):
         (hidden)."""
         ...
 
-    def submit(self, command: Command, label: str) -> None:
-        """Send a command; it shows as pending until the server answers."""
+    def submit(
+        self, command: Command, label: str, refused: Callable[[str], None] | None = None
+    ) -> None:
+        """Send a command; it shows as pending until the server answers. `refused` is called
+        with the hub's reason if it refuses the command (not for a stale edit)."""
+        ...
+
+    @property
+    def known_groups(self) -> tuple[str, ...]:
+        """The stakeholder groups some user holds: the audiences there are to choose from."""
         ...
 
     def view(self, incident: str | None) -> None:

@@ -113,6 +113,9 @@ class ClientState:
     """The room's events folded in, in the order they came; each numbered by its place in this
     log (a stakeholder's positions in the hub's log are opaque and cannot be ordered)."""
     me: Actor | None = None
+    known_groups: tuple[str, ...] = ()
+    """The stakeholder groups some user holds: the audiences there are to choose from (the hub
+    tells the war room only)."""
     link: Link = Link.CONNECTING
     link_detail: str = ""
     synced: bool = False
@@ -152,7 +155,11 @@ def receive(
         case protocol.Welcome():
             me = Actor(name=frame.user, role=Role(frame.role), groups=frozenset(frame.groups))
             # Every summary the user may see now follows: what was known before goes.
-            return replace(state, me=me, synced=False, summaries=_no_summaries()), None
+            known = frame.known_groups
+            fresh = replace(state, me=me, synced=False, summaries=_no_summaries())
+            return replace(fresh, known_groups=known), None
+        case protocol.KnownGroups():
+            return replace(state, known_groups=frame.groups), None
         case protocol.Synced():
             return replace(state, synced=True, link=Link.ONLINE, link_detail=""), None
         case protocol.Presence():

@@ -50,6 +50,7 @@ from warroom.core import events as e
 from warroom.core import protocol
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, Role, World
+from warroom.core.groups import known_groups
 from warroom.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ class Hub:
         self.presence = Presence(self.sessions, self.fanout)
         self.summaries = Summaries()
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
+        self.replay.known_groups = self._read_known_groups
+        self._known_groups = self._read_known_groups()
+        """The groups the war room's connections were last told of."""
         self._closing: set[asyncio.Task[None]] = set()
 
     # Handshake --------------------------------------------------------------------------------
@@ -284,6 +288,7 @@ class Hub:
 
     def apply_user_states(self, users: dict[str, Actor | None]) -> None:
         """Bring every session in line with the users table (None: revoked or removed)."""
+        self._tell_groups(known_groups(users.values()))
         for session in list(self.sessions):
             current = users.get(session.actor.name)
             if current is None:
@@ -304,6 +309,19 @@ class Hub:
                     self.fanout.subscribe(session)
                     world = self.fanout.world
                     self.summaries.refresh([session], world.incidents, world)
+
+    def _tell_groups(self, groups: tuple[str, ...]) -> None:
+        """Tell the war room's connections the stakeholder groups there are now, if they changed
+        (stakeholders never hear of them)."""
+        if groups == self._known_groups:
+            return
+        self._known_groups = groups
+        told = [s.connection for s in self.sessions if s.actor.internal and s.told]
+        self.fanout.outbox.send_to(told, protocol.encode(protocol.KnownGroups(groups=groups)))
+
+    def _read_known_groups(self) -> tuple[str, ...]:
+        """The stakeholder groups some user holds now (a read of the user directory)."""
+        return known_groups(self.store.users.states().values())
 
     def _close(self, session: Session, code: int, reason: str) -> None:
         """Close a session's connection without waiting; it gets no further event."""

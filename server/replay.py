@@ -9,6 +9,7 @@ to the live stream, or `read.done`), so no event is missed or sent twice.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from server.fanout import Fanout, disguised
 from server.session import Session
@@ -53,6 +54,8 @@ class Replay:
         self.log_id = log_id
         """Which log the hub serves; a cursor from another (a restored backup) starts over."""
         self.summaries = summaries or Summaries()
+        self.known_groups: Callable[[], tuple[str, ...]] = tuple
+        """Reads the stakeholder groups some user holds now (from the user directory)."""
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
@@ -101,6 +104,8 @@ class Replay:
             # event they may see, never the log's, which counts the war room's activity.
             floor = 0 if cursor is None else sent  # from now: their newest event may be any old
             shown = await self._newest_shown(session, head, floor) if session.sealed else head
+        # Other groups' names are the war room's to know, never a stakeholder's.
+        known = await asyncio.to_thread(self.known_groups) if actor.internal else ()
         if session.closed:
             return
         welcome = protocol.Welcome(
@@ -110,6 +115,7 @@ class Replay:
             head=self.position(session, shown),
             reset=start is None,
             log=self.log_id or None,
+            known_groups=known,
         )
         await session.connection.send(protocol.encode(welcome))
         if summary:

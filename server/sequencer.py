@@ -27,6 +27,7 @@ from warroom.core.commands import ChangeAccess, Command, DeclareIncident
 from warroom.core.decide import decide
 from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Event
+from warroom.core.groups import check_groups, known_groups, named_groups
 from warroom.core.policy import authorize
 from warroom.core.reducer import apply
 from warroom.core.rejections import Rejected
@@ -215,6 +216,7 @@ class Sequencer:
                 command = self._named(item.command, world)
                 authorize(actor, command, world)
                 self._check_user(command)
+                self._check_groups(command)
                 events = decide(world, command, actor, self._clock())
                 encoded_events = [protocol.event_json(event) for event in events]
             except Rejected as rejected:
@@ -293,6 +295,12 @@ class Sequencer:
             return
         if self._users.actor(command.user.strip()) is None:
             raise Rejected("not-found", f"there is no active user named {command.user}")
+
+    def _check_groups(self, command: Command) -> None:
+        """An audience names groups some stakeholder holds (the directory, read only when the
+        command names a group: `internal` and `all` need no look-up)."""
+        if named_groups(command):
+            check_groups(command, known_groups(self._users.states().values()))
 
     def _fail(self, items: list[_Item], error: Exception) -> None:
         # The database's own message may name other users' data: it goes to the log only.

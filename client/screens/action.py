@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
 from client.screens.form import FormScreen, audience_of, required
+from client.widgets.audience_picker import AudiencePicker
 from warroom.core.commands import AddAction
 
 
@@ -16,17 +18,20 @@ class ActionScreen(FormScreen[AddAction]):
 
     TITLE = "Add an action"
 
-    def __init__(self, incident: str, now: datetime | None = None) -> None:
+    def __init__(
+        self, incident: str, now: datetime | None = None, groups: Sequence[str] = ()
+    ) -> None:
         super().__init__(now)
         self.incident = incident
+        self.groups = groups
 
     def fields(self) -> ComposeResult:
         yield Label("What is to be done (or was done)")
         yield Input(id="text")
         yield Label("Owner (blank: nobody yet)")
         yield Input(id="owner")
-        yield Label("Audience: internal, all, or stakeholder groups")
-        yield Input(value="internal", id="audience")
+        yield Label("Who sees it (Space ticks; groups combine)")
+        yield AudiencePicker(self.groups, id="audience")
 
     def result(self) -> AddAction:
         owner = self.query_one("#owner", Input).value.strip()
@@ -34,5 +39,5 @@ class ActionScreen(FormScreen[AddAction]):
             incident=self.incident,
             text=required(self.query_one("#text", Input).value, "action"),
             owner=owner or None,
-            audience=audience_of(self.query_one("#audience", Input).value),
+            audience=audience_of(self.query_one("#audience", AudiencePicker)),
         )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from client.render import shown
 from client.screens.form import FormScreen, audience_of, required
+from client.widgets.audience_picker import ASKER, AudiencePicker
 from warroom.core.commands import AnswerQuestion
 from warroom.core.domain import Question
 
@@ -18,10 +20,17 @@ class AnswerScreen(FormScreen[AnswerQuestion]):
 
     TITLE = "Answer a question"
 
-    def __init__(self, incident: str, question: Question, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        incident: str,
+        question: Question,
+        now: datetime | None = None,
+        groups: Sequence[str] = (),
+    ) -> None:
         super().__init__(now)
         self.incident = incident
         self.question = question
+        self.groups = groups
 
     def fields(self) -> ComposeResult:
         asker = self.question.asker or "a stakeholder"
@@ -29,14 +38,14 @@ class AnswerScreen(FormScreen[AnswerQuestion]):
         yield Static(shown(self.question.text), classes="quoted")
         yield Label("Answer")
         yield TextArea(id="text")
-        yield Label("Publish to (blank: the asker only; or all, or stakeholder groups)")
-        yield Input(id="audience")
+        yield Label("Who gets the answer (Space ticks; groups combine)")
+        yield AudiencePicker(self.groups, ASKER, asker=True, id="audience")
 
     def result(self) -> AnswerQuestion:
-        audience = self.query_one("#audience", Input).value.strip()
+        audience = audience_of(self.query_one("#audience", AudiencePicker))
         return AnswerQuestion(
             incident=self.incident,
             question=self.question.id,
             text=required(self.query_one("#text", TextArea).text, "answer"),
-            audience=audience_of(audience) if audience else None,
+            audience=None if audience == ASKER else audience,
         )

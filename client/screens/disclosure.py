@@ -8,17 +8,18 @@ the war room's keys and its panels' requests call them.
 from __future__ import annotations
 
 from client.app_protocol import ClientApp
+from client.screens.audience import AudienceScreen
 from client.screens.choice import ChoiceScreen
 from client.screens.confirm import ConfirmScreen, confirmed
 from client.screens.preview import PreviewScreen
 from client.screens.prompt import PromptScreen
-from client.state import ClientState
+from client.widgets.audience_picker import audience_choices
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
-from warroom.core.domain import IncidentState, audience_groups, find_entry
+from warroom.core.domain import IncidentState, find_entry
 
 AudienceRequest = (
     ImpactPanel.AudienceRequested
@@ -43,35 +44,23 @@ def entry_of(incident: IncidentState, request: AudienceRequest) -> tuple[str, st
     return (f"M{mitigation.id}", mitigation.audience) if mitigation else None
 
 
-def known_groups(state: ClientState) -> list[str]:
-    """Every stakeholder group an entry of any incident is addressed to, sorted."""
-    groups = {group for summary in state.summaries.values() for group in summary.groups}
-    for incident in state.world.incidents.values():
-        audiences = [incident.impact.audience]
-        audiences += [n.audience for n in incident.notes]
-        audiences += [a.audience for a in incident.actions]
-        audiences += [m.audience for m in incident.mitigations]
-        for audience in audiences:
-            groups |= audience_groups(audience)
-    return sorted(groups)
-
-
 def choose_audience(app: ClientApp, incident: str, entry: str, current: str) -> None:
-    """Show `entry` (the impact statement, N3, A2, M1) to another audience."""
-    other = "other groups…"
-    choices = [("internal (the war room only)", "internal"), ("all stakeholders", "all")]
-    choices += [(f"group {g}", g) for g in known_groups(app.state)]
-    choices.append((other, other))
+    """Show `entry` (the impact statement, N3, A2, M1) to another audience: one of those there
+    are (the groups some stakeholder holds), or several groups at once."""
+    several = "several groups…"
+    groups = app.known_groups
+    choices = audience_choices(groups)
+    if len(groups) > 1:
+        choices.append((several, several))
 
     def send(audience: str | None) -> None:
-        if audience:
+        if audience and audience != current:
             command = c.ChangeAudience(incident=incident, entry=entry, audience=audience)
             app.submit(command, f"{entry} to {audience}")
 
     def chosen(audience: str | None) -> None:
-        if audience == other:
-            prompt = PromptScreen(f"Show {entry} to", "Stakeholder groups (comma-separated)")
-            app.push_screen(prompt, send)
+        if audience == several:
+            app.push_screen(AudienceScreen(f"Show {entry} to", groups, current), send)
         else:
             send(audience)
 
@@ -80,8 +69,7 @@ def choose_audience(app: ClientApp, incident: str, entry: str, current: str) -> 
 
 def choose_preview(app: ClientApp, incident: str) -> None:
     """See the room as one stakeholder group, or all stakeholders, sees it now."""
-    groups = known_groups(app.state)
-    choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in groups)]
+    choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in app.known_groups)]
 
     def chosen(audience: str | None) -> None:
         if audience is not None:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Select, Static
 
 from client.render import names, severity_badge, shown, status_text
 from client.screens.base import AppScreen
+from client.screens.editing import open_form
 from client.state import ClientState
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.link_bar import LinkBar, ObserverBanner
@@ -174,11 +175,9 @@ class LobbyScreen(AppScreen):
         """Open the declare form."""
         from client.screens.declare import DeclareScreen
 
-        def declared(command: DeclareIncident | None) -> None:
-            if command is not None:
-                self.warroom.submit(command, f"declare {command.title!r}")
-
-        self.app.push_screen(DeclareScreen(self.warroom.now()), declared)
+        app = self.warroom
+        # Refused (a title too long), it opens again with what was typed and the reason.
+        open_form(app, lambda: DeclareScreen(app.now()), "declare")
 
     def action_search(self) -> None:
         """Focus the search box."""

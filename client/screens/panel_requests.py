@@ -9,6 +9,7 @@ them into commands, asking first where a form or a reason is needed.
 from __future__ import annotations
 
 from client.screens.base import RoomScreen
+from client.screens.editing import open_form
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
@@ -121,9 +122,11 @@ class PanelRequestsScreen(RoomScreen):
         if selected is None:
             return
         incident, question = selected
-        self.app.push_screen(
-            AnswerScreen(incident.id, question, self.warroom.now()),
-            lambda cmd: self._send(cmd, f"answer Q{question.id}"),
+        app, groups = self.warroom, self.warroom.known_groups
+        open_form(
+            app,
+            lambda: AnswerScreen(incident.id, question, app.now(), groups),
+            f"answer Q{question.id}",
         )
 
     def on_questions_panel_dismiss_requested(

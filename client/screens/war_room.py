@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 from client.screens import disclosure
 from client.screens.choice import ChoiceScreen
 from client.screens.confirm import ConfirmScreen, confirmed
+from client.screens.editing import open_form
 from client.screens.key_order import by_role
 from client.screens.panel_requests import PanelRequestsScreen
 from client.state import ClientState
@@ -145,30 +146,29 @@ class WarRoomScreen(PanelRequestsScreen):
         """Add a note (pin and backdate in the form)."""
         from client.screens.note import NoteScreen
 
-        self.app.push_screen(
-            NoteScreen(self.incident_id, self.warroom.now()), lambda cmd: self._send(cmd, "note")
-        )
+        app, incident = self.warroom, self.incident_id
+        open_form(app, lambda: NoteScreen(incident, app.now(), app.known_groups), "note")
 
     def action_impact(self) -> None:
         """Edit the impact statement."""
         from client.screens.impact import ImpactScreen
 
-        incident = self.incident
+        incident, app = self.incident, self.warroom
         if incident is not None:
-            self.app.push_screen(
-                ImpactScreen(incident.id, incident.impact, now=self.warroom.now()),
-                lambda cmd: self._send(cmd, "impact"),
+            impact, groups = incident.impact, app.known_groups
+            open_form(
+                app,
+                lambda: ImpactScreen(incident.id, impact, now=app.now(), groups=groups),
+                "impact",
             )
 
     def action_eta(self) -> None:
         """Set the ETA."""
         from client.screens.eta import EtaScreen
 
-        incident = self.incident
+        incident, app = self.incident, self.warroom
         if incident is not None:
-            self.app.push_screen(
-                EtaScreen(incident, self.warroom.now()), lambda cmd: self._send(cmd, "ETA")
-            )
+            open_form(app, lambda: EtaScreen(incident, app.now()), "ETA")
 
     def action_status(self) -> None:
         """Change the status (choose resolved to close, anything else to reopen)."""
@@ -219,20 +219,18 @@ class WarRoomScreen(PanelRequestsScreen):
         """Add an action."""
         from client.screens.action import ActionScreen
 
-        self.app.push_screen(
-            ActionScreen(self.incident_id, self.warroom.now()),
-            lambda cmd: self._send(cmd, "action"),
-        )
+        app, incident = self.warroom, self.incident_id
+        open_form(app, lambda: ActionScreen(incident, app.now(), app.known_groups), "action")
 
     def action_workaround(self) -> None:
         """Add a workaround."""
         from client.screens.mitigation import MitigationScreen
 
-        incident = self.incident
+        incident, app = self.incident, self.warroom
         if incident is not None:
-            self.app.push_screen(
-                MitigationScreen(incident.id, incident.apps, self.warroom.now()),
-                lambda cmd: self._send(cmd, "workaround"),
+            apps, groups = incident.apps, app.known_groups
+            open_form(
+                app, lambda: MitigationScreen(incident.id, apps, app.now(), groups), "workaround"
             )
 
     def action_apps(self) -> None:

@@ -30,6 +30,10 @@ def render_impact(incident: IncidentState, numbered: bool = True, hints: bool = 
         hints: say which key adds what is missing (for a user who may add it).
     """
     impact = incident.impact
+    if not numbered and not impact.statement:
+        # A stakeholder has no key to press, and nothing to know of an unshared statement.
+        apps = Text.assemble(("Applications: ", "bold"), names(incident.apps) or "none")
+        return Group(Text("No impact statement shared yet.", "dim"), Text(""), apps)
     facing = (
         Text(" CUSTOMER-FACING ", style="bold white on red")
         if impact.customer_facing

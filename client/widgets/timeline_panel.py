@@ -22,7 +22,15 @@ from client.entry_text import of_event
 from client.render import shown, stamp, timeline_row
 from client.screens.entry import read_entry
 from client.widgets.requests import offered
-from client.widgets.timeline_rows import TimelineFilter, When, apps_of, entry_of, moment, number
+from client.widgets.timeline_rows import (
+    IMPACT,
+    TimelineFilter,
+    When,
+    apps_of,
+    entry_of,
+    moment,
+    number,
+)
 from client.widgets.timeline_search import TimelineSearch
 from warroom.core import events as e
 from warroom.core.domain import IncidentState
@@ -253,6 +261,8 @@ class TimelinePanel(DataTable[Any]):
             *(("N", note.id) for note in incident.notes),
             *(("A", action.id) for action in incident.actions),
             *(("M", mitigation.id) for mitigation in incident.mitigations),
+            # A statement withdrawn from a stakeholder leaves them none (version 0).
+            *((IMPACT,) if incident.impact.version else ()),
         }
         today = now.astimezone().date()
         if today != self._today and self.row_count:
@@ -310,8 +320,10 @@ class TimelinePanel(DataTable[Any]):
                 refill = refill or self.filter is TimelineFilter.PINNED
             if isinstance(event, e.AudienceChanged) and live:
                 # An entry withdrawn from this viewer takes its rows with it.
-                moved = event.entry[:1], number(event.entry)
-                refill = refill or (moved[0] in "NAM" and moved not in self._held)
+                moved = (
+                    IMPACT if event.entry == "impact" else (event.entry[:1], number(event.entry))
+                )
+                refill = refill or (moved[0] in "NAMI" and moved not in self._held)
             if not self._keep(event):
                 continue
             key = str(envelope.seq)

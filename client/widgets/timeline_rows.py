@@ -73,8 +73,15 @@ def number(entry: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+IMPACT = ("I", 0)
+"""The impact statement, as an entry the viewer holds or not."""
+
+
 def entry_of(event: e.Event) -> tuple[str, int] | None:
-    """The entry whose row an event adds (a note, an action, a workaround), if any."""
+    """The entry whose row an event adds (a note, an action, a workaround, the impact
+    statement), if any."""
+    if isinstance(event, e.ImpactUpdated):
+        return IMPACT
     if isinstance(event, e.NoteAdded):
         return ("N", event.note)
     if isinstance(event, e.ActionAdded):

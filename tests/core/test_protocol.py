@@ -258,7 +258,8 @@ def test_conflict_data_is_the_current_value_alone_as_json_output_shows_it() -> N
     impact = ImpactConflict(version=2, statement="s", customer_facing=True, updated_by="bob")
     eta = EtaConflict(version=1, eta=NOW, confidence=Confidence.LOW, set_by="bob")
     assert json.dumps(json_forms.conflict_data(impact)) == (
-        '{"version": 2, "statement": "s", "customer_facing": true, "updated_by": "bob"}'
+        '{"version": 2, "statement": "s", "customer_facing": true, "updated_by": "bob", '
+        '"audience": "internal"}'
     )
     assert json.dumps(json_forms.conflict_data(eta)) == (
         '{"version": 1, "eta": "2026-11-27T12:00:00+00:00", "confidence": "low", "set_by": "bob"}'

@@ -9,6 +9,7 @@ from tests.kit.harness import Hub
 
 def test_audience_moves_an_entry_and_show_as_previews_it(hub: Hub) -> None:
     carol = hub.user_add("carol", "stakeholder", "exec")
+    hub.user_add("dave", "stakeholder", "support")  # a group that exists, to preview
     ana = hub.user_add("ana", "responder")
     incident = hub.ok("declare", "Checkout failing", "-s", "1").strip()
     hub.ok("note", incident, "CANARY internal only")

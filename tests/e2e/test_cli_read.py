@@ -92,6 +92,7 @@ def _two_incidents_and_a_secret(hub: Hub, carol: str) -> str:
     an entry moved to another audience; then a private incident (its id returned), with ana
     invited."""
     one, two = "INC-1", "INC-2"
+    hub.user_add("dave", "stakeholder", "support")  # entries for support must reach someone
     commands: list[c.Command] = [
         c.DeclareIncident(title="Checkout failing", severity=Severity.SEV1, apps=("checkout",)),
         c.DeclareIncident(title="Search slow", severity=Severity.SEV3),

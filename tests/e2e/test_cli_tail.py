@@ -90,6 +90,7 @@ def test_tail_shows_each_user_what_their_audience_allows(hub: Hub) -> None:
     hub.ok("declare", "Payments degraded", "-s", "2")
     hub.ok("declare", "Unrelated search outage", "-s", "4")
     carol = hub.user_add("carol", "stakeholder", "exec")
+    hub.user_add("dave", "stakeholder", "support")  # a note for support must reach someone
     exec_tail = hub.spawn("tail", "--json", "--all", token=carol)
     room_tail = hub.spawn("tail", INC, "--all")  # text, one incident, the incident manager
     for tail in (exec_tail, room_tail):  # --all replays the declaration: then it is connected

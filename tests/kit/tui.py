@@ -59,6 +59,9 @@ BOB = Actor("bob", Role.RESPONDER)
 CAROL = Actor("carol", Role.STAKEHOLDER, frozenset({"exec"}))
 DAVE = Actor("dave", Role.STAKEHOLDER, frozenset({"support"}))
 
+KNOWN_GROUPS = ("exec", "support")
+"""The stakeholder groups some user holds (carol's and dave's)."""
+
 IMPACT = (
     "EU customers cannot pay by card at checkout (about 40% of EU orders). "
     "US and APAC are unaffected."
@@ -393,12 +396,17 @@ def replay(
     role: Role = Role.INCIDENT_MANAGER,
     groups: Sequence[str] = (),
     events: Sequence[protocol.EventFrame] | None = None,
+    known_groups: Sequence[str] = KNOWN_GROUPS,
 ) -> list[protocol.ServerFrameType]:
-    """What the hub sends on connect: welcome, the events, synced."""
+    """What the hub sends on connect: welcome (with the groups there are, to the war room),
+    the events, synced."""
     shown = seed_events() if events is None else list(events)
     last = shown[-1].seq if shown else 0
+    known = tuple(known_groups) if role is not Role.STAKEHOLDER else ()
     return [
-        protocol.Welcome(user=user, role=role.value, groups=tuple(groups), head=last),
+        protocol.Welcome(
+            user=user, role=role.value, groups=tuple(groups), head=last, known_groups=known
+        ),
         *shown,
         protocol.Synced(head=last),
     ]

@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from textual.pilot import Pilot
 from textual.widgets import Button, TextArea
 
+from client.screens.confirm import ConfirmScreen
 from client.screens.conflict import ConflictScreen
+from client.screens.eta import EtaScreen
 from client.screens.impact import ImpactScreen
+from client.screens.note import NoteScreen
 from client.screens.war_room import WarRoomScreen
 from client.state import Link
 from client.widgets.progress_panel import ProgressPanel
@@ -69,15 +72,21 @@ async def test_a_command_shows_as_sending_until_its_ack(fake):
         assert app_of(pilot).state.pending == {}
 
 
-async def test_a_refusal_is_notified_with_its_reason(fake):
+async def test_a_refused_note_opens_again_with_what_was_typed_and_the_reason(fake):
     async with running(fake) as pilot:
         submit = await _note(pilot, fake)
-        reason = "a user with role responder may not add notes"
-        fake.push(protocol.RejectedFrame(id=submit.id, code="forbidden", message=reason))
+        reason = "the note is longer than 4000 characters"
+        fake.push(protocol.RejectedFrame(id=submit.id, code="invalid", message=reason))
         await settled(pilot)
         assert ("error", "Refused: note", reason) in messages(pilot.app)
-        assert "sending" not in _link(pilot)
-        assert isinstance(pilot.app.screen, WarRoomScreen)
+        assert app_of(pilot).state.pending == {}
+        form = pilot.app.screen
+        assert isinstance(form, NoteScreen)
+        assert form.query_one("#text", TextArea).text == "Pods restarted"
+        assert rendered(form.query_one("#form-error")).strip() == reason
+        await pilot.press("ctrl+s")  # sent again, as typed
+        again = await submitted(pilot, fake, 2)
+    assert again.command == submit.command
 
 
 async def _stale_impact(pilot: Pilot[None], fake: FakeConnection) -> protocol.Submit:
@@ -100,13 +109,22 @@ async def _stale_impact(pilot: Pilot[None], fake: FakeConnection) -> protocol.Su
     return submit
 
 
-async def test_a_conflict_shows_both_versions_and_k_keeps_mine(fake):
+async def test_a_conflict_shows_every_field_of_both_versions_and_k_keeps_mine(fake):
     async with running(fake) as pilot:
         await _stale_impact(pilot, fake)
         screen = pilot.app.screen
         assert isinstance(screen, ConflictScreen)
-        assert shown(screen.query_one("#theirs")) == "theirs"
-        assert shown(screen.query_one("#mine")) == "mine"
+        assert shown(screen.query_one("#differs")) == "Differs: text, customer-facing, audience"
+        assert shown(screen.query_one("#theirs")).splitlines() == [
+            "≠ text: theirs",
+            "≠ customer-facing: no",
+            "≠ audience: internal",
+        ]
+        assert shown(screen.query_one("#mine")).splitlines() == [
+            "≠ text: mine",
+            "≠ customer-facing: yes",
+            "≠ audience: all",
+        ]
         assert [b.id for b in screen.query(Button)] == ["keep-mine", "take-theirs", "merge"]
         await pilot.press("k")
         submit = await submitted(pilot, fake, 2)
@@ -116,22 +134,72 @@ async def test_a_conflict_shows_both_versions_and_k_keeps_mine(fake):
     )
 
 
-async def test_a_conflict_m_merges_both_texts_in_the_impact_form(fake):
+async def test_a_conflict_shows_both_sides_as_plain_text(fake):
+    markup = ImpactConflict(
+        version=2, statement="[bold red]x[/] [link=http://e.vil]y[/]", customer_facing=False,
+        updated_by="[b]bob[/b]", audience="internal",
+    )  # fmt: skip
+    async with running(fake) as pilot:
+        await pilot.press("i", "f7")
+        await paste(pilot, "[i]mine[/i]")
+        await pilot.press("ctrl+s")
+        submit = await submitted(pilot, fake)
+        fake.push(
+            protocol.RejectedFrame(id=submit.id, code="conflict", message="[u]m", current=markup)
+        )
+        await settled(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ConflictScreen)
+        assert "≠ text: [bold red]x[/] [link=http://e.vil]y[/]" in shown(
+            screen.query_one("#theirs")
+        )
+        assert "≠ text: [i]mine[/i]" in shown(screen.query_one("#mine"))
+        whole = "\n".join(shown(part) for part in screen.query(".version Static"))
+        assert "[bold red]x[/]" in whole and "Theirs (v2, [b]bob[/b])" in whole
+
+
+async def test_esc_on_a_conflict_asks_before_it_drops_my_edit(fake):
+    async with running(fake) as pilot:
+        await _stale_impact(pilot, fake)
+        dialog = pilot.app.screen
+        await pilot.press("escape")
+        await settled(pilot)
+        ask = pilot.app.screen
+        assert isinstance(ask, ConfirmScreen)
+        assert shown(ask.query_one(".form-title")) == "Discard what you typed?"
+        await pilot.press("n")  # no: back to both versions, nothing lost
+        await settled(pilot)
+        assert pilot.app.screen is dialog
+        await pilot.press("escape", "y")
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, WarRoomScreen)
+        assert len(fake.submits) == 1
+
+
+async def test_a_merge_keeps_what_is_there_unless_i_changed_it(fake):
     async with running(fake) as pilot:
         await _stale_impact(pilot, fake)
         await pilot.press("m")
+        await settled(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, ImpactScreen)
+        # Both changed the text: both are kept, to edit. Only bob changed the flags (I left
+        # them as they were at v1): his stay.
         assert screen.query_one("#statement", TextArea).text == "theirs\nmine"
+        await pilot.press("escape")  # the merge holds my edit: Esc asks before it drops it
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, ImpactScreen)
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake, 2)
-    # Their text and version, your flags (customer-facing, to all): the merge is yours to save.
     assert submit.command == c.SetImpact(
         incident=ROOM,
         statement="theirs\nmine",
-        customer_facing=True,
+        customer_facing=False,
         base_version=2,
-        audience="all",
+        audience="internal",
     )
 
 
@@ -147,14 +215,15 @@ async def test_a_conflict_t_takes_theirs_and_sends_nothing(fake):
         assert any(line.startswith("theirs ") for line in impact.splitlines())
 
 
-async def test_an_eta_conflict_cannot_be_merged_but_can_be_kept(fake):
+async def test_an_eta_conflict_compares_eta_and_confidence_and_merges_what_i_changed(fake):
     async with running(fake) as pilot:
         await pilot.press("e")
-        await pilot.press(*"+1h", "ctrl+s")
+        await pilot.press(*"+1h", "ctrl+s")  # my ETA; the confidence left as it was (medium)
         submit = await submitted(pilot, fake)
         current = EtaConflict(
-            version=2, eta=datetime(2026, 11, 27, 15, 10, tzinfo=UTC), confidence=None, set_by="bob"
-        )
+            version=2, eta=datetime(2026, 11, 27, 15, 10, tzinfo=UTC),
+            confidence=Confidence.HIGH, set_by="bob",
+        )  # fmt: skip
         fake.push(
             protocol.RejectedFrame(
                 id=submit.id, code="conflict", message="the ETA changed", current=current
@@ -163,12 +232,36 @@ async def test_an_eta_conflict_cannot_be_merged_but_can_be_kept(fake):
         await settled(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, ConflictScreen)
-        assert shown(screen.query_one("#theirs")) == "2026-11-27 15:10"  # local time (TZ=UTC)
-        assert screen.check_action("resolve", ("merge",)) is False
-        assert [b.id for b in screen.query(Button)] == ["keep-mine", "take-theirs"]
+        assert shown(screen.query_one("#theirs")).splitlines() == [
+            "≠ ETA: 2026-11-27 15:10",  # local time (TZ=UTC)
+            "≠ confidence: high",
+        ]
+        assert shown(screen.query_one("#mine")).splitlines() == [
+            "≠ ETA: 2026-11-27 15:30",
+            "≠ confidence: medium",
+        ]
         await pilot.press("m")
         await settled(pilot)
-        assert pilot.app.screen is screen
+        form = pilot.app.screen
+        assert isinstance(form, EtaScreen)
+        await pilot.press("ctrl+s")
+        merged = await submitted(pilot, fake, 2)
+    # My ETA (I changed it), their confidence (I did not).
+    assert merged.command == c.SetEta(
+        incident=ROOM, eta=CLOCK + timedelta(hours=1), confidence=Confidence.HIGH, base_version=2
+    )
+
+
+async def test_an_eta_conflict_can_be_kept(fake):
+    async with running(fake) as pilot:
+        await pilot.press("e")
+        await pilot.press(*"+1h", "ctrl+s")
+        submit = await submitted(pilot, fake)
+        current = EtaConflict(version=2, eta=None, confidence=None, set_by=None)
+        fake.push(
+            protocol.RejectedFrame(id=submit.id, code="conflict", message="m", current=current)
+        )
+        await settled(pilot)
         await pilot.press("k")
         kept = await submitted(pilot, fake, 2)
     assert kept.command == c.SetEta(

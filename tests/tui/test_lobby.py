@@ -118,6 +118,27 @@ async def test_d_declares_an_incident(fake):
     )
 
 
+async def test_a_refused_declaration_opens_again_with_what_was_typed(fake):
+    async with running(fake, incident=None) as pilot:
+        await pilot.press("d")
+        await paste(pilot, "Search returns nothing")
+        await pilot.press("tab", "tab")
+        await paste(pilot, "search")
+        await pilot.press("ctrl+s")
+        submit = await submitted(pilot, fake)
+        reason = "there is an incident INC-9 already"
+        fake.push(protocol.RejectedFrame(id=submit.id, code="conflict", message=reason))
+        await settled(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, DeclareScreen)
+        assert shown(screen.query_one("#form-error")) == reason
+        assert screen.query_one("#title", Input).value == "Search returns nothing"
+        assert screen.query_one("#apps", Input).value == "search"
+        await pilot.press("ctrl+s")
+        again = await submitted(pilot, fake, 2)
+    assert again.command == submit.command
+
+
 async def test_declare_without_a_title_stays_open(fake):
     async with running(fake, incident=None) as pilot:
         await pilot.press("d", "ctrl+s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from client.screens.audience import AudienceScreen
 from client.screens.choice import ChoiceScreen
 from client.screens.preview import PreviewScreen
 from client.screens.war_room import WarRoomScreen
@@ -26,7 +27,10 @@ async def test_p_previews_the_room_as_an_audience_and_esc_goes_back(fake):
         await settled(pilot)
         chooser = pilot.app.screen
         assert isinstance(chooser, ChoiceScreen)
-        assert [label for label, _ in chooser.choices] == ["all stakeholders", "group exec"]
+        # The groups there are (some stakeholder holds each), as every picker offers them.
+        assert [label for label, _ in chooser.choices] == [
+            "all stakeholders", "group exec", "group support",
+        ]  # fmt: skip
         await pilot.press("enter")  # all stakeholders
         await settled(pilot)
         preview = pilot.app.screen
@@ -70,18 +74,24 @@ async def test_u_shows_the_entry_under_the_cursor_to_another_audience(fake):
         # internal is current, so disabled: the first choice offered is all stakeholders
         await pilot.press("enter")
         await settled(pilot)
-        await pilot.press("3", "u")  # action A1, then "other groups…" and a group name
+        await pilot.press("3", "u")  # action A1 to several groups at once
         await settled(pilot)
-        await pilot.press("down", "enter")
+        picker = pilot.app.screen
+        assert isinstance(picker, ChoiceScreen)
+        assert [value for _, value in picker.choices] == [
+            "internal", "all", "exec", "support", "several groups…",
+        ]  # fmt: skip
+        await pilot.press("end", "enter")
         await settled(pilot)
-        await pilot.press(*"legal", "enter")
+        assert isinstance(pilot.app.screen, AudienceScreen)
+        await pilot.press("down", "down", "space", "down", "space", "ctrl+s")
         await settled(pilot)
         await pilot.press("1", "u", "enter")  # the impact statement (shown to all) back inside
         await settled(pilot)
     sent = [submit.command for submit in fake.submits]
     assert sent == [
         c.ChangeAudience(incident=ROOM, entry="N2", audience="all"),
-        c.ChangeAudience(incident=ROOM, entry="A1", audience="legal"),
+        c.ChangeAudience(incident=ROOM, entry="A1", audience="exec,support"),
         c.ChangeAudience(incident=ROOM, entry="impact", audience="internal"),
     ]
 

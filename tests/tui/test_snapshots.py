@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -123,7 +124,12 @@ def test_disconnected_with_a_command_held(snap_compare):
     assert snap_compare(app, terminal_size=WIDE, run_before=_run(fake, drop))
 
 
-def test_conflict(snap_compare):
+SIZES = [WIDE, (80, 24)]
+"""The sizes new and changed dialogs are pictured at."""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_conflict(snap_compare, size):
     fake = FakeConnection()
     app = make_app(fake, ROOM)
 
@@ -151,7 +157,42 @@ def test_conflict(snap_compare):
             )
         )
 
-    assert snap_compare(app, terminal_size=WIDE, run_before=_run(fake, conflict))
+    assert snap_compare(app, terminal_size=size, run_before=_run(fake, conflict))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_discard_what_you_typed(snap_compare, size):
+    async def typed_then_esc(pilot: Pilot[None]) -> None:
+        await pilot.press("n")
+        await paste(pilot, "Half a thought about the gateway")
+        await pilot.press("escape")
+
+    assert _shot(snap_compare, then=typed_then_esc, size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_a_refused_note_open_again(snap_compare, size):
+    fake = FakeConnection()
+    app = make_app(fake, ROOM)
+
+    async def refused(pilot: Pilot[None]) -> None:
+        await pilot.press("n")
+        await paste(pilot, "Gateway pods restarted in eu-west-1")
+        await pilot.press("ctrl+s")
+        submit = await submitted(pilot, fake)
+        reason = "no stakeholder is in group finance; known groups: exec, support"
+        fake.push(protocol.RejectedFrame(id=submit.id, code="unknown-group", message=reason))
+        await settled(pilot)
+        app.clear_notifications()  # the form is the picture; the toast fades on its own
+
+    assert snap_compare(app, terminal_size=size, run_before=_run(fake, refused))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_several_groups(snap_compare, size):
+    assert _shot(
+        snap_compare, then=_keys("3", "u", "end", "enter", "down", "down", "space"), size=size
+    )
 
 
 # Modals ----------------------------------------------------------------------------------------

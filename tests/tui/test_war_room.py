@@ -11,6 +11,7 @@ from textual.widgets import Checkbox, HelpPanel, Input, Label, OptionList, Selec
 from client.screens.action import ActionScreen
 from client.screens.answer import AnswerScreen
 from client.screens.choice import ChoiceScreen
+from client.screens.confirm import ConfirmScreen
 from client.screens.eta import EtaScreen
 from client.screens.impact import ImpactScreen
 from client.screens.lobby import LobbyScreen
@@ -18,6 +19,7 @@ from client.screens.mitigation import MitigationScreen
 from client.screens.note import NoteScreen
 from client.screens.prompt import PromptScreen
 from client.screens.war_room import WarRoomScreen
+from client.widgets.audience_picker import AudiencePicker
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
@@ -69,8 +71,13 @@ async def test_a_note_left_blank_in_time_is_dated_by_the_server_and_goes_to_its_
         await pilot.press("n")
         await paste(pilot, "Comms sent")
         await pilot.press("tab", "tab", "tab")
-        assert pilot.app.focused is pilot.app.screen.query_one("#audience", Input)
-        await paste(pilot, "exec, support")
+        picker = pilot.app.screen.query_one("#audience", AudiencePicker)
+        assert pilot.app.focused is picker
+        # The groups there are, the same everywhere; ticking a group unticks internal.
+        assert [str(o.prompt) for o in picker.options] == [
+            "internal (the war room only)", "all stakeholders", "group exec", "group support",
+        ]  # fmt: skip
+        await pilot.press("down", "down", "space", "down", "space")
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake)
     assert submit.command == c.AddNote(
@@ -103,8 +110,20 @@ async def test_a_note_with_an_unreadable_time_or_no_text_stays_open_with_the_rea
 async def test_escape_or_the_cancel_button_cancel_and_the_save_button_saves(fake):
     async with running(fake) as pilot:
         await pilot.press("n")
+        await pilot.press("escape")  # nothing typed: closes at once
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, WarRoomScreen)
+        await pilot.press("n")
         await paste(pilot, "Hm")
-        await pilot.press("escape")
+        await pilot.press("escape")  # something typed: asks first
+        await settled(pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settled(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, NoteScreen)
+        assert form.query_one("#text", TextArea).text == "Hm"
+        await pilot.press("escape", "y")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
         await pilot.press("n")
@@ -138,8 +157,7 @@ async def test_i_edits_the_impact_based_on_the_version_shown(fake):
         assert screen.query_one("#customer", Checkbox).value is True
         await pilot.press("down", "down", "down", "end")  # the end of the soft-wrapped text
         await paste(pilot, " Refunds run.")
-        await pilot.press("tab", "space", "tab")
-        await type_text(pilot, "all")
+        await pilot.press("tab", "space", "tab", "down", "space")  # all stakeholders
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake)
     assert submit.command == c.SetImpact(
@@ -206,16 +224,12 @@ async def test_an_action_without_owner_and_with_a_bad_audience(fake):
     async with running(fake) as pilot:
         await pilot.press("a")
         await paste(pilot, "Write the postmortem")
-        await pilot.press("tab", "tab")
-        await paste(pilot, "Bad Group!")
+        await pilot.press("tab", "tab", "space")  # internal unticked: nobody
         await pilot.press("ctrl+s")
         await settled(pilot)
         assert isinstance(pilot.app.screen, ActionScreen)
-        assert "bad stakeholder group" in str(
-            pilot.app.screen.query_one("#form-error", Label).content
-        )
-        await pilot.press("ctrl+a", "ctrl+k")
-        await type_text(pilot, "all")
+        assert "choose who sees it" in str(pilot.app.screen.query_one("#form-error", Label).content)
+        await pilot.press("down", "space")
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake)
     assert submit.command == c.AddAction(
@@ -233,8 +247,7 @@ async def test_w_adds_a_workaround_for_applications(fake):
         await paste(pilot, "Queue card payments for retry")
         await pilot.press("tab")
         await paste(pilot, "payments, checkout")
-        await pilot.press("tab")
-        await type_text(pilot, "all")
+        await pilot.press("tab", "down", "space")
         await pilot.press("ctrl+s")
         submit = await submitted(pilot, fake)
     assert submit.command == c.AddMitigation(
@@ -512,8 +525,7 @@ async def test_enter_answers_the_asker_only_or_publishes_to_an_audience(fake):
         first = await submitted(pilot, fake)
         await pilot.press("down", "enter")
         await paste(pilot, "Refunds go out today.")
-        await pilot.press("tab")
-        await type_text(pilot, "support")
+        await pilot.press("tab", "down", "down", "down", "down", "space")  # group support
         await pilot.press("ctrl+s")
         second = await submitted(pilot, fake, 2)
     assert first.command == c.AnswerQuestion(

@@ -294,6 +294,8 @@ class Fetched:
     world: World
     log: list[protocol.EventFrame]
     me: Actor
+    known_groups: tuple[str, ...] = ()
+    """The stakeholder groups some user holds (told to the war room only)."""
 
 
 def fetch_summaries(target: Target) -> list[IncidentSummary]:
@@ -316,7 +318,7 @@ def fetch_incident(target: Target, incident_id: str) -> Fetched:
     async def job() -> Fetched:
         read = await read_incident(target.url, target.token, incident_id)
         incidents = {} if read.state is None else {read.state.id: read.state}
-        return Fetched(World(incidents=incidents), read.log, read.me)
+        return Fetched(World(incidents=incidents), read.log, read.me, read.known_groups)
 
     return run(job)
 

@@ -23,7 +23,8 @@ from warroom.cli.common import (
 )
 from warroom.cli.parsing import hub_options, option, verb
 from warroom.core import json_forms, protocol
-from warroom.core.domain import Role, Status, parse_enum
+from warroom.core.domain import Role, Status, audience_groups, parse_enum
+from warroom.core.groups import unknown_group
 from warroom.core.policy import disclosed, preview_actor
 from warroom.core.reducer import replay
 from warroom.core.summary import IncidentSummary
@@ -80,7 +81,12 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
         # What that audience receives now: the hub's own filter, over the incident's log.
         if fetched.me.role is not Role.INCIDENT_MANAGER:
             raise Failure("only an incident manager may preview what an audience sees")
-        viewer = preview_actor(audience_of(as_audience))
+        audience = audience_of(as_audience)
+        unknown = audience_groups(audience) - set(fetched.known_groups)
+        if unknown:
+            refused = unknown_group(unknown, fetched.known_groups)
+            raise Failure(refused.message, detail={"code": refused.code})
+        viewer = preview_actor(audience)
         log = [
             protocol.EventFrame(seq=item.seq, event=received)
             for item in log

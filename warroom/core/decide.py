@@ -170,6 +170,7 @@ def _impact(incident: IncidentState, cmd: c.SetImpact, actor: Actor, now: dateti
                 statement=current.statement,
                 customer_facing=current.customer_facing,
                 updated_by=current.updated_by,
+                audience=current.audience,
             ),
         )
     return e.ImpactUpdated(

@@ -6,7 +6,8 @@ events, without the rest of the log).
 Server to client: `welcome`, the replayed and live `event`s, `synced` once caught up, `ack` after
 commit, `rejected` with a code and a sentence, `error` for a frame that could not be read,
 `presence`, the answer to a read: its `read.event`s and one `read.done`, and for a lobby each
-incident's `incident.summary`, or `incident.gone` once the user may no longer see it.
+incident's `incident.summary`, or `incident.gone` once the user may no longer see it; to the
+war room, `groups` when the stakeholder groups there are change.
 This module is the only place that knows how frames look, and the codes a connection is closed
 with.
 """
@@ -148,6 +149,9 @@ class Welcome:
     head: Position
     reset: bool = False
     log: LogId | None = None
+    known_groups: tuple[str, ...] = ()
+    """The stakeholder groups some user holds, the audiences there are to choose from: sent to
+    the war room only (a stakeholder never learns another group's name)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,6 +261,16 @@ class IncidentGone:
     incident: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class KnownGroups:
+    """The stakeholder groups some user holds changed (a stakeholder was added, changed or
+    revoked): the audiences there are to choose from now. Sent to the war room only."""
+
+    type: Literal["groups"] = "groups"
+    v: int = VERSION
+    groups: tuple[str, ...]
+
+
 ServerFrameType = (
     Welcome
     | EventFrame
@@ -269,6 +283,7 @@ ServerFrameType = (
     | ReadDone
     | SummaryFrame
     | IncidentGone
+    | KnownGroups
 )
 """The server frame classes, for annotations."""
 
@@ -335,19 +350,9 @@ def decode_server(text: str | bytes) -> ServerFrameType:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
 
-def encode(
-    frame: ClientFrameType
-    | Welcome
-    | Synced
-    | Ack
-    | RejectedFrame
-    | ErrorFrame
-    | Presence
-    | ReadDone
-    | SummaryFrame
-    | IncidentGone,
-) -> str:
-    """Encode any frame but an event (see `encode_event` and `encode_read_event`)."""
+def encode(frame: ClientFrameType | ServerFrameType) -> str:
+    """Encode a frame; an event already encoded goes through `encode_event` or
+    `encode_read_event` instead, which never encode it again."""
     adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
     return adapter.dump_json(frame).decode()
 

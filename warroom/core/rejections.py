@@ -23,6 +23,8 @@ class ImpactConflict:
     customer_facing: bool
     updated_by: str | None
     """None before the first statement."""
+    audience: str = "internal"
+    """Who sees the statement now."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -280,6 +280,8 @@ class IncidentRead:
     """Its events the user may see, in log order."""
     me: Actor
     """Who the user is, as the hub says."""
+    known_groups: tuple[str, ...] = ()
+    """The stakeholder groups some user holds (told to the war room only)."""
 
 
 async def read_incident(url: str, token: str, incident: str) -> IncidentRead:
@@ -295,9 +297,10 @@ async def read_incident(url: str, token: str, incident: str) -> IncidentRead:
         welcome = remote.welcome
     assert welcome is not None
     me = Actor(welcome.user, Role(welcome.role), frozenset(welcome.groups))
+    known = welcome.known_groups
     if log is None:
-        return IncidentRead(None, [], me)
-    return IncidentRead(replay(item.event for item in log).incident(incident), log, me)
+        return IncidentRead(None, [], me, known)
+    return IncidentRead(replay(item.event for item in log).incident(incident), log, me, known)
 
 
 async def follow(
