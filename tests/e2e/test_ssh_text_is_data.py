@@ -69,7 +69,9 @@ def test_an_ssh_session_gets_hostile_text_as_text_and_no_file_command(
     # Everything the session writes to its terminal, byte for byte, from before the TUI starts.
     tmux.run("pipe-pane", "-o", "-t", pane.target, f"cat >> {raw}")
     screen, _ = pane.wait_for(
-        lambda s: online_as("ines")(s) and "osc-title<" in s, "the room of everything", PAINT
+        lambda s: online_as("ines")(s) and "osc-title<" in s and wrapped("markup-close") in s,
+        "the room of everything, its panels filled",
+        PAINT,
     )
     assert "--remote-terminal" in command_line(new_tui(hub, before))
 
