@@ -11,6 +11,7 @@ from client.app_protocol import ClientApp
 from client.screens.audience import AudienceScreen
 from client.screens.choice import ChoiceScreen
 from client.screens.confirm import ConfirmScreen, confirmed
+from client.screens.editing import Built, open_prompt
 from client.screens.preview import PreviewScreen
 from client.screens.prompt import PromptScreen
 from client.widgets.audience_picker import audience_choices
@@ -110,10 +111,10 @@ def choose_access(app: ClientApp, incident_id: str) -> None:
             app.submit(c.ChangeAccess(incident=incident.id, user=name, invited=False), "access")
         else:
 
-            def invited(name: str | None) -> None:
-                if name:
-                    app.submit(c.ChangeAccess(incident=incident_id, user=name), f"invite {name}")
+            def invited(name: str) -> Built:
+                command = c.ChangeAccess(incident=incident_id, user=name)
+                return (command, f"invite {name}") if name else None
 
-            app.push_screen(PromptScreen(f"Invite to {incident_id}", "User name"), invited)
+            open_prompt(app, lambda: PromptScreen(f"Invite to {incident_id}", "User name"), invited)
 
     app.push_screen(ChoiceScreen("Who may see it", choices), chosen)

@@ -1,8 +1,9 @@
 """Forms that send a command, and open again when the hub refuses it.
 
-A form closes when it is saved; the hub's answer comes later. A refusal (too long, invalid, an
-audience nobody holds) opens the same form again with what was typed and the hub's reason under
-it, so nothing typed is lost. A stale edit is the conflict dialog's business instead.
+A form (or a one-line prompt) closes when it is saved; the hub's answer comes later. A refusal
+(too long, invalid, an audience nobody holds) opens the same form again with what was typed and
+the hub's reason under it, so nothing typed is lost. A stale edit is the conflict dialog's
+business instead.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 from client.app_protocol import ClientApp
 from client.screens.form import FormScreen, Typed
+from client.screens.prompt import PromptScreen
 from warroom.core.commands import Command
 
 CommandT = TypeVar("CommandT", bound=Command)
@@ -41,3 +43,34 @@ def open_form(
         app.submit(command, label, refused)
 
     app.push_screen(screen, saved)
+
+
+Built = tuple[Command, str] | None
+"""The command a prompt's text makes, and its label; None: nothing to send."""
+
+
+def open_prompt(
+    app: ClientApp,
+    make: Callable[[], PromptScreen],
+    build: Callable[[str], Built],
+    refill: tuple[Typed, str] | None = None,
+) -> None:
+    """Open the prompt `make` builds; send the command `build` makes of its text, and open the
+    prompt again with that text and the reason if the hub refuses it."""
+    screen = make()
+    if refill is not None:
+        screen.refill(*refill)
+
+    def answered(text: str | None) -> None:
+        built = None if text is None else build(text)
+        if built is None:
+            return
+        command, label = built
+        typed = screen.typed
+
+        def refused(reason: str) -> None:
+            open_prompt(app, make, build, (typed, reason))
+
+        app.submit(command, label, refused)
+
+    app.push_screen(screen, answered)

@@ -9,7 +9,7 @@ them into commands, asking first where a form or a reason is needed.
 from __future__ import annotations
 
 from client.screens.base import RoomScreen
-from client.screens.editing import open_form
+from client.screens.editing import Built, open_form, open_prompt
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
@@ -80,18 +80,18 @@ class PanelRequestsScreen(RoomScreen):
             return
         action = find_entry(incident.actions, number)
 
-        def owned(owner: str | None) -> None:
-            if owner is not None:
-                command = c.AssignAction(incident=incident.id, action=number, owner=owner or None)
-                self._send(command, f"A{number} owner")
+        def owned(owner: str) -> Built:
+            command = c.AssignAction(incident=incident.id, action=number, owner=owner or None)
+            return command, f"A{number} owner"
 
-        prompt = PromptScreen(
-            f"Owner of A{number}",
-            "Who owns it (blank: nobody)",
-            (action.owner or "") if action else "",
-            allow_empty=True,
+        current = (action.owner or "") if action else ""
+        open_prompt(
+            self.warroom,
+            lambda: PromptScreen(
+                f"Owner of A{number}", "Who owns it (blank: nobody)", current, allow_empty=True
+            ),
+            owned,
         )
-        self.app.push_screen(prompt, owned)
 
     def on_mitigation_panel_verify_requested(
         self, request: MitigationPanel.VerifyRequested
@@ -140,11 +140,12 @@ class PanelRequestsScreen(RoomScreen):
         incident, question = selected
         number = question.id
 
-        def reason(text: str | None) -> None:
-            if text is not None:
-                command = c.DismissQuestion(incident=incident.id, question=number, reason=text)
-                self._send(command, f"dismiss Q{number}")
+        def reason(text: str) -> Built:
+            command = c.DismissQuestion(incident=incident.id, question=number, reason=text)
+            return command, f"dismiss Q{number}"
 
-        self.app.push_screen(
-            PromptScreen(f"Dismiss Q{number}", "Reason (optional)", allow_empty=True), reason
+        open_prompt(
+            self.warroom,
+            lambda: PromptScreen(f"Dismiss Q{number}", "Reason (optional)", allow_empty=True),
+            reason,
         )

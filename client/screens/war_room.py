@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 from client.screens import disclosure
 from client.screens.choice import ChoiceScreen
 from client.screens.confirm import ConfirmScreen, confirmed
-from client.screens.editing import open_form
+from client.screens.editing import Built, open_form, open_prompt
 from client.screens.key_order import by_role
 from client.screens.panel_requests import PanelRequestsScreen
 from client.state import ClientState
@@ -243,13 +243,15 @@ class WarRoomScreen(PanelRequestsScreen):
         add = "+ add an application…"
         choices = [(add, add), *((f"- remove {app}", app) for app in incident.apps)]
 
-        def added(app: str | None) -> None:
-            if app:
-                self._send(c.AddApp(incident=incident.id, app=app), f"add {app}")
+        def asked() -> PromptScreen:
+            return PromptScreen("Add an application", "Application name")
+
+        def added(app: str) -> Built:
+            return (c.AddApp(incident=incident.id, app=app), f"add {app}") if app else None
 
         def chosen(choice: str | None) -> None:
             if choice == add:
-                self.app.push_screen(PromptScreen("Add an application", "Application name"), added)
+                open_prompt(self.warroom, asked, added)
             elif choice is not None:
                 self._send(c.RemoveApp(incident=incident.id, app=choice), f"remove {choice}")
 

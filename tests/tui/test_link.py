@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from textual.pilot import Pilot
-from textual.widgets import Button, TextArea
+from textual.widgets import Button, Input, TextArea
 
 from client.screens.confirm import ConfirmScreen
 from client.screens.conflict import ConflictScreen
 from client.screens.eta import EtaScreen
 from client.screens.impact import ImpactScreen
 from client.screens.note import NoteScreen
+from client.screens.prompt import PromptScreen
 from client.screens.war_room import WarRoomScreen
 from client.state import Link
 from client.widgets.progress_panel import ProgressPanel
@@ -34,6 +35,7 @@ from tests.kit.tui import (
     settled,
     shown,
     submitted,
+    type_text,
 )
 from warroom.core import commands as c
 from warroom.core import protocol
@@ -87,6 +89,26 @@ async def test_a_refused_note_opens_again_with_what_was_typed_and_the_reason(fak
         await pilot.press("ctrl+s")  # sent again, as typed
         again = await submitted(pilot, fake, 2)
     assert again.command == submit.command
+
+
+async def test_a_refused_prompt_opens_again_with_what_was_typed_and_the_reason(fake):
+    async with running(fake) as pilot:
+        await pilot.press("p")
+        await pilot.press("enter")  # + add an application…
+        await type_text(pilot, "ledger")
+        await pilot.press("enter")
+        submit = await submitted(pilot, fake)
+        reason = "an incident names at most 50 applications"
+        fake.push(protocol.RejectedFrame(id=submit.id, code="invalid", message=reason))
+        await settled(pilot)
+        assert ("error", "Refused: add ledger", reason) in messages(pilot.app)
+        prompt = pilot.app.screen
+        assert isinstance(prompt, PromptScreen)
+        assert prompt.query_one("#value", Input).value == "ledger"
+        assert rendered(prompt.query_one("#form-error")).strip() == reason
+        await pilot.press("enter")  # sent again, as typed
+        again = await submitted(pilot, fake, 2)
+    assert again.command == submit.command == c.AddApp(incident=ROOM, app="ledger")
 
 
 async def _stale_impact(pilot: Pilot[None], fake: FakeConnection) -> protocol.Submit:
