@@ -100,7 +100,18 @@ class Start:
 async def _flood(
     kind: str, url: str, token: str, until: float, tally: Counter[str], start: Start
 ) -> None:
-    """One connection's flood, reconnecting whenever it is cut off, until `until`."""
+    """One connection's flood, reconnecting whenever it is cut off, until `until` (a
+    `time.monotonic()`), whatever it is waiting for then: a connection that never reads blocks
+    in `send` once the hub stops reading it."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout_at(loop.time() + until - time.monotonic()):
+            await _flood_until(kind, url, token, until, tally, start)
+
+
+async def _flood_until(
+    kind: str, url: str, token: str, until: float, tally: Counter[str], start: Start
+) -> None:
     reading = kind not in ("silent", "stale")
     sent = 0
     first = True
