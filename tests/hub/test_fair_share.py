@@ -44,8 +44,8 @@ async def _answers(connection: ClientConnection, count: int) -> list[dict[str, A
 async def test_commands_past_the_bucket_are_refused_rate_limited_and_the_retry_is_taken(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(limits, "SUBMIT_BURST", 5, raising=False)
-    monkeypatch.setattr(limits, "SUBMIT_RATE", 2.0, raising=False)
+    monkeypatch.setattr(limits, "SUBMIT_BURST", 5)
+    monkeypatch.setattr(limits, "SUBMIT_RATE", 2.0)
     manager = await hub.connect("manager")
     await submit(manager, declare())
     rita = await hub.connect("responder")
@@ -70,9 +70,9 @@ async def test_a_connection_that_ignores_every_refusal_is_closed(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each refusal pauses the connection 20 ms; 50 of them without a pause of its own: closed.
-    monkeypatch.setattr(limits, "SUBMIT_BURST", 5, raising=False)
-    monkeypatch.setattr(limits, "SUBMIT_RATE", 50.0, raising=False)
-    monkeypatch.setattr(limits, "MAX_STRIKES", 50, raising=False)
+    monkeypatch.setattr(limits, "SUBMIT_BURST", 5)
+    monkeypatch.setattr(limits, "SUBMIT_RATE", 50.0)
+    monkeypatch.setattr(limits, "MAX_STRIKES", 50)
     oscar = await hub.connect("observer")
     with pytest.raises(ConnectionClosed) as closed:
         async with asyncio.timeout(20):
@@ -88,7 +88,7 @@ async def test_a_connection_that_ignores_every_refusal_is_closed(
 async def test_view_changes_past_the_bucket_are_refused_rate_limited(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(limits, "VIEW_BURST", 3, raising=False)
+    monkeypatch.setattr(limits, "VIEW_BURST", 3)
     manager = await hub.connect("manager")
     await submit(manager, declare())
     for _ in range(10):
@@ -100,7 +100,7 @@ async def test_view_changes_past_the_bucket_are_refused_rate_limited(
 async def test_presence_is_coalesced_per_incident(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(limits, "VIEW_BURST", 10_000, raising=False)
+    monkeypatch.setattr(limits, "VIEW_BURST", 10_000)
     watcher = await hub.connect("manager")
     await hello(watcher)
     await submit(watcher, declare())
@@ -124,8 +124,7 @@ async def test_presence_is_coalesced_per_incident(
 async def test_a_connection_that_stops_reading_its_answers_is_dropped(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(limits, "MAX_BUFFER", 64 * 1024, raising=False)
-    monkeypatch.setattr("server.fanout.MAX_BUFFER", 64 * 1024, raising=False)
+    monkeypatch.setattr(limits, "MAX_BUFFER", 64 * 1024)
     manager = await hub.connect("manager")
     await submit(manager, declare())
     text = "z" * 15_000
@@ -183,7 +182,7 @@ async def test_refusals_that_quote_what_was_sent_stay_small(hub: Hub) -> None:
 async def test_one_user_holds_a_bounded_number_of_connections(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("server.handshake.MAX_CONNECTIONS_PER_USER", 3, raising=False)
+    monkeypatch.setattr("server.handshake.MAX_CONNECTIONS_PER_USER", 3)
     held = [await hub.connect("responder") for _ in range(3)]
     with pytest.raises(InvalidStatus) as refused:
         await hub.connect("responder")
@@ -205,7 +204,7 @@ async def test_a_socket_that_sends_no_frame_is_closed(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert limits.FIRST_FRAME_TIMEOUT <= 10
-    monkeypatch.setattr("server.hub.FIRST_FRAME_TIMEOUT", 0.5, raising=False)
+    monkeypatch.setattr("server.hub.FIRST_FRAME_TIMEOUT", 0.5)
     silent = await hub.connect("observer")
     with pytest.raises(ConnectionClosed) as closed:
         await receive(silent, within=5)
