@@ -12,6 +12,7 @@ from typing import assert_never
 
 from warroom.core import events as e
 from warroom.core.domain import Action, IncidentState, Mitigation, Question, QuestionState
+from warroom.core.messages import body
 from warroom.core.text import visible
 from warroom.core.timeparse import local
 from warroom.core.views import describe
@@ -44,6 +45,8 @@ def event_body(event: e.Event) -> str:
             return f"{event.question_text}\n\n→ {event.text}"
         case e.QuestionDismissed():
             return event.reason
+        case e.UpdatePublished():
+            return body(event)
         case e.AudienceChanged():
             entry = event.note or event.action or event.mitigation
             if entry is not None:
@@ -62,6 +65,7 @@ def event_body(event: e.Event) -> str:
             | e.MitigationStateChanged()
             | e.PrivacyChanged()
             | e.AccessChanged()
+            | e.QuestionMerged()
         ):
             return ""
         case _:

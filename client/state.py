@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import assert_never
 
 from warroom.core import protocol
+from warroom.core.cadence import DEFAULT_CADENCE, Cadence
 from warroom.core.commands import Command
 from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Envelope
@@ -65,6 +66,14 @@ def _no_presence() -> Mapping[str, tuple[str, ...]]:
 
 
 def _no_summaries() -> Mapping[str, IncidentSummary]:
+    return MappingProxyType({})
+
+
+DeliveryKey = tuple[str, int, str, str]
+"""A delivery: incident, update number, channel and recipient."""
+
+
+def _no_deliveries() -> Mapping[DeliveryKey, protocol.DeliveryFrame]:
     return MappingProxyType({})
 
 
@@ -122,6 +131,17 @@ class ClientState:
     """True once the summaries after the latest (re)connect are complete."""
     pending: Mapping[str, Pending] = field(default_factory=_empty)
     presence: Mapping[str, tuple[str, ...]] = field(default_factory=_no_presence)
+    cadence: Cadence = DEFAULT_CADENCE
+    """The hub's update cadence and question response target (from the welcome)."""
+    deliveries: Mapping[DeliveryKey, protocol.DeliveryFrame] = field(default_factory=_no_deliveries)
+    """How each update's delivery to each recipient stands (the hub tells the war room only)."""
+
+    def deliveries_of(self, incident: str, update: int) -> list[protocol.DeliveryFrame]:
+        """The deliveries of update `update` of `incident`, by channel and recipient."""
+        return sorted(
+            (d for key, d in self.deliveries.items() if key[:2] == (incident, update)),
+            key=lambda d: (d.channel, d.recipient),
+        )
 
     @property
     def role(self) -> Role | None:
@@ -157,7 +177,12 @@ def receive(
             # Every summary the user may see now follows: what was known before goes.
             known = frame.known_groups
             fresh = replace(state, me=me, synced=False, summaries=_no_summaries())
-            return replace(fresh, known_groups=known), None
+            cadence = DEFAULT_CADENCE if frame.cadence is None else Cadence.from_wire(frame.cadence)
+            return replace(fresh, known_groups=known, cadence=cadence), None
+        case protocol.DeliveryFrame():
+            key = (frame.incident, frame.update, frame.channel, frame.recipient)
+            deliveries = MappingProxyType({**state.deliveries, key: frame})
+            return replace(state, deliveries=deliveries), None
         case protocol.KnownGroups():
             return replace(state, known_groups=frame.groups), None
         case protocol.Synced():

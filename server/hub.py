@@ -48,6 +48,7 @@ from server.session import Session, seat
 from server.summaries import Summaries
 from warroom.core import events as e
 from warroom.core import protocol
+from warroom.core.cadence import DEFAULT_CADENCE, Cadence
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, Role, World
 from warroom.core.groups import known_groups
@@ -62,8 +63,12 @@ USER_POLL = 0.5
 class Hub:
     """Owns the live connections and the committed world they are served from."""
 
-    def __init__(self, store: Store, world: World, head: int) -> None:
+    def __init__(
+        self, store: Store, world: World, head: int, cadence: Cadence = DEFAULT_CADENCE
+    ) -> None:
         self.store = store
+        self.cadence = cadence
+        """The update cadence and question response target, told to every client."""
         self.log_id = store.log_identity()
         """Which log this hub serves: a database restored from a backup serves another."""
         self.sealer = Sealer(store.secrets.get("disclosure"), self.log_id)
@@ -82,6 +87,7 @@ class Hub:
         self.presence = Presence(self.sessions, self.fanout)
         self.summaries = Summaries()
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
+        self.replay.cadence = cadence.to_wire()
         self.replay.known_groups = self._read_known_groups
         self._known_groups = self._read_known_groups()
         """The groups the war room's connections were last told of."""

@@ -56,6 +56,8 @@ class Replay:
         self.summaries = summaries or Summaries()
         self.known_groups: Callable[[], tuple[str, ...]] = tuple
         """Reads the stakeholder groups some user holds now (from the user directory)."""
+        self.cadence: dict[str, int | None] | None = None
+        """The update cadence every welcome carries (None: the defaults)."""
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
@@ -116,6 +118,7 @@ class Replay:
             reset=start is None,
             log=self.log_id or None,
             known_groups=known,
+            cadence=self.cadence,
         )
         await session.connection.send(protocol.encode(welcome))
         if summary:

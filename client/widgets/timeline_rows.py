@@ -59,6 +59,8 @@ def apps_of(event: e.Event) -> tuple[str, ...]:
             | e.QuestionAsked()
             | e.QuestionAnswered()
             | e.QuestionDismissed()
+            | e.QuestionMerged()
+            | e.UpdatePublished()
             | e.AudienceChanged()
             | e.PrivacyChanged()
             | e.AccessChanged()

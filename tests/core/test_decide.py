@@ -130,6 +130,10 @@ SAMPLES: dict[type, tuple[Callable[[str], c.Command], type, Actor]] = {
                        e.QuestionAnswered, IM),
     c.DismissQuestion: (lambda i: c.DismissQuestion(incident=i, question=1),
                         e.QuestionDismissed, IM),
+    c.MergeQuestion: (lambda i: c.MergeQuestion(incident=i, question=2, into=1),
+                      e.QuestionMerged, IM),
+    c.PublishUpdate: (lambda i: c.PublishUpdate(incident=i, audience="all", summary="fixing"),
+                      e.UpdatePublished, IM),
     c.ChangeAudience: (lambda i: c.ChangeAudience(incident=i, entry="N1", audience="exec"),
                        e.AudienceChanged, IM),
     c.ChangePrivacy: (lambda i: c.ChangePrivacy(incident=i, private=True),
@@ -147,6 +151,8 @@ def test_samples_cover_every_command_type() -> None:
 def test_every_command_yields_one_event_of_its_type(kind: type) -> None:
     make, event_type, actor = SAMPLES[kind]
     world = rich()
+    if kind is c.MergeQuestion:  # it needs a duplicate to merge
+        _, world = run(world, c.AskQuestion(incident="INC-1", text="fixed when?"), EXEC)
     events, after = run(world, make("INC-1"), actor)
     event: e.EventBase = only(events, event_type)
     assert event.actor == actor.name

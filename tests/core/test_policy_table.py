@@ -39,6 +39,8 @@ EXPECTED: dict[type, tuple[bool, bool, bool, bool]] = {
     c.AskQuestion:           (True, False, False, True),
     c.AnswerQuestion:        (True, False, False, False),
     c.DismissQuestion:       (True, False, False, False),
+    c.MergeQuestion:         (True, False, False, False),
+    c.PublishUpdate:         (True, False, False, False),
     c.ChangeAudience:        (True, False, False, False),
     c.ChangePrivacy:         (True, False, False, False),
     c.ChangeAccess:          (True, False, False, False),
@@ -65,6 +67,7 @@ _FILLERS: dict[str, Any] = {
     "audience": "all",
     "private": True,
     "user": "ana",
+    "into": 2,
 }
 
 

@@ -42,13 +42,15 @@ INC = "INC-1"
 
 
 def _room() -> World:
-    """An incident with one of each entry (N1, A1, M1, Q1), an impact and an ETA."""
+    """An incident with one of each entry (N1, A1, M1, Q1 and its duplicate Q2), an impact and an
+    ETA."""
     setup: list[tuple[c.Command, Actor]] = [
         (c.DeclareIncident(title="Checkout failing", severity=Severity.SEV2, apps=("web",)), IM),
         (c.AddNote(incident=INC, text="first note"), IM),
         (c.AddAction(incident=INC, text="roll back"), IM),
         (c.AddMitigation(incident=INC, text="pay by invoice", apps=("web",)), IM),
         (c.AskQuestion(incident=INC, text="when is it fixed?"), STAKEHOLDER),
+        (c.AskQuestion(incident=INC, text="when will it work?"), STAKEHOLDER),
         (c.SetImpact(incident=INC, statement="cards fail", base_version=0), IM),
         (c.SetEta(incident=INC, eta=NOW + timedelta(hours=1), base_version=0), IM),
     ]
@@ -79,6 +81,8 @@ COMMANDS: list[c.Command] = [
     c.AskQuestion(incident=INC, text="is my data safe?"),
     c.AnswerQuestion(incident=INC, question=1, text="within the hour", audience="all"),
     c.DismissQuestion(incident=INC, question=1, reason="asked twice"),
+    c.MergeQuestion(incident=INC, question=2, into=1),
+    c.PublishUpdate(incident=INC, audience="all", summary="we are on it"),
     c.ChangeAudience(incident=INC, entry="N1", audience="exec"),
     c.ChangePrivacy(incident=INC, private=True),
     c.ChangeAccess(incident=INC, user="eve"),

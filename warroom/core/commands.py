@@ -18,6 +18,7 @@ from warroom.core.domain import (
     MitigationState,
     Severity,
     Status,
+    UpdateKind,
 )
 from warroom.core.inputs import MAX_APPS
 
@@ -207,6 +208,33 @@ class DismissQuestion:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MergeQuestion:
+    """Mark a question as a duplicate of another: its asker gets that question's answer."""
+
+    type: Literal["question.merge"] = "question.merge"
+    incident: str
+    question: int
+    into: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishUpdate:
+    """Publish an alert or an update to stakeholders (`all` or groups), as composed and edited
+    by the incident manager; `question` names the answered question it promotes, if any."""
+
+    type: Literal["update.publish"] = "update.publish"
+    incident: str
+    audience: str
+    kind: UpdateKind = UpdateKind.UPDATE
+    summary: str = ""
+    impact: str = ""
+    timeline: str = ""
+    progress: str = ""
+    mitigation: str = ""
+    question: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChangeAudience:
     """Show an entry (`N3`, `A2`, `M1` or `impact`) to another audience from now on."""
 
@@ -253,6 +281,8 @@ Command = Annotated[
     | AskQuestion
     | AnswerQuestion
     | DismissQuestion
+    | MergeQuestion
+    | PublishUpdate
     | ChangeAudience
     | ChangePrivacy
     | ChangeAccess,

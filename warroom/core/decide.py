@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar, assert_never
 
 from warroom.core import commands as c
-from warroom.core import entries
+from warroom.core import entries, questions, updates
 from warroom.core import events as e
 from warroom.core.domain import Actor, IncidentState, Role, World
 from warroom.core.inputs import (
@@ -67,11 +67,15 @@ def decide(world: World, command: c.Command, actor: Actor, now: datetime) -> lis
         case c.ChangeMitigationState():
             return _on(world, entries.change_mitigation_state, command, actor, now)
         case c.AskQuestion():
-            return _on(world, entries.ask_question, command, actor, now)
+            return _each(world, questions.ask_question, command, actor, now)
         case c.AnswerQuestion():
-            return _on(world, entries.answer_question, command, actor, now)
+            return _each(world, questions.answer_question, command, actor, now)
         case c.DismissQuestion():
-            return _on(world, entries.dismiss_question, command, actor, now)
+            return _each(world, questions.dismiss_question, command, actor, now)
+        case c.MergeQuestion():
+            return _each(world, questions.merge_question, command, actor, now)
+        case c.PublishUpdate():
+            return _each(world, updates.publish_update, command, actor, now)
         case c.ChangeAudience():
             return _on(world, entries.change_audience, command, actor, now)
         case c.ChangePrivacy():
@@ -101,6 +105,17 @@ def _on(
 ) -> list[e.Event]:
     """The events of `command`, made by `handler` against the incident the command names."""
     return [handler(_incident(world, command.incident), command, actor, now)]
+
+
+def _each(
+    world: World,
+    handler: Callable[[IncidentState, CommandT, Actor, datetime], list[e.Event]],
+    command: CommandT,
+    actor: Actor,
+    now: datetime,
+) -> list[e.Event]:
+    """The events of `command` (one or several), made by `handler` against its incident."""
+    return handler(_incident(world, command.incident), command, actor, now)
 
 
 _SUFFIX = re.compile(r"^[0-9A-Z]{1,8}$")

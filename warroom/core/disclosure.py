@@ -89,6 +89,14 @@ class Sealer:
                 return evolve(event, mitigation=n("mitigation", event.mitigation))
             case e.QuestionAsked() | e.QuestionAnswered() | e.QuestionDismissed():
                 return evolve(event, question=n("question", event.question))
+            case e.QuestionMerged():
+                return evolve(
+                    event, question=n("question", event.question), into=n("question", event.into)
+                )
+            case e.UpdatePublished():
+                # Updates to other groups are counted too: the number would tell of them.
+                question = None if event.question is None else n("question", event.question)
+                return evolve(event, update=n("update", event.update), question=question)
             case e.ImpactUpdated():
                 return evolve(event, version=n("impact", event.version))
             case e.AudienceChanged():

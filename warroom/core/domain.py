@@ -103,6 +103,15 @@ class QuestionState(StrEnum):
     OPEN = "open"
     ANSWERED = "answered"
     DISMISSED = "dismissed"
+    MERGED = "merged"
+    """A duplicate of another question: its asker gets that question's answer."""
+
+
+class UpdateKind(StrEnum):
+    """What a message to stakeholders is: the first alert of an incident, or a regular update."""
+
+    ALERT = "alert"
+    UPDATE = "update"
 
 
 class Role(StrEnum):
@@ -272,6 +281,31 @@ class Question:
     answered_at: datetime | None = None
     answer_audience: str | None = None
     """None: the answer went to the asker alone; otherwise the audience it was published to."""
+    merged_into: int | None = None
+    """The question this one duplicates (state `merged` until that one is answered)."""
+
+
+@dataclass(frozen=True)
+class Update:
+    """A message published to stakeholders (`U1`, `U2` ...): an alert or a regular update, in
+    the four parts every update has plus a summary, composed for one audience."""
+
+    id: int
+    kind: UpdateKind
+    audience: str
+    """`all` or stakeholder groups: never `internal`."""
+    summary: str
+    impact: str
+    timeline: str
+    progress: str
+    mitigation: str
+    author: str
+    published_at: datetime
+    status: Status
+    """The incident's status and severity when it was published, for "what changed since"."""
+    severity: Severity
+    question: int | None = None
+    """The question whose answer this update promotes, if any."""
 
 
 @dataclass(frozen=True)
@@ -294,7 +328,10 @@ class IncidentState:
     actions: tuple[Action, ...] = ()
     mitigations: tuple[Mitigation, ...] = ()
     questions: tuple[Question, ...] = ()
+    updates: tuple[Update, ...] = ()
     updated_at: datetime | None = None
+    reopened_at: datetime | None = None
+    """When a resolved incident was last reopened: its update cadence starts again then."""
     private: bool = False
     """Seen only by incident managers and the users in `invited`."""
     invited: tuple[str, ...] = ()

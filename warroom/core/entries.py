@@ -15,8 +15,6 @@ from warroom.core.domain import (
     Actor,
     IncidentState,
     NumberedT,
-    QuestionState,
-    Status,
     entry_number,
     evolve,
     find_entry,
@@ -139,49 +137,6 @@ def change_mitigation_state(
         mitigation=mitigation.id,
         state=cmd.state,
         previous=mitigation.state,
-    )
-
-
-def ask_question(
-    incident: IncidentState, cmd: c.AskQuestion, actor: Actor, now: datetime
-) -> e.Event:
-    if incident.status is Status.RESOLVED:
-        raise Rejected("invalid-state", f"{incident.id} is resolved; it takes no more questions")
-    return e.QuestionAsked(
-        incident=incident.id,
-        actor=actor.name,
-        at=now,
-        question=len(incident.questions) + 1,
-        text=checked_text(cmd.text, "question", MAX_TEXT),
-    )
-
-
-def answer_question(
-    incident: IncidentState, cmd: c.AnswerQuestion, actor: Actor, now: datetime
-) -> e.Event:
-    question = _entry(incident.questions, cmd.question, "question", "Q", incident)
-    if question.state is not QuestionState.OPEN:
-        raise Rejected("invalid-state", f"question Q{question.id} is already {question.state}")
-    return e.QuestionAnswered(
-        incident=incident.id,
-        actor=actor.name,
-        at=now,
-        question=question.id,
-        text=checked_text(cmd.text, "answer", MAX_TEXT),
-        question_text=question.text,
-        audience=checked_audience(cmd.audience) if cmd.audience is not None else None,
-    )
-
-
-def dismiss_question(
-    incident: IncidentState, cmd: c.DismissQuestion, actor: Actor, now: datetime
-) -> e.Event:
-    question = _entry(incident.questions, cmd.question, "question", "Q", incident)
-    if question.state is not QuestionState.OPEN:
-        raise Rejected("invalid-state", f"question Q{question.id} is already {question.state}")
-    reason = checked_text(cmd.reason, "reason", MAX_TEXT, allow_empty=True)
-    return e.QuestionDismissed(
-        incident=incident.id, actor=actor.name, at=now, question=question.id, reason=reason
     )
 
 

@@ -22,6 +22,7 @@ from warroom.core.domain import (
     Note,
     Severity,
     Status,
+    UpdateKind,
 )
 
 
@@ -207,6 +208,34 @@ class QuestionDismissed(EventBase):
 
 
 @dataclass(frozen=True, kw_only=True)
+class QuestionMerged(EventBase):
+    """A question was marked as a duplicate of question `into`; its asker gets that answer."""
+
+    type: Literal["question.merged"] = "question.merged"
+    question: int
+    into: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdatePublished(EventBase):
+    """An alert or update went out to stakeholders; it carries the whole message, so a viewer
+    who sees only updates has all of it."""
+
+    type: Literal["update.published"] = "update.published"
+    update: int
+    kind: UpdateKind
+    audience: str
+    summary: str = ""
+    impact: str = ""
+    timeline: str = ""
+    progress: str = ""
+    mitigation: str = ""
+    status: Status
+    severity: Severity
+    question: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class AudienceChanged(EventBase):
     """An entry's audience changed. The entry travels with the event, so a viewer who may see it
     only from now on gets all of it, and one who may no longer see it learns to drop it."""
@@ -256,6 +285,8 @@ Event = Annotated[
     | QuestionAsked
     | QuestionAnswered
     | QuestionDismissed
+    | QuestionMerged
+    | UpdatePublished
     | AudienceChanged
     | PrivacyChanged
     | AccessChanged,

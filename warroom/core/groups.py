@@ -28,7 +28,14 @@ def known_groups(users: Iterable[Actor | None]) -> tuple[str, ...]:
 def named_groups(command: c.Command) -> frozenset[str]:
     """The stakeholder groups `command` addresses (none for `internal`, `all` or no audience)."""
     match command:
-        case c.AddNote() | c.AddAction() | c.AddMitigation() | c.SetImpact() | c.ChangeAudience():
+        case (
+            c.AddNote()
+            | c.AddAction()
+            | c.AddMitigation()
+            | c.SetImpact()
+            | c.ChangeAudience()
+            | c.PublishUpdate()
+        ):
             return _groups(command.audience)
         case c.AnswerQuestion():
             return _groups(command.audience) if command.audience is not None else frozenset()
@@ -45,6 +52,7 @@ def named_groups(command: c.Command) -> frozenset[str]:
             | c.ChangeMitigationState()
             | c.AskQuestion()
             | c.DismissQuestion()
+            | c.MergeQuestion()
             | c.ChangePrivacy()
             | c.ChangeAccess()
         ):

@@ -48,6 +48,8 @@ RULES: dict[type[c.Command], frozenset[Role]] = {
     c.AskQuestion: frozenset({_IM, _STAKEHOLDER}),
     c.AnswerQuestion: frozenset({_IM}),
     c.DismissQuestion: frozenset({_IM}),
+    c.MergeQuestion: frozenset({_IM}),
+    c.PublishUpdate: frozenset({_IM}),
     c.ChangeAudience: frozenset({_IM}),
     c.ChangePrivacy: frozenset({_IM}),
     c.ChangeAccess: frozenset({_IM}),
@@ -72,6 +74,8 @@ _WHAT: dict[type[c.Command], str] = {
     c.AskQuestion: "ask questions",
     c.AnswerQuestion: "answer questions",
     c.DismissQuestion: "dismiss questions",
+    c.MergeQuestion: "merge questions",
+    c.PublishUpdate: "publish updates to stakeholders",
     c.ChangeAudience: "change who sees an entry",
     c.ChangePrivacy: "make incidents private or public",
     c.ChangeAccess: "invite people to private incidents",
@@ -127,6 +131,7 @@ def visible_part(incident: IncidentState, actor: Actor) -> IncidentState:
         actions=tuple(a for a in incident.actions if audience_includes(a.audience, actor)),
         mitigations=tuple(m for m in incident.mitigations if audience_includes(m.audience, actor)),
         questions=tuple(q for q in incident.questions if _question_reaches(q, actor)),
+        updates=tuple(u for u in incident.updates if audience_includes(u.audience, actor)),
     )
 
 
@@ -181,7 +186,13 @@ def _for_stakeholder(actor: Actor, event: e.Event, incident: IncidentState) -> e
     if not _stakeholder_sees(actor, event, incident):
         return None
     match event:
-        case e.ImpactUpdated() | e.NoteAdded() | e.ActionAdded() | e.MitigationAdded():
+        case (
+            e.ImpactUpdated()
+            | e.NoteAdded()
+            | e.ActionAdded()
+            | e.MitigationAdded()
+            | e.UpdatePublished()
+        ):
             return _addressed(event, actor)
         case e.QuestionAnswered():
             if event.audience is None:
@@ -204,6 +215,7 @@ def _for_stakeholder(actor: Actor, event: e.Event, incident: IncidentState) -> e
             | e.MitigationStateChanged()
             | e.QuestionAsked()
             | e.QuestionDismissed()
+            | e.QuestionMerged()
         ):
             return event
         case _:
@@ -211,7 +223,8 @@ def _for_stakeholder(actor: Actor, event: e.Event, incident: IncidentState) -> e
 
 
 def _addressed(
-    event: e.ImpactUpdated | e.NoteAdded | e.ActionAdded | e.MitigationAdded, actor: Actor
+    event: e.ImpactUpdated | e.NoteAdded | e.ActionAdded | e.MitigationAdded | e.UpdatePublished,
+    actor: Actor,
 ) -> e.Event:
     audience = shown_audience(event.audience, actor)
     return event if audience == event.audience else evolve(event, audience=audience)
@@ -279,7 +292,13 @@ def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> 
             | e.AppRemoved()
         ):
             return True
-        case e.ImpactUpdated() | e.NoteAdded() | e.ActionAdded() | e.MitigationAdded():
+        case (
+            e.ImpactUpdated()
+            | e.NoteAdded()
+            | e.ActionAdded()
+            | e.MitigationAdded()
+            | e.UpdatePublished()
+        ):
             return audience_includes(event.audience, actor)
         case e.NotePinned():
             note = find_entry(incident.notes, event.note)
@@ -305,7 +324,7 @@ def _stakeholder_sees(actor: Actor, event: e.Event, incident: IncidentState) -> 
             return audience_includes(event.previous, actor) or audience_includes(
                 event.audience, actor
             )
-        case e.QuestionDismissed():
+        case e.QuestionDismissed() | e.QuestionMerged():
             question = find_entry(incident.questions, event.question)
             return question is not None and question.asker == actor.name
         case _:

@@ -7,7 +7,8 @@ Server to client: `welcome`, the replayed and live `event`s, `synced` once caugh
 commit, `rejected` with a code and a sentence, `error` for a frame that could not be read,
 `presence`, the answer to a read: its `read.event`s and one `read.done`, and for a lobby each
 incident's `incident.summary`, or `incident.gone` once the user may no longer see it; to the
-war room, `groups` when the stakeholder groups there are change.
+war room, `groups` when the stakeholder groups there are change, and `delivery` for how each
+update's email and webhook deliveries stand.
 This module is the only place that knows how frames look, and the codes a connection is closed
 with.
 """
@@ -18,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from warroom.core.commands import Command
@@ -152,6 +153,9 @@ class Welcome:
     known_groups: tuple[str, ...] = ()
     """The stakeholder groups some user holds, the audiences there are to choose from: sent to
     the war room only (a stakeholder never learns another group's name)."""
+    cadence: dict[str, int | None] | None = None
+    """The hub's update cadence (`Cadence.to_wire`: seconds per severity, `response` for the
+    question target); None: the defaults."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,6 +275,24 @@ class KnownGroups:
     groups: tuple[str, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeliveryFrame:
+    """How the delivery of update `update` of `incident` to one recipient stands: `queued`,
+    `sent`, `retrying` (the last attempt failed; another follows) or `failed` (given up).
+    Sent to the war room only, for every delivery on connecting and for each change after."""
+
+    type: Literal["delivery"] = "delivery"
+    v: int = VERSION
+    incident: str
+    update: int
+    channel: Literal["email", "webhook"]
+    recipient: str
+    state: Literal["queued", "sent", "retrying", "failed"]
+    attempts: int = 0
+    error: str = ""
+    at: AwareDatetime
+
+
 ServerFrameType = (
     Welcome
     | EventFrame
@@ -284,6 +306,7 @@ ServerFrameType = (
     | SummaryFrame
     | IncidentGone
     | KnownGroups
+    | DeliveryFrame
 )
 """The server frame classes, for annotations."""
 

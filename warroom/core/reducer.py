@@ -21,6 +21,7 @@ from warroom.core.domain import (
     Question,
     QuestionState,
     Status,
+    Update,
     World,
     evolve,
     find_index,
@@ -68,6 +69,10 @@ def apply(world: World, event: e.Event) -> World:
             changed = _answered(incident, event)
         case e.QuestionDismissed():
             changed = _dismissed(incident, event)
+        case e.QuestionMerged():
+            changed = _merged(incident, event)
+        case e.UpdatePublished():
+            changed = _published(incident, event)
         case e.AudienceChanged():
             changed = _audience(incident, event)
         case e.PrivacyChanged():
@@ -141,6 +146,8 @@ def _update(
 
 def _status(incident: IncidentState, event: e.StatusChanged) -> IncidentState:
     resolved_at = event.at if event.status is Status.RESOLVED else None
+    if event.previous is Status.RESOLVED:
+        return evolve(incident, status=event.status, resolved_at=None, reopened_at=event.at)
     return evolve(incident, status=event.status, resolved_at=resolved_at)
 
 
@@ -286,6 +293,34 @@ def _dismissed(incident: IncidentState, event: e.QuestionDismissed) -> IncidentS
         ),
     )
     return incident if questions is None else evolve(incident, questions=questions)
+
+
+def _merged(incident: IncidentState, event: e.QuestionMerged) -> IncidentState:
+    questions = _update(
+        incident.questions,
+        event.question,
+        lambda q: evolve(q, state=QuestionState.MERGED, merged_into=event.into),
+    )
+    return incident if questions is None else evolve(incident, questions=questions)
+
+
+def _published(incident: IncidentState, event: e.UpdatePublished) -> IncidentState:
+    update = Update(
+        id=event.update,
+        kind=event.kind,
+        audience=event.audience,
+        summary=event.summary,
+        impact=event.impact,
+        timeline=event.timeline,
+        progress=event.progress,
+        mitigation=event.mitigation,
+        author=event.actor,
+        published_at=event.at,
+        status=event.status,
+        severity=event.severity,
+        question=event.question,
+    )
+    return evolve(incident, updates=_added(incident.updates, update))
 
 
 def _audience(incident: IncidentState, event: e.AudienceChanged) -> IncidentState:

@@ -131,6 +131,14 @@ def _describe(event: e.Event, brief: bool, numbered: bool) -> str:
         case e.QuestionDismissed():
             reason = f": {_short(event.reason)}" if event.reason else ""
             return f"question{n('Q', event.question)} dismissed{reason}"
+        case e.QuestionMerged():
+            into = f" Q{event.into}" if numbered else " an earlier question"
+            return f"question{n('Q', event.question)} merged into{into}: answered with it"
+        case e.UpdatePublished():
+            what = event.kind.value
+            to = f" to {event.audience}" if numbered else ""
+            text = event.summary or event.impact or event.timeline
+            return f"{what}{n('U', event.update)}{to}: {_short(text)}"
         case _:
             assert_never(event)
 
