@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from warroom.cli import entries, hub, incidents, integrity, questions, reads, users
+from warroom.cli import entries, hub, incidents, integrity, questions, reads, updates, users
 from warroom.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_READER_GONE,
@@ -66,6 +66,9 @@ for _verb in (
     questions.ask,
     questions.answer,
     questions.dismiss,
+    updates.merge,
+    updates.questions,
+    updates.publish,
     reads.list_,
     reads.show,
     entries.change_audience,

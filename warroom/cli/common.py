@@ -336,7 +336,7 @@ Caused = tuple[protocol.Position, list[protocol.EventFrame]]
 """The ack's seq and the events the command caused."""
 
 
-def _print_caused(out: Output, caused: Caused) -> None:
+def print_caused(out: Output, caused: Caused) -> None:
     seq, events = caused
     data = {"seq": seq, "events": [json_forms.event_data(item.event) for item in events]}
     out.emit(data, [event_line(item) for item in events] or [f"done (seq {seq})"])
@@ -359,7 +359,7 @@ def change(hub: HubArgs, command: c.Command) -> None:
         incident = caused[0].event.incident if caused else "?"
         hub.emit({"incident": incident, "seq": seq}, incident)
         return
-    _print_caused(hub, (seq, caused))
+    print_caused(hub, (seq, caused))
 
 
 def change_versioned(
@@ -387,4 +387,4 @@ def change_versioned(
         if failure.code == EXIT_CONFLICT:
             failure.detail["yours"] = yours
         raise
-    _print_caused(hub, caused)
+    print_caused(hub, caused)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from warroom.cli.common import HubArgs, change, parsed
+from warroom.cli.common import HubArgs, audience_of, change, parsed
 from warroom.cli.parsing import hub_options, option, verb
 from warroom.core import commands as c
 from warroom.core.domain import Severity, Status, parse_enum
@@ -20,11 +20,28 @@ from warroom.core.domain import Severity, Status, parse_enum
     is_flag=True,
     help="seen only by incident managers, you, and the people invited",
 )
-def declare(hub: HubArgs, title: str, severity: str, app: tuple[str, ...], private: bool) -> None:
+@option(
+    "--alert",
+    metavar="AUDIENCE",
+    help="then publish the initial alert, composed from the room, to 'all' or groups",
+)
+def declare(
+    hub: HubArgs,
+    title: str,
+    severity: str,
+    app: tuple[str, ...],
+    private: bool,
+    alert: str | None,
+) -> None:
     command = c.DeclareIncident(
         title=title, severity=parsed(Severity.parse, severity), apps=app, private=private
     )
-    change(hub, command)
+    if alert is None:
+        change(hub, command)
+        return
+    from warroom.cli.updates import declare_with_alert
+
+    declare_with_alert(hub, command, audience_of(alert))
 
 
 @verb("invite", "let a user see a private incident (incident manager)")
