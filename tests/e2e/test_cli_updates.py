@@ -55,6 +55,10 @@ def test_publish_composes_from_what_the_audience_may_see(hub: Hub) -> None:
     exec_room = json.loads(hub.ok("show", incident, "--json", token=carol))["incident"]
     assert [u["summary"] for u in exec_room["updates"]] == [event["summary"]]
     assert "EU cards fail" in exec_room["updates"][0]["impact"]
+    page = hub.ok("show", incident, token=carol)
+    updates = page[page.index("\nUpdates\n") :]
+    assert "  U" in updates and " update to exec, " in updates
+    assert "    Summary:\n      Failover under way; cards work again within the hour." in updates
     support_room = json.loads(hub.ok("show", incident, "--json", token=dave))["incident"]
     assert support_room["updates"] == []
     # For support the exec-only impact is not offered.

@@ -14,6 +14,7 @@ from typing import Protocol, assert_never
 from warroom.core import events as e
 from warroom.core.domain import ActionState, IncidentState, QuestionState
 from warroom.core.events import Event
+from warroom.core.messages import parts
 from warroom.core.summary import IncidentSummary
 from warroom.core.text import visible
 from warroom.core.timeparse import local, relative
@@ -237,7 +238,20 @@ def _page(incident: IncidentState, log: Sequence[Logged], now: datetime) -> Iter
     for question in ordered:
         asker = question.asker or "a stakeholder"
         age = relative(question.asked_at, now)
-        yield f"  Q{question.id} [{question.state.value}] {asker}, {age}: {question.text}"
+        state = question.state.value
+        if question.merged_into is not None:
+            state = f"{state}, merged into Q{question.merged_into}"
+        yield f"  Q{question.id} [{state}] {asker}, {age}: {question.text}"
         if question.answer:
             by = question.answered_by or ""
             yield f"      {by}{_audience(question.answer_audience)}: {question.answer}"
+    yield ""
+    yield "Updates"
+    if not incident.updates:
+        yield "  (no updates published)"
+    for update in reversed(incident.updates):
+        when = f"{local(update.published_at)} ({relative(update.published_at, now)})"
+        yield f"  U{update.id} {update.kind.value} to {update.audience}, {when}, by {update.author}"
+        for title, text in parts(update):
+            yield f"    {title}:"
+            yield from (f"      {line}" for line in text.split("\n"))
