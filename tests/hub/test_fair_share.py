@@ -249,13 +249,9 @@ async def test_a_flood_waiting_in_the_kernel_is_read_a_slice_at_a_time(
     assert max(reads) == limits.READ_SLICE, reads
 
 
-async def test_a_group_commit_reaches_each_watcher_in_one_write(hub: Hub) -> None:
-    watcher = await hub.connect("observer")
-    await hello(watcher)
-    manager = await hub.connect("manager")
-    await submit(manager, declare())
-    await until(watcher, "event")
-    local = watcher.transport.get_extra_info("sockname")
+def _writes_to(client: ClientConnection) -> list[int]:
+    """The sizes of the hub's writes to `client` from now on (the hub runs in this process)."""
+    local = client.transport.get_extra_info("sockname")
     gc.collect()
     (theirs,) = [  # type(), not isinstance(): a weak proxy of it passes isinstance too
         o
@@ -270,6 +266,16 @@ async def test_a_group_commit_reaches_each_watcher_in_one_write(hub: Hub) -> Non
         write(data)
 
     theirs.transport.write = counted  # type: ignore[method-assign]
+    return writes
+
+
+async def test_a_group_commit_reaches_each_watcher_in_one_write(hub: Hub) -> None:
+    watcher = await hub.connect("observer")
+    await hello(watcher)
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    await until(watcher, "event")
+    writes = _writes_to(watcher)
     count = 40
     for n in range(count):  # sent at once: the writer commits them in a few groups
         await send(manager, {"type": "submit", "id": f"g{n}", "command": note(f"group {n}")})
@@ -278,6 +284,21 @@ async def test_a_group_commit_reaches_each_watcher_in_one_write(hub: Hub) -> Non
     assert [event["event"]["text"] for event in events] == [f"group {n}" for n in range(count)]
     # One write per group commit, not one per event (each write is a system call).
     assert len(writes) <= count // 4, writes
+
+
+async def test_a_replay_is_written_a_page_at_a_time(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    count = 200
+    for n in range(count):
+        await send(manager, {"type": "submit", "id": f"p{n}", "command": note(f"past {n}")})
+    assert all(answer["type"] == "ack" for answer in await _answers(manager, count))
+    joining = await hub.connect("observer")
+    writes = _writes_to(joining)
+    replayed = await hello(joining)
+    assert len(replayed) == count + 1
+    # The welcome, one page, the synced: not a write (a system call) per event.
+    assert len(writes) <= 5, len(writes)
 
 
 def _server_connections() -> int:
