@@ -1,7 +1,7 @@
 """Fair share, one promise at a time, on a real hub: rate limits, coalesced presence, the
 slow-consumer cap on every frame, small refusals, connections per user, silent sockets, plain
-HTTP requests and frames the decoder cannot type, floods read a slice at a time, and a group
-commit written to each watcher at once.
+HTTP requests and frames the decoder cannot type, floods read a slice at a time, a group commit
+and a replay written a page at a time, and the CLI sending again what was refused for its rate.
 
 Limits are lowered with `monkeypatch` where the default would take thousands of frames to meet;
 the hub runs in the test's process, so it reads the lowered value."""
@@ -25,6 +25,9 @@ from websockets.exceptions import InvalidStatus
 
 from server import limits
 from tests.kit.wire import Hub, declare, hello, note, receive, send, submit, until
+from warroom.core.commands import AddNote
+from warroom.net import remote
+from warroom.net.remote import Remote, RemoteError
 
 
 def _impact(statement: str, base: int) -> dict[str, Any]:
@@ -247,6 +250,52 @@ async def test_a_flood_waiting_in_the_kernel_is_read_a_slice_at_a_time(
     await asyncio.wait_for(read.wait(), 10)
     # One turn of the loop parses a slice (about 350 of these frames), never 256 KiB at once.
     assert max(reads) == limits.READ_SLICE, reads
+
+
+async def test_the_cli_sends_a_command_refused_for_its_rate_again(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    monkeypatch.setattr(limits, "SUBMIT_BURST", 2)
+    monkeypatch.setattr(limits, "SUBMIT_RATE", 5.0)
+    async with await Remote.open(hub.url, hub.tokens["responder"]) as cli:
+        submits: list[str] = []
+        send_frame = cli.connection.send
+
+        async def counted(message: str) -> None:
+            if '"submit"' in message:
+                submits.append(message)
+            await send_frame(message)
+
+        monkeypatch.setattr(cli.connection, "send", counted)
+        started = time.monotonic()
+        for n in range(6):
+            await cli.submit(AddNote(incident="INC-1", text=f"scripted {n}"))
+        # Two at once, then five a second: the hub refused some and each went again, once the
+        # pause it asked for (0.2 s) had passed.
+        assert len(submits) > 6
+        assert time.monotonic() - started >= 0.6
+    events = await hello(await hub.connect("observer"))
+    texts = [event["event"].get("text") for event in events]
+    assert [text for text in texts if text] == [f"scripted {n}" for n in range(6)]
+
+
+async def test_the_cli_gives_up_on_a_rate_limit_it_cannot_wait_out(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    monkeypatch.setattr(limits, "SUBMIT_BURST", 1)
+    monkeypatch.setattr(limits, "SUBMIT_RATE", 0.01)  # the next token in 100 s
+    assert remote.MAX_RATE_LIMITED_WAIT < 100
+    async with await Remote.open(hub.url, hub.tokens["responder"]) as cli:
+        await cli.submit(AddNote(incident="INC-1", text="the one allowed"))
+        started = time.monotonic()
+        with pytest.raises(RemoteError) as refused:
+            await cli.submit(AddNote(incident="INC-1", text="one too many"))
+        assert refused.value.code == "rate-limited"
+        assert time.monotonic() - started < 5  # answered, not waited out
 
 
 def _writes_to(client: ClientConnection) -> list[int]:
