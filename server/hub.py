@@ -4,7 +4,7 @@ One handler per connection reads its frames: `hello` starts the event stream (re
 client's cursor, or for a lobby a summary of each incident kept current, then live), `submit`
 hands a command to the sequencer and answers with an ack or a refusal, `read` sends one
 incident's events, with or without a stream, `view` says which incident the connection shows.
-Live events reach each connection through `websockets.broadcast`, which never waits; a
+Live events reach each connection without waiting (a group commit's in one write); a
 connection that stops reading is cut off once its buffer passes a cap, and catches up when it
 reconnects.
 
@@ -39,6 +39,7 @@ from server.limits import (
     VIEW_RATE,
     Outbox,
     brief,
+    slice_reads,
     too_fast,
 )
 from server.presence import Presence
@@ -116,6 +117,7 @@ class Hub:
             await connection.close(protocol.CLOSE_UNAUTHENTICATED, "not authenticated")
             return
         self.sessions.add(session)
+        slice_reads(connection)
         try:
             try:
                 async with asyncio.timeout(FIRST_FRAME_TIMEOUT):
@@ -247,7 +249,10 @@ class Hub:
             burst += self.fanout.send(item, world)
             incident = world.incident(item.event.incident)
             if isinstance(item.event, e.PrivacyChanged | e.AccessChanged) and incident:
+                # What was sent so far leaves before the affected connections are closed.
+                self.fanout.flush()
                 self._resync(item.event, incident)
+        self.fanout.flush()
         # One summary per changed incident and lobby, however many events the batch held.
         touched = (item.event.incident for item in committed)
         self.summaries.refresh(self.sessions, touched, world)

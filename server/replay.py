@@ -3,7 +3,8 @@ of each incident), and one incident's events on request, each as the connection 
 
 Both page through the log on a worker thread while new events go on being published; both end
 with no await between their last check of what was published and what follows it (subscribing
-to the live stream, or `read.done`), so no event is missed or sent twice.
+to the live stream, or `read.done`), so no event is missed or sent twice. Each page leaves in one
+write, and the next is read once the client has taken most of it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from websockets.asyncio.server import ServerConnection
+
 from server.fanout import Fanout, disguised
+from server.limits import write_frames
 from server.session import Session
 from server.summaries import Summaries
 from warroom.core import protocol
@@ -26,6 +30,21 @@ BACK_PAGE = 100
 """Events read per page, newest first, when looking for a stakeholder's newest event."""
 
 _LEADING_INCIDENT = '{"incident":"'
+
+
+async def _write_page(connection: ServerConnection, frames: list[str]) -> None:
+    """Write a page of frames in one write (fifty connections joining at once would otherwise
+    make a system call per event each), then wait while the client is slow to read: a replay
+    never holds more than a page unread beyond the connection's own buffer.
+
+    Raises:
+        websockets.ConnectionClosed: if the connection closed meanwhile.
+    """
+    if not frames:
+        return
+    *first, last = frames
+    write_frames(connection, [frame.encode() for frame in first])
+    await connection.send(last)
 
 
 def _incident_of(encoded: str) -> str:
@@ -130,14 +149,16 @@ class Replay:
         while sent < fanout.head:
             upto = fanout.head
             rows = await asyncio.to_thread(self.log.read_raw, sent, REPLAY_PAGE, upto)
+            if session.closed:
+                return  # resynced meanwhile: it starts over on a new connection
+            frames: list[str] = []
             for seq, encoded in rows:
-                if session.closed:
-                    return  # resynced meanwhile: it starts over on a new connection
                 frame = self._replayed(session, seq, encoded)
                 if frame is not None:
-                    await session.connection.send(frame)
+                    frames.append(frame)
                     shown = max(shown, seq)
                 sent = seq
+            await _write_page(session.connection, frames)
             if not rows:
                 break
         if session.closed:
@@ -197,8 +218,7 @@ class Replay:
                     shown = seq
                 sent = seq
             if len(rows) == REPLAY_PAGE or fanout.newest.get(wanted, 0) > upto:
-                for frame in frames:
-                    await session.connection.send(frame)
+                await _write_page(session.connection, frames)
                 continue
             # No await from the check above to the last write: nothing can come between.
             # A stakeholder's head is the newest event of the read: the log's would count more.

@@ -1,6 +1,7 @@
 """Fair share, one promise at a time, on a real hub: rate limits, coalesced presence, the
 slow-consumer cap on every frame, small refusals, connections per user, silent sockets, plain
-HTTP requests and frames the decoder cannot type.
+HTTP requests and frames the decoder cannot type, floods read a slice at a time, a group commit
+and a replay written a page at a time, and the CLI sending again what was refused for its rate.
 
 Limits are lowered with `monkeypatch` where the default would take thousands of frames to meet;
 the hub runs in the test's process, so it reads the lowered value."""
@@ -17,13 +18,16 @@ import time
 from typing import Any
 
 import pytest
-from websockets import ConnectionClosed
+from websockets import ConnectionClosed, State
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import InvalidStatus
 
 from server import limits
 from tests.kit.wire import Hub, declare, hello, note, receive, send, submit, until
+from warroom.core.commands import AddNote
+from warroom.net import remote
+from warroom.net.remote import Remote, RemoteError
 
 
 def _impact(statement: str, base: int) -> dict[str, Any]:
@@ -215,6 +219,135 @@ async def test_a_socket_that_sends_no_frame_is_closed(
     await asyncio.sleep(1.0)
     await send(talking, {"type": "view", "incident": None})  # still open past the timeout
     assert (await submit(talking, note("no")))["type"] == "rejected"
+
+
+async def test_a_flood_waiting_in_the_kernel_is_read_a_slice_at_a_time(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    read = asyncio.Event()
+    received = ServerConnection.data_received
+
+    def counted(connection: ServerConnection, data: bytes) -> None:
+        reads.append(len(data))
+        read.set()
+        received(connection, data)
+
+    monkeypatch.setattr(ServerConnection, "data_received", counted)
+    rita = await hub.connect("responder")
+    await hello(rita)
+    # 4,000 view changes written at once, without yielding to the event loop (the hub's, in
+    # this test): they wait in the kernel until the hub reads them, as a flood does while the
+    # hub pauses a connection over its rate.
+    view = json.dumps({"v": 1, "type": "view", "incident": None})
+    for _ in range(4000):
+        rita.protocol.send_text(view.encode())
+    waiting = b"".join(rita.protocol.data_to_send())
+    assert len(waiting) > 4 * limits.READ_SLICE
+    reads.clear()
+    read.clear()
+    rita.transport.write(waiting)
+    await asyncio.wait_for(read.wait(), 10)
+    # One turn of the loop parses a slice (about 350 of these frames), never 256 KiB at once.
+    assert max(reads) == limits.READ_SLICE, reads
+
+
+async def test_the_cli_sends_a_command_refused_for_its_rate_again(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    monkeypatch.setattr(limits, "SUBMIT_BURST", 2)
+    monkeypatch.setattr(limits, "SUBMIT_RATE", 5.0)
+    async with await Remote.open(hub.url, hub.tokens["responder"]) as cli:
+        submits: list[str] = []
+        send_frame = cli.connection.send
+
+        async def counted(message: str) -> None:
+            if '"submit"' in message:
+                submits.append(message)
+            await send_frame(message)
+
+        monkeypatch.setattr(cli.connection, "send", counted)
+        started = time.monotonic()
+        for n in range(6):
+            await cli.submit(AddNote(incident="INC-1", text=f"scripted {n}"))
+        # Two at once, then five a second: the hub refused some and each went again, once the
+        # pause it asked for (0.2 s) had passed.
+        assert len(submits) > 6
+        assert time.monotonic() - started >= 0.6
+    events = await hello(await hub.connect("observer"))
+    texts = [event["event"].get("text") for event in events]
+    assert [text for text in texts if text] == [f"scripted {n}" for n in range(6)]
+
+
+async def test_the_cli_gives_up_on_a_rate_limit_it_cannot_wait_out(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    monkeypatch.setattr(limits, "SUBMIT_BURST", 1)
+    monkeypatch.setattr(limits, "SUBMIT_RATE", 0.01)  # the next token in 100 s
+    assert remote.MAX_RATE_LIMITED_WAIT < 100
+    async with await Remote.open(hub.url, hub.tokens["responder"]) as cli:
+        await cli.submit(AddNote(incident="INC-1", text="the one allowed"))
+        started = time.monotonic()
+        with pytest.raises(RemoteError) as refused:
+            await cli.submit(AddNote(incident="INC-1", text="one too many"))
+        assert refused.value.code == "rate-limited"
+        assert time.monotonic() - started < 5  # answered, not waited out
+
+
+def _writes_to(client: ClientConnection) -> list[int]:
+    """The sizes of the hub's writes to `client` from now on (the hub runs in this process)."""
+    local = client.transport.get_extra_info("sockname")
+    gc.collect()
+    (theirs,) = [  # type(), not isinstance(): a weak proxy of it passes isinstance too
+        o
+        for o in gc.get_objects()
+        if type(o) is ServerConnection and o.remote_address == local and o.state is State.OPEN
+    ]
+    writes: list[int] = []
+    write = theirs.transport.write
+
+    def counted(data: bytes | bytearray | memoryview) -> None:
+        writes.append(len(data))
+        write(data)
+
+    theirs.transport.write = counted  # type: ignore[method-assign]
+    return writes
+
+
+async def test_a_group_commit_reaches_each_watcher_in_one_write(hub: Hub) -> None:
+    watcher = await hub.connect("observer")
+    await hello(watcher)
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    await until(watcher, "event")
+    writes = _writes_to(watcher)
+    count = 40
+    for n in range(count):  # sent at once: the writer commits them in a few groups
+        await send(manager, {"type": "submit", "id": f"g{n}", "command": note(f"group {n}")})
+    assert all(answer["type"] == "ack" for answer in await _answers(manager, count))
+    events = [await until(watcher, "event") for _ in range(count)]
+    assert [event["event"]["text"] for event in events] == [f"group {n}" for n in range(count)]
+    # One write per group commit, not one per event (each write is a system call).
+    assert len(writes) <= count // 4, writes
+
+
+async def test_a_replay_is_written_a_page_at_a_time(hub: Hub) -> None:
+    manager = await hub.connect("manager")
+    await submit(manager, declare())
+    count = 200
+    for n in range(count):
+        await send(manager, {"type": "submit", "id": f"p{n}", "command": note(f"past {n}")})
+    assert all(answer["type"] == "ack" for answer in await _answers(manager, count))
+    joining = await hub.connect("observer")
+    writes = _writes_to(joining)
+    replayed = await hello(joining)
+    assert len(replayed) == count + 1
+    # The welcome, one page, the synced: not a write (a system call) per event.
+    assert len(writes) <= 5, len(writes)
 
 
 def _server_connections() -> int:

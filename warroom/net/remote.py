@@ -3,7 +3,8 @@
 `Remote.open` authenticates in the handshake; `sync` reads the log the user may see;
 `summaries` a summary of each incident instead (what a lobby shows); `read`
 reads one incident's events alone, and `incident` folds them; `submit` sends a command and waits
-for its ack or refusal; `follow` streams events and reconnects by itself, resuming from the last
+for its ack or refusal (one refused for its rate is sent again, a few times, after the pause the
+hub asks for); `follow` streams events and reconnects by itself, resuming from the last
 event it saw. `read_incident` opens a connection to read one incident and who the user is.
 """
 
@@ -14,7 +15,7 @@ import os
 import re
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 
 from websockets import ConnectionClosed, InvalidStatus, InvalidURI
@@ -31,6 +32,16 @@ RECONNECT_DELAYS: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between reconnection attempts; the last one repeats."""
 
 OPEN_TIMEOUT = 10.0
+
+RATE_LIMITED_DELAYS: Sequence[float] = (0.25, 0.5, 1.0, 2.0)
+"""Pauses before sending again a command the hub refused for its rate, one per attempt, each
+lengthened to the pause the hub asked for; after the last, the refusal is the answer."""
+
+MAX_RATE_LIMITED_WAIT = 10.0
+"""The longest pause the hub may ask for that a command waits out; past it, the refusal is the
+answer at once (a script should not hang for minutes on one note)."""
+
+_RETRY_AFTER = re.compile(r"send it again in (\d+(?:\.\d+)?)s")
 
 CA_VARIABLE = "WARROOM_CA"
 """Names a PEM file of certificates to verify a `wss://` hub against, instead of the system's
@@ -248,16 +259,23 @@ class Remote:
     ) -> tuple[protocol.Position, list[protocol.EventFrame]]:
         """Send `command` and wait until it is committed.
 
+        A command the hub refuses for its rate changed nothing: it is sent again with the same
+        id after the pause the hub asks for (at least `RATE_LIMITED_DELAYS`, one per attempt).
+
         Returns:
             The position of the command's last event, and the events received while waiting
             (after `sync`, the command's own events arrive before its ack).
 
         Raises:
-            RemoteError: with the server's code and sentence if the command was refused.
+            RemoteError: with the server's code and sentence if the command was refused (for
+                its rate: still, after the last attempt, or with a pause past
+                `MAX_RATE_LIMITED_WAIT`).
         """
         ident = command_id or uuid.uuid4().hex
-        await self.connection.send(protocol.encode(protocol.Submit(id=ident, command=command)))
+        submit = protocol.encode(protocol.Submit(id=ident, command=command))
         received: list[protocol.EventFrame] = []
+        delays = iter(RATE_LIMITED_DELAYS)
+        await self.connection.send(submit)
         while True:
             frame = await self._receive()
             if isinstance(frame, protocol.EventFrame):
@@ -265,9 +283,27 @@ class Remote:
             elif isinstance(frame, protocol.Ack) and frame.id == ident:
                 return frame.seq, received
             elif isinstance(frame, protocol.RejectedFrame) and frame.id == ident:
-                raise RemoteError(frame.code, frame.message, frame.current)
+                pause = _rate_limited_pause(frame, delays)
+                if pause is None:
+                    raise RemoteError(frame.code, frame.message, frame.current)
+                # Refused for its rate, the command changed nothing: the same id again is safe.
+                await asyncio.sleep(pause)
+                await self.connection.send(submit)
             elif isinstance(frame, protocol.ErrorFrame):
                 raise RemoteError(frame.code, frame.message)
+
+
+def _rate_limited_pause(frame: protocol.RejectedFrame, delays: Iterator[float]) -> float | None:
+    """How long to wait before sending again a command refused with `frame`; None if it is not
+    to be sent again (refused for another reason, attempts used up, or too long a pause)."""
+    if frame.code != "rate-limited":
+        return None
+    backoff = next(delays, None)
+    if backoff is None:
+        return None
+    asked = _RETRY_AFTER.search(frame.message)
+    pause = max(backoff, float(asked.group(1)) if asked else 0.0)
+    return pause if pause <= MAX_RATE_LIMITED_WAIT else None
 
 
 @dataclass(frozen=True)
