@@ -25,9 +25,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.kit.harness import Hub
 from tests.kit.receivers import HookReceiver, SmtpReceiver
 from tests.kit.wire import receive, send, submit
+from tests.storage.log_builder import LogBuilder
 from warroom.core import messages
 from warroom.core.cadence import DEFAULT_CADENCE
-from warroom.core.domain import IncidentState
+from warroom.core.commands import DeclareIncident, PublishUpdate
+from warroom.core.domain import Actor, IncidentState, Role, Severity
 from warroom.core.reducer import replay
 from warroom.core.updates import compose
 from warroom.store import Store, open_engine
@@ -431,3 +433,48 @@ async def test_an_asker_with_an_address_is_told_the_answer_by_email(
     # Deliveries are the war room's to see: a stakeholder is refused.
     refused = hub.run("deliveries", "INC-1", token=token)
     assert refused.returncode == 1 and "only the war room" in refused.stderr
+
+
+async def test_an_update_committed_but_never_planned_is_delivered_when_the_hub_starts(
+    served: Hub, smtp: SmtpReceiver, hooks: HookReceiver, manager: list[ClientConnection]
+) -> None:
+    # As a hub killed between an update's commit and its planning leaves the database: the
+    # update in the log, the planning mark before it.
+    builder = LogBuilder()
+    boss = Actor("alice", Role.INCIDENT_MANAGER)
+    store = Store(open_engine(f"sqlite:///{served.db}"))
+    try:
+        served.token = store.users.add("alice", Role.INCIDENT_MANAGER)
+        store.log.append(
+            [
+                builder.pending(
+                    boss,
+                    "c1",
+                    DeclareIncident(title="Checkout down", severity=Severity.SEV1),
+                ),
+                builder.pending(
+                    boss,
+                    "c2",
+                    PublishUpdate(incident="INC-1", audience="all", summary="We are on it"),
+                ),
+            ]
+        )
+        assert store.deliveries.planned_upto() == 0
+    finally:
+        store.close()
+    _start(served, _config(smtp, hooks))
+    watch = await _watching(served)
+    manager.append(watch)
+    settled = await _settled(watch, 7)
+    # No group subscribes to any application: every group hears of an update to all.
+    assert {key[3] for key in settled} == {
+        "cto@example.com",
+        hooks.url("/exec"),
+        "support-lead@example.com",
+        hooks.url("/support"),
+        "all-hands@example.com",
+        "ops@example.com",
+        "finance@example.com",
+    }
+    assert all(frame["state"] == "sent" for frame in settled.values())
+    assert len(smtp.wait_for(5)) == 5
