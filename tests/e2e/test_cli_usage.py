@@ -41,6 +41,9 @@ VERBS = [
     "audience",
     "tail",
     "export",
+    "subscribe",
+    "subscriptions",
+    "deliveries",
 ]
 
 
