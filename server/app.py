@@ -14,10 +14,13 @@ from pathlib import Path
 
 from websockets.asyncio.server import serve
 
+from server.config import Config, load, reach
+from server.delivery import Courier
 from server.hub import Hub
 from server.ssh import Gateway, SshSettings
 from server.transport import Origin, Origins, allowed_origins, server_context
 from warroom.core import protocol
+from warroom.core.cadence import DEFAULT_CADENCE
 from warroom.core.domain import Role
 from warroom.core.reducer import replay
 from warroom.store import Store, open_engine
@@ -47,6 +50,7 @@ async def run(
     ssh: SshSettings | None = None,
     tls: ssl.SSLContext | None = None,
     allow_origins: frozenset[Origin] = frozenset(),
+    config: Config | None = None,
 ) -> None:
     """Serve the war room until `stop` is set or SIGINT/SIGTERM arrives.
 
@@ -59,6 +63,8 @@ async def run(
         ssh: also serve the war room over SSH, on the same host (see `server.ssh`).
         tls: serve `wss://` with this context (None: plain `ws://`).
         allow_origins: web origins that may connect besides the hub's own address.
+        config: the cadence, and where updates are delivered (None: the default cadence, and
+            nothing is delivered).
 
     Raises:
         server.ssh.GatewayError: if the SSH gateway cannot start.
@@ -70,13 +76,22 @@ async def run(
     world = replay(item.event for item in log)
     head = log[-1].seq if log else 0
     del log
-    hub = Hub(store, world, head)
+    hub = Hub(store, world, head, cadence=DEFAULT_CADENCE if config is None else config.cadence)
     # What is alive now (modules, the schemas, the replayed world) lives as long as the hub.
     # Measured under a flood, each full collection went through all of it again: 100-140 ms
     # of CPU in one go, in the middle of any callback, while every healthy submit waited.
     gc.collect()
     gc.freeze()
     hub.sequencer.start()
+    courier = Courier(
+        store,
+        config,
+        hub.log_id,
+        lambda: (hub.fanout.world, hub.fanout.head),
+        hub.delivery_changed,
+    )
+    hub.courier = courier
+    courier.start()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -118,6 +133,7 @@ async def run(
             # Commit and acknowledge what is queued before the connections close (1001).
             await asyncio.to_thread(hub.sequencer.stop)
     finally:
+        await courier.close()
         hub.sequencer.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
@@ -144,6 +160,7 @@ def main(
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
     allow_origins: Sequence[str] = (),
+    config_file: Path | None = None,
 ) -> int:
     """Run `warroom serve`; return the process exit code.
 
@@ -159,10 +176,16 @@ def main(
         tls_cert: serve `wss://` with this certificate chain (PEM), and `tls_key`.
         tls_key: the certificate's private key (PEM).
         allow_origins: web origins that may connect besides the hub's own address.
+        config_file: the configuration file (None: none).
 
     Raises:
         server.transport.TransportError: if the certificate or an origin cannot be used.
+        server.config.ConfigError: if the configuration is wrong, or names a mail server or a
+            hook nothing listens at.
     """
+    config = None if config_file is None else load(config_file)
+    if config is not None:
+        reach(config)
     tls = None if tls_cert is None or tls_key is None else server_context(tls_cert, tls_key)
     origins = allowed_origins(allow_origins)
     store = Store(open_engine(db))
@@ -206,7 +229,18 @@ def main(
         sys.stdout.flush()
 
     try:
-        asyncio.run(run(store, host, port, ready, ssh=ssh, tls=tls, allow_origins=origins))
+        asyncio.run(
+            run(
+                store,
+                host,
+                port,
+                ready,
+                ssh=ssh,
+                tls=tls,
+                allow_origins=origins,
+                config=config,
+            )
+        )
     finally:
         store.close()
     print("warroom: stopped", flush=True)

@@ -26,6 +26,7 @@ from websockets import ConnectionClosed, State
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
+from server.delivery import Courier, delivery_frame
 from server.fanout import Fanout
 from server.handshake import Handshake
 from server.limits import (
@@ -53,7 +54,7 @@ from warroom.core.cadence import DEFAULT_CADENCE, Cadence
 from warroom.core.disclosure import Sealer
 from warroom.core.domain import Actor, IncidentState, Role, World
 from warroom.core.groups import known_groups
-from warroom.store import Store
+from warroom.store import Delivery, Store
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ class Hub:
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
         self.replay.cadence = cadence.to_wire()
         self.replay.known_groups = self._read_known_groups
+        self.replay.delivery_frames = self._delivery_frames
+        self.courier: Courier | None = None
+        """Sends updates and answers outside the room (set by the wiring that starts it)."""
         self._known_groups = self._read_known_groups()
         """The groups the war room's connections were last told of."""
         self._closing: set[asyncio.Task[None]] = set()
@@ -167,6 +171,7 @@ class Hub:
                     await self.replay.stream(session, frame.cursor, frame.log, frame.summary)
                     if not session.closed:
                         self.presence.greet(session)
+                        self._greet_deliveries(session)
             case protocol.View():
                 wait = limits.wait(limits.views)
                 if wait:
@@ -253,6 +258,9 @@ class Hub:
                 self.fanout.flush()
                 self._resync(item.event, incident)
         self.fanout.flush()
+        courier = self.courier
+        if courier is not None and any(courier.wakes_for(item.event) for item in committed):
+            courier.wake()
         # One summary per changed incident and lobby, however many events the batch held.
         touched = (item.event.incident for item in committed)
         self.summaries.refresh(self.sessions, touched, world)
@@ -276,6 +284,41 @@ class Hub:
             # filtered anew, but what it was sent before would stay.
             if affected and session.told:
                 self._close(session, protocol.CLOSE_RESYNC, "what you may see has changed")
+
+    # Deliveries -------------------------------------------------------------------------------
+
+    def _tells_deliveries(self, session: Session) -> bool:
+        """Whether `session` streams the war room's events or its lobby, so it is told of
+        deliveries as they change (stakeholders never are)."""
+        return session.actor.internal and session.streaming and not session.closed
+
+    def _greet_deliveries(self, session: Session) -> None:
+        """Tell a war room that just caught up how the newest deliveries stand. Written without
+        waiting, from the courier's memory: no change can come between it and the live ones."""
+        if self.courier is None or not self._tells_deliveries(session):
+            return
+        admits = self.fanout.admits
+        frames = [
+            delivery_frame(delivery)
+            for delivery in self.courier.recent.values()
+            if admits(session.actor, delivery.incident)
+        ]
+        if frames:
+            session.send(*frames)
+
+    def delivery_changed(self, delivery: Delivery) -> None:
+        """Tell every streaming war room that may know of its incident how `delivery` stands."""
+        frame: str | None = None
+        for session in list(self.sessions):
+            if self._tells_deliveries(session) and self.fanout.admits(
+                session.actor, delivery.incident
+            ):
+                frame = frame or delivery_frame(delivery)
+                session.send(frame)
+
+    def _delivery_frames(self, incident: str) -> list[str]:
+        """The `delivery` frames of `incident`'s deliveries (a read of the outbox)."""
+        return [delivery_frame(item) for item in self.store.deliveries.of_incident(incident)]
 
     # Revocation and changes of role --------------------------------------------------------------
 

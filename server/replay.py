@@ -77,6 +77,8 @@ class Replay:
         """Reads the stakeholder groups some user holds now (from the user directory)."""
         self.cadence: dict[str, int | None] | None = None
         """The update cadence every welcome carries (None: the defaults)."""
+        self.delivery_frames: Callable[[str], list[str]] = lambda _incident: []
+        """Reads how an incident's deliveries stand, as `delivery` frames (from the outbox)."""
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
@@ -204,6 +206,10 @@ class Replay:
             )
             session.send(protocol.encode(refused))
             return
+        # The war room reading without streaming (`warroom deliveries`) is told how the
+        # incident's deliveries stand too; a streaming one is told as they change.
+        tells = session.actor.internal and not (session.streaming or session.catching_up)
+        deliveries = await asyncio.to_thread(self.delivery_frames, wanted) if tells else []
         sent = shown = 0
         while True:
             upto = fanout.head
@@ -226,7 +232,7 @@ class Replay:
             done = protocol.ReadDone(
                 id=request_id, incident=wanted, head=self.position(session, head)
             )
-            session.send(*frames, protocol.encode(done))
+            session.send(*frames, *deliveries, protocol.encode(done))
             return
 
     def _replayed(self, session: Session, seq: int, encoded: str) -> str | None:

@@ -44,6 +44,9 @@ VERBS = [
     "audience",
     "tail",
     "export",
+    "subscribe",
+    "subscriptions",
+    "deliveries",
 ]
 
 

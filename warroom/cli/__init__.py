@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from warroom.cli import entries, hub, incidents, integrity, questions, reads, updates, users
+from warroom.cli import entries, hub, incidents, integrity, notify, questions, reads, updates, users
 from warroom.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_READER_GONE,
@@ -74,6 +74,9 @@ for _verb in (
     entries.change_audience,
     reads.tail,
     reads.export,
+    notify.subscribe,
+    notify.subscriptions,
+    notify.deliveries,
 ):
     warroom.add_command(_verb)
 

@@ -52,6 +52,12 @@ _DEMO_PEOPLE = ("ana", "bob", "olga", "carol", "dave")
     metavar="ORIGIN",
     help="a web origin that may connect besides the hub's own (https://host[:port]); repeatable",
 )
+@option(
+    "--config",
+    metavar="FILE",
+    envvar="WARROOM_CONFIG",
+    help="the mail server, cadence and who is told of updates, in TOML (WARROOM_CONFIG)",
+)
 def serve(
     host: str,
     port: int,
@@ -63,8 +69,10 @@ def serve(
     tls_key: str | None,
     insecure: bool,
     allow_origins: tuple[str, ...],
+    config: str | None,
 ) -> None:
     from server.app import main as serve_main
+    from server.config import ConfigError
     from server.ssh import GatewayError
     from server.transport import TransportError, is_loopback
     from warroom.store import StoreError
@@ -95,8 +103,9 @@ def serve(
             tls_cert=Path(tls_cert).expanduser().resolve() if tls_cert else None,
             tls_key=Path(tls_key).expanduser() if tls_key else None,
             allow_origins=allow_origins,
+            config_file=Path(config).expanduser() if config else None,
         )
-    except TransportError as error:
+    except (TransportError, ConfigError) as error:
         raise Failure(str(error), EXIT_USAGE) from None
     except (StoreError, GatewayError) as error:
         raise Failure(str(error)) from None

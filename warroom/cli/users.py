@@ -13,6 +13,7 @@ import click
 from warroom.cli.common import EXIT_USAGE, DatabaseArgs, Failure, opened_store, parsed
 from warroom.cli.parsing import VerbGroup, database_options, option
 from warroom.core.domain import Role, parse_enum
+from warroom.core.recipients import parse_address
 
 if TYPE_CHECKING:
     from warroom.core.sshkeys import PublicKey
@@ -55,6 +56,7 @@ def _read_key(path: str) -> PublicKey:
     metavar="FILE",
     help="an SSH public key (.pub) that logs them in over SSH (repeatable)",
 )
+@option("--email", metavar="ADDR", help="where they are told their question was answered")
 @option("--create", is_flag=True, help="make the database if it does not exist yet")
 def add(
     db: DatabaseArgs,
@@ -62,17 +64,20 @@ def add(
     role: str,
     group: tuple[str, ...],
     ssh_key: tuple[str, ...],
+    email: str | None,
     create: bool,
 ) -> None:
     kind = _role(role)
     keys = [_read_key(path) for path in ssh_key]
+    address = parsed(parse_address, email) if email is not None else None
     with opened_store(db.db, create=create) as store:
-        token = store.users.add(name, kind, list(group), keys)
+        token = store.users.add(name, kind, list(group), keys, address)
     data = {
         "name": name,
         "role": kind.value,
         "token": token,
         "ssh_keys": [key.fingerprint for key in keys],
+        "email": address,
     }
     db.emit(data, token)
 
@@ -90,6 +95,7 @@ def list_(db: DatabaseArgs) -> None:
             "created_at": u.created_at,
             "revoked": u.revoked,
             "ssh_keys": u.ssh_keys,
+            "email": u.email,
         }
         for u in users
     ]
@@ -97,6 +103,7 @@ def list_(db: DatabaseArgs) -> None:
         f"{u.name:<16} {u.role.value:<17} {','.join(u.groups) or '-':<20} "
         f"{'revoked' if u.revoked else 'active'}"
         + (f"  {u.ssh_keys} ssh key{'s' if u.ssh_keys > 1 else ''}" if u.ssh_keys else "")
+        + (f"  {u.email}" if u.email else "")
         for u in users
     ] or ["no users"]
     db.emit(data, lines)

@@ -275,11 +275,18 @@ class KnownGroups:
     groups: tuple[str, ...]
 
 
+DeliveryState = Literal["queued", "sent", "retrying", "failed"]
+"""How one delivery stands: waiting for its first attempt, done, waiting for another, given up."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeliveryFrame:
     """How the delivery of update `update` of `incident` to one recipient stands: `queued`,
     `sent`, `retrying` (the last attempt failed; another follows) or `failed` (given up).
-    Sent to the war room only, for every delivery on connecting and for each change after."""
+    Sent to the war room only: the newest deliveries after a streaming hello's `synced`, each
+    change after, and an incident's deliveries before the `read.done` of a read on a
+    connection that does not stream. The email telling an asker their question was answered
+    has `update` 0 and names the `question`."""
 
     type: Literal["delivery"] = "delivery"
     v: int = VERSION
@@ -287,10 +294,11 @@ class DeliveryFrame:
     update: int
     channel: Literal["email", "webhook"]
     recipient: str
-    state: Literal["queued", "sent", "retrying", "failed"]
+    state: DeliveryState
     attempts: int = 0
     error: str = ""
     at: AwareDatetime
+    question: int | None = None
 
 
 ServerFrameType = (

@@ -1,11 +1,12 @@
 """A websocket session with a warroom hub, for the CLI and the terminal client.
 
 `Remote.open` authenticates in the handshake; `sync` reads the log the user may see;
-`summaries` a summary of each incident instead (what a lobby shows); `read`
-reads one incident's events alone, and `incident` folds them; `submit` sends a command and waits
-for its ack or refusal (one refused for its rate is sent again, a few times, after the pause the
-hub asks for); `follow` streams events and reconnects by itself, resuming from the last
-event it saw. `read_incident` opens a connection to read one incident and who the user is.
+`summaries` a summary of each incident instead (what a lobby shows); `read` reads one
+incident's events alone (`read_with_deliveries` with how its deliveries stand), and `incident`
+folds them; `submit` sends a command and waits for its ack or refusal (one refused for its rate
+is sent again, a few times, after the pause the hub asks for); `follow` streams events and
+reconnects by itself, resuming from the last event it saw. `read_incident` opens a connection
+to read one incident and who the user is.
 """
 
 from __future__ import annotations
@@ -228,17 +229,28 @@ class Remote:
         Needs no `sync` first. Frames of anything else that arrive meanwhile are skipped: read
         while no command of this connection awaits its answer.
         """
+        found = await self.read_with_deliveries(incident)
+        return None if found is None else found[0]
+
+    async def read_with_deliveries(
+        self, incident: str
+    ) -> tuple[list[protocol.EventFrame], list[protocol.DeliveryFrame]] | None:
+        """`read`, and how the incident's deliveries stand (told to the war room only, on a
+        connection that does not stream)."""
         if not 0 < len(incident) <= protocol.MAX_INCIDENT_ID:
             return None  # no incident has such an id: the frame could not even name it
         ident = uuid.uuid4().hex
         await self.connection.send(protocol.encode(protocol.Read(id=ident, incident=incident)))
         events: list[protocol.EventFrame] = []
+        deliveries: list[protocol.DeliveryFrame] = []
         while True:
             frame = await self._receive()
             if isinstance(frame, protocol.ReadEvent) and frame.id == ident:
                 events.append(protocol.EventFrame(seq=frame.seq, event=frame.event))
+            elif isinstance(frame, protocol.DeliveryFrame):
+                deliveries.append(frame)
             elif isinstance(frame, protocol.ReadDone) and frame.id == ident:
-                return events
+                return events, deliveries
             elif isinstance(frame, protocol.RejectedFrame) and frame.id == ident:
                 if frame.code == "not-found":
                     return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 from warroom.store.engine import default_url, describe, normalise_url, open_engine
 from warroom.store.errors import DuplicateCommand, StoreError
 from warroom.store.log import EventLog, Pending, Recorded
+from warroom.store.outbox import Deliveries, Delivery, Planned, Subscriptions
 from warroom.store.schema import CURRENT_VERSION, UPGRADES, Upgrade, prepare
 from warroom.store.secrets import Secrets
 from warroom.store.store import Store
@@ -24,14 +25,18 @@ __all__ = [
     "CURRENT_VERSION",
     "TOKEN_PREFIX",
     "UPGRADES",
+    "Deliveries",
+    "Delivery",
     "DuplicateCommand",
     "EventLog",
     "Pending",
+    "Planned",
     "Recorded",
     "Secrets",
     "SshKey",
     "Store",
     "StoreError",
+    "Subscriptions",
     "Upgrade",
     "User",
     "UserDirectory",

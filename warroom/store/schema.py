@@ -20,7 +20,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, Table, insert, inspect, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlmodel import Field, SQLModel, col
 
 from warroom.store import chain
@@ -76,6 +87,8 @@ class UserRow(SQLModel, table=True):
     token_hash: str = Field(index=True, unique=True)
     created_at: str
     revoked_at: str | None = None
+    email: str | None = None
+    """Where the user is told their question was answered (None: nowhere)."""
 
 
 class SshKeyRow(SQLModel, table=True):
@@ -90,6 +103,60 @@ class SshKeyRow(SQLModel, table=True):
     blob: str = Field(unique=True)
     """The key's wire form, base64: what a client offers at login."""
     comment: str = ""
+    created_at: str
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One message to one recipient (an update, or an asker's answer), planned before any
+    attempt, with how its delivery stands."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("seq", "channel", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(index=True)
+    """The log position of the event the message tells of."""
+    incident: str = Field(index=True)
+    update_number: int = 0
+    """The update (`U3` is 3); 0 for the email telling an asker their question was answered."""
+    question: int | None = None
+    channel: str
+    """`email` or `webhook`."""
+    recipient: str
+    delivery: str
+    """The stable id a receiver drops a duplicate by (`warroom.core.recipients.delivery_id`)."""
+    subject: str = ""
+    body: str
+    """What is sent: an email's plain text, or a webhook's JSON, rendered once when planned."""
+    state: str = Field(index=True)
+    """`queued`, `retrying`, `sent` or `failed`."""
+    attempts: int = 0
+    next_at: float = 0.0
+    """When the next attempt is due (seconds since the epoch)."""
+    error: str = ""
+    """Why the last attempt failed, as a sentence ("" if none did)."""
+    changed_at: str
+    """When the state last changed (ISO 8601, UTC)."""
+
+
+class PlannedRow(SQLModel, table=True):
+    """How far the log was planned for delivery: one row, id 1."""
+
+    __tablename__ = "delivery_plan"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    upto: int
+    """Every event up to this seq has had its deliveries planned."""
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A stakeholder group or a single address that hears of incidents affecting an app."""
+
+    __tablename__ = "subscriptions"
+
+    subscriber: str = Field(primary_key=True)
+    """A stakeholder group, or an email address (it holds `@`)."""
+    app: str = Field(primary_key=True)
     created_at: str
 
 
@@ -111,7 +178,17 @@ def _table(model: type[SQLModel]) -> Table:
 
 
 DATA_TABLES: tuple[Table, ...] = tuple(
-    _table(model) for model in (EventRow, CommandRow, SecretRow, UserRow, SshKeyRow)
+    _table(model)
+    for model in (
+        EventRow,
+        CommandRow,
+        SecretRow,
+        UserRow,
+        SshKeyRow,
+        DeliveryRow,
+        PlannedRow,
+        SubscriptionRow,
+    )
 )
 """Every table but the version's, as the models define them now."""
 
@@ -146,11 +223,24 @@ def _hash_chain(connection: Connection) -> None:
     chain.link_unhashed(connection)
 
 
+def _delivery(connection: Connection) -> None:
+    for table in (_table(DeliveryRow), _table(PlannedRow), _table(SubscriptionRow)):
+        table.create(connection, checkfirst=True)
+    if "email" not in {column["name"] for column in inspect(connection).get_columns("users")}:
+        connection.exec_driver_sql("ALTER TABLE users ADD COLUMN email VARCHAR")
+    if connection.execute(select(col(PlannedRow.upto))).first() is None:
+        # The updates already in the log were published before anything delivered them: sending
+        # them now, late and all at once, would tell stakeholders nothing true.
+        head = connection.execute(select(func.max(col(EventRow.seq)))).scalar()
+        connection.execute(insert(PlannedRow), [{"id": 1, "upto": int(head or 0)}])
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
     Upgrade(2, "a digest of each committed command", _command_digests),
     Upgrade(3, "a hash chain over the events", _hash_chain),
     Upgrade(4, "events that refuse updates and deletes", chain.append_only),
+    Upgrade(5, "the delivery outbox, its plan, subscriptions and users' email", _delivery),
 )
 """Every step, in order of version (1, 2, ...)."""
 

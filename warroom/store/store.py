@@ -1,4 +1,5 @@
-"""`Store`: one database's event log, user directory and secrets, over one engine."""
+"""`Store`: one database's event log, user directory, secrets and delivery outbox, over one
+engine."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy import Engine
 from warroom.store.backup import LOG_SECRET, log_identity
 from warroom.store.engine import check_durable, describe
 from warroom.store.log import EventLog
+from warroom.store.outbox import Deliveries, Subscriptions
 from warroom.store.schema import prepare
 from warroom.store.secrets import Secrets
 from warroom.store.users import UserDirectory
@@ -34,6 +36,8 @@ class Store:
         self.log = EventLog(engine)
         self.users = UserDirectory(engine)
         self.secrets = Secrets(engine)
+        self.deliveries = Deliveries(engine)
+        self.subscriptions = Subscriptions(engine)
 
     def log_identity(self) -> str:
         """Which log this database holds: a restored one holds another (`backup.log_identity`)."""

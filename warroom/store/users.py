@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from warroom.core.domain import Actor, Role, parse_group
+from warroom.core.recipients import parse_address
 from warroom.core.sshkeys import PublicKey, blob_of
 from warroom.store.errors import StoreError
 from warroom.store.schema import SshKeyRow, UserRow
@@ -40,6 +41,8 @@ class User:
     revoked: bool
     ssh_keys: int = 0
     """How many SSH keys log this user in."""
+    email: str | None = None
+    """Where they are told their question was answered (None: nowhere)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class UserDirectory:
         role: Role,
         groups: Sequence[str] = (),
         ssh_keys: Sequence[PublicKey] = (),
+        email: str | None = None,
     ) -> str:
         """Create a user, with the SSH keys that log them in, and return their new token (shown
         once, stored only as a hash). Nothing is created if anything is refused.
@@ -107,6 +111,10 @@ class UserDirectory:
             raise StoreError(str(error)) from None
         if group_names and role is not Role.STAKEHOLDER:
             raise StoreError("only stakeholders belong to stakeholder groups")
+        try:
+            address = None if email is None else parse_address(email)
+        except ValueError as error:
+            raise StoreError(str(error)) from None
         # The prefix names what the secret is (for secret scanners) and keeps a token from ever
         # starting with "-", which a command line would take for an option.
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -116,6 +124,7 @@ class UserDirectory:
             "groups": ",".join(group_names),
             "token_hash": token_hash(token),
             "created_at": _now(),
+            "email": address,
         }
         with self.engine.begin() as connection:
             try:
@@ -143,9 +152,18 @@ class UserDirectory:
                 created_at=row.created_at,
                 revoked=row.revoked_at is not None,
                 ssh_keys=int(counts.get(row.name, 0)),
+                email=row.email,
             )
             for row in rows
         ]
+
+    def emails(self) -> dict[str, str]:
+        """The email address of every active user who gave one, by name."""
+        query = select(col(UserRow.name), col(UserRow.email)).where(
+            col(UserRow.email).is_not(None), col(UserRow.revoked_at).is_(None)
+        )
+        with self.engine.connect() as connection:
+            return {str(name): str(email) for name, email in connection.execute(query)}
 
     def revoke(self, name: str) -> None:
         """Revoke a user's token (and SSH keys).
