@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.widgets import Button, Label, SelectionList, Static, TextArea
 
 from client.app_protocol import ClientApp
@@ -94,6 +95,13 @@ class ComposerScreen(FormScreen[c.PublishUpdate]):
         for part in PARTS:
             yield Label(part.title())
             yield TextArea(getattr(self.draft, part), id=part, soft_wrap=True)
+
+    def on_mount(self) -> None:
+        # Focusing the summary scrolls the fields past the hint and the audience: show them.
+        self.call_after_refresh(self._show_top)
+
+    def _show_top(self) -> None:
+        self.query_one(".form-fields", VerticalScroll).scroll_home(animate=False)
 
     def more_buttons(self) -> ComposeResult:
         yield Button("Preview (f2)", id="preview")

@@ -43,10 +43,10 @@ class DeliveriesScreen(ModalScreen[None]):
                 [
                     ("key", 1),
                     ("channel", 7),
-                    ("recipient", 26),
+                    ("recipient", None),
                     ("state", 8),
                     ("tries", 5),
-                    ("last error", None),
+                    ("last error", 34),
                     ("at", 5),
                 ],
                 numbered=False,

@@ -48,7 +48,8 @@ class StakeholderRoomScreen(RoomScreen):
     ]
     """Q (or Tab) goes to the question box, Enter sends, Esc goes back; 1-6 jump to a panel."""
 
-    TIMELINE_TITLE = "2 Updates ({count})"
+    TIMELINE_TITLE = "2 Timeline ({count})"
+    """"Timeline", not "Updates": the updates the incident team sends have a panel of their own."""
 
     def compose(self) -> ComposeResult:
         yield LinkBar(id="link")

@@ -227,18 +227,15 @@ class WarRoomScreen(PanelRequestsScreen):
             return
 
         def send(severity: Severity) -> None:
-            command = c.ChangeSeverity(incident=incident.id, severity=severity)
-            order = list(Severity)
-            raised = order.index(severity) < order.index(incident.severity)
-            if raised and severity in ALERTING and self.warroom.allowed(c.PublishUpdate):
-                from client.screens.composer import offer_alert
+            from client.screens.composer import offer_alert
 
-                app = self.warroom
-                app.submit(
-                    command, f"severity {severity}", accepted=lambda: offer_alert(app, incident.id)
-                )
-            else:
-                self._send(command, f"severity {severity}")
+            command = c.ChangeSeverity(incident=incident.id, severity=severity)
+            order, app = list(Severity), self.warroom
+            raised = order.index(severity) < order.index(incident.severity)
+            alerts = raised and severity in ALERTING and app.allowed(c.PublishUpdate) is True
+            # Raised into SEV1/SEV2: once the hub accepts it, stakeholders may need to hear.
+            accepted = (lambda: offer_alert(app, incident.id)) if alerts else None
+            app.submit(command, f"severity {severity}", accepted=accepted)
 
         def chosen(severity: Severity | None) -> None:
             if severity is not None:
