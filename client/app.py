@@ -109,6 +109,8 @@ class WarRoomApp(App[None]):
         opens as soon as its summary arrives."""
         self._on_refusal: dict[str, Callable[[str], None]] = {}
         """What to do when the hub refuses a command in flight (a form opens again)."""
+        self._on_accept: dict[str, Callable[[], None]] = {}
+        """What to do when the hub accepts a command in flight (offer the alert)."""
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the net that keeps control characters off the terminal."""
@@ -226,15 +228,22 @@ class WarRoomApp(App[None]):
         return self.state.known_groups
 
     def submit(
-        self, command: c.Command, label: str, refused: Callable[[str], None] | None = None
+        self,
+        command: c.Command,
+        label: str,
+        refused: Callable[[str], None] | None = None,
+        accepted: Callable[[], None] | None = None,
     ) -> None:
         """Send a command; it shows as pending until the server answers. `refused` is called
-        with the hub's reason if it refuses the command (not for a stale edit)."""
+        with the hub's reason if it refuses the command (not for a stale edit), `accepted`
+        once it accepts it."""
         pending = Pending(id=uuid.uuid4().hex, command=command, label=label)
         if isinstance(command, c.DeclareIncident):
             self._declaring[pending.id] = frozenset(self.state.summaries)
         if refused is not None:
             self._on_refusal[pending.id] = refused
+        if accepted is not None:
+            self._on_accept[pending.id] = accepted
         self.state = sent(self.state, pending)
         if self.state.link is Link.ONLINE:
             self._send(protocol.Submit(id=pending.id, command=command))
@@ -274,6 +283,7 @@ class WarRoomApp(App[None]):
         command = answer.pending.command
         known = self._declaring.pop(answer.pending.id, frozenset())
         on_refusal = self._on_refusal.pop(answer.pending.id, None)
+        on_accept = self._on_accept.pop(answer.pending.id, None)
         if answer.accepted:
             if isinstance(command, c.DeclareIncident):
                 self.notify(f"Declared: {command.title}", timeout=3, markup=False)
@@ -281,6 +291,8 @@ class WarRoomApp(App[None]):
                 self._open_declared()
             else:
                 self.notify(f"Done: {label}", timeout=2, markup=False)
+            if on_accept is not None:
+                on_accept()
             return
         if conflicts.is_conflict(answer):
             conflicts.resolve(self, answer)
@@ -302,14 +314,19 @@ class WarRoomApp(App[None]):
             if summary.id not in known and summary.title == title:
                 self._to_open = None
                 if isinstance(self.screen, LobbyScreen):
-                    self.open_room(summary.id)
+                    self.open_room(summary.id, offer_alert=True)
                 return
 
-    def open_room(self, incident: str) -> None:
-        """Open an incident's war room."""
+    def open_room(self, incident: str, offer_alert: bool = False) -> None:
+        """Open an incident's war room (`offer_alert`: the user just declared it, and an
+        incident manager is asked whether to alert stakeholders once it is read)."""
         self.state = opened(self.state, incident.upper())
         self._read_room()
-        self.push_screen(self._room()(incident.upper()))
+        room = self._room()
+        if room is WarRoomScreen:
+            self.push_screen(WarRoomScreen(incident.upper(), offer_alert=offer_alert))
+        else:
+            self.push_screen(room(incident.upper()))
 
     def _room(self) -> type[WarRoomScreen | StakeholderRoomScreen]:
         """The war room, or for a stakeholder the stakeholder's room (until the hub says who

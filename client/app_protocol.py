@@ -38,10 +38,15 @@ class ClientApp(Protocol):
         ...
 
     def submit(
-        self, command: Command, label: str, refused: Callable[[str], None] | None = None
+        self,
+        command: Command,
+        label: str,
+        refused: Callable[[str], None] | None = None,
+        accepted: Callable[[], None] | None = None,
     ) -> None:
         """Send a command; it shows as pending until the server answers. `refused` is called
-        with the hub's reason if it refuses the command (not for a stale edit)."""
+        with the hub's reason if it refuses the command (not for a stale edit), `accepted`
+        once it accepts it."""
         ...
 
     @property

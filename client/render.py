@@ -106,10 +106,16 @@ def eta_text(incident: IncidentState, now: datetime) -> Text:
 
 
 def header_line(
-    incident: IncidentState, now: datetime, present: Sequence[str], questions: bool = False
+    incident: IncidentState,
+    now: datetime,
+    present: Sequence[str],
+    questions: bool = False,
+    due: Text | None = None,
 ) -> Text:
-    """The war room's two lines: id, severity, status, title; elapsed time, ETA, presence and,
-    with `questions` (for the incident manager, who answers them), how many questions wait."""
+    """The war room's two lines: id, severity, status, title; when the next update is `due`
+    (first on its line: it is what a narrow terminal must not cut), elapsed time, ETA, presence
+    and, with `questions` (for the incident manager, who answers them), how many questions
+    wait."""
     waiting = sum(q.state is QuestionState.OPEN for q in incident.questions) if questions else 0
     elapsed_until = incident.resolved_at or now
     elapsed = relative(incident.declared_at, elapsed_until).removesuffix(" ago")
@@ -123,6 +129,8 @@ def header_line(
         "  ",
         shown(incident.title, "bold", multiline=False),
         "\n",
+        due if due else "",
+        "  " if due else "",
         (f"open {elapsed}" if incident.resolved_at is None else f"resolved after {elapsed}"),
         "  ",
         eta_text(incident, now),

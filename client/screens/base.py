@@ -8,8 +8,10 @@ visible to the user.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
+from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -135,8 +137,13 @@ class RoomScreen(AppScreen):
         now = self.warroom.now()
         present = state.presence.get(incident.id, ()) if self.SHOWS_PRESENCE else ()
         answers = state.role is Role.INCIDENT_MANAGER
-        self.query_one("#header", IncidentHeader).show(incident, now, present, answers)
-        self.query_one("#questions", QuestionsPanel).show_incident(incident, now)
+        due = self.due(incident, state, now)
+        self.query_one("#header", IncidentHeader).show(incident, now, present, answers, due)
+        self.query_one("#questions", QuestionsPanel).show_incident(incident, now, state.cadence)
+
+    def due(self, incident: IncidentState, state: ClientState, now: datetime) -> Text:
+        """What the header says of the next update to stakeholders (nothing, here)."""
+        return Text("")
 
     def show_gone(self, gone: bool) -> None:
         """Say that the incident is not (or no longer) visible, in place of its panels (it

@@ -36,6 +36,8 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
     """A modal form; subclasses give `TITLE`, `fields()` and `result()`."""
 
     TITLE: ClassVar[str] = ""
+    SAVE: ClassVar[str] = "Save"
+    """What the button that saves says (the composer's sends)."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save", priority=True),
@@ -103,7 +105,8 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
             with VerticalScroll(classes="form-fields"):
                 yield from self.fields()
             with Horizontal(classes="form-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield from self.more_buttons()
+                yield Button(f"{self.SAVE} (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")
 
     AUTO_FOCUS = (
@@ -116,6 +119,10 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
 
     def fields(self) -> ComposeResult:
         """The form's widgets."""
+        yield from ()
+
+    def more_buttons(self) -> ComposeResult:
+        """Buttons before Save and Cancel (the form handles their presses itself)."""
         yield from ()
 
     def result(self) -> ResultT:
@@ -153,7 +160,7 @@ class FormScreen(ModalScreen[ResultT | None], Generic[ResultT]):
         event.stop()
         if event.button.id == "save":
             self.action_save()
-        else:
+        elif event.button.id == "cancel":
             self.action_cancel()
 
 

@@ -9,7 +9,7 @@ from textual.binding import ActiveBinding
 from warroom.core.domain import Role
 
 FIRST: dict[Role, tuple[str, ...]] = {
-    Role.INCIDENT_MANAGER: ("app.show_help_panel", "note", "status", "impact", "eta"),
+    Role.INCIDENT_MANAGER: ("app.show_help_panel", "note", "status", "impact", "eta", "compose"),
     Role.RESPONDER: ("app.show_help_panel", "note", "add_action", "workaround", "impact"),
     Role.OBSERVER: ("app.show_help_panel",),
     Role.STAKEHOLDER: ("app.show_help_panel",),

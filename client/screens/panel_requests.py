@@ -16,11 +16,14 @@ from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
 from warroom.core.domain import (
+    EVERYONE,
+    INTERNAL,
     ActionState,
     IncidentState,
     MitigationState,
     Question,
     QuestionState,
+    entry_number,
     find_entry,
 )
 
@@ -149,3 +152,52 @@ class PanelRequestsScreen(RoomScreen):
             lambda: PromptScreen(f"Dismiss Q{number}", "Reason (optional)", allow_empty=True),
             reason,
         )
+
+    def on_questions_panel_merge_requested(self, request: QuestionsPanel.MergeRequested) -> None:
+        from client.screens.prompt import PromptScreen
+
+        selected = self._open_question(request.question)
+        if selected is None:
+            return
+        incident, question = selected
+        number = question.id
+
+        def target(text: str) -> str | None:
+            try:
+                into = entry_number(text, "Q")
+            except ValueError:
+                return f"name the question Q{number} duplicates by its number, as in Q1"
+            if into == number:
+                return f"Q{number} cannot be merged into itself"
+            if find_entry(incident.questions, into) is None:
+                return f"{incident.id} has no question Q{into}"
+            return None
+
+        def merge(text: str) -> Built:
+            into = entry_number(text, "Q")  # checked by the prompt
+            command = c.MergeQuestion(incident=incident.id, question=number, into=into)
+            return command, f"merge Q{number} into Q{into}"
+
+        open_prompt(
+            self.warroom,
+            lambda: PromptScreen(
+                f"Merge Q{number} into another question",
+                f"The question Q{number} duplicates (Q1): its asker gets that one's answer",
+                check=target,
+            ),
+            merge,
+        )
+
+    def on_questions_panel_promote_requested(
+        self, request: QuestionsPanel.PromoteRequested
+    ) -> None:
+        from client.screens.composer import open_composer
+
+        incident, number = self.incident, request.question
+        question = find_entry(incident.questions, number) if incident is not None else None
+        if question is None or question.state is not QuestionState.ANSWERED:
+            self.notify(f"Q{number} has no answer to publish yet.", severity="warning")
+            return
+        audience = question.answer_audience
+        shared = audience if audience is not None and audience != INTERNAL else EVERYONE
+        open_composer(self.warroom, self.incident_id, shared, question=number)

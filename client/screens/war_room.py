@@ -7,14 +7,17 @@ server's event arrives.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.widgets import Footer, Static
 
+from client.comms_render import countdown
 from client.screens import disclosure
 from client.screens.choice import ChoiceScreen
 from client.screens.confirm import ConfirmScreen, confirmed
@@ -31,7 +34,7 @@ from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core import commands as c
-from warroom.core.domain import Severity, Status
+from warroom.core.domain import IncidentState, Severity, Status
 
 ACTION_COMMANDS: dict[str, type[c.Command]] = {
     "note": c.AddNote,
@@ -44,6 +47,7 @@ ACTION_COMMANDS: dict[str, type[c.Command]] = {
     "apps": c.AddApp,
     "ask": c.AskQuestion,
     "access": c.ChangeAccess,
+    "compose": c.PublishUpdate,
 }
 """Which command each of the room's keys sends: the policy decides whether the key is usable."""
 
@@ -60,8 +64,13 @@ REQUEST_COMMANDS: dict[type[Message], type[c.Command]] = {
     MitigationPanel.AudienceRequested: c.ChangeAudience,
     QuestionsPanel.AnswerRequested: c.AnswerQuestion,
     QuestionsPanel.DismissRequested: c.DismissQuestion,
+    QuestionsPanel.MergeRequested: c.MergeQuestion,
+    QuestionsPanel.PromoteRequested: c.PublishUpdate,
 }
 """Which command each of the panels' edit requests sends, likewise."""
+
+ALERTING = (Severity.SEV1, Severity.SEV2)
+"""The severities whose declaration or raise is worth an alert to stakeholders."""
 
 
 class WarRoomScreen(PanelRequestsScreen):
@@ -86,14 +95,20 @@ class WarRoomScreen(PanelRequestsScreen):
         Binding("Q", "ask", "Ask"),
         Binding("P", "preview", "Preview as"),
         Binding("I", "access", "Access"),
+        Binding("U", "compose", "Update"),
+        Binding("D", "updates", "Updates sent"),
     ]
-    """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby."""
+    """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby;
+    U composes an update to stakeholders, D lists those sent and how their delivery stands."""
 
     SHOWS_PRESENCE = True
 
-    def __init__(self, incident: str) -> None:
+    def __init__(self, incident: str, offer_alert: bool = False) -> None:
         super().__init__(incident)
         self._keys_depend_on: tuple[object, bool] | None = None
+        self._offer_alert = offer_alert
+        """The user just declared the incident: once it is read, offer the alert (an incident
+        manager only)."""
 
     def compose(self) -> ComposeResult:
         yield LinkBar(id="link")
@@ -118,6 +133,16 @@ class WarRoomScreen(PanelRequestsScreen):
         if keys_depend_on != self._keys_depend_on:
             self._keys_depend_on = keys_depend_on
             self.refresh_bindings()
+        if self._offer_alert and self.incident is not None and state.role is not None:
+            self._offer_alert = False
+            if self.warroom.allowed(c.PublishUpdate) is True:
+                from client.screens.composer import offer_alert
+
+                offer_alert(self.warroom, self.incident_id)
+
+    def due(self, incident: IncidentState, state: ClientState, now: datetime) -> Text:
+        """The countdown to the next update owed to stakeholders, or how overdue it is."""
+        return countdown(incident, state.cadence, now)
 
     # Keys the role may not use ---------------------------------------------------------------
 
@@ -202,8 +227,15 @@ class WarRoomScreen(PanelRequestsScreen):
             return
 
         def send(severity: Severity) -> None:
+            from client.screens.composer import offer_alert
+
             command = c.ChangeSeverity(incident=incident.id, severity=severity)
-            self._send(command, f"severity {severity}")
+            order, app = list(Severity), self.warroom
+            raised = order.index(severity) < order.index(incident.severity)
+            alerts = raised and severity in ALERTING and app.allowed(c.PublishUpdate) is True
+            # Raised into SEV1/SEV2: once the hub accepts it, stakeholders may need to hear.
+            accepted = (lambda: offer_alert(app, incident.id)) if alerts else None
+            app.submit(command, f"severity {severity}", accepted=accepted)
 
         def chosen(severity: Severity | None) -> None:
             if severity is not None:
@@ -279,6 +311,20 @@ class WarRoomScreen(PanelRequestsScreen):
         entry = disclosure.entry_of(incident, request) if incident is not None else None
         if entry is not None:
             disclosure.choose_audience(self.warroom, self.incident_id, *entry)
+
+    # Stakeholder communication ---------------------------------------------------------------
+
+    def action_compose(self) -> None:
+        """Compose an update to stakeholders (all of them, unless another audience is ticked)."""
+        from client.screens.composer import open_composer
+
+        open_composer(self.warroom, self.incident_id)
+
+    def action_updates(self) -> None:
+        """List the updates sent, with how their delivery stands."""
+        from client.screens.updates import UpdatesScreen
+
+        self.app.push_screen(UpdatesScreen(self.incident_id))
 
     def action_preview(self) -> None:
         """See the room as one stakeholder group, or all stakeholders, sees it now."""

@@ -25,17 +25,20 @@ group can be named so)."""
 _ALONE = (INTERNAL, EVERYONE, ASKER)
 
 
-def audience_choices(groups: Sequence[str]) -> list[tuple[str, str]]:
-    """The audiences to choose from, labelled: the war room, everyone, then each group."""
+def audience_choices(groups: Sequence[str], internal: bool = True) -> list[tuple[str, str]]:
+    """The audiences to choose from, labelled: the war room (unless not `internal`), everyone,
+    then each group."""
     return [
-        ("internal (the war room only)", INTERNAL),
+        *([("internal (the war room only)", INTERNAL)] if internal else []),
         ("all stakeholders", EVERYONE),
         *((f"group {group}", group) for group in groups),
     ]
 
 
 class AudiencePicker(SelectionList[str]):
-    """Arrows move, Space ticks; the value is `internal`, `all` or the groups ticked."""
+    """Arrows move, Space ticks; the value is `internal`, `all` or the groups ticked.
+
+    Without `internal` (an update goes to stakeholders only) the war room is no choice."""
 
     DEFAULT_CSS = """
     AudiencePicker { height: auto; max-height: 8; }
@@ -47,9 +50,10 @@ class AudiencePicker(SelectionList[str]):
         current: str = INTERNAL,
         *,
         asker: bool = False,
+        internal: bool = True,
         id: str | None = None,
     ) -> None:
-        choices = audience_choices(groups)
+        choices = audience_choices(groups, internal)
         if asker:
             choices.insert(0, ("the asker only (not published)", ASKER))
         ticked = {current} if current in _ALONE else audience_groups(current)

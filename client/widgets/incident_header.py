@@ -1,9 +1,11 @@
-"""The war room's header: id, severity, status, title, elapsed time, ETA countdown, presence."""
+"""The war room's header: id, severity, status, title, the next update's countdown, elapsed time,
+ETA countdown, presence."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
 from textual.widgets import Static
 
 from client.render import header_line
@@ -23,6 +25,8 @@ class IncidentHeader(Static):
         now: datetime,
         present: tuple[str, ...],
         questions: bool = False,
+        due: Text | None = None,
     ) -> None:
-        """Render the header for `incident` at `now` (`questions`: count the open ones)."""
-        self.update(header_line(incident, now, present, questions))
+        """Render the header for `incident` at `now` (`questions`: count the open ones; `due`:
+        when the next update is due, see `client.comms_render`)."""
+        self.update(header_line(incident, now, present, questions, due))

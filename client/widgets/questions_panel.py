@@ -1,4 +1,6 @@
-"""The Questions panel: open questions first, with their age; then what was answered."""
+"""The Questions panel, in triage order: open questions oldest first, with their age and OVERDUE
+once they waited past the response target; then the answered, dismissed and merged ones, newest
+first."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from client.render import shown
 from client.screens.entry import read_entry
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.requests import offered
-from warroom.core.domain import IncidentState, QuestionState, find_entry
+from warroom.core.cadence import DEFAULT_CADENCE, Cadence, overdue, triage_order
+from warroom.core.domain import IncidentState, Question, QuestionState, find_entry
 from warroom.core.timeparse import relative
 
 
@@ -26,8 +29,11 @@ class QuestionsPanel(KeyedTable):
         Binding("enter", "answer", "Answer"),
         Binding("r", "read", "Read"),
         Binding("x", "dismiss", "Dismiss"),
+        Binding("m", "merge", "Merge into…"),
+        Binding("u", "promote", "Promote to update"),
     ]
-    """Enter answers the question under the cursor; r reads it whole; x dismisses it."""
+    """Enter answers the question under the cursor; r reads it whole; x dismisses it; m merges
+    it into the question it duplicates; u promotes its answer into an update."""
 
     @dataclass
     class AnswerRequested(Message):
@@ -41,9 +47,23 @@ class QuestionsPanel(KeyedTable):
 
         question: int
 
+    @dataclass
+    class MergeRequested(Message):
+        """Merge the question into the one it duplicates (which one is asked)."""
+
+        question: int
+
+    @dataclass
+    class PromoteRequested(Message):
+        """Publish the question's answer to stakeholders as an update."""
+
+        question: int
+
     REQUESTS: ClassVar[dict[str, type[Message]]] = {
         "answer": AnswerRequested,
         "dismiss": DismissRequested,
+        "merge": MergeRequested,
+        "promote": PromoteRequested,
     }
     """Which request each of the panel's actions posts."""
 
@@ -77,17 +97,31 @@ class QuestionsPanel(KeyedTable):
         if (number := self.selected_number("Q")) is not None:
             self.post_message(self.DismissRequested(number))
 
-    def show_incident(self, incident: IncidentState, now: datetime) -> None:
-        """Render `incident`'s questions."""
+    def action_merge(self) -> None:
+        """Ask to merge the question under the cursor into another."""
+        if (number := self.selected_number("Q")) is not None:
+            self.post_message(self.MergeRequested(number))
+
+    def action_promote(self) -> None:
+        """Ask to publish the answer of the question under the cursor as an update."""
+        if (number := self.selected_number("Q")) is not None:
+            self.post_message(self.PromoteRequested(number))
+
+    def show_incident(
+        self, incident: IncidentState, now: datetime, cadence: Cadence = DEFAULT_CADENCE
+    ) -> None:
+        """Render `incident`'s questions at `now`, late ones flagged by `cadence`'s target."""
         self._incident = incident
-        ordered = sorted(
-            incident.questions,
-            key=lambda q: (q.state is not QuestionState.OPEN, q.asked_at, q.id),
-        )
         rows = []
-        for question in ordered:
-            if question.state is QuestionState.OPEN:
+        for question in triage_order(incident.questions):
+            if overdue(question, cadence, now):
+                body = Text.assemble(("OVERDUE", "bold white on red"), " ", shown(question.text))
+            elif question.state is QuestionState.OPEN:
                 body = Text.assemble(("OPEN ", "bold yellow"), shown(question.text))
+            elif question.state is QuestionState.MERGED:
+                body = Text.assemble(
+                    shown(question.text, "dim"), (self._merged(question), "italic")
+                )
             elif question.state is QuestionState.ANSWERED:
                 to = "asker" if question.answer_audience is None else question.answer_audience
                 body = Text.assemble(
@@ -95,6 +129,7 @@ class QuestionsPanel(KeyedTable):
                     ("  → ", "dim"),
                     shown(question.answer or "", "green"),
                     (f" ({to})", "dim"),
+                    (self._merged(question), "dim italic"),
                 )
             else:
                 reason = f": {question.answer}" if question.answer else ""
@@ -106,3 +141,10 @@ class QuestionsPanel(KeyedTable):
             asker = shown(f"{question.asker or 'a stakeholder'}: ", "italic", multiline=False)
             rows.append((f"Q{question.id}", (age, asker + body)))
         self.show(rows)
+
+    def _merged(self, question: Question) -> str:
+        """`  (merged into Q1)` for a duplicate (a stakeholder's view has no numbers)."""
+        if question.merged_into is None:
+            return ""
+        into = f"Q{question.merged_into}" if self.numbered else "an earlier question"
+        return f"  (merged into {into})"

@@ -12,6 +12,7 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.timeline_panel import TimelinePanel
 from client.widgets.timeline_search import TimelineSearch
+from client.widgets.updates_panel import UpdatesPanel
 
 
 def _framed(widget: Widget, title: str) -> Widget:
@@ -20,8 +21,11 @@ def _framed(widget: Widget, title: str) -> Widget:
     return widget
 
 
-def room_panels(numbered: bool, detail: bool, ids: bool = True) -> Horizontal:
-    """Impact, Progress and Mitigation on the left; Timeline and Questions on the right.
+def room_panels(
+    numbered: bool, detail: bool, ids: bool = True, updates: bool = False
+) -> Horizontal:
+    """Impact, Progress and Mitigation on the left; Timeline and Questions on the right (and
+    with `updates`, above them, the updates the viewer received: a stakeholder's room).
 
     Args:
         numbered: prefix the titles with the keys that jump to them (1-5).
@@ -33,9 +37,12 @@ def room_panels(numbered: bool, detail: bool, ids: bool = True) -> Horizontal:
     def title(key: str, name: str) -> str:
         return f"{key} {name}" if numbered else name
 
-    right: list[Widget] = [
-        _framed(TimelinePanel(numbered=ids, id="timeline"), title("2", "Timeline"))
-    ]
+    right: list[Widget] = []
+    if updates:
+        right.append(
+            _framed(UpdatesPanel(numbered=ids, id="updates"), title("6", "Updates to you"))
+        )
+    right.append(_framed(TimelinePanel(numbered=ids, id="timeline"), title("2", "Timeline")))
     if detail:
         right.append(TimelineSearch(id="timeline-search"))
         right.append(Static("", id="timeline-detail"))

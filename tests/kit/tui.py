@@ -397,32 +397,40 @@ def replay(
     groups: Sequence[str] = (),
     events: Sequence[protocol.EventFrame] | None = None,
     known_groups: Sequence[str] = KNOWN_GROUPS,
+    cadence: dict[str, int | None] | None = None,
 ) -> list[protocol.ServerFrameType]:
-    """What the hub sends on connect: welcome (with the groups there are, to the war room),
-    the events, synced."""
+    """What the hub sends on connect: welcome (with the groups there are, to the war room, and
+    the hub's `cadence` if given), the events, synced."""
     shown = seed_events() if events is None else list(events)
     last = shown[-1].seq if shown else 0
     known = tuple(known_groups) if role is not Role.STAKEHOLDER else ()
     return [
         protocol.Welcome(
-            user=user, role=role.value, groups=tuple(groups), head=last, known_groups=known
+            user=user,
+            role=role.value,
+            groups=tuple(groups),
+            head=last,
+            known_groups=known,
+            cadence=cadence,
         ),
         *shown,
         protocol.Synced(head=last),
     ]
 
 
-def stakeholder_replay(actor: Actor) -> list[protocol.ServerFrameType]:
-    """What the hub sends `actor` (a stakeholder) on connect: only what they may see, under
-    opaque cursors and disguised entry numbers, as `server.hub` does it."""
+def stakeholder_replay(actor: Actor, more: Sequence[Step] = ()) -> list[protocol.ServerFrameType]:
+    """What the hub sends `actor` (a stakeholder) on connect: only what they may see of the
+    seed and `more` after it, under opaque cursors and disguised entry numbers, as
+    `server.hub` does it."""
     sealer = Sealer(b"tui-snapshot-secret-0123456789ab")
-    world = seed_world()
+    world, frames = play(more, seed_world(), head() + 1) if more else (seed_world(), [])
+    every = [*seed_events(), *frames]
     shown = [
         protocol.EventFrame(seq=sealer.cursor(frame.seq), event=sealer.event(frame.event))
-        for frame in seed_events()
+        for frame in every
         if isinstance(frame.seq, int) and visible_to(actor, frame.event, world)
     ]
-    last = sealer.cursor(head())
+    last = sealer.cursor(len(every))
     return [
         protocol.Welcome(
             user=actor.name, role=actor.role.value, groups=tuple(sorted(actor.groups)), head=last

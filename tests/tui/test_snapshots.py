@@ -8,6 +8,7 @@ Regenerate with `pytest tests/tui --snapshot-update` and look at the SVGs before
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 import pytest
 from textual.pilot import Pilot
@@ -16,6 +17,8 @@ from textual.widgets import Input
 from tests.kit.tui import (
     BOB,
     CAROL,
+    MORGAN,
+    NOW,
     ROOM,
     FakeConnection,
     Step,
@@ -25,6 +28,7 @@ from tests.kit.tui import (
     paste,
     replay,
     running,
+    seed_events,
     settled,
     stakeholder_replay,
     submitted,
@@ -33,10 +37,12 @@ from tests.kit.tui import (
 )
 from warroom.core import commands as c
 from warroom.core import protocol
-from warroom.core.domain import Role
+from warroom.core.domain import Role, UpdateKind
 from warroom.core.rejections import ImpactConflict
 
 WIDE = (120, 36)
+
+ServerFrame = protocol.ServerFrameType
 
 
 def _run(
@@ -395,3 +401,105 @@ def test_timeline_search_at_80x24(snap_compare):
 
 def test_keys_panel_at_80x24(snap_compare):
     assert _shot(snap_compare, then=_keys("question_mark"), size=SMALL)
+
+
+# Stakeholder communication ----------------------------------------------------------------------
+
+
+def _with(*steps: Step, cadence: dict[str, int | None] | None = None) -> list[ServerFrame]:
+    """The seed and `steps` after it, replayed to the incident manager."""
+    return replay(events=[*seed_events(), *later(*steps)], cadence=cadence)
+
+
+def _published(minutes: float, audience: str, summary: str) -> Step:
+    return Step(MORGAN, minutes, c.PublishUpdate(incident=ROOM, audience=audience, summary=summary))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_composer(snap_compare, size):
+    assert _shot(snap_compare, then=_keys("U"), size=size)
+
+
+def test_composer_preview(snap_compare):
+    assert _shot(snap_compare, then=_keys("U", "f2"))
+
+
+def test_header_next_update_due(snap_compare):
+    # SEV1 owes an update every 15 minutes: after one at 14:25, the next is due at 14:40.
+    frames = _with(_published(25, "all", "Rollback under way."))
+    assert _shot(snap_compare, frames=frames, size=SMALL)
+
+
+def test_header_update_overdue(snap_compare):
+    # The only update went to exec at 14:05: exec was owed the next at 14:20.
+    frames = _with(_published(5, "exec", "We are on it."))
+    assert _shot(snap_compare, frames=frames, size=SMALL)
+
+
+def test_questions_triage(snap_compare):
+    # A ten-minute response target: Q2 has waited 12 minutes (OVERDUE), Q4 merged into Q2.
+    frames = _with(
+        Step(CAROL, 22, c.AskQuestion(incident=ROOM, text="Is the regulator told?")),
+        Step(MORGAN, 23, c.MergeQuestion(incident=ROOM, question=4, into=2)),
+        cadence={"response": 600},
+    )
+    assert _shot(snap_compare, frames=frames, then=_keys("5"))
+
+
+def _deliveries() -> list[protocol.DeliveryFrame]:
+    at = NOW + timedelta(minutes=26)
+    return [
+        protocol.DeliveryFrame(
+            incident=ROOM,
+            update=2,
+            channel="email",
+            recipient=recipient,
+            state="sent",
+            attempts=1,
+            at=at,
+        )
+        for recipient in ("cto@example.com", "support-leads@example.com")
+    ] + [
+        protocol.DeliveryFrame(
+            incident=ROOM,
+            update=2,
+            channel="webhook",
+            recipient="https://hooks.example.com/eu",
+            state="retrying",
+            attempts=2,
+            error="HTTP 503 Service Unavailable",
+            at=at,
+        )
+    ]
+
+
+def _updates_sent() -> list[ServerFrame]:
+    return [
+        *_with(
+            Step(
+                MORGAN,
+                3,
+                c.PublishUpdate(
+                    incident=ROOM,
+                    audience="all",
+                    kind=UpdateKind.ALERT,
+                    summary="We are responding to a SEV1 incident: EU card payments fail.",
+                ),
+            ),
+            _published(25, "exec", "Rollback at 60%; the US acquirer takes EU card payments."),
+        ),
+        *_deliveries(),
+    ]
+
+
+def test_updates_sent_with_their_delivery(snap_compare):
+    assert _shot(snap_compare, frames=_updates_sent(), then=_keys("D"))
+
+
+def test_deliveries_of_one_update(snap_compare):
+    assert _shot(snap_compare, frames=_updates_sent(), then=_keys("D", "enter"))
+
+
+def test_stakeholder_next_update_expected(snap_compare):
+    steps = [_published(25, "all", "Rollback at 60%: EU card payments recovering.")]
+    assert _shot(snap_compare, frames=stakeholder_replay(CAROL, steps))
