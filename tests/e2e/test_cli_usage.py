@@ -44,6 +44,7 @@ VERBS = [
     "audience",
     "tail",
     "export",
+    "report",
 ]
 
 

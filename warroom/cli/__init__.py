@@ -13,7 +13,17 @@ from collections.abc import Sequence
 
 import click
 
-from warroom.cli import entries, hub, incidents, integrity, questions, reads, updates, users
+from warroom.cli import (
+    entries,
+    hub,
+    incidents,
+    integrity,
+    postmortem,
+    questions,
+    reads,
+    updates,
+    users,
+)
 from warroom.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_READER_GONE,
@@ -74,6 +84,7 @@ for _verb in (
     entries.change_audience,
     reads.tail,
     reads.export,
+    postmortem.report_,
 ):
     warroom.add_command(_verb)
 

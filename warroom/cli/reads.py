@@ -100,9 +100,17 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
 @verb("export", "write an incident's state and event log")
 @hub_options
 @click.argument("incident")
-@option("--format", "format_", type=click.Choice(["json"]), default="json")
+@option(
+    "--format", "format_", type=click.Choice(["json", "md"]), default="json",
+    help="json: state and events; md: the post-mortem (`warroom report`)",
+)  # fmt: skip
 @option("--output", "-o", help="file to write (default: stdout)")
 def export(hub: HubArgs, incident: str, format_: str, output: str | None) -> None:
+    if format_ == "md":
+        from warroom.cli.postmortem import postmortem
+
+        postmortem(hub, incident, None, output)
+        return
     fetched = fetch_incident(hub.target(), incident)
     exported = incident_in(fetched.world, incident, fetched.me)
     document = {
