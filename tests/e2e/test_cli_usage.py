@@ -45,6 +45,7 @@ VERBS = [
     "tail",
     "export",
     "report",
+    "stats",
 ]
 
 

@@ -85,6 +85,7 @@ for _verb in (
     reads.tail,
     reads.export,
     postmortem.report_,
+    postmortem.stats_,
 ):
     warroom.add_command(_verb)
 
