@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +15,29 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from warroom.cli.common import EXIT_USAGE, Failure, HubArgs, Target, audience_of, moment, run
+from warroom.cli.common import (
+    EXIT_USAGE,
+    Failure,
+    Fetched,
+    HubArgs,
+    Target,
+    audience_of,
+    incident_in,
+    moment,
+    run,
+)
 from warroom.cli.parsing import hub_options, option, verb
-from warroom.core import protocol
+from warroom.core import json_forms, protocol
 from warroom.core.cadence import DEFAULT_CADENCE, Cadence
 from warroom.core.domain import INTERNAL, Actor, Role, Severity, audience_groups
 from warroom.core.groups import unknown_group
+from warroom.core.reducer import replay
+from warroom.core.replaying import disclosed_each, recorded_by
 from warroom.core.report import report, span
 from warroom.core.stats import Figures, Stats, stats
 from warroom.core.text import visible
+from warroom.core.timeparse import local
+from warroom.core.views import incident_page
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,21 @@ def read_one(target: Target, incident: str) -> Looked:
             return _looked(remote.welcome, log)
 
     return run(job)
+
+
+def as_it_stood(
+    log: list[protocol.EventFrame], when: datetime, viewer: Actor | None
+) -> list[protocol.EventFrame]:
+    """The events of `log` recorded up to `when`, as `viewer` received them (None: as they
+    are): the room as it stood then."""
+    events = [item.event for item in log]
+    kept = events[: recorded_by(events, when)]
+    shown = kept if viewer is None else disclosed_each(kept, viewer)
+    return [
+        protocol.EventFrame(seq=item.seq, event=event)
+        for item, event in zip(log, shown, strict=False)
+        if event is not None
+    ]
 
 
 def checked_audience(looked: Looked, text: str) -> str:
@@ -237,3 +266,21 @@ def stats_(hub: HubArgs, app: str | None, since: str | None) -> None:
         console.width = max(console.width, 120)  # a file or a pipe: no need to squeeze
     console.print(table)
     console.print(chart(numbers))
+
+
+# The room as it was ---------------------------------------------------------------------------
+
+
+def show_at(
+    hub: HubArgs, incident: str, fetched: Fetched, when: datetime, audience: Actor | None
+) -> None:
+    """Print the room as it stood at `when` (as `audience` saw it, if given): `show --at`."""
+    viewer = audience or fetched.me
+    log = as_it_stood(fetched.log, when, audience)
+    world = replay(item.event for item in log)
+    if world.incident(incident) is None and fetched.world.incident(incident) is not None:
+        raise Failure(f"{incident.upper()} was not declared yet at {local(when)}")
+    shown = incident_in(world, incident, viewer)
+    lines = [f"as it stood at {local(when)}", *incident_page(shown, log, when)]
+    data = {"at": when.isoformat(), "incident": json_forms.incident_data(shown)}
+    hub.emit(data, lines)
