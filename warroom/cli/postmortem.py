@@ -1,19 +1,19 @@
 """The verbs that look back: an incident's post-mortem (`report`, and `export --format md`) and
-the numbers over every incident (`stats`)."""
+the numbers over every incident (`stats`), and the room as it stood at a moment (`show --at`).
+
+Every verb imports this module; what only these verbs need (the report, the numbers, rich's
+table) is imported when they run, so the other verbs start no slower.
+"""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from warroom.cli.common import (
     EXIT_USAGE,
@@ -29,13 +29,9 @@ from warroom.cli.common import (
 from warroom.cli.parsing import hub_options, option, verb
 from warroom.core import json_forms, protocol
 from warroom.core.cadence import DEFAULT_CADENCE, Cadence
-from warroom.core.domain import INTERNAL, Actor, Role, Severity, audience_groups
+from warroom.core.domain import INTERNAL, Actor, Role, audience_groups
 from warroom.core.groups import unknown_group
 from warroom.core.reducer import replay
-from warroom.core.replaying import disclosed_each, recorded_by
-from warroom.core.report import report, span
-from warroom.core.stats import Figures, Stats, stats
-from warroom.core.text import visible
 from warroom.core.timeparse import local
 from warroom.core.views import incident_page
 
@@ -77,6 +73,8 @@ def as_it_stood(
 ) -> list[protocol.EventFrame]:
     """The events of `log` recorded up to `when`, as `viewer` received them (None: as they
     are): the room as it stood then."""
+    from warroom.core.replaying import disclosed_each, recorded_by
+
     events = [item.event for item in log]
     kept = events[: recorded_by(events, when)]
     shown = kept if viewer is None else disclosed_each(kept, viewer)
@@ -119,6 +117,8 @@ def postmortem(hub: HubArgs, incident: str, audience: str | None, output: str | 
     wanted = incident.upper()
     if looked.log is None:
         raise Failure(f"there is no incident {wanted} that you may see")
+    from warroom.core.report import report
+
     shown = checked_audience(looked, audience) if audience is not None else None
     viewer = None if looked.me.internal else looked.me
     try:
@@ -160,82 +160,13 @@ def read_all(target: Target) -> Looked:
     return run(job)
 
 
-def _brief(gap: timedelta | None) -> str:
-    """A duration in its two largest units (`10d 16h`, `1h 45m`, `9m 30s`): a table's cell."""
-    if gap is None:
-        return "-"
-    seconds = int(gap.total_seconds())
-    units = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
-    for index, (name, size) in enumerate(units):
-        if seconds >= size or name == "s":
-            whole, rest = divmod(seconds, size)
-            if name == "s":
-                return f"{whole}s"
-            smaller, small = units[index + 1]
-            return f"{whole}{name} {rest // small}{smaller}" if rest // small else f"{whole}{name}"
-    return "-"
-
-
-_COLUMNS = (
-    "app", "count", "SEV1/2/3/4", "identify", "mitigate", "resolve", "MTBF", "on time",
-    "answer",
-)  # fmt: skip
-
-
-def _row(name: str, numbers: Figures) -> list[Text]:
-    share = numbers.punctuality
-    on_time = "-" if share is None else f"{share:.0%}/{numbers.updates_due}"
-    cells = [
-        str(numbers.incidents),
-        "/".join(str(numbers.by_severity[severity]) for severity in Severity),
-        _brief(numbers.identify),
-        _brief(numbers.mitigate),
-        _brief(numbers.resolve),
-        _brief(numbers.between_failures),
-        on_time,
-        _brief(numbers.response),
-    ]
-    # Names are people's text: shown as text (never read as markup), control characters too.
-    return [Text(visible(name, multiline=False)), *(Text(cell) for cell in cells)]
-
-
-BAR = "█"
-PARTS = " ▏▎▍▌▋▊▉"
-"""Eighths of a block, for bars that grow smoothly."""
-
-
-def bar(value: float, most: float, width: int) -> str:
-    """A bar of `value` on a scale where `most` fills `width` cells, to the eighth of a cell."""
-    eighths = round(width * 8 * value / most) if most > 0 else 0
-    whole, part = divmod(max(eighths, 1 if value > 0 else 0), 8)
-    return BAR * whole + (PARTS[part] if part else "")
-
-
-def chart(numbers: Stats, width: int = 32) -> Text:
-    """Resolve times per month and application as bars, every bar on the same scale."""
-    most = max(
-        (gap.total_seconds() for months in numbers.monthly.values() for gap in months.values()),
-        default=0.0,
-    )
-    lines = Text()
-    lines.append("Mean time to resolve, by month of declaration\n", style="bold")
-    if not numbers.monthly:
-        lines.append("no resolved incident\n")
-    label = max((len(visible(name, multiline=False)) for name in numbers.monthly), default=0)
-    for name, months in numbers.monthly.items():
-        for index, (month, gap) in enumerate(months.items()):
-            shown = visible(name, multiline=False) if index == 0 else ""
-            lines.append(f"{shown:<{label}}  {month}  ")
-            lines.append(bar(gap.total_seconds(), most, width), style="cyan")
-            lines.append(f" {span(gap)}\n")
-    return lines
-
-
 @verb("stats", "the numbers per application: incidents, mean times, punctuality, trends")
 @hub_options
 @option("--app", help="only the incidents of this application")
 @option("--since", help="only incidents declared since then (ISO 8601, HH:MM, -30d)")
 def stats_(hub: HubArgs, app: str | None, since: str | None) -> None:
+    from warroom.core.stats import stats
+
     start = moment(since) if since is not None else None
     looked = read_all(hub.target())
     assert looked.log is not None  # a replay from the start is never refused as unknown
@@ -245,27 +176,9 @@ def stats_(hub: HubArgs, app: str | None, since: str | None) -> None:
     if hub.json:
         hub.emit(numbers.data(), "")
         return
-    table = Table(
-        title="Incident handling: mean times; on time: share of the updates due/how many",
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 1, 0, 0),
-        pad_edge=False,
-    )
-    for index, column in enumerate(_COLUMNS):
-        if index == 0:
-            table.add_column(column, min_width=8)
-        else:
-            table.add_column(column, justify="right", no_wrap=True)
-    for name, figures_ in numbers.apps.items():
-        table.add_row(*_row(name, figures_))
-    table.add_row(*_row("all", numbers.overall), style="bold", end_section=True)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 120)  # a file or a pipe: no need to squeeze
-    console.print(table)
-    console.print(chart(numbers))
+    from warroom.cli.charts import print_stats
+
+    print_stats(numbers)
 
 
 # The room as it was ---------------------------------------------------------------------------
