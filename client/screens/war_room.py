@@ -24,6 +24,8 @@ from client.screens.confirm import ConfirmScreen, confirmed
 from client.screens.editing import Built, open_form, open_prompt
 from client.screens.key_order import by_role
 from client.screens.panel_requests import PanelRequestsScreen
+from client.screens.replay import ReplayScreen
+from client.screens.report import ReportScreen
 from client.state import ClientState
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
@@ -97,6 +99,8 @@ class WarRoomScreen(PanelRequestsScreen):
         Binding("I", "access", "Access"),
         Binding("U", "compose", "Update"),
         Binding("D", "updates", "Updates sent"),
+        Binding("R", "report", "Post-mortem"),
+        Binding("H", "replay", "Replay"),
     ]
     """Edits (n i e s v a w p), panels 1-5 (Tab cycles), ? lists every key, q back to the lobby;
     U composes an update to stakeholders, D lists those sent and how their delivery stands."""
@@ -329,6 +333,14 @@ class WarRoomScreen(PanelRequestsScreen):
     def action_preview(self) -> None:
         """See the room as one stakeholder group, or all stakeholders, sees it now."""
         disclosure.choose_preview(self.warroom, self.incident_id)
+
+    def action_report(self) -> None:
+        """Read the incident's post-mortem, written from the log as `warroom report` writes it."""
+        self.app.push_screen(ReportScreen(self.incident_id))
+
+    def action_replay(self) -> None:
+        """Replay the room: step through its log and see every panel as it stood (read only)."""
+        self.app.push_screen(ReplayScreen(self.incident_id))
 
     def action_access(self) -> None:
         """Who may see the incident: make it private or public, invite someone, or take an

@@ -47,6 +47,8 @@ VERBS = [
     "subscribe",
     "subscriptions",
     "deliveries",
+    "report",
+    "stats",
 ]
 
 

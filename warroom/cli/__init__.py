@@ -13,7 +13,18 @@ from collections.abc import Sequence
 
 import click
 
-from warroom.cli import entries, hub, incidents, integrity, notify, questions, reads, updates, users
+from warroom.cli import (
+    entries,
+    hub,
+    incidents,
+    integrity,
+    notify,
+    postmortem,
+    questions,
+    reads,
+    updates,
+    users,
+)
 from warroom.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_READER_GONE,
@@ -77,6 +88,8 @@ for _verb in (
     notify.subscribe,
     notify.subscriptions,
     notify.deliveries,
+    postmortem.report_,
+    postmortem.stats_,
 ):
     warroom.add_command(_verb)
 

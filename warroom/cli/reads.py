@@ -17,11 +17,13 @@ from warroom.cli.common import (
     fetch_incident,
     fetch_summaries,
     incident_in,
+    moment,
     now,
     parsed,
     run,
 )
 from warroom.cli.parsing import hub_options, option, verb
+from warroom.cli.postmortem import show_at
 from warroom.core import json_forms, protocol
 from warroom.core.domain import Role, Status, audience_groups, parse_enum
 from warroom.core.groups import unknown_group
@@ -74,7 +76,9 @@ def list_(hub: HubArgs, app: str | None, status: str | None) -> None:
     metavar="AUDIENCE",
     help="preview what a stakeholder group (or 'all') sees now (incident manager only)",
 )
-def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
+@option("--at", metavar="TIME", help="the room as it stood then (ISO 8601, HH:MM, -15m)")
+def show(hub: HubArgs, incident: str, as_audience: str | None, at: str | None) -> None:
+    when = moment(at) if at is not None else None
     fetched = fetch_incident(hub.target(), incident)
     world, log, viewer = fetched.world, fetched.log, fetched.me
     if as_audience:
@@ -93,6 +97,8 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
             if (received := disclosed(viewer, item.event, world)) is not None
         ]
         world = replay(item.event for item in log)
+    if when is not None:
+        return show_at(hub, incident, fetched, when, viewer if as_audience else None)
     shown = incident_in(world, incident, viewer)
     hub.emit({"incident": json_forms.incident_data(shown)}, list(incident_page(shown, log, now())))
 
@@ -100,9 +106,17 @@ def show(hub: HubArgs, incident: str, as_audience: str | None) -> None:
 @verb("export", "write an incident's state and event log")
 @hub_options
 @click.argument("incident")
-@option("--format", "format_", type=click.Choice(["json"]), default="json")
+@option(
+    "--format", "format_", type=click.Choice(["json", "md"]), default="json",
+    help="json: state and events; md: the post-mortem (`warroom report`)",
+)  # fmt: skip
 @option("--output", "-o", help="file to write (default: stdout)")
 def export(hub: HubArgs, incident: str, format_: str, output: str | None) -> None:
+    if format_ == "md":
+        from warroom.cli.postmortem import postmortem
+
+        postmortem(hub, incident, None, output)
+        return
     fetched = fetch_incident(hub.target(), incident)
     exported = incident_in(fetched.world, incident, fetched.me)
     document = {

@@ -1,0 +1,151 @@
+"""What a replay's step costs: a 10,000-event room scrubbed from start to end, back, and by jumps.
+
+The room is one incident played through `decide` and `apply`: notes (every fifth to all, every
+fiftieth pinned), actions and their progress, workarounds, status and ETA changes. A
+`warroom.core.replaying.Replayer` then serves the room at each position, side by side:
+
+- forward: position 0, 1, 2 ... N, as the scrubber steps right (and as play does);
+- backward: N ... 0, as it steps left: each step folds from the nearest kept world below;
+- jumps: the same number of positions in random order (a seeded shuffle), as a drag would;
+- forward_exec: forward as the exec group received it (`Replayer(events, viewer)`).
+
+Opening a replayer folds the log once (`open_ms`, as a replay screen pays once when it opens).
+Each step after that is timed alone: the world at that position and the incident as the viewer
+may see it. The goal is at most 50 ms a step, worst case (`max_ms`; `over_goal` counts the
+steps past it: on a busy machine a few are the scheduler's, not the fold's).
+
+Run: `python -m bench.replay [--events N] [--every K] [--seed S]`; prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from warroom.core import commands as c
+from warroom.core.decide import decide
+from warroom.core.domain import ActionState, Actor, Confidence, Role, Severity, Status, World
+from warroom.core.events import Event
+from warroom.core.policy import preview_actor
+from warroom.core.reducer import apply
+from warroom.core.replaying import SNAPSHOT_EVERY, Replayer
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+MANAGER = Actor("morgan", Role.INCIDENT_MANAGER)
+INCIDENT = "INC-1"
+GOAL_MS = 50.0
+STATUSES = (Status.IDENTIFIED, Status.MONITORING, Status.INVESTIGATING)
+
+
+def _command(n: int, world: World) -> c.Command:
+    """The `n`th command after the declaration: mostly notes, with the other kinds mixed in."""
+    incident = world.incidents[INCIDENT]
+    if n % 97 == 0:
+        status = STATUSES[(n // 97) % len(STATUSES)]
+        if status is incident.status:
+            status = STATUSES[(n // 97 + 1) % len(STATUSES)]
+        return c.ChangeStatus(incident=INCIDENT, status=status)
+    if n % 89 == 0:
+        eta = T0 + timedelta(minutes=n)
+        return c.SetEta(incident=INCIDENT, eta=eta, confidence=Confidence.MEDIUM,
+                        base_version=incident.eta_version)  # fmt: skip
+    if n % 31 == 0:
+        return c.AddAction(incident=INCIDENT, text=f"step {n}", owner="ana", audience="all")
+    if n % 37 == 0 and incident.actions:
+        action = incident.actions[(n // 37) % len(incident.actions)]
+        if action.state is ActionState.NEXT:
+            return c.ChangeActionState(incident=INCIDENT, action=action.id,
+                                       state=ActionState.IN_PROGRESS)  # fmt: skip
+    if n % 53 == 0:
+        return c.AddMitigation(incident=INCIDENT, text=f"workaround {n}", audience="all")
+    audience = "all" if n % 5 == 0 else "internal"
+    text = f"note {n}: checked the payments gateway again, still 502s " + "x" * 60
+    return c.AddNote(incident=INCIDENT, text=text, pinned=n % 50 == 0, audience=audience)
+
+
+def room(events: int) -> list[Event]:
+    """One incident of `events` events."""
+    world = World()
+    log: list[Event] = []
+    declare = c.DeclareIncident(title="Checkout failing", severity=Severity.SEV1)
+    n = 0
+    command: c.Command = declare
+    while len(log) < events:
+        for event in decide(world, command, MANAGER, T0 + timedelta(seconds=n)):
+            world = apply(world, event)
+            log.append(event)
+        n += 1
+        command = _command(n, world)
+    return log[:events]
+
+
+def _steps(replayer: Replayer, positions: Sequence[int]) -> dict[str, float | int]:
+    times = []
+    for position in positions:
+        started = time.perf_counter()
+        replayer.incident_at(position, INCIDENT)
+        times.append((time.perf_counter() - started) * 1000)
+    ordered = sorted(times)
+    return {
+        "steps": len(times),
+        "mean_ms": round(statistics.fmean(times), 3),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 3),
+        "max_ms": round(ordered[-1], 3),
+        "over_goal": sum(1 for spent in times if spent > GOAL_MS),
+    }
+
+
+def run(argv: Sequence[str]) -> dict[str, Any]:
+    """Measure and return the result document."""
+    parser = argparse.ArgumentParser(prog="python -m bench.replay")
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--every", type=int, default=SNAPSHOT_EVERY)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    log = room(args.events)
+    positions = list(range(len(log) + 1))
+    shuffled = random.Random(args.seed).sample(positions, len(positions))
+    opened: list[float] = []
+
+    def opened_replayer(viewer: Actor | None = None) -> Replayer:
+        started = time.perf_counter()
+        replayer = Replayer(log, viewer, every=args.every)
+        opened.append((time.perf_counter() - started) * 1000)
+        return replayer
+
+    results = {
+        # Each scrub on a freshly opened replayer: nothing kept from another's run.
+        "forward": _steps(opened_replayer(), positions),
+        "backward": _steps(opened_replayer(), positions[::-1]),
+        "jumps": _steps(opened_replayer(), shuffled),
+        "forward_exec": _steps(opened_replayer(preview_actor("exec")), positions),
+    }
+    worst = max(result["max_ms"] for result in results.values())
+    return {
+        "bench": "replay",
+        "python": platform.python_version(),
+        "events": len(log),
+        "snapshot_every": args.every,
+        "open_ms": round(statistics.fmean(opened), 1),
+        "per_step": results,
+        "goal_ms": GOAL_MS,
+        "worst_step_ms": worst,
+        "within_goal": worst <= GOAL_MS,
+    }
+
+
+def main() -> None:
+    import sys
+
+    print(json.dumps(run(sys.argv[1:]), indent=2))
+
+
+if __name__ == "__main__":
+    main()
