@@ -13,6 +13,7 @@ from pathlib import Path
 
 from websockets.asyncio.server import serve
 
+from server.handshake import select_subprotocol
 from server.hub import Hub
 from server.ssh import Gateway, SshSettings
 from server.transport import Origin, Origins, allowed_origins, server_context
@@ -83,6 +84,8 @@ async def run(
             host,
             port,
             process_request=hub.authenticate,
+            # A browser names the protocol beside its token; the hub selects only the protocol.
+            select_subprotocol=select_subprotocol,
             max_size=MAX_MESSAGE,
             compression=None,
             ping_interval=20,
