@@ -16,6 +16,7 @@ from websockets.asyncio.server import serve
 
 from server.config import Config, load, reach
 from server.delivery import Courier
+from server.handshake import select_subprotocol
 from server.hub import Hub
 from server.ssh import Gateway, SshSettings
 from server.transport import Origin, Origins, allowed_origins, server_context
@@ -104,6 +105,8 @@ async def run(
             host,
             port,
             process_request=hub.authenticate,
+            # A browser names the protocol beside its token; the hub selects only the protocol.
+            select_subprotocol=select_subprotocol,
             max_size=MAX_MESSAGE,
             compression=None,
             ping_interval=20,

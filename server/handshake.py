@@ -4,6 +4,10 @@ A token is either a user's stored token or an in-memory session token that the S
 for one of its sessions (`Handshake.session_token`). Either way the user is read as they are now,
 so a revocation or a change of role applies to the next connection at once.
 
+A browser cannot set `Authorization` on a websocket: it offers the subprotocols `warroom.v1` and
+`bearer.<token>` instead, and the hub selects `warroom.v1` (never the token). Plain HTTP requests
+(no upgrade) get the status page's files (`server.web`), or 404.
+
 One user holds at most `MAX_CONNECTIONS_PER_USER` connections; the next is refused with 429
 before the upgrade. What is kept of a request that passed the check is held weakly: a request
 that never becomes a websocket (a plain GET) leaves nothing behind.
@@ -15,15 +19,19 @@ import asyncio
 import secrets
 import weakref
 from collections import Counter
+from collections.abc import Sequence
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from server.limits import MAX_CONNECTIONS_PER_USER, Outbox
 from server.session import Session, seat
 from server.transport import Origins
+from server.web import StatusPage, is_upgrade
+from warroom.core import protocol
 from warroom.core.domain import Actor
 from warroom.store import UserDirectory
 
@@ -47,25 +55,30 @@ class Handshake:
         self.origins: Origins | None = None
         """The web origins that may connect (set once the hub listens); a request that names no
         origin (the CLI, the TUI) is not a browser's and needs none."""
+        self.page = StatusPage()
 
     async def authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
         """`process_request`: refuse a web page of another origin; answer health checks; refuse
         the upgrade without a valid token."""
         origin = request.headers.get("Origin")
-        if origin is not None and (self.origins is None or not self.origins.admits(origin)):
+        host = request.headers.get("Host")
+        if origin is not None and (self.origins is None or not self.origins.admits(origin, host)):
             return connection.respond(HTTPStatus.FORBIDDEN, "this origin may not connect here\n")
         if urlsplit(request.path).path == "/health":
             return connection.respond(HTTPStatus.OK, "ok\n")
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _unauthorized(connection, "send Authorization: Bearer <token>\n")
-        name = self._session_tokens.get(token.strip())
+        if not is_upgrade(request):
+            return self.page.answer(
+                request, tls=self.origins is not None and self.origins.scheme == "https"
+            )
+        token, problem = _token(request)
+        if problem:
+            return _unauthorized(connection, problem)
+        name = self._session_tokens.get(token)
         if name is not None:
             # The user as they are now: a revocation or a change of role applies at once.
             actor = await asyncio.to_thread(self.users.actor, name)
         else:
-            actor = await asyncio.to_thread(self.users.authenticate, token.strip())
+            actor = await asyncio.to_thread(self.users.authenticate, token)
         if actor is None:
             return _unauthorized(connection, "unknown or revoked token\n")
         held = self.open[actor.name] + sum(a.name == actor.name for a in self._admitted.values())
@@ -109,6 +122,39 @@ class Handshake:
     def end_session_token(self, token: str) -> None:
         """Stop `token` logging anyone in (open connections are left to close with it)."""
         self._session_tokens.pop(token, None)
+
+
+def select_subprotocol(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """`select_subprotocol` of `serve`: `warroom.v1` for a browser that offers it (never the
+    subprotocol that carries its token); no subprotocol for the CLI and the TUI, which offer
+    none."""
+    return Subprotocol(protocol.SUBPROTOCOL) if protocol.SUBPROTOCOL in offered else None
+
+
+def _token(request: Request) -> tuple[str, str]:
+    """The bearer token of `request` and "", or "" and what to send instead: `Authorization:
+    Bearer`, or a browser's subprotocols `warroom.v1` and `bearer.<token>`."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip(), ""
+        return "", "send Authorization: Bearer <token>\n"
+    offered = [
+        part.strip()
+        for value in request.headers.get_all("Sec-WebSocket-Protocol")
+        for part in value.split(",")
+    ]
+    tokens = [p.removeprefix(protocol.BEARER_SUBPROTOCOL) for p in offered]
+    tokens = [t for t, p in zip(tokens, offered, strict=True) if t != p and t]
+    if len(tokens) == 1 and protocol.SUBPROTOCOL in offered:
+        return tokens[0], ""
+    return "", (
+        f"send Authorization: Bearer <token>, or from a browser the subprotocols "
+        f"{protocol.SUBPROTOCOL} and {protocol.BEARER_SUBPROTOCOL}<token>\n"
+    )
 
 
 def _unauthorized(connection: ServerConnection, text: str) -> Response:

@@ -81,11 +81,20 @@ class Origins:
 
     def __init__(self, host: str, port: int, tls: bool, allowed: Iterable[Origin] = ()) -> None:
         scheme = "https" if tls else "http"
+        self.scheme = scheme
+        """The scheme of the hub's own page: `https` with TLS, else `http`."""
         hosts = {host.strip("[]").lower()}
         if is_loopback(host):
             hosts |= {"localhost", "127.0.0.1", "::1"}
         self.admitted = {(scheme, name, port) for name in hosts} | set(allowed)
 
-    def admits(self, origin: str) -> bool:
-        """Whether a request with the header `Origin: origin` may open a websocket."""
-        return origin_of(origin) in self.admitted
+    def admits(self, origin: str, host: str | None = None) -> bool:
+        """Whether a request with the header `Origin: origin` may open a websocket: `host` is
+        its `Host` header, the hub's address as the browser sees it (behind a name, or a
+        wildcard address), whose page has the origin of that host with the hub's scheme."""
+        seen = origin_of(origin)
+        if seen is None:
+            return False
+        if seen in self.admitted:
+            return True
+        return host is not None and seen == origin_of(f"{self.scheme}://{host}")

@@ -15,6 +15,7 @@ VERBS = [
     "demo",
     "join",
     "user",
+    "invite-link",
     "verify",
     "backup",
     "login",

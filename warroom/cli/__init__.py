@@ -56,6 +56,7 @@ for _verb in (
     hub.demo,
     hub.join,
     users.user,
+    users.invite_link,
     integrity.verify,
     integrity.backup,
     hub.login,

@@ -1,5 +1,6 @@
 """`warroom user ...`: users, their roles and groups, and the SSH keys that log them in, on the
-database directly (`--db` / WARROOM_DB), whether or not the hub runs.
+database directly (`--db` / WARROOM_DB), whether or not the hub runs; and `warroom invite-link`,
+a user's sign-in link to the hub's status page.
 """
 
 from __future__ import annotations
@@ -7,11 +8,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
-from warroom.cli.common import EXIT_USAGE, DatabaseArgs, Failure, opened_store, parsed
-from warroom.cli.parsing import VerbGroup, database_options, option
+from warroom.cli.common import (
+    EXIT_USAGE,
+    DatabaseArgs,
+    Failure,
+    HubArgs,
+    opened_store,
+    parsed,
+)
+from warroom.cli.parsing import VerbGroup, database_options, hub_options, option, verb
 from warroom.core.domain import Role, parse_enum
 from warroom.core.recipients import parse_address
 
@@ -186,3 +195,67 @@ def key_list(db: DatabaseArgs, name: str | None) -> None:
         for key in keys
     ] or ["no SSH keys"]
     db.emit([_key_data(key) for key in keys], lines)
+
+
+@verb("invite-link", "print a sign-in link to the status page for a user (incident manager)")
+@hub_options
+@option("--db", help="database URL or SQLite file (WARROOM_DB)")
+@click.argument("name")
+@option("--role", help=f"for a new user: {_ROLES} (default: stakeholder)")
+@option("--group", multiple=True, help="for a new user: stakeholder group (repeatable)")
+def invite_link(
+    hub: HubArgs, db: str | None, name: str, role: str | None, group: tuple[str, ...]
+) -> None:
+    target = hub.target()
+    page = page_url(target.url)
+    kind = _role(role) if role else Role.STAKEHOLDER
+    with opened_store(db) as store:
+        caller = store.users.authenticate(target.token)
+        if caller is None or caller.role is not Role.INCIDENT_MANAGER:
+            raise Failure(
+                "only an incident manager of this war room may make sign-in links "
+                f"(the token for {target.url} is not one in this database)"
+            )
+        known = {user.name: user for user in store.users.all()}
+        user = known.get(name.strip())
+        if user is None:
+            token = store.users.add(name, kind, list(group))
+            created = True
+        elif role or group:
+            raise Failure(
+                f"{user.name} already exists: change their role or groups with "
+                f"`warroom user change {user.name}`",
+                EXIT_USAGE,
+            )
+        else:
+            token = store.users.reissue(user.name)
+            created = False
+        actor = store.users.actor(name.strip())
+    assert actor is not None
+    link = f"{page}#token={token}"
+    if not created:
+        print(f"warroom: {actor.name}'s previous token no longer logs in", file=sys.stderr)
+    data = {
+        "name": actor.name,
+        "role": actor.role.value,
+        "groups": sorted(actor.groups),
+        "created": created,
+        "link": link,
+    }
+    hub.emit(data, link)
+
+
+def page_url(url: str) -> str:
+    """The status page's address on the hub at `url` (`ws://host:port` gives
+    `http://host:port/`, `wss://` gives `https://`).
+
+    Raises:
+        Failure: if `url` names no hub.
+    """
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https", "http": "http", "https": "https"}.get(parts.scheme)
+    if scheme is None or not parts.netloc:
+        raise Failure(
+            f"{url} is not a hub's address (ws://host:port or wss://host:port)", EXIT_USAGE
+        )
+    return f"{scheme}://{parts.netloc}/"

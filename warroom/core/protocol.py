@@ -39,6 +39,13 @@ MAX_COMMAND_ID = 64
 MAX_INCIDENT_ID = 32
 """The longest incident id a frame may name."""
 
+SUBPROTOCOL = "warroom.v1"
+"""The websocket subprotocol a browser names, beside its token: the one the hub selects."""
+
+BEARER_SUBPROTOCOL = "bearer."
+"""How a browser, which cannot set `Authorization` on a websocket, carries its token: one more
+subprotocol offered, `bearer.<token>`, that the hub reads and never selects."""
+
 CLOSE_UNAUTHENTICATED = 1008
 """Close code (the standard "policy violation") for a connection the hub holds no identity for;
 the handshake refuses such a one with HTTP 401 before it gets this far."""

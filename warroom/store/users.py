@@ -180,6 +180,24 @@ class UserDirectory:
         if result.rowcount == 0:
             raise StoreError(f"there is no active user named {name}")
 
+    def reissue(self, name: str) -> str:
+        """Give an active user a new token and return it (shown once, stored only as a hash):
+        the one they held before logs in no more; open connections carry on.
+
+        Raises:
+            StoreError: if there is no such active user.
+        """
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(UserRow)
+                .where(col(UserRow.name) == name, col(UserRow.revoked_at).is_(None))
+                .values(token_hash=token_hash(token))
+            )
+        if result.rowcount == 0:
+            raise StoreError(f"there is no active user named {name}")
+        return token
+
     def states(self) -> dict[str, Actor | None]:
         """Every user by name: their actor, or None once revoked."""
         with self.engine.connect() as connection:
