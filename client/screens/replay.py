@@ -3,7 +3,9 @@ stood after any event. Read only: nothing here can send a command or change the 
 
 Left and right step one event, `[` and `]` jump to the previous or next key moment (a pinned
 note, a status, severity or ETA change, an update sent), Home and End go to the first and the
-latest event, Space plays at the chosen speed (`+` and `-`). The worlds come from
+latest event, Space plays at the chosen speed (`+` and `-`). In the war room `a` replays the
+room as one audience (all stakeholders, or a group) received it, step for step, and `a` again
+back as the war room saw it. The worlds come from
 `warroom.core.replaying.Replayer`, which keeps each step cheap however long the log.
 """
 
@@ -20,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from client.screens.base import AppScreen
+from client.screens.choice import ChoiceScreen
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
 from client.widgets.mitigation_panel import MitigationPanel
@@ -28,8 +31,8 @@ from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
 from warroom.core.events import Envelope
-from warroom.core.policy import visible_part
-from warroom.core.replaying import Replayer
+from warroom.core.policy import preview_actor, visible_part
+from warroom.core.replaying import Replayer, disclosed_each
 from warroom.core.text import visible
 from warroom.core.views import describe
 
@@ -53,6 +56,7 @@ class ReplayScreen(AppScreen):
         Binding("space", "play", "Play/pause"),
         Binding("plus,equals_sign", "speed(1)", "Faster"),
         Binding("minus", "speed(-1)", "Slower"),
+        Binding("a", "audience", "As audience"),
     ]
     """Step, jump to key moments, play; Esc or q goes back to the live room."""
 
@@ -62,6 +66,10 @@ class ReplayScreen(AppScreen):
     def __init__(self, incident: str) -> None:
         super().__init__()
         self.incident_id = incident
+        self.audience: str | None = None
+        """The audience whose view is replayed (None: the room as this user received it)."""
+        self._shown: tuple[tuple[int, Envelope], ...] = ()
+        """With an audience: each event they received, by its position in the log."""
         self.position = 0
         """How many of the incident's events are folded into what is shown."""
         self.speed = 0
@@ -90,6 +98,50 @@ class ReplayScreen(AppScreen):
         self._replayer = Replayer([item.event for item in self._log])
         self._moments = self._replayer.moments()
         self.show_position(len(self._log))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An audience's view is the war room's to replay: a stakeholder's log is theirs."""
+        if action == "audience":
+            me = self.warroom.state.me
+            return me is not None and me.internal
+        return True
+
+    def action_audience(self) -> None:
+        """Replay as all stakeholders or one group received it, or back as the war room."""
+        if self.audience is not None:
+            self.replay_as(None)
+            return
+        groups = self.warroom.state.known_groups
+        choices = [("all stakeholders", "all"), *((f"group {g}", g) for g in groups)]
+
+        def chosen(audience: str | None) -> None:
+            if audience is not None:
+                self.replay_as(audience)
+
+        self.app.push_screen(ChoiceScreen("Replay as", choices), chosen)
+
+    def replay_as(self, audience: str | None) -> None:
+        """Replay the room as `audience` received it (None: as this user did), at the same
+        position of the log."""
+        events = [item.event for item in self._log]
+        self.audience = audience
+        if audience is None:
+            self._replayer = Replayer(events)
+            self._shown = ()
+        else:
+            viewer = preview_actor(audience)
+            self._replayer = Replayer(events, viewer)
+            received = disclosed_each(events, viewer)
+            self._shown = tuple(
+                (index, Envelope(item.seq, shown))
+                for index, (item, shown) in enumerate(zip(self._log, received, strict=True))
+                if shown is not None
+            )
+        banner = f" REPLAY of {self.incident_id}: the room as it stood"
+        banner += f", as {audience} saw it" if audience else ""
+        banner += ". Read only; Esc goes back. "
+        self.query_one("#replay-banner", Static).update(Text(banner, style="bold black on cyan"))
+        self.show_position(self.position)
 
     def on_descendant_focus(self) -> None:
         """The panels only show: none keeps focus (a click, Tab), so every key stays the
@@ -166,11 +218,16 @@ class ReplayScreen(AppScreen):
             gone.update(Text(f"{self.incident_id} has no events to replay."))
             return
         me = self.warroom.state.me
-        if me is not None and not me.internal:
+        if self.audience is not None:
+            incident = visible_part(incident, preview_actor(self.audience))
+        elif me is not None and not me.internal:
             incident = visible_part(incident, me)
         # The clocks read as they did then: "12m ago" counts from the moment shown.
         then = self._log[self.position - 1].event.at
-        seen = self._log[: self.position]
+        if self.audience is None:
+            seen: tuple[Envelope, ...] = self._log[: self.position]
+        else:
+            seen = tuple(item for index, item in self._shown if index < self.position)
         self.query_one("#header", IncidentHeader).show(incident, then, ())
         self.query_one("#impact", ImpactPanel).show(incident, hints=False)
         self.query_one("#timeline", TimelinePanel).show(incident, seen, then)
@@ -194,7 +251,14 @@ class ReplayScreen(AppScreen):
             line.append(f"{moment}\n ")
             # What the step did, as text: whatever it holds is shown, never obeyed.
             me = self.warroom.state.me
-            numbered = me is None or me.internal
+            numbered = (me is None or me.internal) and self.audience is None
+            if self.audience is not None:
+                received = dict(self._shown).get(self.position - 1)
+                if received is None:
+                    line.append(f"(nothing of this step reached {self.audience})", style="dim")
+                    self.query_one("#scrubber", Static).update(line)
+                    return
+                event = received.event
             actor = visible(event.actor, multiline=False)
             line.append(f"{actor}: {describe(event, numbered=numbered)}")
         self.query_one("#scrubber", Static).update(line)

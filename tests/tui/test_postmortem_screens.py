@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import Markdown
 
-from client.screens.replay import ReplayScreen
+from client.screens.replay import SPEEDS, ReplayScreen
 from client.screens.report import ReportScreen
 from client.screens.war_room import WarRoomScreen
 from client.widgets.progress_panel import ProgressPanel
@@ -26,7 +26,9 @@ from tests.kit.tui import (
     until,
 )
 from warroom.core import commands as c
+from warroom.core.policy import preview_actor, visible_part
 from warroom.core.reducer import replay as fold
+from warroom.core.replaying import disclosed_each
 from warroom.core.report import report
 
 HOSTILE = "[@click=app.quit]x[/] `tick` <b>bold</b> *star*"
@@ -105,8 +107,11 @@ async def test_H_replays_the_room_step_by_step_and_sends_nothing(fake):
         await settled(pilot)
         assert screen.position == moments[-2] or screen.position in moments
         # Play runs on by itself, faster with +, and stops at the latest event.
-        await pilot.press("home", "plus", "plus", "plus", "plus", "plus", "space")
-        assert "▶ 32/s" in shown(screen.query_one("#scrubber"))
+        await pilot.press("home", "plus", "plus", "plus", "plus", "plus")
+        assert SPEEDS[screen.speed] == 32
+        # At 32 a second the few events may all be played before the next look: the speed is
+        # read above, the playing and its stop below.
+        await pilot.press("space")
         for _ in range(100):  # 19 events at 32 a second: well within 5 s
             if screen.position == last and "paused" in shown(screen.query_one("#scrubber")):
                 break
@@ -126,4 +131,39 @@ async def test_H_replays_the_room_step_by_step_and_sends_nothing(fake):
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)
         assert paused > 1
+    assert fake.submits == []
+
+
+async def test_a_replays_the_room_as_an_audience_received_it(fake):
+    async with running(fake) as pilot:
+        await pilot.press("H")
+        await settled(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReplayScreen)
+        events = [item.event for item in app_of(pilot).state.log if item.event.incident == ROOM]
+        everyone = preview_actor("all")
+        received = [shown for shown in disclosed_each(events, everyone) if shown is not None]
+        incident = fold(events).incident(ROOM)
+        assert incident is not None
+        internal_actions = len(incident.actions)
+        seen_actions = len(visible_part(incident, everyone).actions)
+        assert seen_actions < internal_actions  # the seeded room keeps some from stakeholders
+        await pilot.press("a")
+        await settled(pilot)
+        await pilot.press("enter")  # the first choice: all stakeholders
+        await settled(pilot)
+        assert screen.audience == "all"
+        assert "as all saw it" in shown(screen.query_one("#replay-banner"))
+        assert screen.query_one(ProgressPanel).row_count == seen_actions
+        assert screen.query_one(TimelinePanel).row_count == len(received)
+        # Stepping keeps the log's positions: the same moment for every viewer.
+        await pilot.press("home")
+        await settled(pilot)
+        assert screen.position == 1
+        await pilot.press("a")  # back to the room as the war room saw it
+        await settled(pilot)
+        await pilot.press("end")
+        await settled(pilot)
+        assert screen.audience is None
+        assert screen.query_one(ProgressPanel).row_count == internal_actions
     assert fake.submits == []
