@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from tests.kit.harness import ZONE, Hub, isolated_env
+from tests.e2e.conftest import env, hub  # noqa: F401  (the e2e tier's real hub, shared)
+from tests.kit.harness import ZONE
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).parent / "artefacts"
 """Screenshots of the run, to look at (git-ignored: they are not golden files)."""
 
-if not CHROMIUM.exists():  # pragma: no cover - CI installs it (.ci/run)
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    # A missing browser fails the tests rather than skipping them: `.ci/run` installs it.
+    assert CHROMIUM.exists(), f"no browser at {CHROMIUM}: apt-get install chromium"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True
@@ -41,24 +41,6 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         yield opened
     finally:
         opened.close()
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return isolated_env(tmp_path)
-
-
-@pytest.fixture
-def hub(tmp_path: Path, env: dict[str, str]) -> Iterator[Hub]:
-    """A running hub on a fresh database, checked for tracebacks at teardown."""
-    running = Hub(tmp_path, env)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.close()
-    problems = running.server_stderr()
-    assert "Traceback" not in problems, f"warroom serve printed a traceback:\n{problems}"
 
 
 @pytest.fixture(scope="session")

@@ -305,7 +305,12 @@ def _merged(incident: IncidentState, event: e.QuestionMerged) -> IncidentState:
 
 
 def _published(incident: IncidentState, event: e.UpdatePublished) -> IncidentState:
-    update = Update(
+    return evolve(incident, updates=_added(incident.updates, update_of(event)))
+
+
+def update_of(event: e.UpdatePublished) -> Update:
+    """The update a publication records, as the incident's `updates` hold it."""
+    return Update(
         id=event.update,
         kind=event.kind,
         audience=event.audience,
@@ -320,7 +325,6 @@ def _published(incident: IncidentState, event: e.UpdatePublished) -> IncidentSta
         severity=event.severity,
         question=event.question,
     )
-    return evolve(incident, updates=_added(incident.updates, update))
 
 
 def _audience(incident: IncidentState, event: e.AudienceChanged) -> IncidentState:

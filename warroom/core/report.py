@@ -34,7 +34,7 @@ from warroom.core.domain import (
 )
 from warroom.core.messages import body
 from warroom.core.policy import preview_actor, visible_part
-from warroom.core.reducer import apply
+from warroom.core.reducer import apply, update_of
 from warroom.core.replaying import seen_by
 from warroom.core.text import visible
 
@@ -198,7 +198,7 @@ def record(
             continue
         before = world.incident(wanted)
         if isinstance(event, e.UpdatePublished) and before is not None:
-            updates.append(Punctuality(_published(event), _due(before, cadence, event.audience)))
+            updates.append(Punctuality(update_of(event), _due(before, cadence, event.audience)))
         world = apply(world, event)
         mine.append(event)
         if isinstance(event, e.StatusChanged):
@@ -235,24 +235,6 @@ def _due(incident: IncidentState, cadence: Cadence, audience: str) -> datetime |
         return next_due(incident, cadence, audience)
     except OverflowError:
         return None  # a time at the calendar's edge in an old log: nothing sensible was due
-
-
-def _published(event: e.UpdatePublished) -> Update:
-    return Update(
-        id=event.update,
-        kind=event.kind,
-        audience=event.audience,
-        summary=event.summary,
-        impact=event.impact,
-        timeline=event.timeline,
-        progress=event.progress,
-        mitigation=event.mitigation,
-        author=event.actor,
-        published_at=event.at,
-        status=event.status,
-        severity=event.severity,
-        question=event.question,
-    )
 
 
 # The document ------------------------------------------------------------------------------------
