@@ -498,6 +498,26 @@ async def settled(pilot: Pilot[Any]) -> None:
         await pilot.pause()
 
 
+async def steady(pilot: Pilot[Any], turns: int = 50) -> None:
+    """Turn the loop until no widget on screen moves: every scroll offset and table cursor is
+    where it was two looks ago (a cursor moved after a refresh scrolls only on the refresh after
+    that). For pictures, which must not catch a table half-way to its newest row."""
+
+    def positions() -> tuple[object, ...]:
+        return tuple(
+            (id(w), w.scroll_offset, w.max_scroll_y, getattr(w, "cursor_row", 0))
+            for w in pilot.app.screen.query("*")
+        )
+
+    seen: list[tuple[object, ...]] = []
+    for _ in range(turns):
+        await pilot.pause(0.01)
+        seen.append(positions())
+        if len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]:
+            return
+    raise AssertionError(f"the screen still moved after {turns} turns")
+
+
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type `text` key by key, as a user would (about 60 ms a key: keep it short)."""
     await pilot.press(*text)

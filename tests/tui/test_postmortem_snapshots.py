@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
 
-from tests.kit.tui import FakeConnection, connect, make_app, settled
+from tests.kit.tui import FakeConnection, connect, make_app, steady
 
 WIDE = (120, 36)
 
@@ -22,7 +22,7 @@ def _shot(snap_compare: Callable[..., bool], *keys: str) -> bool:
     async def run_before(pilot: Pilot[None]) -> None:
         await connect(pilot, fake)
         await pilot.press(*keys)
-        await settled(pilot)
+        await steady(pilot)
 
     before: Callable[[Pilot[None]], Awaitable[None]] = run_before
     return snap_compare(make_app(fake, "INC-2"), terminal_size=WIDE, run_before=before)

@@ -29,8 +29,8 @@ from tests.kit.tui import (
     replay,
     running,
     seed_events,
-    settled,
     stakeholder_replay,
+    steady,
     submitted,
     type_text,
     until,
@@ -56,7 +56,7 @@ def _run(
         await connect(pilot, fake, frames)
         if then is not None:
             await then(pilot)
-        await settled(pilot)
+        await steady(pilot)
 
     return run_before
 
@@ -121,11 +121,11 @@ def test_disconnected_with_a_command_held(snap_compare):
 
     async def drop(pilot: Pilot[None]) -> None:
         fake.drop("connection lost; retrying in 2s (attempt 2)")
-        await settled(pilot)
+        await steady(pilot)
         await pilot.press("n")
         await paste(pilot, "Written while offline")
         await pilot.press("ctrl+s")
-        await settled(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=WIDE, run_before=_run(fake, drop))
 
@@ -145,7 +145,7 @@ def test_conflict(snap_compare, size):
         fake.push(
             *later(Step(BOB, 29, c.SetImpact(incident=ROOM, statement="theirs", base_version=1)))
         )
-        await settled(pilot)
+        await steady(pilot)
         await pilot.press("i", "f7")
         await paste(pilot, "EU card payments fail at checkout; PayPal works.")
         await pilot.press("ctrl+s")
@@ -188,7 +188,7 @@ def test_a_refused_note_open_again(snap_compare, size):
         submit = await submitted(pilot, fake)
         reason = "no stakeholder is in group finance; known groups: exec, support"
         fake.push(protocol.RejectedFrame(id=submit.id, code="unknown-group", message=reason))
-        await settled(pilot)
+        await steady(pilot)
         app.clear_notifications()  # the form is the picture; the toast fades on its own
 
     assert snap_compare(app, terminal_size=size, run_before=_run(fake, refused))
@@ -312,7 +312,7 @@ def _long_note() -> Sequence[protocol.EventFrame]:
 def _reading(fake: FakeConnection) -> Callable[[Pilot[None]], Awaitable[None]]:
     async def read(pilot: Pilot[None]) -> None:
         fake.push(*_long_note())
-        await settled(pilot)
+        await steady(pilot)
         await pilot.press("2", "end", "enter")
 
     return read
