@@ -90,7 +90,10 @@ class Hub:
         self.summaries = Summaries()
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
         self.replay.cadence = cadence.to_wire()
-        self.replay.known_groups = self._read_known_groups
+        # What the users table last said (read every `USER_POLL`, and pushed to the war room as
+        # it changes): a read per welcome would be a query per connection, and fifty connecting
+        # at once held the interpreter from every other connection for a hundred milliseconds.
+        self.replay.known_groups = lambda: self._known_groups
         self.replay.delivery_frames = self._delivery_frames
         self.courier: Courier | None = None
         """Sends updates and answers outside the room (set by the wiring that starts it)."""

@@ -128,7 +128,7 @@ class Replay:
             floor = 0 if cursor is None else sent  # from now: their newest event may be any old
             shown = await self._newest_shown(session, head, floor) if session.sealed else head
         # Other groups' names are the war room's to know, never a stakeholder's.
-        known = await asyncio.to_thread(self.known_groups) if actor.internal else ()
+        known = self.known_groups() if actor.internal else ()
         if session.closed:
             return
         welcome = protocol.Welcome(
