@@ -49,6 +49,8 @@ class Fanout:
         self._stakeholders: dict[Actor, set[ServerConnection]] = {}
         self._pending: dict[ServerConnection, list[bytes]] = {}
         """Frames sent but not yet written, per connection, in order (see `flush`)."""
+        self._later: list[tuple[Committed, World]] = []
+        """Events sent whose stakeholders' forms are worked out at `flush`, in order."""
 
     def admits(self, actor: Actor, incident_id: str) -> bool:
         """Whether `actor` may know that the incident `incident_id` exists."""
@@ -93,8 +95,10 @@ class Fanout:
         """Send one committed event to every connection allowed to see it, and count it published.
 
         The war room's frame is encoded once, and the stakeholders' (opaque cursor, disguised
-        entry numbers) once, whatever the number of connections. It is written with the rest of
-        its group commit, by `flush`; who receives it is decided now.
+        entry numbers) once per distinct form, whatever the number of connections. Both are
+        written with the rest of the group commit by `flush`, the war room's first: what each
+        stakeholder may see of the event is worked out after those are written, so a room of
+        responders never waits on two hundred status pages.
 
         Returns:
             The length of the war room's frame, for `drop_slow`.
@@ -102,8 +106,15 @@ class Fanout:
         self.world = world
         frame = protocol.encode_event(item.seq, item.encoded).encode()
         self._queue(self.room_for(world.incident(item.event.incident)), frame)
-        # What each stakeholder receives depends on their groups (audiences name only theirs):
-        # one frame per distinct form of the event, whatever the number of connections.
+        if self._stakeholders:
+            self._later.append((item, world))
+        self.head = item.seq
+        self.newest[item.event.incident] = item.seq
+        return len(frame)
+
+    def _disclose(self, item: Committed, world: World) -> None:
+        """Queue the stakeholders' forms of one committed event: what each receives depends on
+        their groups (audiences name only theirs), one frame per distinct form."""
         targets: dict[e.Event, list[ServerConnection]] = {}
         for stakeholder, connections in self._stakeholders.items():
             shown = disclosed(stakeholder, item.event, world)
@@ -112,9 +123,6 @@ class Fanout:
         for shown, receivers in targets.items():
             sealed = protocol.encode_event(*disguised(self.sealer, item.seq, shown))
             self._queue(receivers, sealed.encode())
-        self.head = item.seq
-        self.newest[item.event.incident] = item.seq
-        return len(frame)
 
     def _queue(self, connections: Collection[ServerConnection], frame: bytes) -> None:
         pending = self._pending
@@ -126,7 +134,13 @@ class Fanout:
                 theirs.append(frame)
 
     def flush(self) -> None:
-        """Write every connection the events sent to it since the last flush, in one write each."""
+        """Write every connection the events sent to it since the last flush, in one write each:
+        the war room's, then the stakeholders'."""
+        pending, self._pending = self._pending, {}
+        self.outbox.send_each(pending)
+        later, self._later = self._later, []
+        for item, world in later:
+            self._disclose(item, world)
         pending, self._pending = self._pending, {}
         self.outbox.send_each(pending)
 

@@ -28,6 +28,7 @@ from websockets.http11 import Request, Response
 
 from server.delivery import Courier, delivery_frame
 from server.fanout import Fanout
+from server.fresh import FreshRead
 from server.handshake import Handshake
 from server.limits import (
     CLOSE_TOO_FAST,
@@ -90,10 +91,10 @@ class Hub:
         self.summaries = Summaries()
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
         self.replay.cadence = cadence.to_wire()
-        # What the users table last said (read every `USER_POLL`, and pushed to the war room as
-        # it changes): a read per welcome would be a query per connection, and fifty connecting
-        # at once held the interpreter from every other connection for a hundred milliseconds.
-        self.replay.known_groups = lambda: self._known_groups
+        # One read of the users table serves every welcome that waited on it: a read per welcome
+        # was a query per connection, and fifty connecting at once held the interpreter from
+        # every other connection for a hundred milliseconds.
+        self.replay.known_groups = FreshRead(self._read_known_groups).get
         self.replay.delivery_frames = self._delivery_frames
         self.courier: Courier | None = None
         """Sends updates and answers outside the room (set by the wiring that starts it)."""

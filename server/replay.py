@@ -10,7 +10,7 @@ write, and the next is read once the client has taken most of it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import ServerConnection
 
@@ -30,6 +30,10 @@ BACK_PAGE = 100
 """Events read per page, newest first, when looking for a stakeholder's newest event."""
 
 _LEADING_INCIDENT = '{"incident":"'
+
+
+async def _no_groups() -> tuple[str, ...]:
+    return ()
 
 
 async def _write_page(connection: ServerConnection, frames: list[str]) -> None:
@@ -73,7 +77,7 @@ class Replay:
         self.log_id = log_id
         """Which log the hub serves; a cursor from another (a restored backup) starts over."""
         self.summaries = summaries or Summaries()
-        self.known_groups: Callable[[], tuple[str, ...]] = tuple
+        self.known_groups: Callable[[], Awaitable[tuple[str, ...]]] = _no_groups
         """Reads the stakeholder groups some user holds now (from the user directory)."""
         self.cadence: dict[str, int | None] | None = None
         """The update cadence every welcome carries (None: the defaults)."""
@@ -128,7 +132,7 @@ class Replay:
             floor = 0 if cursor is None else sent  # from now: their newest event may be any old
             shown = await self._newest_shown(session, head, floor) if session.sealed else head
         # Other groups' names are the war room's to know, never a stakeholder's.
-        known = self.known_groups() if actor.internal else ()
+        known = await self.known_groups() if actor.internal else ()
         if session.closed:
             return
         welcome = protocol.Welcome(
