@@ -264,3 +264,79 @@ def test_internal_users_read_the_page_without_the_ask_box(
     assert "card processor down" in page.locator("#i-impact").inner_text()
     assert page.locator("#ask").is_hidden()
     assert page.locator("#who").inner_text() == "oscar (observer)"
+
+
+CONTRAST = """() => {
+  // Every element showing text of its own: its colour against the background it is drawn on
+  // (the nearest ancestor's opaque background, translucent ones blended over it), as WCAG 2
+  // defines the ratio; large text (24px, or 18.66px bold) needs 3, the rest 4.5.
+  const parse = (value) => {
+    const m = value.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return [0, 0, 0, 0];
+    const [r, g, b, a] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [r, g, b, a === undefined ? 1 : a];
+  };
+  const blend = (top, bottom) => [0, 1, 2].map(
+    (i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const background = (element) => {
+    const layers = [];
+    for (let node = element; node; node = node.parentElement) {
+      const colour = parse(getComputedStyle(node).backgroundColor);
+      if (colour[3] > 0) layers.push(colour);
+      if (colour[3] >= 1) break;
+    }
+    let result = [255, 255, 255, 1];
+    for (const layer of layers.reverse()) result = blend(layer, result);
+    return result;
+  };
+  const luminance = ([r, g, b]) => {
+    const [R, G, B] = [r, g, b].map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  };
+  const found = [];
+  for (const element of document.querySelectorAll("body *")) {
+    const own = [...element.childNodes].some(
+      (n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    const style = getComputedStyle(element);
+    const box = element.getBoundingClientRect();
+    if (!own || !element.checkVisibility() || box.width === 0 || box.height === 0) continue;
+    const back = background(element);
+    const ink = blend(parse(style.color), back);
+    const [light, dark] = [luminance(ink), luminance(back)].sort((a, b) => b - a);
+    const ratio = (light + 0.05) / (dark + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    found.push({
+      text: element.textContent.trim().slice(0, 40), ratio, needed: large ? 3 : 4.5,
+    });
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_text_on_the_page_meets_the_contrast_ratio(
+    hub: Hub, context: BrowserContext, scheme: str
+) -> None:
+    link = _link(hub, "carol", "--group", "exec")
+    incident = _declare(hub, "Checkout failing in EU", "--app", "checkout")
+    _declare(hub, "Search is slow", "--severity", "3")
+    hub.ok("impact", incident, "EU customers cannot pay by card", "--audience", "all")
+    hub.ok("eta", incident, "+45m", "--confidence", "medium")
+    hub.ok("mitigate", incident, "Ask customers to pay by PayPal", "--audience", "exec")
+    hub.ok("publish", incident, "--audience", "exec", "--alert", "--summary", "We are on it")
+    watched = _open(context, link)
+    page = watched.page
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    seen: list[dict[str, object]] = page.evaluate(CONTRAST)
+    page.click(f"#incidents a[data-id='{incident}']")
+    page.fill("#ask-text", "Is the EU store affected?")
+    page.click("#ask button[type=submit]")
+    page.locator("#ask-state[data-state=sent]").wait_for(timeout=5_000)
+    seen += page.evaluate(CONTRAST)
+    assert len(seen) >= 20, f"too little text measured: {seen}"
+    low = [item for item in seen if float(str(item["ratio"])) < float(str(item["needed"]))]
+    assert not low, f"text below its contrast ratio in the {scheme} scheme: {low}"
