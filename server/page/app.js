@@ -10,7 +10,6 @@ const VERSION = 1;
 const TOKEN_KEY = "warroom.token";
 const INTERNAL = "internal";
 const DELAYS = [500, 1000, 2000, 4000, 8000, 15000];
-const TRIES_FOR_A_NEW_TOKEN = 5;
 const DEFAULT_CADENCE = { SEV1: 900, SEV2: 1800, SEV3: 3600, SEV4: null };
 const STATUS_ORDER = { investigating: 0, identified: 1, monitoring: 2, resolved: 3 };
 const ASKERS = new Set(["stakeholder", "incident-manager"]);
@@ -264,26 +263,48 @@ function connect() {
       connect();
       return;
     }
-    if (!opened && !state.accepted) {
-      signIn(
-        "The hub did not accept this sign-in, or cannot be reached. " +
-          "Open the latest link you were sent, or paste your token.",
-      );
-      if (state.attempt + 1 >= TRIES_FOR_A_NEW_TOKEN) {
+    if (opened) {
+      retry();
+      return;
+    }
+    // Refused before it opened: a browser is not told why, so ask the hub whether it is up.
+    // Up means this sign-in was refused (an old link, a revoked token); down means wait.
+    hubAnswers().then((up) => {
+      if (state.socket !== null || state.timer !== null || !state.token) return;
+      if (up) {
         link("down", "Not signed in");
+        signIn(
+          "The war room is up but did not accept this sign-in: the link is old or was " +
+            "revoked. Open the latest link you were sent, or paste your token.",
+        );
         return;
       }
-    }
-    retry();
+      if (!state.accepted) {
+        signIn(
+          "The war room cannot be reached right now. This page keeps trying, and signs you " +
+            "in as soon as it answers.",
+        );
+      }
+      retry(state.accepted ? "Connection lost." : "The war room cannot be reached.");
+    });
   });
 }
 
-function retry() {
+async function hubAnswers() {
+  try {
+    const answer = await fetch("/health", { cache: "no-store" });
+    return answer.ok;
+  } catch {
+    return false;
+  }
+}
+
+function retry(why = "Connection lost.") {
   const base = DELAYS[Math.min(state.attempt, DELAYS.length - 1)];
   const delay = Math.round(base * (0.75 + Math.random() * 0.5));
   state.attempt += 1;
   const seconds = Math.max(1, Math.round(delay / 1000));
-  link("down", `Connection lost. Reconnecting in ${seconds} s…`);
+  link("down", `${why} Reconnecting in ${seconds} s…`);
   render();
   state.timer = setTimeout(connect, delay);
 }

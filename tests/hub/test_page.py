@@ -60,7 +60,7 @@ async def test_the_page_and_its_files_are_served_with_strict_headers(hub: Hub) -
         assert directives["default-src"] == "'none'"
         assert directives["script-src"] == "'self'"
         assert directives["style-src"] == "'self'"
-        assert directives["connect-src"] == f"ws://127.0.0.1:{port}"
+        assert directives["connect-src"] == f"'self' ws://127.0.0.1:{port}"
         assert directives["frame-ancestors"] == "'none'"
     page = await asyncio.to_thread(_body, hub, "/")
     assert b'<script type="module" src="/app.js">' in page

@@ -192,6 +192,34 @@ def test_a_forged_or_missing_token_gets_no_data(hub: Hub, context: BrowserContex
         assert "Checkout failing" not in watched.text()
 
 
+def test_a_sign_in_tells_a_hub_that_is_down_from_a_token_it_refuses(
+    hub: Hub, context: BrowserContext
+) -> None:
+    token = _link(hub, "carol", "--group", "exec").split("=", 1)[1]
+    _declare(hub, "Checkout failing in EU")
+    page = Watched(context.new_page()).page
+    page.goto(f"http://127.0.0.1:{hub.port}/")
+    page.locator("#signin").wait_for()
+
+    # A refused token while the hub is up: sign in again, no endless reconnecting.
+    page.fill("#token", f"wr_{'B' * 43}")
+    page.click("#signin-form button[type=submit]")
+    page.get_by_text("The war room is up but did not accept this sign-in").wait_for(timeout=5_000)
+    assert page.locator('#link[data-state="down"]').inner_text() == "Not signed in"
+
+    # The right token while the hub is down: it says so, and signs in once the hub is back.
+    assert hub.stop() == 0
+    page.fill("#token", token)
+    page.click("#signin-form button[type=submit]")
+    down = page.locator('#link[data-state="down"]')
+    down.get_by_text("The war room cannot be reached.").wait_for(timeout=5_000)
+    reason = page.locator("#signin-reason").inner_text()
+    assert reason.startswith("The war room cannot be reached right now"), reason
+    hub.start(hub.port)
+    page.wait_for_selector(LIVE, timeout=20_000)
+    page.locator("#incidents").get_by_text("Checkout failing in EU").wait_for(timeout=5_000)
+
+
 @pytest.fixture
 def elsewhere(tmp_path: Path) -> Iterator[str]:
     """A web server on another port of 127.0.0.1, serving whatever `page.html` holds."""
