@@ -18,7 +18,7 @@ from server.config import Config, load, reach
 from server.delivery import Courier
 from server.handshake import select_subprotocol
 from server.hub import Hub
-from server.ssh import Gateway, SshSettings
+from server.ssh.settings import SshSettings
 from server.transport import Origin, Origins, allowed_origins, server_context
 from warroom.core import protocol
 from warroom.core.cadence import DEFAULT_CADENCE
@@ -68,7 +68,7 @@ async def run(
             nothing is delivered).
 
     Raises:
-        server.ssh.GatewayError: if the SSH gateway cannot start.
+        server.ssh.settings.GatewayError: if the SSH gateway cannot start.
         warroom.store.StoreError: if the database could lose an acknowledged command.
     """
     # Acknowledged means durable: never serve a database that could lose a commit.
@@ -122,6 +122,8 @@ async def run(
             url = f"{scheme}://{_host(bound[0])}:{bound[1]}"
             gateway = None
             if ssh is not None:
+                from server.ssh.gateway import Gateway  # asyncssh: only for a hub serving SSH
+
                 gateway = Gateway(hub, f"{scheme}://{_host(_local(bound[0]))}:{bound[1]}", ssh)
                 await gateway.start(host)
             try:
@@ -174,7 +176,7 @@ def main(
         ssh_port: also serve the war room over SSH on this port (None: no SSH).
         ssh_host_key: the SSH host key file (None: the default, made on first use).
         session_command: what each SSH session runs, before the URL and incident the gateway
-            adds (see `server.ssh.SshSettings.session_command`).
+            adds (see `server.ssh.settings.SshSettings.session_command`).
         ssh_sessions_per_key: SSH sessions one key may hold open at once.
         tls_cert: serve `wss://` with this certificate chain (PEM), and `tls_key`.
         tls_key: the certificate's private key (PEM).

@@ -21,9 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-
-import aiosmtplib
-import httpx
+from typing import TYPE_CHECKING
 
 from server.config import Config
 from warroom.core import events as e
@@ -40,6 +38,11 @@ from warroom.core.recipients import (
 )
 from warroom.core.text import visible
 from warroom.store import Delivery, Planned, Store, StoreError
+
+if TYPE_CHECKING:
+    # The mail and HTTP clients are imported by a hub that sends (`Courier.start`): one that
+    # sends nothing does not hold them in memory.
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,9 @@ class Courier:
         """Start planning and sending, on the running event loop."""
         if self.sends:
             assert self.config is not None
+            import aiosmtplib  # noqa: F401  (loaded now, not on the loop at the first send)
+            import httpx
+
             # No proxy from the environment: hooks are reached as configured, as the hub's own
             # websocket clients reach it.
             self._http = httpx.AsyncClient(
@@ -361,6 +367,8 @@ class Courier:
         message["Date"] = format_datetime(datetime.now(UTC))
         message["X-Warroom-Delivery"] = delivery.delivery
         message.set_content(delivery.body)
+        import aiosmtplib
+
         await aiosmtplib.send(
             message,
             hostname=smtp.host,
@@ -390,7 +398,11 @@ class Courier:
 
 
 def _explain(error: Exception, timeout: float) -> str:
-    """A failed attempt as a short sentence."""
+    """A failed attempt as a short sentence (made only by a hub that sends, so with both
+    clients loaded)."""
+    import aiosmtplib
+    import httpx
+
     if isinstance(error, TimeoutError | aiosmtplib.SMTPTimeoutError | httpx.TimeoutException):
         sentence = f"no answer within {timeout:g}s"
     elif isinstance(error, _Refused):

@@ -16,21 +16,7 @@ SCP, no forwarding of ports, agents or X11.
 Modules: `gateway` (listening, shutdown, revocations), `login` (key auth, refusals), `terminal`
 (one session: PTY and channel), `child` (the TUI's process and environment), `host_key`,
 `settings`.
+
+Importing this package loads no SSH library: the hub imports `server.ssh.gateway` (and with it
+asyncssh) only when it serves SSH.
 """
-
-from __future__ import annotations
-
-from server.ssh.child import child_env, incident_of
-from server.ssh.gateway import Gateway
-from server.ssh.host_key import default_host_key, load_host_key
-from server.ssh.settings import GatewayError, SshSettings
-
-__all__ = [
-    "Gateway",
-    "GatewayError",
-    "SshSettings",
-    "child_env",
-    "default_host_key",
-    "incident_of",
-    "load_host_key",
-]

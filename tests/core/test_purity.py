@@ -111,3 +111,14 @@ def test_client_never_imports_the_server() -> None:
     modules = loaded_after(["client"], walk="client")
     assert "client" in modules
     assert leaked(modules, ["server"]) == []
+
+
+def test_a_hub_without_ssh_or_deliveries_loads_neither_library() -> None:
+    # What `warroom serve` imports before it knows whether it serves SSH or sends anything:
+    # asyncssh (and its cryptography), httpx and aiosmtplib cost about 23 MB a hub that needs
+    # none of them would carry for good.
+    modules = loaded_after(["warroom.cli", "warroom.cli.hub", "server.app"])
+    assert {"server.app", "server.delivery", "server.ssh.settings"} <= modules
+    assert leaked(modules, ["asyncssh", "httpx", "aiosmtplib"]) == []
+    # The same check sees them once the gateway is imported, as a hub serving SSH does.
+    assert "asyncssh" in leaked(loaded_after(["server.ssh.gateway"]), ["asyncssh"])

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from server.ssh import GatewayError, child_env, incident_of, load_host_key
+from server.ssh.child import child_env, incident_of
+from server.ssh.host_key import load_host_key
+from server.ssh.settings import GatewayError
 
 
 def test_the_host_key_is_made_once_owner_only_and_then_reused(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def serve(
 ) -> None:
     from server.app import main as serve_main
     from server.config import ConfigError
-    from server.ssh import GatewayError
+    from server.ssh.settings import GatewayError
     from server.transport import TransportError, is_loopback
     from warroom.store import StoreError
 
