@@ -33,10 +33,40 @@ from client.widgets.timeline_rows import (
 )
 from client.widgets.timeline_search import TimelineSearch
 from warroom.core import events as e
-from warroom.core.domain import IncidentState
+from warroom.core.domain import IncidentState, find_entry, find_index
 from warroom.core.events import Envelope
 from warroom.core.timeparse import in_local_zone
 from warroom.core.views import describe
+
+
+class Held:
+    """The entries a viewer holds now, looked up in the folded incident as asked (a set of them
+    rebuilt on every event cost a pass over every note of a room of ten thousand)."""
+
+    def __init__(self, incident: IncidentState | None) -> None:
+        self.incident = incident
+
+    def __contains__(self, entry: tuple[str, int]) -> bool:
+        incident = self.incident
+        if incident is None:
+            return False
+        kind, number = entry
+        if entry == IMPACT:
+            # A statement withdrawn from a stakeholder leaves them none (version 0).
+            return incident.impact.version > 0
+        match kind:
+            case "N":
+                return find_index(incident.notes, number) >= 0
+            case "A":
+                return find_index(incident.actions, number) >= 0
+            case "M":
+                return find_index(incident.mitigations, number) >= 0
+        return False
+
+    def pinned(self, note: int) -> bool:
+        """Whether the note numbered `note` is pinned now."""
+        found = None if self.incident is None else find_entry(self.incident.notes, note)
+        return found is not None and found.pinned
 
 
 class TimelinePanel(DataTable[Any]):
@@ -105,8 +135,7 @@ class TimelinePanel(DataTable[Any]):
         self._note_rows: dict[int, str] = {}
         self._notes: dict[int, e.NoteAdded] = {}
         self._log: tuple[Envelope, ...] = ()
-        self._pins_now: set[int] = set()
-        self._held: set[tuple[str, int]] = set()
+        self._held = Held(None)
         """The entries the viewer holds now: a row of one withdrawn from them goes."""
         self._today = date.min
         self._width = 0
@@ -256,14 +285,7 @@ class TimelinePanel(DataTable[Any]):
         """Bring the table up to date with the log (only new entries are added)."""
         seen, before = self._seen, self._log
         self._log = log
-        self._pins_now = {note.id for note in incident.notes if note.pinned}
-        self._held = {
-            *(("N", note.id) for note in incident.notes),
-            *(("A", action.id) for action in incident.actions),
-            *(("M", mitigation.id) for mitigation in incident.mitigations),
-            # A statement withdrawn from a stakeholder leaves them none (version 0).
-            *((IMPACT,) if incident.impact.version else ()),
-        }
+        self._held = Held(incident)
         today = now.astimezone().date()
         if today != self._today and self.row_count:
             self._today = today
@@ -301,7 +323,7 @@ class TimelinePanel(DataTable[Any]):
             return isinstance(event, e.NoteAdded)
         if self.filter is TimelineFilter.PINNED:
             # Today's pins, not the pin at the time: the log is folded already.
-            return isinstance(event, e.NoteAdded) and event.note in self._pins_now
+            return isinstance(event, e.NoteAdded) and self._held.pinned(event.note)
         return True
 
     def _append(self, entries: tuple[Envelope, ...]) -> bool:
@@ -339,7 +361,7 @@ class TimelinePanel(DataTable[Any]):
         following = not live or (self.row_count > 0 and self.cursor_row >= self.row_count - 1)
         for key, when, event in added:
             # Rows are built after the loop so a pin later in the same batch shows.
-            pinned = isinstance(event, e.NoteAdded) and event.note in self._pins_now
+            pinned = isinstance(event, e.NoteAdded) and self._held.pinned(event.note)
             _, who, what = timeline_row(event, pinned, self.numbered)
             self.add_row(when, who, what, key=key)
         if resort:
