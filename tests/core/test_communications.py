@@ -166,7 +166,7 @@ def test_an_update_reaches_its_audience_and_the_room_only() -> None:
     assert disclosed(SAM, event, world) is not None
     assert disclosed(EVE, event, world) is None
     assert disclosed(Actor("rob", Role.RESPONDER), event, world) == event
-    assert visible_part(incident(world), EVE).updates == ()
+    assert not visible_part(incident(world), EVE).updates
     assert [u.summary for u in visible_part(incident(world), SAM).updates] == ["for support"]
 
 

@@ -1001,7 +1001,7 @@ def test_change_audience_moves_an_entry_and_carries_it(entry: str, panel: str) -
     # A viewer who never had the entry gets all of it from the event alone.
     bare = replay([e for e in _declared_events()])
     folded = apply(bare, event)
-    assert getattr(folded.incident("INC-1"), panel) == (carried,)
+    assert tuple(getattr(folded.incident("INC-1"), panel)) == (carried,)
 
 
 def _declared_events() -> list[e.Event]:

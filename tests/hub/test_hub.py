@@ -404,7 +404,7 @@ async def test_moving_an_entry_to_another_audience_shows_or_hides_it_live(hub: H
     world = replay(load_event(json.dumps(f["event"])) for f in replayed)
     incident = world.incident("INC-1")
     assert incident is not None
-    assert visible_part(incident, Actor("erin", Role.STAKEHOLDER, frozenset({"exec"}))).notes == ()
+    assert not visible_part(incident, Actor("erin", Role.STAKEHOLDER, frozenset({"exec"}))).notes
     with pytest.raises(TimeoutError):
         await receive(sam, within=0.3)
     refused = await submit(await hub.connect("responder"), moved)

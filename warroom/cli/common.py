@@ -317,8 +317,8 @@ def fetch_incident(target: Target, incident_id: str) -> Fetched:
 
     async def job() -> Fetched:
         read = await read_incident(target.url, target.token, incident_id)
-        incidents = {} if read.state is None else {read.state.id: read.state}
-        return Fetched(World(incidents=incidents), read.log, read.me, read.known_groups)
+        world = World.of(() if read.state is None else (read.state,))
+        return Fetched(world, read.log, read.me, read.known_groups)
 
     return run(job)
 

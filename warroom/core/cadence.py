@@ -7,7 +7,7 @@ time from the caller, so a frozen clock gives the same answers every time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -145,7 +145,7 @@ def overdue(question: Question, cadence: Cadence, now: datetime) -> bool:
     )
 
 
-def triage_order(questions: tuple[Question, ...]) -> list[Question]:
+def triage_order(questions: Iterable[Question]) -> list[Question]:
     """Open questions oldest first (the most overdue leads), then the closed ones, newest
     first."""
     waiting = sorted(

@@ -1,18 +1,21 @@
 """The incident domain: enums, audiences, entries and the immutable state of the war room.
 
 Everything here is a frozen value. State only ever changes by folding events into it with
-`warroom.core.reducer.apply`; nothing in this module does I/O or reads the clock.
+`warroom.core.reducer.apply`; nothing in this module does I/O or reads the clock. The parts that
+grow with the log (a world's incidents, an incident's notes, actions, questions ...) are
+persistent collections (`warroom.core.persistent`): folding an event shares them, not copies.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
-from typing import Protocol, TypeVar
+from typing import TypeVar
+
+from warroom.core.persistent import Entries, Map, Numbered, NumberedT, Vector
 
 E = TypeVar("E", bound=StrEnum)
 D = TypeVar("D")
@@ -323,12 +326,12 @@ class IncidentState:
     resolved_at: datetime | None = None
     impact: Impact = Impact()
     eta: EtaRevision | None = None
-    eta_history: tuple[EtaRevision, ...] = ()
-    notes: tuple[Note, ...] = ()
-    actions: tuple[Action, ...] = ()
-    mitigations: tuple[Mitigation, ...] = ()
-    questions: tuple[Question, ...] = ()
-    updates: tuple[Update, ...] = ()
+    eta_history: Vector[EtaRevision] = field(default_factory=Vector)
+    notes: Entries[Note] = field(default_factory=Entries)
+    actions: Entries[Action] = field(default_factory=Entries)
+    mitigations: Entries[Mitigation] = field(default_factory=Entries)
+    questions: Entries[Question] = field(default_factory=Entries)
+    updates: Entries[Update] = field(default_factory=Entries)
     updated_at: datetime | None = None
     reopened_at: datetime | None = None
     """When a resolved incident was last reopened: its update cadence starts again then."""
@@ -347,8 +350,7 @@ class IncidentState:
         return tuple(q for q in self.questions if q.state is QuestionState.OPEN)
 
 
-def _empty_incidents() -> Mapping[str, IncidentState]:
-    return MappingProxyType({})
+_NO_INCIDENTS: Map[str, IncidentState] = Map()
 
 
 @dataclass(frozen=True)
@@ -359,9 +361,15 @@ class World:
     a suffix that counts nothing (`INC-PK7Q3XZ`), so that neither the public numbers nor their
     own ids tell of how many there are."""
 
-    incidents: Mapping[str, IncidentState] = field(default_factory=_empty_incidents)
+    incidents: Map[str, IncidentState] = _NO_INCIDENTS
+    """By id; persistent, so that folding an event into one incident copies none of the others."""
     declared: int = 0
     declared_private: int = 0
+
+    @classmethod
+    def of(cls, incidents: Iterable[IncidentState]) -> World:
+        """A world holding `incidents` alone (as read one by one, not folded: nothing counted)."""
+        return cls(incidents=Map({incident.id: incident for incident in incidents}))
 
     def incident(self, incident_id: str) -> IncidentState | None:
         """The incident with this id, or None."""
@@ -396,18 +404,10 @@ def unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-class Numbered(Protocol):
-    """An entry numbered from 1 within its incident (note, action, workaround, question)."""
-
-    @property
-    def id(self) -> int: ...
-
-
-NumberedT = TypeVar("NumberedT", bound=Numbered)
-
-
 def find_index(entries: Sequence[Numbered], number: int) -> int:
     """The index of the entry numbered `number`, or -1 if this view does not hold it."""
+    if isinstance(entries, Entries):
+        return entries.index_of(number)  # O(log n), in a partial view too
     index = number - 1
     # On the full log entry n sits at index n-1; a partial view (a stakeholder's) has to search.
     if 0 <= index < len(entries) and entries[index].id == number:

@@ -14,7 +14,6 @@ from warroom.core import events as e
 from warroom.core.domain import (
     Actor,
     IncidentState,
-    NumberedT,
     entry_number,
     evolve,
     find_entry,
@@ -28,6 +27,7 @@ from warroom.core.inputs import (
     checked_text,
     checked_time,
 )
+from warroom.core.persistent import Entries, NumberedT
 from warroom.core.rejections import Rejected
 
 
@@ -141,7 +141,7 @@ def change_mitigation_state(
 
 
 def _entry(
-    entries: tuple[NumberedT, ...], number: int, what: str, prefix: str, incident: IncidentState
+    entries: Entries[NumberedT], number: int, what: str, prefix: str, incident: IncidentState
 ) -> NumberedT:
     entry = find_entry(entries, number)
     if entry is None:

@@ -127,11 +127,11 @@ def visible_part(incident: IncidentState, actor: Actor) -> IncidentState:
     return evolve(
         incident,
         impact=impact if audience_includes(impact.audience, actor) else Impact(),
-        notes=tuple(n for n in incident.notes if audience_includes(n.audience, actor)),
-        actions=tuple(a for a in incident.actions if audience_includes(a.audience, actor)),
-        mitigations=tuple(m for m in incident.mitigations if audience_includes(m.audience, actor)),
-        questions=tuple(q for q in incident.questions if _question_reaches(q, actor)),
-        updates=tuple(u for u in incident.updates if audience_includes(u.audience, actor)),
+        notes=incident.notes.kept(lambda n: audience_includes(n.audience, actor)),
+        actions=incident.actions.kept(lambda a: audience_includes(a.audience, actor)),
+        mitigations=incident.mitigations.kept(lambda m: audience_includes(m.audience, actor)),
+        questions=incident.questions.kept(lambda q: _question_reaches(q, actor)),
+        updates=incident.updates.kept(lambda u: audience_includes(u.audience, actor)),
     )
 
 

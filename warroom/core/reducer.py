@@ -2,11 +2,15 @@
 
 A viewer may hold only part of the log (a stakeholder never receives internal entries), so
 `apply` accepts any event it cannot place and leaves the world as it was, rather than raising.
+
+Folding an event costs the same whatever the incident's size: the world's incidents and the
+incident's entries are persistent (`warroom.core.persistent`), so a new entry, or one changed in
+place, shares every other with the world folded into, which stays as it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import assert_never
 
 from warroom.core import events as e
@@ -17,14 +21,12 @@ from warroom.core.domain import (
     IncidentState,
     Mitigation,
     Note,
-    NumberedT,
     Question,
     QuestionState,
     Status,
     Update,
     World,
     evolve,
-    find_index,
 )
 
 
@@ -118,30 +120,7 @@ def _declared(world: World, event: e.IncidentDeclared) -> World:
 
 
 def _put(world: World, incident: IncidentState) -> World:
-    incidents = dict(world.incidents)
-    incidents[incident.id] = incident
-    return evolve(world, incidents=incidents)
-
-
-def _added(entries: tuple[NumberedT, ...], entry: NumberedT) -> tuple[NumberedT, ...]:
-    """`entries` with `entry` added; one this view already holds (an entry withdrawn from a
-    stakeholder and shown to them again) is replaced."""
-    # On the full log a new entry's number is always the highest: one comparison, no search.
-    if entries and entries[-1].id >= entry.id:
-        replaced = _update(entries, entry.id, lambda _: entry)
-        if replaced is not None:
-            return replaced
-    return (*entries, entry)
-
-
-def _update(
-    entries: tuple[NumberedT, ...], number: int, change: Callable[[NumberedT], NumberedT]
-) -> tuple[NumberedT, ...] | None:
-    """Replace entry `number` by `change(entry)`; None if this view does not hold it."""
-    index = find_index(entries, number)
-    if index < 0:
-        return None
-    return (*entries[:index], change(entries[index]), *entries[index + 1 :])
+    return evolve(world, incidents=world.incidents.set(incident.id, incident))
 
 
 def _status(incident: IncidentState, event: e.StatusChanged) -> IncidentState:
@@ -176,7 +155,7 @@ def _eta(incident: IncidentState, event: e.EtaSet) -> IncidentState:
         set_at=event.at,
         forced=event.forced,
     )
-    return evolve(incident, eta=revision, eta_history=(*incident.eta_history, revision))
+    return evolve(incident, eta=revision, eta_history=incident.eta_history.appended(revision))
 
 
 def _app_added(incident: IncidentState, event: e.AppAdded) -> IncidentState:
@@ -197,11 +176,11 @@ def _note(incident: IncidentState, event: e.NoteAdded) -> IncidentState:
         pinned=event.pinned,
         audience=event.audience,
     )
-    return evolve(incident, notes=_added(incident.notes, note))
+    return evolve(incident, notes=incident.notes.put(note))
 
 
 def _pinned(incident: IncidentState, event: e.NotePinned) -> IncidentState:
-    notes = _update(incident.notes, event.note, lambda n: evolve(n, pinned=event.pinned))
+    notes = incident.notes.changed(event.note, lambda n: evolve(n, pinned=event.pinned))
     return incident if notes is None else evolve(incident, notes=notes)
 
 
@@ -216,19 +195,19 @@ def _action(incident: IncidentState, event: e.ActionAdded) -> IncidentState:
         updated_at=event.at,
         audience=event.audience,
     )
-    return evolve(incident, actions=_added(incident.actions, action))
+    return evolve(incident, actions=incident.actions.put(action))
 
 
 def _action_state(incident: IncidentState, event: e.ActionStateChanged) -> IncidentState:
-    actions = _update(
-        incident.actions, event.action, lambda a: evolve(a, state=event.state, updated_at=event.at)
+    actions = incident.actions.changed(
+        event.action, lambda a: evolve(a, state=event.state, updated_at=event.at)
     )
     return incident if actions is None else evolve(incident, actions=actions)
 
 
 def _assigned(incident: IncidentState, event: e.ActionAssigned) -> IncidentState:
-    actions = _update(
-        incident.actions, event.action, lambda a: evolve(a, owner=event.owner, updated_at=event.at)
+    actions = incident.actions.changed(
+        event.action, lambda a: evolve(a, owner=event.owner, updated_at=event.at)
     )
     return incident if actions is None else evolve(incident, actions=actions)
 
@@ -244,21 +223,19 @@ def _mitigation(incident: IncidentState, event: e.MitigationAdded) -> IncidentSt
         updated_at=event.at,
         audience=event.audience,
     )
-    return evolve(incident, mitigations=_added(incident.mitigations, mitigation))
+    return evolve(incident, mitigations=incident.mitigations.put(mitigation))
 
 
 def _mitigation_state(incident: IncidentState, event: e.MitigationStateChanged) -> IncidentState:
-    mitigations = _update(
-        incident.mitigations,
-        event.mitigation,
-        lambda m: evolve(m, state=event.state, updated_at=event.at),
+    mitigations = incident.mitigations.changed(
+        event.mitigation, lambda m: evolve(m, state=event.state, updated_at=event.at)
     )
     return incident if mitigations is None else evolve(incident, mitigations=mitigations)
 
 
 def _asked(incident: IncidentState, event: e.QuestionAsked) -> IncidentState:
     question = Question(id=event.question, text=event.text, asker=event.actor, asked_at=event.at)
-    return evolve(incident, questions=(*incident.questions, question))
+    return evolve(incident, questions=incident.questions.appended(question))
 
 
 def _answered(incident: IncidentState, event: e.QuestionAnswered) -> IncidentState:
@@ -272,17 +249,16 @@ def _answered(incident: IncidentState, event: e.QuestionAnswered) -> IncidentSta
             answer_audience=event.audience,
         )
 
-    questions = _update(incident.questions, event.question, answer)
+    questions = incident.questions.changed(event.question, answer)
     if questions is None:
         # A published answer reaches viewers who never saw the question asked.
         unseen = Question(id=event.question, text=event.question_text, asker="", asked_at=event.at)
-        questions = (*incident.questions, answer(unseen))
+        questions = incident.questions.appended(answer(unseen))
     return evolve(incident, questions=questions)
 
 
 def _dismissed(incident: IncidentState, event: e.QuestionDismissed) -> IncidentState:
-    questions = _update(
-        incident.questions,
+    questions = incident.questions.changed(
         event.question,
         lambda q: evolve(
             q,
@@ -296,16 +272,14 @@ def _dismissed(incident: IncidentState, event: e.QuestionDismissed) -> IncidentS
 
 
 def _merged(incident: IncidentState, event: e.QuestionMerged) -> IncidentState:
-    questions = _update(
-        incident.questions,
-        event.question,
-        lambda q: evolve(q, state=QuestionState.MERGED, merged_into=event.into),
+    questions = incident.questions.changed(
+        event.question, lambda q: evolve(q, state=QuestionState.MERGED, merged_into=event.into)
     )
     return incident if questions is None else evolve(incident, questions=questions)
 
 
 def _published(incident: IncidentState, event: e.UpdatePublished) -> IncidentState:
-    return evolve(incident, updates=_added(incident.updates, update_of(event)))
+    return evolve(incident, updates=incident.updates.put(update_of(event)))
 
 
 def update_of(event: e.UpdatePublished) -> Update:
@@ -333,19 +307,12 @@ def _audience(incident: IncidentState, event: e.AudienceChanged) -> IncidentStat
     if event.impact is not None:
         return evolve(incident, impact=event.impact)
     if event.note is not None:
-        return evolve(incident, notes=_put_entry(incident.notes, event.note))
+        return evolve(incident, notes=incident.notes.put_in_order(event.note))
     if event.action is not None:
-        return evolve(incident, actions=_put_entry(incident.actions, event.action))
+        return evolve(incident, actions=incident.actions.put_in_order(event.action))
     if event.mitigation is not None:
-        return evolve(incident, mitigations=_put_entry(incident.mitigations, event.mitigation))
+        return evolve(incident, mitigations=incident.mitigations.put_in_order(event.mitigation))
     return incident
-
-
-def _put_entry(entries: tuple[NumberedT, ...], entry: NumberedT) -> tuple[NumberedT, ...]:
-    replaced = _update(entries, entry.id, lambda _: entry)
-    if replaced is not None:
-        return replaced
-    return tuple(sorted((*entries, entry), key=lambda item: item.id))
 
 
 def _privacy(incident: IncidentState, event: e.PrivacyChanged) -> IncidentState:
