@@ -24,6 +24,7 @@ from warroom.core.cadence import DEFAULT_CADENCE, Cadence
 from warroom.core.commands import Command
 from warroom.core.domain import Actor, Role, World
 from warroom.core.events import Envelope
+from warroom.core.persistent import Set, Vector
 from warroom.core.reducer import apply
 from warroom.core.rejections import Conflict
 from warroom.core.summary import IncidentSummary
@@ -90,8 +91,9 @@ class Room:
     """The hub says the user may not see the incident (or not any more)."""
     head: protocol.Position | None = None
     """The position the last read was answered up to."""
-    positions: frozenset[protocol.Position] = frozenset()
-    """The positions of every event folded into the room."""
+    positions: Set[protocol.Position] = field(default_factory=Set)
+    """The positions of every event folded into the room (persistent: one more costs the same
+    in a room of ten thousand)."""
     staged: tuple[protocol.EventFrame, ...] = ()
     """The events of the read in flight, so far."""
     waiting: tuple[protocol.EventFrame, ...] = ()
@@ -118,7 +120,7 @@ class ClientState:
     """The open room, if any."""
     world: World = field(default_factory=World)
     """The open room's incident, folded from its read and the live events after it."""
-    log: tuple[Envelope, ...] = ()
+    log: Vector[Envelope] = field(default_factory=Vector)
     """The room's events folded in, in the order they came; each numbered by its place in this
     log (a stakeholder's positions in the hub's log are opaque and cannot be ordered)."""
     me: Actor | None = None
@@ -206,7 +208,7 @@ def _answered(
     if isinstance(frame, protocol.RejectedFrame) and room is not None and frame.id == room.read:
         # The read was refused: the user may not see the incident.
         missing = Room(room.incident, missing=True)
-        return replace(state, room=missing, world=World(), log=()), None
+        return replace(state, room=missing, world=World(), log=Vector()), None
     pending = state.pending.get(frame.id)
     if pending is None:
         return state, None
@@ -233,19 +235,16 @@ def _live(state: ClientState, frames: tuple[protocol.EventFrame, ...]) -> Client
 
 
 def _fold(state: ClientState, room: Room, frames: tuple[protocol.EventFrame, ...]) -> ClientState:
-    world, positions = state.world, set(room.positions)
-    added: list[Envelope] = []
+    world, positions, log = state.world, room.positions, state.log
     for frame in frames:
         if frame.seq in positions or room.holds(frame.seq):
             continue
-        positions.add(frame.seq)
-        envelope = Envelope(seq=len(state.log) + len(added) + 1, event=frame.event)
+        positions = positions.added(frame.seq)
+        log = log.appended(Envelope(seq=len(log) + 1, event=frame.event))
         world = apply(world, frame.event)
-        added.append(envelope)
-    if not added:
+    if log is state.log:
         return state
-    room = replace(room, positions=frozenset(positions))
-    return replace(state, world=world, log=(*state.log, *added), room=room)
+    return replace(state, world=world, log=log, room=replace(room, positions=positions))
 
 
 def _read_events(
@@ -264,7 +263,7 @@ def _read_done(state: ClientState, done: protocol.ReadDone) -> ClientState:
     if room is None or done.id != room.read:
         return state
     read = Room(room.incident, loaded=True)
-    fresh = _fold(replace(state, room=read, world=World(), log=()), read, room.staged)
+    fresh = _fold(replace(state, room=read, world=World(), log=Vector()), read, room.staged)
     assert fresh.room is not None
     # Live events up to the read's head are in it, or were never the user's to see.
     answered = replace(fresh.room, head=done.head)
@@ -277,7 +276,7 @@ def _gone(state: ClientState, incident: str) -> ClientState:
     room = state.room
     if room is None or room.incident != incident:
         return state
-    return replace(state, room=Room(incident, missing=True), world=World(), log=())
+    return replace(state, room=Room(incident, missing=True), world=World(), log=Vector())
 
 
 def receive_all(
@@ -317,12 +316,12 @@ def opened(state: ClientState, incident: str) -> ClientState:
     """The room of `incident` is open (it is read once the link is up); another room closes."""
     if state.room is not None and state.room.incident == incident:
         return state
-    return replace(state, room=Room(incident), world=World(), log=())
+    return replace(state, room=Room(incident), world=World(), log=Vector())
 
 
 def closed(state: ClientState) -> ClientState:
     """No room is open: nothing of an incident is folded any more."""
-    return replace(state, room=None, world=World(), log=())
+    return replace(state, room=None, world=World(), log=Vector())
 
 
 def reading(state: ClientState, read: str) -> ClientState:
@@ -336,7 +335,9 @@ def reading(state: ClientState, read: str) -> ClientState:
 def forget(state: ClientState) -> ClientState:
     """Drop everything known of the incidents: what the user may see has changed."""
     room = None if state.room is None else Room(state.room.incident)
-    return replace(state, summaries=_no_summaries(), room=room, world=World(), log=(), synced=False)
+    return replace(
+        state, summaries=_no_summaries(), room=room, world=World(), log=Vector(), synced=False
+    )
 
 
 def linked(state: ClientState, link: Link, detail: str = "") -> ClientState:

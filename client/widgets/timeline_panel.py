@@ -8,6 +8,7 @@ entries arrived below (in the panel's bottom border) until they are back at the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -134,7 +135,7 @@ class TimelinePanel(DataTable[Any]):
         self._last: When | None = None
         self._note_rows: dict[int, str] = {}
         self._notes: dict[int, e.NoteAdded] = {}
-        self._log: tuple[Envelope, ...] = ()
+        self._log: Sequence[Envelope] = ()
         self._held = Held(None)
         """The entries the viewer holds now: a row of one withdrawn from them goes."""
         self._today = date.min
@@ -275,13 +276,13 @@ class TimelinePanel(DataTable[Any]):
         index = steps.index(current) if current in steps else -1
         return steps[(index + 1) % len(steps)]
 
-    def set_filter(self, kind: TimelineFilter, app: str | None, log: tuple[Envelope, ...]) -> None:
+    def set_filter(self, kind: TimelineFilter, app: str | None, log: Sequence[Envelope]) -> None:
         """Change what the timeline shows and refill it from the log."""
         self.filter, self.app_filter = kind, app
         self._log = log
         self._refill(log)
 
-    def show(self, incident: IncidentState, log: tuple[Envelope, ...], now: datetime) -> None:
+    def show(self, incident: IncidentState, log: Sequence[Envelope], now: datetime) -> None:
         """Bring the table up to date with the log (only new entries are added)."""
         seen, before = self._seen, self._log
         self._log = log
@@ -303,7 +304,7 @@ class TimelinePanel(DataTable[Any]):
         if self._append(log[self._seen :]):
             self._refill(log)  # a pin changed while only pinned notes are shown
 
-    def _refill(self, log: tuple[Envelope, ...]) -> None:
+    def _refill(self, log: Sequence[Envelope]) -> None:
         self.clear()
         self._mark_unseen(0)
         self._seen, self._last = 0, None
@@ -326,7 +327,7 @@ class TimelinePanel(DataTable[Any]):
             return isinstance(event, e.NoteAdded) and self._held.pinned(event.note)
         return True
 
-    def _append(self, entries: tuple[Envelope, ...]) -> bool:
+    def _append(self, entries: Sequence[Envelope]) -> bool:
         """Add rows for `entries`; True if the pinned-only view needs a refill."""
         added: list[tuple[str, When, e.Event]] = []
         resort = refill = False

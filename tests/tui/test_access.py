@@ -112,7 +112,7 @@ async def test_a_resync_drops_what_was_known_before_the_new_summaries(fake):
         fake.push(*without)
         await settled(pilot)
         assert set(app.state.summaries) == {"INC-1"}
-        assert app.state.world.incidents == {} and app.state.log == ()  # no room is open
+        assert app.state.world.incidents == {} and tuple(app.state.log) == ()  # no room is open
 
 
 def _not_in_room(frame: protocol.ServerFrameType) -> bool:

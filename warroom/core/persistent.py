@@ -3,7 +3,9 @@ world; an incident's notes, actions, questions, ETA revisions ...): a change mak
 that shares all but a few nodes with the old one, in time that does not grow with the size, and
 leaves the old value as it was, so that `apply` stays pure without copying.
 
-They are typed wrappers over `pyrsistent` (the only module that imports it). `Vector` and
+They are typed wrappers over `pyrsistent` and, for hashed look-ups, `immutables` (a HAMT: the
+structure of `contextvars`, whose cost barely grows with the size where pyrsistent's `PMap` grew
+to a millisecond a change at 100,000 keys); no other module imports either. `Vector` and
 `Entries` wrap a `PVector` (a 32-way trie: reading, appending and replacing an item cost
 O(log32 n)) and read as any `Sequence`: index, `len`, iteration, slices (a slice is a plain
 tuple). Two of them are equal when they hold equal items in the same order; neither is ever equal
@@ -16,12 +18,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from collections.abc import Sequence as SequenceABC
+from collections.abc import Set as SetABC
 from itertools import pairwise
 from typing import Any, Protocol, Self, TypeVar, get_args, overload
 
+import immutables
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
-from pyrsistent import PMap, PVector, pmap, pvector
+from pyrsistent import PVector, pvector
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -110,8 +114,8 @@ def _number(entry: Numbered) -> int:
     return entry.id
 
 
-def _places(entries: Iterable[Numbered]) -> PMap[int, int]:
-    return pmap({entry.id: index for index, entry in enumerate(entries)})
+def _places(entries: Iterable[Numbered]) -> immutables.Map[int, int]:
+    return immutables.Map({entry.id: index for index, entry in enumerate(entries)})
 
 
 def _in_order(entries: Iterable[Numbered]) -> bool:
@@ -129,7 +133,7 @@ class Entries(Vector[NumberedT]):
 
     __slots__ = ("_places",)
 
-    _places: PMap[int, int] | None
+    _places: immutables.Map[int, int] | None
     """Index of every entry by number; None while the entries are in number order."""
 
     def __init__(self, entries: Iterable[NumberedT] = ()) -> None:
@@ -137,7 +141,9 @@ class Entries(Vector[NumberedT]):
         self._places = None if _in_order(self._items) else _places(self._items)
 
     @classmethod
-    def _made(cls, items: PVector[NumberedT], places: PMap[int, int] | None) -> Entries[NumberedT]:
+    def _made(
+        cls, items: PVector[NumberedT], places: immutables.Map[int, int] | None
+    ) -> Entries[NumberedT]:
         made: Entries[NumberedT] = cls._of(items)
         made._places = places
         return made
@@ -213,18 +219,18 @@ class Map(Mapping[K, V]):
     """An immutable mapping, in the order its keys were first set (as a dict's), that changes by
     `set` without copying what it holds.
 
-    The values sit in a `PVector` in that order, found through a `PMap` of their places: setting
+    The values sit in a `PVector` in that order, found through a HAMT of their places: setting
     a key already held replaces one item (the index is shared as it is); a new key appends one.
     """
 
     __slots__ = ("_pairs", "_places")
 
     _pairs: PVector[tuple[K, V]]
-    _places: PMap[K, int]
+    _places: immutables.Map[K, int]
 
     def __init__(self, items: Mapping[K, V] | None = None) -> None:
         self._pairs = pvector((items or {}).items())
-        self._places = pmap({key: place for place, (key, _) in enumerate(self._pairs)})
+        self._places = immutables.Map({key: place for place, (key, _) in enumerate(self._pairs)})
 
     def set(self, key: K, value: V) -> Map[K, V]:
         """This mapping with `key` mapped to `value`."""
@@ -265,6 +271,38 @@ class Map(Mapping[K, V]):
 
     def __repr__(self) -> str:
         return f"Map({dict(self._pairs)!r})"
+
+
+class Set(SetABC[T]):
+    """An immutable set that grows by `added` without copying what it holds."""
+
+    __slots__ = ("_items",)
+
+    _items: immutables.Map[T, None]
+
+    def __init__(self, items: Iterable[T] = ()) -> None:
+        self._items = immutables.Map((item, None) for item in items)
+
+    def added(self, item: T) -> Set[T]:
+        """This set with `item` in it."""
+        made: Set[T] = object.__new__(Set)
+        made._items = self._items.set(item, None)
+        return made
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return self._hash()
+
+    def __repr__(self) -> str:
+        return f"Set({set(self._items)!r})"
 
 
 class _Values(ValuesView[V]):
