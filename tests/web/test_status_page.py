@@ -60,9 +60,9 @@ def _declare(hub: Hub, title: str, *options: str) -> str:
     return hub.ok("declare", title, "--severity", "1", *options).strip().split()[0]
 
 
-def test_a_stakeholder_follows_an_update_live_asks_and_is_answered(
-    hub: Hub, context: BrowserContext, artefacts: Path
-) -> None:
+def _carol_and_an_incident(hub: Hub) -> tuple[str, str]:
+    """Carol's (exec) sign-in link and a SEV1 incident with an impact, an ETA, a workaround
+    and an alert addressed to her, beside a SEV2 one on another application."""
     link = _link(hub, "carol", "--group", "exec")
     incident = _declare(hub, "Checkout failing in EU", "--app", "checkout", "--app", "payments")
     _declare(hub, "Search is slow", "--app", "search", "--severity", "2")
@@ -70,6 +70,13 @@ def test_a_stakeholder_follows_an_update_live_asks_and_is_answered(
     hub.ok("eta", incident, "+45m", "--confidence", "medium")
     hub.ok("mitigate", incident, "Ask customers to pay by PayPal", "--audience", "exec")
     hub.ok("publish", incident, "--audience", "exec", "--alert", "--summary", "We are on it")
+    return link, incident
+
+
+def test_a_stakeholder_follows_an_update_live_asks_and_is_answered(
+    hub: Hub, context: BrowserContext, artefacts: Path
+) -> None:
+    link, incident = _carol_and_an_incident(hub)
 
     watched = _open(context, link)
     page = watched.page
@@ -349,13 +356,7 @@ CONTRAST = """() => {
 def test_every_text_on_the_page_meets_the_contrast_ratio(
     hub: Hub, context: BrowserContext, scheme: str
 ) -> None:
-    link = _link(hub, "carol", "--group", "exec")
-    incident = _declare(hub, "Checkout failing in EU", "--app", "checkout")
-    _declare(hub, "Search is slow", "--severity", "3")
-    hub.ok("impact", incident, "EU customers cannot pay by card", "--audience", "all")
-    hub.ok("eta", incident, "+45m", "--confidence", "medium")
-    hub.ok("mitigate", incident, "Ask customers to pay by PayPal", "--audience", "exec")
-    hub.ok("publish", incident, "--audience", "exec", "--alert", "--summary", "We are on it")
+    link, incident = _carol_and_an_incident(hub)
     watched = _open(context, link)
     page = watched.page
     page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
