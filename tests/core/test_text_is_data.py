@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.kit.hostile import (
     CONTROL,
@@ -27,7 +29,7 @@ from warroom.core.events import Envelope
 from warroom.core.reducer import apply, replay
 from warroom.core.rejections import Rejected
 from warroom.core.summary import IncidentSummary, summarize
-from warroom.core.text import first_hidden, strip_colours, visible
+from warroom.core.text import first_hidden, is_hidden, strip_colours, visible
 from warroom.core.timeparse import local, parse_time, relative
 from warroom.core.views import describe, event_line, incident_page, incident_row
 
@@ -193,3 +195,27 @@ def test_audiences_take_only_plain_group_names(name: str) -> None:
     with pytest.raises(Rejected, match="bad stakeholder group") as refused:
         decide(WORLD, command, IM, NOW)
     assert first_hidden(refused.value.message) is None
+
+
+def _first_hidden_by_hand(text: str, allowed: str, names: bool) -> tuple[int, str] | None:
+    for index, char in enumerate(text):
+        if is_hidden(char, allowed, names):
+            return index, char
+    return None
+
+
+@given(
+    text=st.text(
+        alphabet=st.one_of(
+            st.characters(),
+            st.sampled_from("\n\t\x1b\x9b\x85\u202e\u2066\u2028\u200b\ufeff\ue000\u00ad"),
+        ),
+        max_size=40,
+    ),
+    allowed=st.sampled_from(["", "\n\t", "\n", "\t\x1b"]),
+    names=st.booleans(),
+)
+def test_first_hidden_finds_what_a_look_at_each_character_finds(
+    text: str, allowed: str, names: bool
+) -> None:
+    assert first_hidden(text, allowed, names) == _first_hidden_by_hand(text, allowed, names)
