@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from server.session import Session
 from warroom.core import protocol
 from warroom.core.domain import Actor, World
-from warroom.core.summary import IncidentSummary, summarize
+from warroom.core.summary import IncidentSummary, summarize_each
 
 
 class Summaries:
@@ -34,19 +34,19 @@ class Summaries:
     def refresh(self, sessions: Iterable[Session], incidents: Iterable[str], world: World) -> None:
         """Send each summary session what changed for it among `incidents` (one frame each)."""
         wanted = tuple(dict.fromkeys(incidents))
-        made: dict[tuple[Actor, str], IncidentSummary | None] = {}
+        lobbies = [session for session in sessions if session.summaries is not None]
+        viewers = {session.actor for session in lobbies}
+        made: dict[str, dict[Actor, IncidentSummary | None]] = {}
+        for incident_id in wanted:
+            incident = world.incident(incident_id)
+            made[incident_id] = {} if incident is None else summarize_each(incident, viewers)
         try:
-            for session in sessions:
+            for session in lobbies:
                 sent = session.summaries
-                if sent is None:
-                    continue
+                assert sent is not None
                 frames: list[str] = []
                 for incident_id in wanted:
-                    key = (session.actor, incident_id)
-                    if key not in made:
-                        incident = world.incident(incident_id)
-                        made[key] = None if incident is None else summarize(incident, session.actor)
-                    summary = made[key]
+                    summary = made[incident_id].get(session.actor)
                     before = sent.get(incident_id)
                     if summary is None:
                         if before is not None:

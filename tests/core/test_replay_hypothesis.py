@@ -31,7 +31,7 @@ from warroom.core.domain import (
 from warroom.core.policy import audience_includes, authorize, visible_part, visible_to
 from warroom.core.reducer import apply, replay
 from warroom.core.rejections import Rejected
-from warroom.core.summary import summarize
+from warroom.core.summary import summarize, summarize_each
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)
@@ -322,3 +322,19 @@ def test_a_stakeholder_view_replays_and_holds_only_what_they_may_see(
                 full.apps,
                 full.eta,
             )
+
+
+@PROPERTY
+@given(steps)
+def test_summaries_made_for_many_viewers_at_once_are_each_viewers_own(
+    sequence: list[tuple[Actor, c.Command]],
+) -> None:
+    # Two exec stakeholders: one summary of their kind, their own questions apart.
+    other_exec = Actor("ed", Role.STAKEHOLDER, frozenset({"exec"}))
+    both = Actor("bo", Role.STAKEHOLDER, frozenset({"exec", "support"}))
+    viewers = [IM, RESPONDER, OBSERVER, EXEC, SUPPORT, other_exec, both]
+    run = drive(sequence)
+    for world in [*run.worlds[:: max(1, len(run.worlds) // 6)], run.worlds[-1]]:
+        for incident in world.incidents.values():
+            each = summarize_each(incident, viewers)
+            assert each == {viewer: summarize(incident, viewer) for viewer in viewers}

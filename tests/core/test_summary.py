@@ -10,7 +10,7 @@ from warroom.core.decide import decide
 from warroom.core.domain import Actor, Role, Severity, Status, World
 from warroom.core.policy import visible_to
 from warroom.core.reducer import apply, replay
-from warroom.core.summary import summarize
+from warroom.core.summary import summarize, summarize_each
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)
@@ -110,3 +110,18 @@ def test_a_stakeholder_summary_matches_what_their_own_view_folds_to() -> None:
         assert folded is not None and full is not None
         mine, theirs = summarize(folded, viewer), summarize(full, viewer)
         assert mine == theirs
+
+
+def test_summaries_for_many_viewers_keep_each_stakeholders_own_questions() -> None:
+    world, _ = _play(STEPS)
+    ed = Actor("ed", Role.STAKEHOLDER, frozenset({"exec"}))  # eve's group, no question of his
+    viewers = [IM, RESPONDER, EXEC, ed, SUPPORT]
+    public, private = world.incident(INC), world.incident("INC-PK7Q3XZ")
+    assert public is not None and private is not None
+    each = summarize_each(public, viewers)
+    assert each == {viewer: summarize(public, viewer) for viewer in viewers}
+    counts = {v.name: s.open_questions for v, s in each.items() if s is not None}
+    assert counts == {"ines": 2, "rob": 2, "eve": 1, "ed": 0, "sue": 1}
+    # The private incident: the invited responder and the manager, nobody else.
+    admitted = {v.name for v, s in summarize_each(private, viewers).items() if s is not None}
+    assert admitted == {"ines", "rob"}

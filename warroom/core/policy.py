@@ -130,12 +130,12 @@ def visible_part(incident: IncidentState, actor: Actor) -> IncidentState:
         notes=incident.notes.kept(lambda n: audience_includes(n.audience, actor)),
         actions=incident.actions.kept(lambda a: audience_includes(a.audience, actor)),
         mitigations=incident.mitigations.kept(lambda m: audience_includes(m.audience, actor)),
-        questions=incident.questions.kept(lambda q: _question_reaches(q, actor)),
+        questions=incident.questions.kept(lambda q: question_reaches(q, actor)),
         updates=incident.updates.kept(lambda u: audience_includes(u.audience, actor)),
     )
 
 
-def _question_reaches(question: Question, actor: Actor) -> bool:
+def question_reaches(question: Question, actor: Actor) -> bool:
     """A stakeholder knows of their own questions, and of answers published to them."""
     published = question.answer_audience
     return question.asker == actor.name or (

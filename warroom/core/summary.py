@@ -9,7 +9,8 @@ see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from warroom.core.domain import (
@@ -21,7 +22,7 @@ from warroom.core.domain import (
     Status,
     audience_groups,
 )
-from warroom.core.policy import admitted, visible_part
+from warroom.core.policy import admitted, question_reaches, visible_part
 
 _UNDONE = frozenset({ActionState.NEXT, ActionState.IN_PROGRESS})
 
@@ -83,6 +84,36 @@ def summarize(incident: IncidentState, viewer: Actor) -> IncidentSummary | None:
         updated_at=seen.updated_at if viewer.internal else None,
         groups=_groups(seen) if viewer.internal else (),
     )
+
+
+def summarize_each(
+    incident: IncidentState, viewers: Iterable[Actor]
+) -> dict[Actor, IncidentSummary | None]:
+    """`summarize(incident, viewer)` for each of `viewers`, reading the incident once per kind
+    of viewer rather than once per viewer: the war room all see one summary, and stakeholders
+    of the same groups one but for the questions they asked (a status page per stakeholder
+    would otherwise cost a pass over every entry each, on every change)."""
+    made: dict[Actor, IncidentSummary | None] = {}
+    by_kind: dict[tuple[bool, frozenset[str]], IncidentSummary | None] = {}
+    for viewer in viewers:
+        if viewer in made:
+            continue
+        if not admitted(viewer, incident):
+            made[viewer] = None
+            continue
+        kind = (viewer.internal, frozenset() if viewer.internal else viewer.groups)
+        if kind not in by_kind:
+            by_kind[kind] = summarize(incident, viewer)
+        summary = by_kind[kind]
+        if summary is not None and not viewer.internal:
+            open_questions = sum(
+                1
+                for q in incident.questions
+                if q.state is QuestionState.OPEN and question_reaches(q, viewer)
+            )
+            summary = replace(summary, open_questions=open_questions)
+        made[viewer] = summary
+    return made
 
 
 def _groups(incident: IncidentState) -> tuple[str, ...]:
