@@ -32,7 +32,7 @@ def test_a_second_hub_on_the_same_file_is_refused_and_the_first_carries_on(hub: 
     [line] = err.splitlines()
     assert line.startswith(f"warroom: another warroom serve (process {hub.proc.pid}) is already")
     assert f"serving the database {hub.db}:" in line
-    assert "stop it before starting this one" in line and "PostgreSQL" in line
+    assert line.endswith("connect to that one (warroom join), or stop it before starting this one")
     # Nothing of the second start reached the log, and the first hub still serves.
     assert hub.ok("note", "INC-1", "still here", "--json")
     assert json.loads(hub.ok("show", "INC-1", "--json"))["incident"]["notes"][-1]["text"] == (

@@ -55,7 +55,7 @@ def single_hub(url: str) -> Iterator[None]:
             raise StoreError(
                 f"another warroom serve{by} is already serving the database {database}: a SQLite "
                 "war room has one hub at a time; connect to that one (warroom join), or stop it "
-                "before starting this one (several hubs need a PostgreSQL database)"
+                "before starting this one"
             ) from None
         # Who holds it, for the sentence a second hub prints; the lock itself is the flock.
         os.ftruncate(descriptor, 0)
