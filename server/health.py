@@ -1,10 +1,11 @@
 """`/healthz`: whether this hub can serve, for a load balancer, without a token.
 
 The hub can serve while its event store answers: a read of the log's head, in a worker thread,
-bounded by `PROBE_TIMEOUT`. One probe answers every check for `PROBE_EVERY` seconds, however
-many arrive, so an unauthenticated endpoint costs the database nothing much. The body says `ok`
-or `unavailable` and nothing else: no seq, no count, nothing a stranger could learn about the
-incidents from (the store's own error goes to the hub's log).
+bounded by `PROBE_TIMEOUT` (a read that hangs holds that one thread: no other starts meanwhile).
+One probe answers every check for `PROBE_EVERY` seconds, however many arrive, so an
+unauthenticated endpoint costs the database nothing much. The body says `ok` or `unavailable`
+and nothing else: no seq, no count, nothing a stranger could learn about the incidents from (the
+store's own error goes to the hub's log).
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class Health:
         self._verdict: tuple[float, bool] | None = None
         """When the last probe ended, and whether the store answered."""
         self._running: asyncio.Task[bool] | None = None
+        """The check under way, which every check that arrives meanwhile awaits."""
+        self._probing: asyncio.Future[object] | None = None
+        """The last probe's read of the store (in a worker thread, which a timeout does not
+        stop): while it runs, no other is started, so a store that hangs holds one thread."""
 
     async def serving(self) -> bool:
         """Whether the store answered its last probe (probed again if that is older than
@@ -57,15 +62,20 @@ class Health:
         return await asyncio.shield(self._running)
 
     async def _check(self) -> bool:
-        try:
-            await asyncio.wait_for(asyncio.to_thread(self._probe), PROBE_TIMEOUT)
-            good = True
-        except TimeoutError:
-            log.error("health check: the event store did not answer in %.0fs", PROBE_TIMEOUT)
+        if self._probing is not None and not self._probing.done():
+            # The last probe's thread still waits on the store: no second one beside it.
             good = False
-        except Exception as error:  # any way the store fails means the hub cannot serve
-            log.error("health check: the event store failed: %s", error)
-            good = False
+        else:
+            self._probing = asyncio.ensure_future(asyncio.to_thread(self._probe))
+            try:
+                await asyncio.wait_for(asyncio.shield(self._probing), PROBE_TIMEOUT)
+                good = True
+            except TimeoutError:
+                log.error("health check: the event store did not answer in %.0fs", PROBE_TIMEOUT)
+                good = False
+            except Exception as error:  # any way the store fails means the hub cannot serve
+                log.error("health check: the event store failed: %s", error)
+                good = False
         self._verdict = (self._clock(), good)
         self._running = None
         return good

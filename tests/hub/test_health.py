@@ -1,18 +1,23 @@
 """`/healthz` tells a load balancer whether the hub can serve: 200 while its event store
 answers, 503 while it fails, and 200 again once it recovers; without a token, and with nothing
-about the incidents in it. A real hub, a real HTTP client."""
+about the incidents in it. A real hub, a real HTTP client; and a store that hangs, on the check
+alone."""
 
 from __future__ import annotations
 
 import asyncio
 import http.client
 import json
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from sqlmodel import create_engine
 
+from server import health
+from server.health import Health
 from tests.kit.wire import TIMEOUT, Hub, declare, hello, submit
 
 
@@ -81,3 +86,31 @@ async def test_a_failing_store_makes_the_hub_unhealthy_until_it_recovers(
     assert json.loads(await _until_status(hub, 200)) == {"status": "ok"}
     again = await submit(manager, {"type": "note.add", "incident": "INC-1", "text": "back"})
     assert again["type"] == "ack", again
+
+
+async def test_a_store_that_hangs_reads_unavailable_and_holds_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(health, "PROBE_TIMEOUT", 0.2)
+    release = threading.Event()
+    probes: list[float] = []
+    now = [0.0]
+
+    def hanging_read() -> None:
+        probes.append(now[0])
+        release.wait(TIMEOUT)
+
+    checks = Health(hanging_read, clock=lambda: now[0])
+    try:
+        assert not await checks.serving()
+        now[0] += health.PROBE_EVERY  # the verdict is stale: the next check probes again...
+        assert not await checks.serving()
+        assert probes == [0.0]  # ...but not beside a read that still hangs
+    finally:
+        release.set()
+    deadline = time.monotonic() + TIMEOUT
+    while not await checks.serving():
+        assert time.monotonic() < deadline, "the store answered, but the check still fails"
+        now[0] += health.PROBE_EVERY
+        await asyncio.sleep(0.01)  # polling a condition, with a deadline
+    assert len(probes) == 2
