@@ -2,7 +2,8 @@
 
 `WebSocketConnection` connects, says a summary hello (the lobby needs no log), hands frames to
 the sink in batches while the summaries and a read's events come and one by one otherwise, and
-reconnects with backoff when the link drops. Tests inject a fake with the same two methods.
+reconnects with backoff when the link drops: given several hubs of one war room, to the next
+that answers (round-robin). Tests inject a fake with the same two methods.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from websockets.asyncio.client import ClientConnection
 
 from client.state import Link
 from warroom.core import protocol
-from warroom.net.remote import Remote, RemoteError
+from warroom.net.remote import FATAL, Remote, RemoteError
 
 RECONNECT_DELAYS: Sequence[float] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Pauses before each reconnection attempt; the last one repeats."""
@@ -49,39 +50,59 @@ class Connection(Protocol):
 
 
 class WebSocketConnection:
-    """The real link: websockets, with reconnection; each connection starts from summaries."""
+    """The real link: websockets, with reconnection; each connection starts from summaries.
 
-    def __init__(self, url: str, token: str, observer: bool = False) -> None:
-        self.url = url
+    Args:
+        urls: the hubs of the war room, tried in this order; when the one in use goes away,
+            the next (round-robin). The app then reads its room again and re-sends what was
+            never answered, with the same ids: a hub that had committed a command acks it
+            again instead of recording it twice.
+        token: the user's token.
+        observer: read only, whatever the user's role.
+    """
+
+    def __init__(self, urls: Sequence[str], token: str, observer: bool = False) -> None:
+        assert urls, "name at least one hub"
+        self.urls = tuple(urls)
         self.token = token
         self.observer = observer
+        self.url = self.urls[0]
+        """The hub in use, or tried next."""
         self._socket: ClientConnection | None = None
 
-    def _address(self) -> str:
+    def _address(self, url: str) -> str:
         if not self.observer:
-            return self.url
-        joiner = "&" if "?" in self.url else "?"
-        return f"{self.url}{joiner}mode=observer"
+            return url
+        joiner = "&" if "?" in url else "?"
+        return f"{url}{joiner}mode=observer"
 
     async def run(self, sink: FrameSink) -> None:
-        attempt = 0
+        failed = 0
+        index = 0
         while True:
+            self.url = self.urls[index]
             sink.link_changed(Link.CONNECTING, f"connecting to {self.url}")
             try:
-                remote = await Remote.open(self._address(), self.token)
+                remote = await Remote.open(self._address(self.url), self.token)
             except RemoteError as error:
-                if error.code in ("unauthorized", "bad-url", "bad-ca"):
+                if error.code in FATAL:
                     sink.link_changed(Link.OFFLINE, error.message)
                     return
-                delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
-                attempt += 1
+                index = (index + 1) % len(self.urls)
+                failed += 1
+                if failed % len(self.urls):
+                    continue  # another hub is tried at once; a round that failed waits first
+                attempt = failed // len(self.urls)
+                delay = RECONNECT_DELAYS[min(attempt - 1, len(RECONNECT_DELAYS) - 1)]
                 sink.link_changed(
                     Link.OFFLINE, f"retrying in {delay:g}s (attempt {attempt}): {error.message}"
                 )
                 await asyncio.sleep(delay)
                 continue
-            attempt = 0
+            failed = 0
             await self._serve(remote, sink)
+            # The hub in use went away: the next one is tried first (the same, if it is alone).
+            index = (index + 1) % len(self.urls)
             sink.link_changed(Link.OFFLINE, "connection lost; reconnecting")
             await asyncio.sleep(RECONNECT_DELAYS[0])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 
 from client.app import WarRoomApp
 from client.connection import WebSocketConnection
@@ -12,17 +13,18 @@ from client.remote import RemoteWarRoomApp
 
 
 def join(
-    url: str,
+    urls: Sequence[str],
     token: str,
     incident: str | None,
     observer: bool,
     notice: str | None = None,
     remote: bool = False,
 ) -> None:
-    """Open the terminal client against a running hub (`remote`: for the SSH gateway, whose
-    sessions' terminals are on other machines; see `RemoteWarRoomApp`)."""
+    """Open the terminal client against a running hub, or the first of several of one war room
+    that answers (`remote`: for the SSH gateway, whose sessions' terminals are on other
+    machines; see `RemoteWarRoomApp`)."""
     take_terminal()
-    connection = WebSocketConnection(url, token, observer=observer)
+    connection = WebSocketConnection(urls, token, observer=observer)
     kind = RemoteWarRoomApp if remote else WarRoomApp
     kind(connection, incident=incident, notice=notice).run()
 

@@ -24,7 +24,8 @@ from warroom.core import protocol
 from warroom.core.cadence import DEFAULT_CADENCE
 from warroom.core.domain import Role
 from warroom.core.reducer import replay
-from warroom.store import Store, open_engine
+from warroom.store import Store, default_url, normalise_url, open_engine
+from warroom.store.hub_lock import single_hub
 
 MAX_MESSAGE = 1024 * 1024
 """Frames above this are cut off by websockets (close 1009); above `protocol.MAX_FRAME` the hub
@@ -187,66 +188,72 @@ def main(
         server.transport.TransportError: if the certificate or an origin cannot be used.
         server.config.ConfigError: if the configuration is wrong, or names a mail server or a
             hook nothing listens at.
+        warroom.store.StoreError: if another hub serves the SQLite database, or the database
+            cannot be used.
     """
     config = None if config_file is None else load(config_file)
     if config is not None:
         reach(config)
     tls = None if tls_cert is None or tls_key is None else server_context(tls_cert, tls_key)
     origins = allowed_origins(allow_origins)
-    store = Store(open_engine(db))
-    ssh_lines: list[str] = []
+    database = normalise_url(db) if db else default_url()
+    # A second hub on a SQLite file would number events from its own head: refused first.
+    with single_hub(database):
+        store = Store(open_engine(database))
+        ssh_lines: list[str] = []
 
-    def ssh_ready(bound: str, listening: int, fingerprint: str) -> None:
-        where = _host(bound)
-        ssh_lines.append(
-            f"warroom: ssh {where}:{listening} (host key {fingerprint}): "
-            f"ssh -p {listening} [INC-N@]{where}"
-        )
+        def ssh_ready(bound: str, listening: int, fingerprint: str) -> None:
+            where = _host(bound)
+            ssh_lines.append(
+                f"warroom: ssh {where}:{listening} (host key {fingerprint}): "
+                f"ssh -p {listening} [INC-N@]{where}"
+            )
 
-    def announce(line: str) -> None:
-        print(f"warroom: {line}", flush=True)
+        def announce(line: str) -> None:
+            print(f"warroom: {line}", flush=True)
 
-    ssh = (
-        None
-        if ssh_port is None
-        else SshSettings(
-            ssh_port,
-            session_command,
-            ssh_host_key,
-            on_ready=ssh_ready,
-            sessions_per_key=ssh_sessions_per_key,
-            tls_pin=tls_cert if tls is not None else None,
-            announce=announce,
-        )
-    )
-
-    def ready(url: str) -> None:
-        # Only once the port is bound: a serve that cannot listen must not use up the token.
-        created = first_user(store)
-        print(f"warroom: serving {url} (database {store.describe()}, protocol v{protocol.VERSION})")
-        for line in ssh_lines:
-            print(line)
-        if created is not None:
-            name, token = created
-            print(f"warroom: created incident manager {name!r}; this token is shown only once:")
-            print(f"  {token}")
-            print(f"warroom: connect with:  warroom login {url} {token}")
-        sys.stdout.flush()
-
-    try:
-        asyncio.run(
-            run(
-                store,
-                host,
-                port,
-                ready,
-                ssh=ssh,
-                tls=tls,
-                allow_origins=origins,
-                config=config,
+        ssh = (
+            None
+            if ssh_port is None
+            else SshSettings(
+                ssh_port,
+                session_command,
+                ssh_host_key,
+                on_ready=ssh_ready,
+                sessions_per_key=ssh_sessions_per_key,
+                tls_pin=tls_cert if tls is not None else None,
+                announce=announce,
             )
         )
-    finally:
-        store.close()
+
+        def ready(url: str) -> None:
+            # Only once the port is bound: a serve that cannot listen must not use up the token.
+            created = first_user(store)
+            where = store.describe()
+            print(f"warroom: serving {url} (database {where}, protocol v{protocol.VERSION})")
+            for line in ssh_lines:
+                print(line)
+            if created is not None:
+                name, token = created
+                print(f"warroom: created incident manager {name!r}; this token is shown only once:")
+                print(f"  {token}")
+                print(f"warroom: connect with:  warroom login {url} {token}")
+            sys.stdout.flush()
+
+        try:
+            asyncio.run(
+                run(
+                    store,
+                    host,
+                    port,
+                    ready,
+                    ssh=ssh,
+                    tls=tls,
+                    allow_origins=origins,
+                    config=config,
+                )
+            )
+        finally:
+            store.close()
     print("warroom: stopped", flush=True)
     return 0

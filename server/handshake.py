@@ -6,7 +6,8 @@ so a revocation or a change of role applies to the next connection at once.
 
 A browser cannot set `Authorization` on a websocket: it offers the subprotocols `warroom.v1` and
 `bearer.<token>` instead, and the hub selects `warroom.v1` (never the token). Plain HTTP requests
-(no upgrade) get the status page's files (`server.web`), or 404.
+(no upgrade) get the status page's files (`server.web`), or 404; `/health` and `/healthz`
+(`server.health`) answer without a token.
 
 One user holds at most `MAX_CONNECTIONS_PER_USER` connections; the next is refused with 429
 before the upgrade. What is kept of a request that passed the check is held weakly: a request
@@ -27,6 +28,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from server.health import Health
 from server.limits import MAX_CONNECTIONS_PER_USER, Outbox
 from server.session import Session, seat
 from server.transport import Origins
@@ -39,8 +41,9 @@ from warroom.store import UserDirectory
 class Handshake:
     """Checks each connection's token in `process_request`, and hands its session to the hub."""
 
-    def __init__(self, users: UserDirectory, outbox: Outbox) -> None:
+    def __init__(self, users: UserDirectory, outbox: Outbox, health: Health) -> None:
         self.users = users
+        self.health = health
         self.outbox = outbox
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, Actor] = (
             weakref.WeakKeyDictionary()
@@ -58,13 +61,17 @@ class Handshake:
         self.page = StatusPage()
 
     async def authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
-        """`process_request`: refuse a web page of another origin; answer health checks; refuse
-        the upgrade without a valid token."""
+        """`process_request`: refuse a web page of another origin; answer health checks
+        (`/health`: the process answers; `/healthz`: its store does too); refuse the upgrade
+        without a valid token."""
         origin = request.headers.get("Origin")
         host = request.headers.get("Host")
         if origin is not None and (self.origins is None or not self.origins.admits(origin, host)):
             return connection.respond(HTTPStatus.FORBIDDEN, "this origin may not connect here\n")
-        if urlsplit(request.path).path == "/health":
+        path = urlsplit(request.path).path
+        if path == "/healthz":
+            return await self.health.answer()
+        if path == "/health":
             return connection.respond(HTTPStatus.OK, "ok\n")
         if not is_upgrade(request):
             return self.page.answer(

@@ -30,6 +30,7 @@ from server.delivery import Courier, delivery_frame
 from server.fanout import Fanout
 from server.fresh import FreshRead
 from server.handshake import Handshake
+from server.health import Health
 from server.limits import (
     CLOSE_TOO_FAST,
     FIRST_FRAME_TIMEOUT,
@@ -85,7 +86,9 @@ class Hub:
         )
         self.sessions: set[Session] = set()
         outbox = Outbox()
-        self.handshake = Handshake(store.users, outbox)
+        self.health = Health(store.log.head)
+        """Answers `/healthz` from a read of the log's head."""
+        self.handshake = Handshake(store.users, outbox, self.health)
         self.fanout = Fanout(world, head, self.sealer, outbox)
         self.presence = Presence(self.sessions, self.fanout)
         self.summaries = Summaries()

@@ -35,7 +35,7 @@ async def test_the_room_is_the_incident_the_whole_log_folds_to_for_every_role(
     async with await Remote.open(hub.url, hub.tokens[role]) as remote:
         whole = replay(item.event for item in await remote.sync(0))
     incident = private if role == "responder" else "INC-1"
-    app = WarRoomApp(WebSocketConnection(hub.url, hub.tokens[role]), incident=incident)
+    app = WarRoomApp(WebSocketConnection([hub.url], hub.tokens[role]), incident=incident)
     async with app.run_test(size=(120, 40)):
         await _poll(lambda: app.state.synced and room_read(app), "the room read")
         assert set(app.state.summaries) == seen(role, private)
@@ -54,7 +54,7 @@ async def test_the_room_is_the_incident_the_whole_log_folds_to_for_every_role(
 
 async def test_an_uninvited_user_opening_a_private_room_sees_it_is_not_theirs(hub: Hub) -> None:
     private = await _world(hub)
-    app = WarRoomApp(WebSocketConnection(hub.url, hub.tokens["uninvited"]), incident=private)
+    app = WarRoomApp(WebSocketConnection([hub.url], hub.tokens["uninvited"]), incident=private)
     async with app.run_test(size=(120, 40)):
         await _poll(lambda: app.state.synced and app.state.gone(private), "the refusal")
         assert private not in app.state.summaries and app.state.world.incidents == {}

@@ -84,7 +84,7 @@ async def _share_all(manager: ClientConnection, audience: str) -> None:
 
 @asynccontextmanager
 async def _joined(hub: Hub, user: str) -> AsyncIterator[tuple[WarRoomApp, Pilot[None]]]:
-    app = WarRoomApp(WebSocketConnection(hub.url, hub.tokens[user]), incident=INC)
+    app = WarRoomApp(WebSocketConnection([hub.url], hub.tokens[user]), incident=INC)
     async with app.run_test(size=(160, 50)) as pilot:
         await _poll(lambda: app.state.synced and room_read(app), "the room read")
         await settled(pilot)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from warroom.core.timeparse import local, parse_time
 from warroom.core.views import event_line
 
 if TYPE_CHECKING:
+    from warroom.net.remote import Remote
     from warroom.store import Store
 
 DEFAULT_URL = "ws://127.0.0.1:8765"
@@ -184,40 +186,75 @@ def write_login(url: str, token: str, ca: str | None = None) -> Path:
     return path
 
 
+def hub_urls(values: Sequence[str]) -> tuple[str, ...]:
+    """The hub URLs named by `values` (each one URL or a comma-separated list), in order, each
+    once."""
+    urls = (url.strip() for value in values for url in value.split(","))
+    return tuple(dict.fromkeys(url for url in urls if url))
+
+
 @dataclass(frozen=True)
 class Target:
-    """Where to connect and as whom."""
+    """Where to connect and as whom: the hubs of one war room, tried in this order."""
 
-    url: str
+    urls: tuple[str, ...]
     token: str
+
+    @property
+    def url(self) -> str:
+        """The first hub named."""
+        return self.urls[0]
+
+    async def open(self) -> Remote:
+        """A connection to the first hub that answers (`warroom.net.remote.open_any`)."""
+        from warroom.net.remote import open_any
+
+        remote, _ = await open_any(self.urls, self.token)
+        return remote
 
 
 @dataclass(frozen=True)
 class HubArgs(Output):
     """`--url`, `--token` and `--json`: what every verb that talks to the hub is given."""
 
-    url: str | None
+    url: tuple[str, ...]
     token: str | None
 
     def target(self) -> Target:
-        """The hub and token: the options, else WARROOM_URL / WARROOM_TOKEN, else the login."""
+        """The hubs and token: the options, else WARROOM_URL / WARROOM_TOKEN, else the login.
+
+        Several hubs of one war room are named by `--url` repeated or a comma-separated list
+        (in either); a command goes to the first that answers.
+        """
         stored = _read_login()
-        url = self.url or os.environ.get("WARROOM_URL") or stored.get("url") or DEFAULT_URL
+        remembered = stored.get("url")
+        urls = (
+            hub_urls(self.url)
+            or hub_urls([os.environ.get("WARROOM_URL", "")])
+            or hub_urls([remembered if isinstance(remembered, str) else ""])
+            or (DEFAULT_URL,)
+        )
         saved = stored.get("tokens")
         tokens: dict[str, str] = saved if isinstance(saved, dict) else {}
-        token = self.token or os.environ.get("WARROOM_TOKEN") or tokens.get(url)
+        token = (
+            self.token
+            or os.environ.get("WARROOM_TOKEN")
+            or next((tokens[url] for url in urls if tokens.get(url)), None)
+        )
         if not token:
+            named = ", ".join(urls)
             raise Failure(
-                f"no token for {url}: pass --token, set WARROOM_TOKEN, "
-                f"or run `warroom login {url} TOKEN`",
+                f"no token for {named}: pass --token, set WARROOM_TOKEN, "
+                f"or run `warroom login {urls[0]} TOKEN`",
                 EXIT_UNREACHABLE,
             )
         cas = stored.get("cas")
-        ca = cas.get(url) if isinstance(cas, dict) else None
-        if isinstance(ca, str) and not os.environ.get("WARROOM_CA"):
+        known = cas if isinstance(cas, dict) else {}
+        ca = next((known[url] for url in urls if isinstance(known.get(url), str)), None)
+        if ca is not None and not os.environ.get("WARROOM_CA"):
             # Where the websocket client reads it (`warroom.net.remote.tls_context`), as `--ca`.
             os.environ["WARROOM_CA"] = ca
-        return Target(url, token)
+        return Target(urls, token)
 
 
 @dataclass(frozen=True)
@@ -300,10 +337,9 @@ class Fetched:
 
 def fetch_summaries(target: Target) -> list[IncidentSummary]:
     """A summary of every incident the user may see, newest first, without reading the log."""
-    from warroom.net.remote import Remote
 
     async def job() -> list[IncidentSummary]:
-        async with await Remote.open(target.url, target.token) as remote:
+        async with await target.open() as remote:
             summaries = await remote.summaries()
         return sorted(summaries, key=lambda summary: summary.declared_at, reverse=True)
 
@@ -316,7 +352,7 @@ def fetch_incident(target: Target, incident_id: str) -> Fetched:
     from warroom.net.remote import read_incident
 
     async def job() -> Fetched:
-        read = await read_incident(target.url, target.token, incident_id)
+        read = await read_incident(target.urls, target.token, incident_id)
         world = World.of(() if read.state is None else (read.state,))
         return Fetched(world, read.log, read.me, read.known_groups)
 
@@ -346,15 +382,10 @@ def change(hub: HubArgs, command: c.Command) -> None:
     """Submit a command and print what it did."""
     target = hub.target()
 
-    async def job() -> Caused:
-        from warroom.net.remote import Remote
+    async def build(_: Remote) -> c.Command:
+        return command
 
-        async with await Remote.open(target.url, target.token) as remote:
-            await remote.sync(None)
-            seq, received = await remote.submit(command)
-        return seq, [item for item in received if item.seq == seq]
-
-    seq, caused = run(job)
+    seq, caused = run(lambda: committed(target, build))
     if isinstance(command, c.DeclareIncident):
         incident = caused[0].event.incident if caused else "?"
         hub.emit({"incident": incident, "seq": seq}, incident)
@@ -369,22 +400,56 @@ def change_versioned(
     a stale edit ends with exit code 3 and both values."""
     target = hub.target()
 
-    async def job() -> Caused:
-        from warroom.net.remote import Remote
-
-        async with await Remote.open(target.url, target.token) as remote:
-            incident = await remote.incident(incident_id)
-            if incident is None:
-                raise Failure(f"there is no incident {incident_id.upper()} that you may see")
-            command = build(incident)
-            await remote.sync(None)  # from now on: the command's own events come before its ack
-            seq, received = await remote.submit(command)
-        return seq, [item for item in received if item.seq == seq]
+    async def from_current(remote: Remote) -> c.Command:
+        incident = await remote.incident(incident_id)
+        if incident is None:
+            raise Failure(f"there is no incident {incident_id.upper()} that you may see")
+        return build(incident)
 
     try:
-        caused = run(job)
+        caused = run(lambda: committed(target, from_current))
     except Failure as failure:
         if failure.code == EXIT_CONFLICT:
             failure.detail["yours"] = yours
         raise
     print_caused(hub, caused)
+
+
+async def committed(
+    target: Target, command_for: Callable[[Remote], Awaitable[c.Command]]
+) -> Caused:
+    """Submit the command `command_for` builds (on the first connection), wait for its ack, and
+    return it with the events it caused.
+
+    If the hub goes away before it answers, the command is sent again, with the same id, to the
+    next hub named (round-robin; once to each other hub): one that had committed it answers with
+    the original ack, and nothing is recorded twice. Its events are then read from where the log
+    stood before it was first sent.
+    """
+    from warroom.net.remote import RemoteError, open_any
+
+    ident = uuid.uuid4().hex
+    command: c.Command | None = None
+    since: protocol.Position | None = None  # where the log stood before it was first sent
+    index = 0
+    resends = len(target.urls) - 1
+    while True:
+        remote, index = await open_any(target.urls, target.token, index)
+        async with remote:
+            if command is None:
+                command = await command_for(remote)
+                # From now on: the command's own events come before its ack.
+                replayed = await remote.sync(None)
+                assert remote.welcome is not None
+                since = remote.welcome.head
+            else:
+                replayed = await remote.sync(since)
+            try:
+                seq, received = await remote.submit(command, ident)
+            except RemoteError as error:
+                if error.code != "disconnected" or resends == 0:
+                    raise
+                resends -= 1
+                index = (index + 1) % len(target.urls)
+                continue
+        return seq, [item for item in [*replayed, *received] if item.seq == seq]

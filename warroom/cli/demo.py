@@ -175,7 +175,7 @@ def demo(
         announce(f"warroom demo: hub at {url}, database {store.describe()}")
         announce("\n".join(lines))
         notice = f"Others can join this demo: see {commands}"
-        join(url, users.tokens[manager], incident, observer=False, notice=notice)
+        join([url], users.tokens[manager], incident, observer=False, notice=notice)
     finally:
         hub.stop()
         store.close()

@@ -133,7 +133,9 @@ def demo(db: str | None) -> None:
 
 @verb("join", "open the war room in the terminal")
 @hub_options
-@click.argument("url_arg", metavar="[URL]", required=False, help="the hub (default: --url, login)")
+@click.argument(
+    "url_arg", metavar="[URL]", required=False, help="the hub, or hubs (default: --url, login)"
+)
 @click.argument("incident", required=False, help="open this incident's war room directly")
 @option("--observer", is_flag=True, help="read only, whatever your role")
 @option(
@@ -155,8 +157,9 @@ def join(
             "`warroom tail` streams the events and `warroom show` prints an incident)",
             EXIT_USAGE,
         )
-    target = HubArgs(json=hub.json, url=url_arg or hub.url, token=hub.token).target()
-    open_war_room(target.url, target.token, incident, observer, remote=remote_terminal)
+    urls = (url_arg, *hub.url) if url_arg else hub.url
+    target = HubArgs(json=hub.json, url=urls, token=hub.token).target()
+    open_war_room(target.urls, target.token, incident, observer, remote=remote_terminal)
 
 
 @verb("login", "check a URL and token and store them for later commands")

@@ -106,13 +106,12 @@ def _line(frame: protocol.DeliveryFrame) -> str:
 @hub_options
 @click.argument("incident")
 def deliveries(hub: HubArgs, incident: str) -> None:
-    from warroom.net.remote import Remote
 
     target = hub.target()
     wanted = incident.upper()
 
     async def job() -> tuple[Role, list[protocol.DeliveryFrame] | None]:
-        async with await Remote.open(target.url, target.token) as remote:
+        async with await target.open() as remote:
             found = await remote.read_with_deliveries(wanted)
             await remote.sync(None)  # for the welcome: who the user is; nothing is replayed
             assert remote.welcome is not None

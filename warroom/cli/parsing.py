@@ -202,7 +202,12 @@ def hub_options(run: Callable[..., Any]) -> Callable[..., Any]:
     return _bundled(
         run,
         HubArgs,
-        option("--url", help="the hub's websocket URL (WARROOM_URL; default from login)"),
+        option(
+            "--url",
+            multiple=True,
+            help="the hub's websocket URL; repeated (or comma-separated) for several hubs of one "
+            "war room, tried in turn (WARROOM_URL; default from login)",
+        ),
         option("--token", help="your token (WARROOM_TOKEN; default from login)"),
         ca_option,
         _json,

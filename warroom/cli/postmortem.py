@@ -57,10 +57,9 @@ def _looked(welcome: protocol.Welcome | None, log: list[protocol.EventFrame] | N
 
 def read_one(target: Target, incident: str) -> Looked:
     """One incident's events the user may see, read alone, and the hub's welcome."""
-    from warroom.net.remote import Remote
 
     async def job() -> Looked:
-        async with await Remote.open(target.url, target.token) as remote:
+        async with await target.open() as remote:
             log = await remote.read(incident.upper())
             await remote.sync(None)  # the welcome: who the user is, the cadence; no replay
             return _looked(remote.welcome, log)
@@ -150,10 +149,9 @@ def report_(hub: HubArgs, incident: str, audience: str | None, output: str | Non
 
 def read_all(target: Target) -> Looked:
     """Every event the user may see, from the start of the log, and the hub's welcome."""
-    from warroom.net.remote import Remote
 
     async def job() -> Looked:
-        async with await Remote.open(target.url, target.token) as remote:
+        async with await target.open() as remote:
             log = await remote.sync(0)
             return _looked(remote.welcome, log)
 

@@ -152,7 +152,7 @@ def tail(hub: HubArgs, incident: str | None, from_start: bool) -> None:
     wanted = incident.upper() if incident else None
 
     async def job() -> None:
-        async for item in follow(target.url, target.token, cursor=0 if from_start else None):
+        async for item in follow(target.urls, target.token, cursor=0 if from_start else None):
             if wanted is not None and item.event.incident != wanted:
                 continue
             if hub.json:

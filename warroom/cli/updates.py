@@ -131,9 +131,8 @@ def publish(
         return drafted(state, wanted, cadence, kind, summary, number)
 
     async def job() -> tuple[dict[str, Any], Caused | None]:
-        from warroom.net.remote import Remote
 
-        async with await Remote.open(target.url, target.token) as remote:
+        async with await target.open() as remote:
             return await publish_in(remote, incident.upper(), build, dry_run)
 
     preview, caused = run(job)
@@ -164,9 +163,8 @@ def questions(hub: HubArgs, incident: str, everything: bool) -> None:
     target = hub.target()
 
     async def job() -> tuple[IncidentState | None, Cadence]:
-        from warroom.net.remote import Remote
 
-        async with await Remote.open(target.url, target.token) as remote:
+        async with await target.open() as remote:
             state = await remote.incident(incident.upper())
             await remote.sync(None)
             welcome = remote.welcome
@@ -214,9 +212,8 @@ def declare_with_alert(hub: HubArgs, command: c.DeclareIncident, audience: str) 
         return compose(state, audience, now(), cadence, UpdateKind.ALERT)
 
     async def job() -> tuple[str, int | str, Caused | None]:
-        from warroom.net.remote import Remote
 
-        async with await Remote.open(target.url, target.token) as remote:
+        async with await target.open() as remote:
             await remote.sync(None)
             seq, received = await remote.submit(command)
             (declared,) = [item.event.incident for item in received if item.seq == seq]

@@ -6,7 +6,8 @@ incident's events alone (`read_with_deliveries` with how its deliveries stand), 
 folds them; `submit` sends a command and waits for its ack or refusal (one refused for its rate
 is sent again, a few times, after the pause the hub asks for); `follow` streams events and
 reconnects by itself, resuming from the last event it saw. `read_incident` opens a connection
-to read one incident and who the user is.
+to read one incident and who the user is. Where several hubs serve one war room, `open_any`
+connects to the first that answers, and `follow` moves on to the next when its hub goes away.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ TLS_PIN = "WARROOM_TLS_PIN"
 that certificate alone, whatever names it holds (it reaches the hub on a loopback address)."""
 
 _PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+FATAL = ("unauthorized", "bad-url", "bad-ca")
+"""Refusals that connecting again, to this hub or another of the same war room, cannot mend."""
 
 
 class RemoteError(Exception):
@@ -176,6 +181,14 @@ class Remote:
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
+    async def _send(self, frame: protocol.ClientFrameType) -> None:
+        try:
+            await self.connection.send(protocol.encode(frame))
+        except ConnectionClosed as closed:
+            raise RemoteError(
+                "disconnected", f"the war room closed the connection ({closed})"
+            ) from None
+
     async def _receive(self) -> protocol.ServerFrameType:
         try:
             message = await self.connection.recv()
@@ -193,7 +206,7 @@ class Remote:
 
         With `cursor` None nothing is replayed: the session only receives what happens next.
         """
-        await self.connection.send(protocol.encode(protocol.Hello(cursor=cursor)))
+        await self._send(protocol.Hello(cursor=cursor))
         events: list[protocol.EventFrame] = []
         while True:
             frame = await self._receive()
@@ -209,7 +222,7 @@ class Remote:
     async def summaries(self) -> list[IncidentSummary]:
         """Say a summary hello and return a summary of each incident the user may see, in the
         order the hub sent them (newest first); live frames then follow on this connection."""
-        await self.connection.send(protocol.encode(protocol.Hello(cursor=None, summary=True)))
+        await self._send(protocol.Hello(cursor=None, summary=True))
         summaries: list[IncidentSummary] = []
         while True:
             frame = await self._receive()
@@ -240,7 +253,7 @@ class Remote:
         if not 0 < len(incident) <= protocol.MAX_INCIDENT_ID:
             return None  # no incident has such an id: the frame could not even name it
         ident = uuid.uuid4().hex
-        await self.connection.send(protocol.encode(protocol.Read(id=ident, incident=incident)))
+        await self._send(protocol.Read(id=ident, incident=incident))
         events: list[protocol.EventFrame] = []
         deliveries: list[protocol.DeliveryFrame] = []
         while True:
@@ -284,10 +297,10 @@ class Remote:
                 `MAX_RATE_LIMITED_WAIT`).
         """
         ident = command_id or uuid.uuid4().hex
-        submit = protocol.encode(protocol.Submit(id=ident, command=command))
+        submit = protocol.Submit(id=ident, command=command)
         received: list[protocol.EventFrame] = []
         delays = iter(RATE_LIMITED_DELAYS)
-        await self.connection.send(submit)
+        await self._send(submit)
         while True:
             frame = await self._receive()
             if isinstance(frame, protocol.EventFrame):
@@ -300,7 +313,7 @@ class Remote:
                     raise RemoteError(frame.code, frame.message, frame.current)
                 # Refused for its rate, the command changed nothing: the same id again is safe.
                 await asyncio.sleep(pause)
-                await self.connection.send(submit)
+                await self._send(submit)
             elif isinstance(frame, protocol.ErrorFrame):
                 raise RemoteError(frame.code, frame.message)
 
@@ -332,14 +345,15 @@ class IncidentRead:
     """The stakeholder groups some user holds (told to the war room only)."""
 
 
-async def read_incident(url: str, token: str, incident: str) -> IncidentRead:
-    """Read one incident over a connection of its own, and who the user is. Nothing of the
-    other incidents is sent or folded.
+async def read_incident(urls: Sequence[str], token: str, incident: str) -> IncidentRead:
+    """Read one incident over a connection of its own (to the first of `urls` that answers),
+    and who the user is. Nothing of the other incidents is sent or folded.
 
     Raises:
-        RemoteError: if the hub cannot be reached or refuses the token or the frame.
+        RemoteError: if no hub can be reached, or it refuses the token or the frame.
     """
-    async with await Remote.open(url, token) as remote:
+    remote, _ = await open_any(urls, token)
+    async with remote:
         log = await remote.read(incident)
         await remote.sync(None)  # for the welcome: who the user is; nothing is replayed
         welcome = remote.welcome
@@ -351,23 +365,50 @@ async def read_incident(url: str, token: str, incident: str) -> IncidentRead:
     return IncidentRead(replay(item.event for item in log).incident(incident), log, me, known)
 
 
+async def open_any(urls: Sequence[str], token: str, first: int = 0) -> tuple[Remote, int]:
+    """Connect to the first of the hubs `urls` that answers, trying each once in turn from
+    `urls[first]` (round-robin); return the connection and the index of its URL.
+
+    Raises:
+        RemoteError: the first refusal that no other hub would answer otherwise (`unauthorized`,
+            `bad-url`, `bad-ca`: the hubs share their users); else, if no hub answered,
+            `unreachable` naming each.
+    """
+    assert urls, "name at least one hub"
+    failures: list[RemoteError] = []
+    for step in range(len(urls)):
+        index = (first + step) % len(urls)
+        try:
+            return await Remote.open(urls[index], token), index
+        except RemoteError as error:
+            if error.code in FATAL:
+                raise
+            failures.append(error)
+    if len(failures) == 1:
+        raise failures[0]
+    reasons = "; ".join(error.message for error in failures)
+    raise RemoteError("unreachable", f"no hub answered: {reasons}")
+
+
 async def follow(
-    url: str, token: str, cursor: protocol.Position | None = None
+    urls: Sequence[str], token: str, cursor: protocol.Position | None = None
 ) -> AsyncIterator[protocol.EventFrame]:
     """Yield every event the user may see after `cursor` (None: from now), forever.
 
     Reconnects after a dropped connection or a server restart and resumes after the last event
-    it yielded, so nothing is missed or repeated. A refused token ends it with `RemoteError`.
-    If the server cannot resume from the cursor (the user's role changed, say) the replay it
-    sends instead is skipped: what was yielded is not yielded again.
+    it yielded, so nothing is missed or repeated: to the hub it used, or with several `urls` to
+    the next that answers (round-robin), since they serve one log. A refused token ends it with
+    `RemoteError`. If the server cannot resume from the cursor (the user's role changed, say)
+    the replay it sends instead is skipped: what was yielded is not yielded again.
     """
     attempt = 0
     log: str | None = None
+    index = 0
     while True:
         try:
-            remote = await Remote.open(url, token)
+            remote, index = await open_any(urls, token, index)
         except RemoteError as error:
-            if error.code in ("unauthorized", "bad-url", "bad-ca"):
+            if error.code in FATAL:
                 raise
             await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
             attempt += 1
@@ -394,4 +435,6 @@ async def follow(
             pass
         finally:
             await remote.connection.close()
+        # The hub in use went away: the next one is tried first (the same one, if it is alone).
+        index = (index + 1) % len(urls)
         await asyncio.sleep(RECONNECT_DELAYS[0])
