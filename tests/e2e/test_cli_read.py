@@ -24,12 +24,13 @@ from warroom.core.reducer import replay
 from warroom.core.views import incident_page
 from warroom.net.remote import Remote
 
-_RELATIVE = re.compile(r"(in )?\b\d+[smhd]( \d+[mh])?( ago)?")
+_RELATIVE = re.compile(r" *(in )?\b\d+[smhd]( \d+[mh])?( ago)?")
 
 
 def _steady(text: str) -> str:
-    """`text` without its relative times ("12s ago"), which move while the test runs."""
-    return _RELATIVE.sub("<when>", text)
+    """`text` without its relative times ("12s ago"), which move while the test runs, nor the
+    spaces that align them in a column ("9s ago" takes one more than "10s ago")."""
+    return _RELATIVE.sub(" <when>", text)
 
 
 def _whole_log(hub: Hub, token: str, incident_id: str, audience: str | None = None) -> Any:
