@@ -35,6 +35,8 @@ class Summaries:
         """Send each summary session what changed for it among `incidents` (one frame each)."""
         wanted = tuple(dict.fromkeys(incidents))
         lobbies = [session for session in sessions if session.summaries is not None]
+        if not lobbies:
+            return
         viewers = {session.actor for session in lobbies}
         made: dict[str, dict[Actor, IncidentSummary | None]] = {}
         for incident_id in wanted:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,8 @@ import pytest
 
 from client.connection import WebSocketConnection
 from client.state import Link
-from tests.kit.harness import Hub, Spawned, free_port, warroom
+from tests.e2e.test_cli_tail import _wait_until_live
+from tests.kit.harness import Hub, free_port, warroom
 from warroom.core import protocol
 from warroom.core.commands import AddNote
 
@@ -38,22 +38,6 @@ def _logged(hub: Hub) -> list[tuple[int, str | None]]:
     """Every event of the incident in the log, as (seq, note text)."""
     exported = json.loads(hub.ok("export", INC, "--format", "json"))
     return [(item["seq"], item["event"].get("text")) for item in exported["events"]]
-
-
-def _wait_until_live(hub: Hub, tail: Spawned) -> None:
-    """Add probe notes until the tail prints one: from then on it streams live."""
-    deadline = time.monotonic() + CONNECT_TIMEOUT
-    attempt = 0
-    while True:
-        attempt += 1
-        hub.ok("note", INC, f"probe {attempt}")
-        try:
-            tail.lines.wait_for(lambda line: (_text(line) or "").startswith("probe "), 1.0)
-            return
-        except TimeoutError:
-            assert tail.proc.poll() is None, f"tail exited {tail.proc.returncode}: {tail.stderr()}"
-            if time.monotonic() > deadline:
-                pytest.fail(f"tail printed nothing in {CONNECT_TIMEOUT}s: {tail.stderr()}")
 
 
 def test_tail_and_the_cli_resume_on_the_next_hub_with_nothing_lost_or_doubled(hub: Hub) -> None:
