@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
+from server import readers
 from server.config import Config
 from warroom.core import events as e
 from warroom.core import messages, protocol
@@ -173,7 +174,7 @@ class Courier:
 
     async def _run(self) -> None:
         try:
-            newest = await asyncio.to_thread(self.store.deliveries.newest, RECENT)
+            newest = await readers.read(self.store.deliveries.newest, RECENT)
         except StoreError as error:
             log.warning("could not read the outbox: %s", error)
             newest = []
@@ -203,7 +204,7 @@ class Courier:
         """Plan every event the hub published after the outbox's mark."""
         while True:
             world, head = self.committed()
-            planned = await asyncio.to_thread(self._plan_page, world, head)
+            planned = await readers.read(self._plan_page, world, head)
             if planned is None:
                 return
             for delivery in planned:
@@ -304,13 +305,13 @@ class Courier:
         deliveries = self.store.deliveries
         free = MAX_ATTEMPTS - len(self._busy)
         if free > 0:
-            due = await asyncio.to_thread(deliveries.due, time.time(), free, set(self._busy))
+            due = await readers.read(deliveries.due, time.time(), free, set(self._busy))
             for delivery in due:
                 self._busy.add(delivery.id)
                 task = asyncio.create_task(self._attempt(delivery))
                 self._attempts.add(task)
                 task.add_done_callback(self._attempts.discard)
-        soonest = await asyncio.to_thread(deliveries.next_attempt, set(self._busy))
+        soonest = await readers.read(deliveries.next_attempt, set(self._busy))
         if soonest is None:
             return IDLE
         return min(max(soonest - time.time(), 0.0), IDLE)
@@ -344,7 +345,7 @@ class Courier:
                         error = f"gave up after {attempts} attempts: {error}"
                     else:
                         state, next_at = "retrying", time.time() + retry.delay(attempts)
-            recorded = await asyncio.to_thread(
+            recorded = await readers.read(
                 self.store.deliveries.record, delivery.id, state, attempts, next_at, error
             )
             self._note(recorded)

@@ -6,11 +6,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from server import readers
+
 T = TypeVar("T")
 
 
 class FreshRead(Generic[T]):
-    """A blocking read (run in a thread) whose every caller gets a value read after it asked.
+    """A blocking read (on a reader thread: `server.readers`) whose every caller gets a value
+    read after it asked.
 
     Callers that ask while a read is running share the next one, started as soon as the running
     one ends: fifty connections saying hello at once cost two reads, not fifty, and none of them
@@ -33,7 +36,7 @@ class FreshRead(Generic[T]):
         # This read starts now: whoever asks from here on needs the one after it.
         self._running, self._next = self._next, None
         try:
-            return await asyncio.to_thread(self._read)
+            return await readers.read(self._read)
         finally:
             if self._running is asyncio.current_task():
                 self._running = None

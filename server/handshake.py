@@ -16,7 +16,6 @@ that never becomes a websocket (a plain GET) leaves nothing behind.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import weakref
 from collections import Counter
@@ -28,6 +27,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from server import readers
 from server.health import Health
 from server.limits import MAX_CONNECTIONS_PER_USER, Outbox
 from server.session import Session, seat
@@ -83,9 +83,9 @@ class Handshake:
         name = self._session_tokens.get(token)
         if name is not None:
             # The user as they are now: a revocation or a change of role applies at once.
-            actor = await asyncio.to_thread(self.users.actor, name)
+            actor = await readers.read(self.users.actor, name)
         else:
-            actor = await asyncio.to_thread(self.users.authenticate, token)
+            actor = await readers.read(self.users.authenticate, token)
         if actor is None:
             return _unauthorized(connection, "unknown or revoked token\n")
         held = self.open[actor.name] + sum(a.name == actor.name for a in self._admitted.values())

@@ -26,6 +26,7 @@ from websockets import ConnectionClosed, State
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
+from server import readers
 from server.delivery import Courier, delivery_frame
 from server.fanout import Fanout
 from server.fresh import FreshRead
@@ -341,7 +342,7 @@ class Hub:
             if not self.sessions:
                 continue
             try:
-                users = await asyncio.to_thread(self.store.users.states)
+                users = await readers.read(self.store.users.states)
             except Exception:
                 log.exception("could not read the users; retrying")
                 continue

@@ -9,11 +9,11 @@ write, and the next is read once the client has taken most of it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import ServerConnection
 
+from server import readers
 from server.fanout import Fanout, disguised
 from server.limits import write_frames
 from server.session import Session
@@ -154,7 +154,7 @@ class Replay:
         # no await between that check and subscribing, no event is missed or sent twice.
         while sent < fanout.head:
             upto = fanout.head
-            rows = await asyncio.to_thread(self.log.read_raw, sent, REPLAY_PAGE, upto)
+            rows = await readers.read(self.log.read_raw, sent, REPLAY_PAGE, upto)
             if session.closed:
                 return  # resynced meanwhile: it starts over on a new connection
             frames: list[str] = []
@@ -179,7 +179,7 @@ class Replay:
         `after` if there is none. Read backwards, page by page: usually the first one holds it."""
         before = upto + 1
         while before > after + 1:
-            rows = await asyncio.to_thread(self.log.read_raw_back, before, BACK_PAGE, after)
+            rows = await readers.read(self.log.read_raw_back, before, BACK_PAGE, after)
             world = self.fanout.world
             for seq, encoded in rows:
                 if disclosed(session.actor, protocol.load_event(encoded), world) is not None:
@@ -213,11 +213,11 @@ class Replay:
         # The war room reading without streaming (`warroom deliveries`) is told how the
         # incident's deliveries stand too; a streaming one is told as they change.
         tells = session.actor.internal and not (session.streaming or session.catching_up)
-        deliveries = await asyncio.to_thread(self.delivery_frames, wanted) if tells else []
+        deliveries = await readers.read(self.delivery_frames, wanted) if tells else []
         sent = shown = 0
         while True:
             upto = fanout.head
-            rows = await asyncio.to_thread(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
+            rows = await readers.read(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
             if session.closed:
                 return  # resynced meanwhile: what it may see has changed
             frames: list[str] = []

@@ -10,6 +10,7 @@ import logging
 import asyncssh
 from asyncssh.connection import SSHConnection
 
+from server import readers
 from server.hub import Hub
 from server.ssh.child import HANGUP_GRACE
 from server.ssh.host_key import default_host_key, load_host_key
@@ -113,7 +114,7 @@ class Gateway:
             if not self.terminals.open:
                 continue
             try:
-                users = await asyncio.to_thread(self.hub.store.users.states)
+                users = await readers.read(self.hub.store.users.states)
             except Exception as error:
                 log.warning("warroom: ssh: could not read the users: %s", error)
                 continue

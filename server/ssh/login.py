@@ -3,11 +3,11 @@ attempt; terminal sessions for who logged in; every forwarding refused, and the 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import asyncssh
 
+from server import readers
 from server.ssh.terminal import Terminals, TerminalSession
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Login(asyncssh.SSHServer):
         # last key accepted is the one the login succeeds with.
         users = self.terminals.hub.store.users
         try:
-            actor = await asyncio.to_thread(users.actor_for_key, key.public_data)
+            actor = await readers.read(users.actor_for_key, key.public_data)
         except Exception as error:
             log.warning("warroom: ssh: could not check a key of %s: %s", self.peer, error)
             return False
