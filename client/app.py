@@ -75,7 +75,8 @@ class WarRoomApp(App[None]):
 
     @dataclass
     class FramesReceived(Message):
-        """Frames arrived from the hub, in order."""
+        """Frames arrived from the hub, in order. Frames that arrive before this message is
+        handled join its list (`frames_received`): a burst is folded and painted once."""
 
         frames: list[protocol.ServerFrameType]
 
@@ -111,6 +112,8 @@ class WarRoomApp(App[None]):
         """What to do when the hub refuses a command in flight (a form opens again)."""
         self._on_accept: dict[str, Callable[[], None]] = {}
         """What to do when the hub accepts a command in flight (offer the alert)."""
+        self._unread: list[protocol.ServerFrameType] | None = None
+        """The frames of the `FramesReceived` posted and not handled yet: later ones join it."""
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the net that keeps control characters off the terminal."""
@@ -156,20 +159,31 @@ class WarRoomApp(App[None]):
     # The connection's sink (called on the app's loop by the worker) ---------------------------
 
     def frames_received(self, frames: list[protocol.ServerFrameType]) -> None:
-        """Frames arrived."""
-        self.post_message(self.FramesReceived(frames))
+        """Frames arrived. While the app is busy painting, frames that keep arriving join the
+        batch already posted: they are folded together and the screen is painted once, so a
+        client that falls behind catches up instead of painting every frame in turn."""
+        if self._unread is not None:
+            self._unread.extend(frames)
+            return
+        self._unread = list(frames)
+        self.post_message(self.FramesReceived(self._unread))
 
     def link_changed(self, link: Link, detail: str) -> None:
-        """The link went up or down."""
+        """The link went up or down (after the frames before: later ones start a new batch)."""
+        self._unread = None
         self.post_message(self.LinkChanged(link, detail))
 
     def forget(self) -> None:
-        """The hub asked for a full re-sync: drop what was folded in (after the frames before)."""
+        """The hub asked for a full re-sync: drop what was folded in (after the frames before;
+        later ones start a new batch)."""
+        self._unread = None
         self.post_message(self.Forget())
 
     # Folding frames --------------------------------------------------------------------------
 
     def on_war_room_app_frames_received(self, message: FramesReceived) -> None:
+        if self._unread is message.frames:
+            self._unread = None  # what arrives from now on is a new batch
         was_synced = self.state.synced
         state, answers = receive_all(self.state, message.frames)
         self.state = state
