@@ -100,12 +100,16 @@ class Side:
                 current.received(int(note))
 
     async def open(self, clients: int) -> None:
-        self.writer = await dial(self.server.url, self.writer_token)
-        self.tasks.append(asyncio.create_task(self._drain(self.writer)))
         tokens = [self.reader_tokens[n // PER_USER] for n in range(clients)]
         for start in range(0, clients, CONNECT_AT_ONCE):
             chunk = tokens[start : start + CONNECT_AT_ONCE]
             self.clients += await asyncio.gather(*(self._client(t) for t in chunk))
+
+    async def open_writer(self) -> None:
+        """The writer's connection, opened when it is about to submit (the hub closes one that
+        says nothing for seconds)."""
+        self.writer = await dial(self.server.url, self.writer_token)
+        self.tasks.append(asyncio.create_task(self._drain(self.writer)))
 
     @staticmethod
     async def _drain(connection: ClientConnection) -> None:
@@ -181,6 +185,8 @@ async def _clients(
             await side.open(clients)
         await asyncio.sleep(1.0)
         grown = {side.name: _rss(side) - base[side.name] for side in sides}
+        for side in sides:
+            await side.open_writer()
         declare = {"type": "incident.declare", "title": "Checkout down", "severity": "SEV2"}
         await sides[0].submit(declare)
         await sides[0].timed_round(0, rate, 0.05)  # the incident exists and all are warm

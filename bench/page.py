@@ -27,6 +27,7 @@ import asyncio
 import json
 import multiprocessing
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -43,6 +44,8 @@ from warroom.store import Store, open_engine
 
 QUICK = ("--pages", "10", "--seconds", "1", "--repeat", "1")
 INCIDENT = "INC-1"
+PAGES_TIMEOUT = 120.0
+"""Seconds every page has to open and catch up."""
 
 
 def _store(db: Path, pages: int) -> tuple[str, str, list[str]]:
@@ -118,14 +121,17 @@ async def _pages(url: str, tokens: list[str], ready: Any, stop: Any) -> None:
 
     async def page(token: str) -> None:
         protocols = [Subprotocol("warroom.v1"), Subprotocol(f"bearer.{token}")]
-        async with connect(
-            url, subprotocols=protocols, origin=origin, proxy=None, compression=None
-        ) as socket:
-            await _send(socket, {"type": "hello", "cursor": 0})
-            await _until(socket, "synced")
-            ready.release()
-            async for message in socket:
-                json.loads(message)  # the page decodes every frame, then folds it
+        try:
+            async with connect(
+                url, subprotocols=protocols, origin=origin, proxy=None, compression=None
+            ) as socket:
+                await _send(socket, {"type": "hello", "cursor": 0})
+                await _until(socket, "synced")
+                ready.release()
+                async for message in socket:
+                    json.loads(message)  # the page decodes every frame, then folds it
+        except Exception as error:  # the benchmark says why a page never opened
+            print(f"bench.page: a page failed: {error!r}", file=sys.stderr, flush=True)
 
     tasks = [asyncio.create_task(page(token)) for token in tokens]
     await asyncio.to_thread(stop.wait)
@@ -200,13 +206,14 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
             def beside_pages() -> None:
                 ready, stop = context.Semaphore(0), context.Event()
                 pages = context.Process(
-                    target=_pages_process, args=(server.url, readers, ready, stop)
+                    target=_pages_process, args=(server.url, readers, ready, stop), daemon=True
                 )
                 pages.start()
-                for _ in readers:
-                    if not ready.acquire(timeout=60):
-                        raise RuntimeError("the pages did not all open")
                 try:
+                    deadline = time.monotonic() + PAGES_TIMEOUT
+                    for _ in readers:
+                        if not ready.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                            raise RuntimeError("the pages did not all open")
                     delays, used = _timed_room(server, manager, responder, args.rate, args.seconds)
                     with_pages.extend(delays)
                     p99s[1].append(_p99(delays))
@@ -214,6 +221,8 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
                 finally:
                     stop.set()
                     pages.join(30)
+                    if pages.is_alive():
+                        pages.terminate()
 
             for round_ in range(args.repeat):
                 for part in (alone, beside_pages) if round_ % 2 == 0 else (beside_pages, alone):
