@@ -9,16 +9,18 @@ alternated, `--repeat` times each after one untimed run of each, as separate pro
   CPU);
 - list: `warroom list`.
 
-Each is measured in CPU seconds (user + system, from the child's resource usage: what the command
+Each round runs them in turn, the order reversed every other round. Each is measured in CPU
+seconds (user + system, from the child's resource usage: what the command
 costs, whatever else the machine does) and in wall seconds.
 
-Run: `python -m bench.cli [--repeat R]`; prints one JSON object.
+Figures: the CPU of `note` and of `list`, each beside `python` and `help`.
+
+Run: `python -m bench.cli [--quick] [--repeat R]`; prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -31,8 +33,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench._kit import figure, main
 from tests.kit.harness import WARROOM, Hub, isolated_env
 
+QUICK = ("--repeat", "1")
 NOTE_CPU_GOAL_S = 0.25
 
 
@@ -76,18 +80,31 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 "list": [WARROOM, "list"],
             }
             samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-            for round_ in range(args.repeat + 1):
-                for name, command in commands.items():
-                    measured = _measure(command, env)
-                    if round_:
+            names = list(commands)
+            warm = 1 if args.repeat > 1 else 0  # one untimed round, unless a single one is asked
+            for round_ in range(args.repeat + warm):
+                for name in names if round_ % 2 else names[::-1]:
+                    measured = _measure(commands[name], env)
+                    if round_ >= warm:
                         samples[name].append(measured)
         finally:
             hub.close()
     results = {name: _summary(taken) for name, taken in samples.items()}
+    cpu = {name: [sample[0] for sample in taken] for name, taken in samples.items()}
+    figures = [
+        figure(
+            f"warroom {verb}, CPU of the process",
+            "s",
+            {verb: cpu[verb], "python": cpu["python"], "help": cpu["help"]},
+            verb,
+        )
+        for verb in ("note", "list")
+    ]
     note = results["note"]["cpu_median_s"]
     return {
         "bench": "cli",
         "repeat": args.repeat,
+        "figures": figures,
         "commands": results,
         "note_cpu_over_python_s": round(note - results["python"]["cpu_median_s"], 4),
         "note_cpu_goal_s": NOTE_CPU_GOAL_S,
@@ -97,10 +114,5 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    json.dump(run(argv), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

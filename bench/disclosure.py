@@ -10,20 +10,22 @@ by side, in one run, per event:
 - visible_to: the audience check of one stakeholder (run once per stakeholder actor);
 - open_cursor: reading a stakeholder's cursor back on reconnect.
 
-Run: `python -m bench.disclosure [--events N] [--repeat R]`; prints one JSON object.
+Each round times every pass over the log in turn, the order reversed every other round; a
+sample is one pass's time per event. Figure: `sealed` beside `room`.
+
+Run: `python -m bench.disclosure [--quick] [--events N] [--repeat R]`; prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench._kit import alternate, figure, main, wall
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.decide import decide
@@ -33,6 +35,7 @@ from warroom.core.events import Event
 from warroom.core.policy import visible_to
 from warroom.core.reducer import apply
 
+QUICK = ("--events", "2000", "--repeat", "2")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MANAGER = Actor("morgan", Role.INCIDENT_MANAGER)
 STAKEHOLDER = Actor("erin", Role.STAKEHOLDER, frozenset({"exec"}))
@@ -55,13 +58,8 @@ def _log(events: int) -> tuple[World, list[Event]]:
     return world, log
 
 
-def _per_event_us(work: Callable[[], None], count: int, repeat: int) -> float:
-    rounds = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        rounds.append((time.perf_counter() - started) / count * 1e6)
-    return round(statistics.median(rounds), 2)
+def _per_event_us(work: Callable[[], None], count: int) -> Callable[[], float]:
+    return lambda: wall(work) / count * 1e6
 
 
 def run(argv: Sequence[str]) -> dict[str, Any]:
@@ -91,28 +89,26 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
         for cursor in cursors:
             sealer.open_cursor(cursor)
 
-    room_us = _per_event_us(room, len(log), args.repeat)
-    sealed_us = _per_event_us(sealed, len(log), args.repeat)
+    sides = {
+        "room": _per_event_us(room, len(log)),
+        "sealed": _per_event_us(sealed, len(log)),
+        "visible_to": _per_event_us(check, len(log)),
+        "open_cursor": _per_event_us(reopen, len(cursors)),
+    }
+    samples = alternate(sides, args.repeat)
+    us = {name: round(statistics.median(taken), 2) for name, taken in samples.items()}
+    room_us, sealed_us = us["room"], us["sealed"]
+    pair = {"sealed": samples["sealed"], "room": samples["room"]}
     return {
         "bench": "disclosure",
         "python": platform.python_version(),
         "events": len(log),
         "repeat": args.repeat,
-        "per_event_us": {
-            "room": room_us,
-            "sealed": sealed_us,
-            "visible_to": _per_event_us(check, len(log), args.repeat),
-            "open_cursor": _per_event_us(reopen, len(cursors), args.repeat),
-        },
+        "figures": [figure("a stakeholder's event frame, per event", "µs", pair, "sealed")],
+        "per_event_us": us,
         "sealed_over_room": round(sealed_us / room_us, 1) if room_us else None,
     }
 
 
-def main() -> None:
-    import sys
-
-    print(json.dumps(run(sys.argv[1:]), indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

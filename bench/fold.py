@@ -20,10 +20,10 @@ it, one in four to all, the rest internal. Then, all CPU time of this process
     all, so that note n no longer sits at place n.
 
 The goal is a per-event cost that does not grow with N, and a fold of the whole log within a
-small factor of the baseline.
+small factor of the baseline. Figures, per size: the restart and the fold beside the baseline.
 
-Run: `python -m bench.fold [--sizes 1000,10000,100000] [--events M] [--repeat R]`; prints one
-JSON object.
+Run: `python -m bench.fold [--quick] [--sizes 1000,10000,100000] [--events M] [--repeat R]`;
+prints one JSON object.
 """
 
 from __future__ import annotations
@@ -34,18 +34,19 @@ import platform
 import sqlite3
 import statistics
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._kit import cpu, figure, main
 from bench.read import INCIDENT, MANAGER, NOTE, _fill
 from warroom.core import events as e
 from warroom.core.domain import Severity, World
 from warroom.core.reducer import apply, replay
 from warroom.store import EventLog, Store, open_engine
 
+QUICK = ("--sizes", "1000", "--events", "200", "--repeat", "1")
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 SIZES = (1_000, 10_000, 100_000)
 AUDIENCES = ("all", "internal", "internal", "internal")
@@ -83,13 +84,6 @@ def _log(notes: int) -> Iterator[tuple[int, e.Event]]:
         yield number + 1, _note(number)
 
 
-def _cpu(job: Callable[[], object]) -> float:
-    """CPU seconds `job` takes."""
-    started = time.process_time()
-    job()
-    return time.process_time() - started
-
-
 def _raw(db: Path) -> int:
     """The baseline: every row's data read with the stdlib driver and decoded as JSON."""
     connection = sqlite3.connect(db)
@@ -117,11 +111,11 @@ def _whole_log(
 
     for run in range(repeat):
         if run % 2 == 0:
-            baseline.append(_cpu(lambda: _raw(db)))
-        fold.append(_cpu(folding))
-        restart.append(_cpu(restarting))
+            baseline.append(cpu(lambda: _raw(db)))
+        fold.append(cpu(folding))
+        restart.append(cpu(restarting))
         if run % 2 == 1:
-            baseline.append(_cpu(lambda: _raw(db)))
+            baseline.append(cpu(lambda: _raw(db)))
     base = statistics.median(baseline)
     result = {
         "baseline_s": round(base, 4),
@@ -129,6 +123,7 @@ def _whole_log(
         "restart_s": round(statistics.median(restart), 4),
         "fold_ratio": round(statistics.median(fold) / base, 1),
         "restart_ratio": round(statistics.median(restart) / base, 1),
+        "samples": {"restart": restart, "fold": fold, "raw": baseline},
     }
     return result, folded[-1]
 
@@ -141,7 +136,7 @@ def _per_event(world: World, events: Sequence[e.Event], repeat: int) -> float:
         for event in events:
             state = apply(state, event)
 
-    return round(statistics.median(_cpu(fold) for _ in range(repeat)) / len(events) * 1e6, 2)
+    return round(statistics.median(cpu(fold) for _ in range(repeat)) / len(events) * 1e6, 2)
 
 
 def _pins(notes: int, count: int, held: Callable[[int], bool]) -> list[e.Event]:
@@ -198,18 +193,27 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="warroom-bench-fold-") as folder:
         results = [_size(Path(folder), notes, args.events, args.repeat) for notes in sizes]
+    figures = []
+    for size in results:
+        samples = size["whole_log"].pop("samples")
+        for side in ("restart", "fold"):
+            figures.append(
+                figure(
+                    f"{side} of one incident of {size['notes']} notes (CPU)",
+                    "s",
+                    {side: samples[side], "raw": samples["raw"]},
+                    side,
+                )
+            )
     return {
         "bench": "fold",
         "python": platform.python_version(),
         "clock": "process_time",
         "repeat": args.repeat,
+        "figures": figures,
         "sizes": results,
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    print(json.dumps(run(argv), indent=2))
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

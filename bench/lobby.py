@@ -17,7 +17,10 @@ Times run from opening the connection: `lobby_ready_s` until the lobby could be 
 `room_from_lobby_s` what opening the room costs once the lobby is up. Both ways must fold INC-1
 to the same state (`same_room`) and list the same incidents (`same_lobby`).
 
-Run: `python -m bench.lobby [--full] [--events N] [--incidents K] [--incident-events M]
+Alternated: the order of the two ways is reversed every other round. Figures: the lobby ready,
+and the room open, by summaries beside by the whole log.
+
+Run: `python -m bench.lobby [--quick] [--full] [--events N] [--incidents K] [--incident-events M]
 [--repeat R]`; `--full` is the 100,000-event store; prints one JSON object.
 """
 
@@ -25,11 +28,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -37,7 +38,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.read import INCIDENT, MANAGER, Server, _counts, _events, _fill
+from bench._kit import figure, main, serve, summary
+from bench.read import INCIDENT, MANAGER, _counts, _events, _fill
 from client.state import ClientState, opened, reading, receive_all
 from warroom.core import protocol
 from warroom.core.domain import IncidentState, Role
@@ -46,6 +48,7 @@ from warroom.core.reducer import replay
 from warroom.net.remote import Remote
 from warroom.store import Store, open_engine
 
+QUICK = ("--events", "2000", "--incidents", "20", "--incident-events", "100", "--repeat", "1")
 FULL = 100_000
 """Events of the store `--full` builds (across `--incidents`, 200 by default)."""
 
@@ -92,38 +95,44 @@ async def _summaries(
     return lobby, room, room - lobby, state.world.incident(INCIDENT), set(state.summaries)
 
 
-def _stats(values: Sequence[float]) -> dict[str, float]:
-    return {
-        "min": round(min(values), 4),
-        "median": round(statistics.median(values), 4),
-        "max": round(max(values), 4),
-    }
-
-
 def _measure(db: Path, token: str, repeat: int, log: Path) -> dict[str, Any]:
-    server = Server(db, log)
+    server = serve(db, log)
     try:
         url = server.url
         _, _, old_room, old_lobby = asyncio.run(_whole_log(url, token))  # untimed warm-up
         _, _, _, new_room, new_lobby = asyncio.run(_summaries(url, token))
         old: list[tuple[float, float]] = []
         new: list[tuple[float, float, float]] = []
-        for _ in range(repeat):
-            lobby, room, _, _ = asyncio.run(_whole_log(url, token))
-            old.append((lobby, room))
+        for round_ in range(repeat):
+            if round_ % 2 == 0:
+                lobby, room, _, _ = asyncio.run(_whole_log(url, token))
+                old.append((lobby, room))
             lobby, room, opening, _, _ = asyncio.run(_summaries(url, token))
             new.append((lobby, room, opening))
+            if round_ % 2 == 1:
+                lobby, room, _, _ = asyncio.run(_whole_log(url, token))
+                old.append((lobby, room))
+        figures = [
+            figure(
+                f"lobby {moment}, {_counts(db)['events']} events in the log",
+                "s",
+                {"summaries": [t[at] for t in new], "whole_log": [t[at] for t in old]},
+                "summaries",
+            )
+            for at, moment in enumerate(("ready", "and room open"))
+        ]
         return {
             **_counts(db),
+            "figures": figures,
             "whole_log": {
-                "lobby_ready_s": _stats([t[0] for t in old]),
-                "room_open_s": _stats([t[1] for t in old]),
+                "lobby_ready_s": summary([t[0] for t in old]),
+                "room_open_s": summary([t[1] for t in old]),
                 "room_from_lobby_s": 0.0,
             },
             "summaries": {
-                "lobby_ready_s": _stats([t[0] for t in new]),
-                "room_open_s": _stats([t[1] for t in new]),
-                "room_from_lobby_s": _stats([t[2] for t in new]),
+                "lobby_ready_s": summary([t[0] for t in new]),
+                "room_open_s": summary([t[1] for t in new]),
+                "room_from_lobby_s": summary([t[2] for t in new]),
             },
             "speedup_median": {
                 "lobby": _ratio([t[0] for t in old], [t[0] for t in new]),
@@ -185,10 +194,5 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    json.dump(run(argv), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

@@ -12,9 +12,12 @@ the verdict compares the medians of the runs' p99s (one stall of the shared mach
 run, not the verdict), and the hub's CPU per event says what the pages cost it whatever the
 machine is doing.
 
-Run: `python -m bench.page [--pages N] [--rate R] [--seconds S] [--repeat K]`; prints one JSON
-object. `within_10ms` says whether the median run's p99 with pages stays within 10 ms of the one
-without.
+Rounds alternate which runs first, without pages or with them. Figure: the median run's p99
+with the pages open beside it without.
+
+Run: `python -m bench.page [--quick] [--pages N] [--rate R] [--seconds S] [--repeat K]`; prints
+one JSON object. `within_10ms` says whether the median run's p99 with pages stays within 10 ms
+of the one without.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
 import statistics
 import sys
 import tempfile
@@ -36,11 +38,14 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
 
-from bench.read import Server
+from bench._kit import Listening, figure, main, percentile, process_cpu_s, serve
 from warroom.core.domain import Role
 from warroom.store import Store, open_engine
 
+QUICK = ("--pages", "10", "--seconds", "1", "--repeat", "1")
 INCIDENT = "INC-1"
+PAGES_TIMEOUT = 120.0
+"""Seconds every page has to open and catch up."""
 
 
 def _store(db: Path, pages: int) -> tuple[str, str, list[str]]:
@@ -116,14 +121,17 @@ async def _pages(url: str, tokens: list[str], ready: Any, stop: Any) -> None:
 
     async def page(token: str) -> None:
         protocols = [Subprotocol("warroom.v1"), Subprotocol(f"bearer.{token}")]
-        async with connect(
-            url, subprotocols=protocols, origin=origin, proxy=None, compression=None
-        ) as socket:
-            await _send(socket, {"type": "hello", "cursor": 0})
-            await _until(socket, "synced")
-            ready.release()
-            async for message in socket:
-                json.loads(message)  # the page decodes every frame, then folds it
+        try:
+            async with connect(
+                url, subprotocols=protocols, origin=origin, proxy=None, compression=None
+            ) as socket:
+                await _send(socket, {"type": "hello", "cursor": 0})
+                await _until(socket, "synced")
+                ready.release()
+                async for message in socket:
+                    json.loads(message)  # the page decodes every frame, then folds it
+        except Exception as error:  # the benchmark says why a page never opened
+            print(f"bench.page: a page failed: {error!r}", file=sys.stderr, flush=True)
 
     tasks = [asyncio.create_task(page(token)) for token in tokens]
     await asyncio.to_thread(stop.wait)
@@ -137,23 +145,16 @@ def _pages_process(url: str, tokens: list[str], ready: Any, stop: Any) -> None:
 
 
 def _p99(delays: list[float]) -> float:
-    ordered = sorted(delays)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-
-
-def _cpu_s(pid: int) -> float:
-    """The CPU seconds process `pid` has used (user and system)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return percentile(delays, 0.99)
 
 
 def _timed_room(
-    server: Server, manager: str, responder: str, rate: float, seconds: float
+    server: Listening, manager: str, responder: str, rate: float, seconds: float
 ) -> tuple[list[float], float]:
     """`_room`'s delays, and the hub's CPU seconds meanwhile."""
-    before = _cpu_s(server.proc.pid)
+    before = process_cpu_s(server.proc.pid)
     delays = asyncio.run(_room(server.url, manager, responder, rate, seconds))
-    return delays, _cpu_s(server.proc.pid) - before
+    return delays, process_cpu_s(server.proc.pid) - before
 
 
 def _summary(delays: list[float], runs_p99: list[float], cpu_s: float) -> dict[str, float]:
@@ -180,7 +181,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "page.db"
         manager, responder, readers = _store(db, args.pages)
-        server = Server(db, Path(folder) / "serve.log")
+        server = serve(db, Path(folder) / "serve.log")
         try:
             declare = {"type": "incident.declare", "title": "Checkout down", "severity": "SEV1"}
 
@@ -195,34 +196,47 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
             with_pages: list[float] = []
             p99s: tuple[list[float], list[float]] = ([], [])
             cpu = [0.0, 0.0]
-            for _ in range(args.repeat):
+
+            def alone() -> None:
                 delays, used = _timed_room(server, manager, responder, args.rate, args.seconds)
-                without += delays
+                without.extend(delays)
                 p99s[0].append(_p99(delays))
                 cpu[0] += used
+
+            def beside_pages() -> None:
                 ready, stop = context.Semaphore(0), context.Event()
                 pages = context.Process(
-                    target=_pages_process, args=(server.url, readers, ready, stop)
+                    target=_pages_process, args=(server.url, readers, ready, stop), daemon=True
                 )
                 pages.start()
-                for _ in readers:
-                    if not ready.acquire(timeout=60):
-                        raise RuntimeError("the pages did not all open")
                 try:
+                    deadline = time.monotonic() + PAGES_TIMEOUT
+                    for _ in readers:
+                        if not ready.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                            raise RuntimeError("the pages did not all open")
                     delays, used = _timed_room(server, manager, responder, args.rate, args.seconds)
-                    with_pages += delays
+                    with_pages.extend(delays)
                     p99s[1].append(_p99(delays))
                     cpu[1] += used
                 finally:
                     stop.set()
                     pages.join(30)
+                    if pages.is_alive():
+                        pages.terminate()
+
+            for round_ in range(args.repeat):
+                for part in (alone, beside_pages) if round_ % 2 == 0 else (beside_pages, alone):
+                    part()
         finally:
             server.close()
     before = _summary(without, p99s[0], cpu[0])
     added = statistics.median(p99s[1]) - statistics.median(p99s[0])
     after = _summary(with_pages, p99s[1], cpu[1])
+    pair = {"with_pages": p99s[1], "without_pages": p99s[0]}
+    name = f"event p99 delay at {args.rate:g} notes/s, {args.pages} status pages open"
     return {
         "bench": "page",
+        "figures": [figure(name, "ms", pair, "with_pages")],
         "pages": args.pages,
         "rate_per_s": args.rate,
         "seconds": args.seconds,
@@ -236,5 +250,4 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    json.dump(run(sys.argv[1:]), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    main(run, QUICK)

@@ -20,8 +20,10 @@ Then the store grows: the same run is made with half of `--events` in the log, t
 them; only the other incidents grow in between (INC-1 is the same), so `growth` shows what the
 other incidents' size costs each way.
 
-Run: `python -m bench.read [--events N] [--incidents K] [--incident-events M] [--repeat R]`; prints
-one JSON object.
+Figure: `show` of the one incident beside the whole log's, at the larger log.
+
+Run: `python -m bench.read [--quick] [--events N] [--incidents K] [--incident-events M]
+[--repeat R]`; prints one JSON object.
 """
 
 from __future__ import annotations
@@ -32,20 +34,17 @@ import contextlib
 import io
 import json
 import platform
-import re
-import signal
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._kit import figure, main, serve, summary, wall, warroom_command
 from warroom import cli
 from warroom.core import events as e
 from warroom.core import json_forms, protocol
@@ -64,7 +63,7 @@ NOTE = (
     "logs attached to the ticket"
 )
 AUDIENCES = ("internal", "internal", "all", "exec")
-_SERVING = re.compile(r"^warroom: serving (ws://\S+) ")
+QUICK = ("--events", "2000", "--incidents", "20", "--incident-events", "100", "--repeat", "1")
 
 
 # The store ----------------------------------------------------------------------------------------
@@ -138,52 +137,6 @@ def _counts(db: Path) -> dict[str, int]:
     return {"events": int(total), "incident_events": int(ours), "other_events": total - ours}
 
 
-# The hub ------------------------------------------------------------------------------------------
-
-
-def _warroom() -> list[str]:
-    script = Path(sys.executable).parent / "warroom"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "warroom"]
-
-
-class Server:
-    """`warroom serve --port 0` on a database, until closed."""
-
-    def __init__(self, db: Path, log: Path) -> None:
-        self._log = log.open("w")
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [*_warroom(), "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = ""
-        deadline = time.monotonic() + 300
-        while not self.url:
-            line = self.proc.stdout.readline()
-            if not line or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError(f"warroom serve did not start: {log.read_text()}")
-            if found := _SERVING.match(line):
-                self.url = found.group(1)
-        self.start_s = time.perf_counter() - started
-        stdout = self.proc.stdout
-        self._drain = threading.Thread(target=lambda: stdout.read(), daemon=True)
-        self._drain.start()
-
-    def close(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        self._log.close()
-
-
 # The two ways -------------------------------------------------------------------------------------
 
 
@@ -219,20 +172,6 @@ def _new_show(url: str, token: str, *extra: str) -> str:
     return out.getvalue()
 
 
-def _stats(values: Sequence[float]) -> dict[str, float]:
-    return {
-        "min": round(min(values), 4),
-        "median": round(statistics.median(values), 4),
-        "max": round(max(values), 4),
-    }
-
-
-def _timed(work: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
 def _process(argv: Sequence[str], repeat: int) -> list[float]:
     """Wall times of a whole `warroom` process, interpreter start included."""
     times = []
@@ -245,30 +184,35 @@ def _process(argv: Sequence[str], repeat: int) -> list[float]:
 
 def _measure(db: Path, token: str, repeat: int, log: Path, processes: bool) -> dict[str, Any]:
     """Both ways against a fresh hub on `db`."""
-    server = Server(db, log)
+    server = serve(db, log)
     try:
         url = server.url
         _old_show(url, token)  # untimed: first connection, imports, caches
         _new_show(url, token)
         old: list[float] = []
         new: list[float] = []
-        for _ in range(repeat):
-            old.append(_timed(lambda: _old_show(url, token)))
-            new.append(_timed(lambda: _new_show(url, token)))
+        for round_ in range(repeat):
+            if round_ % 2 == 0:
+                old.append(wall(lambda: _old_show(url, token)))
+            new.append(wall(lambda: _new_show(url, token)))
+            if round_ % 2 == 1:
+                old.append(wall(lambda: _old_show(url, token)))
         _, whole = asyncio.run(_whole_log(url, token, INCIDENT))
         same = json.loads(_new_show(url, token, "--json")) == whole
         result: dict[str, Any] = {
             **_counts(db),
             "hub_start_s": round(server.start_s, 2),
-            "whole_log_s": _stats(old),
-            "one_incident_s": _stats(new),
+            "whole_log_s": summary(old),
+            "one_incident_s": summary(new),
             "speedup_median": round(statistics.median(old) / statistics.median(new), 1),
+            "one_incident": new,
+            "whole_log": old,
             "same_output": same,
         }
         if processes:
-            show = [*_warroom(), "show", INCIDENT, "--url", url, "--token", token]
-            result["cli_process_s"] = _stats(_process(show, repeat))
-            result["cli_help_process_s"] = _stats(_process([*_warroom(), "--help"], repeat))
+            show = [*warroom_command(), "show", INCIDENT, "--url", url, "--token", token]
+            result["cli_process_s"] = summary(_process(show, repeat))
+            result["cli_help_process_s"] = summary(_process([*warroom_command(), "--help"], repeat))
         return result
     finally:
         server.close()
@@ -320,8 +264,12 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     def ratio(way: str) -> float:
         return round(float(larger[way]["median"]) / float(smaller[way]["median"]), 2)
 
+    pair = {"one_incident": larger.pop("one_incident"), "whole_log": larger.pop("whole_log")}
+    del smaller["one_incident"], smaller["whole_log"]
+    name = f"warroom show of one incident, {larger['events']} events in the log"
     return {
         "bench": "read",
+        "figures": [figure(name, "s", pair, "one_incident")],
         "incident": INCIDENT,
         "incidents": args.incidents,
         "repeat": args.repeat,
@@ -340,10 +288,5 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    json.dump(run(argv), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

@@ -25,7 +25,10 @@ ways of joining:
 Each way gets a fresh server on a copy of the same database, so one's memory does not hide in
 the other's.
 
-Run: `python -m bench.ssh [--runs R] [--sessions N]`; prints one JSON object.
+Figures: the PSS per session and the first paint by SSH beside a local PTY's.
+
+Run: `python -m bench.ssh [--quick] [--runs R] [--sessions N]` (`--repeat` is `--runs`); prints
+one JSON object.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import argparse
 import codecs
 import contextlib
 import fcntl
-import json
 import os
 import platform
 import re
@@ -44,7 +46,6 @@ import signal
 import statistics
 import struct
 import subprocess
-import sys
 import tempfile
 import termios
 import time
@@ -55,16 +56,18 @@ from typing import Any
 
 import asyncssh
 
+from bench._kit import figure, main, mb, memory
 from tests.kit.harness import WARROOM, Hub, isolated_env
 from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key
 from tests.kit.tmux import terminal_env
 
+QUICK = ("--runs", "1", "--sessions", "1", "--settle", "0.5", "--notes", "1")
 WIDTH, HEIGHT = 120, 36
 TITLE = "SSH bench: checkout failing in EU"
 INCIDENT = "INC-1"
 PAINT_TIMEOUT = 120.0
 SETTLE = 3.0
-"""Seconds every session keeps running, painted, before memory is read."""
+"""Seconds every session keeps running, painted, before memory is read (`--settle`)."""
 GONE_TIMEOUT = 15.0
 
 _ESCAPES = re.compile(
@@ -80,27 +83,6 @@ def _env(folder: Path) -> dict[str, str]:
         for key, value in terminal_env(isolated_env(folder)).items()
         if not key.startswith("SSH_") and key != "COLORTERM"
     }
-
-
-# Memory -------------------------------------------------------------------------------------------
-
-
-def _memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of a process, in bytes (PSS is 0 where the kernel does not tell)."""
-    rss = pss = 0
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1]) * 1024
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                pss = int(line.split()[1]) * 1024
-    return rss, pss
-
-
-def _mb(value: float) -> float:
-    return round(value / 1024 / 1024, 1)
 
 
 # Processes on PTYs --------------------------------------------------------------------------------
@@ -198,16 +180,20 @@ class Seeded:
     users: list[KeyedUser]
 
 
-def _prepare(folder: Path, env: dict[str, str], sessions: int) -> Seeded:
+def _prepare(folder: Path, env: dict[str, str], sessions: int, notes: int) -> Seeded:
     """A database with an incident and N responders (token and key each)."""
     folder.mkdir()
     hub = Hub(folder, env)
-    hub.token = hub.user_add("im", "incident-manager")
+    # The first user creates the database (`--create`), as an administrator does.
+    created = hub.admin("user", "add", "im", "--role=incident-manager", "--create")
+    if created.returncode != 0:
+        raise RuntimeError(f"warroom user add --create failed: {created.stderr}")
+    hub.token = created.stdout.strip()
     users = [user_with_key(hub, folder / "keys", f"r{n}") for n in range(sessions)]
     hub.start()  # serve prints no token: the database has its incident manager
     try:
         hub.ok("declare", TITLE, "-s", "1", "--app", "checkout")
-        for n in range(5):
+        for n in range(notes):
             hub.ok("note", INCIDENT, f"seed note {n}")
     finally:
         hub.close()
@@ -215,7 +201,13 @@ def _prepare(folder: Path, env: dict[str, str], sessions: int) -> Seeded:
 
 
 def _way(
-    way: str, folder: Path, env: dict[str, str], seeded: Seeded, runs: int, sessions: int
+    way: str,
+    folder: Path,
+    env: dict[str, str],
+    seeded: Seeded,
+    runs: int,
+    sessions: int,
+    settle: float,
 ) -> dict[str, Any]:
     """Both measurements for one way of joining, on a fresh server."""
     (folder / way).mkdir()
@@ -257,7 +249,7 @@ def _way(
             _wait_gone(lambda: running_tuis([]))
 
         # 2. N at once.
-        server_before = _memory(server)
+        server_before = memory(server)
         started = time.perf_counter()
         terms = [Term(argv(n), env) for n in range(sessions)]
         try:
@@ -266,12 +258,12 @@ def _way(
             if unpainted:
                 raise RuntimeError(f"{way}: {unpainted} of {sessions} never painted")
             all_painted = time.perf_counter() - started
-            _pump(terms, time.perf_counter() + SETTLE, stop_when_painted=False)
+            _pump(terms, time.perf_counter() + settle, stop_when_painted=False)
             running = running_tuis(terms)
             if len(running) != sessions:
                 raise RuntimeError(f"{way}: {len(running)} TUIs run, not {sessions}")
-            tui_memory = [_memory(pid) for pid in running]
-            server_after = _memory(server)
+            tui_memory = [memory(pid) for pid in running]
+            server_after = memory(server)
         finally:
             for term in terms:
                 term.close()
@@ -283,22 +275,24 @@ def _way(
     tui_rss = sum(rss for rss, _ in tui_memory)
     tui_pss = sum(pss for _, pss in tui_memory)
     concurrent = [t.painted or 0.0 for t in terms]
+    pss = (tui_pss + max(server_after[1] - server_before[1], 0)) / sessions
     return {
         "first_paint_s": {
             "median": round(statistics.median(paints), 3),
             "all": [round(p, 3) for p in paints],
         },
+        "pss_per_session_mb": pss / 2**20,
         f"{sessions}_at_once": {
             "all_painted_s": round(all_painted, 2),
             "paint_s_median": round(statistics.median(concurrent), 2),
             "paint_s_max": round(max(concurrent), 2),
             "per_session_mb": {
-                "rss": _mb((tui_rss + growth) / sessions),
-                "pss": _mb((tui_pss + max(server_after[1] - server_before[1], 0)) / sessions),
-                "tui_rss": _mb(tui_rss / sessions),
+                "rss": mb((tui_rss + growth) / sessions),
+                "pss": mb(pss),
+                "tui_rss": mb(tui_rss / sessions),
                 "server_growth": round(growth / sessions / 1024 / 1024, 2),
             },
-            "server_rss_mb": {"before": _mb(server_before[0]), "after": _mb(server_after[0])},
+            "server_rss_mb": {"before": mb(server_before[0]), "after": mb(server_after[0])},
             "tuis_left_after_close": len(leftover),
         },
     }
@@ -316,8 +310,12 @@ def _wait_gone(running: Any) -> set[int]:
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and return its results."""
     parser = argparse.ArgumentParser(prog="python -m bench.ssh", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="first paints timed one at a time")
+    parser.add_argument(
+        "--runs", "--repeat", type=int, default=5, help="first paints timed one at a time"
+    )
     parser.add_argument("--sessions", type=int, default=20, help="sessions opened at once")
+    parser.add_argument("--settle", type=float, default=SETTLE, help="seconds before memory")
+    parser.add_argument("--notes", type=int, default=5, help="notes in the incident")
     args = parser.parse_args(argv)
     if min(args.runs, args.sessions) < 1:
         parser.error("--runs and --sessions must be positive")
@@ -329,16 +327,22 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="warroom-bench-ssh-") as name:
         folder = Path(name)
         env = _env(folder)
-        seeded = _prepare(folder / "seed", env, args.sessions)
+        seeded = _prepare(folder / "seed", env, args.sessions, args.notes)
         ways = {
-            way: _way(way, folder, env, seeded, args.runs, args.sessions)
+            way: _way(way, folder, env, seeded, args.runs, args.sessions, args.settle)
             for way in ("local_pty", "ssh")
         }
     ssh_way, local = ways["ssh"], ways["local_pty"]
     at_once = f"{args.sessions}_at_once"
     openssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    paints = {way: ways[way]["first_paint_s"]["all"] for way in ("ssh", "local_pty")}
+    pss = {way: [ways[way].pop("pss_per_session_mb")] for way in ("ssh", "local_pty")}
     return {
         "bench": "ssh",
+        "figures": [
+            figure(f"PSS per session, {args.sessions} sessions at once", "MB", pss, "ssh"),
+            figure("first paint, one session at a time", "s", paints, "ssh"),
+        ],
         "ssh": ssh_way,
         "local_pty": local,
         "ssh_overhead": {
@@ -362,10 +366,5 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    json.dump(run(argv), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

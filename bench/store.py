@@ -11,14 +11,22 @@ Three measurements on fresh SQLite files in one temporary folder, in one run:
 
 3. the store alone: `EventLog.append` on the same rows in the same batches, to tell the
    persistence layer's overhead from the rest of the write path.
+4. hub: the whole hub, `warroom serve --port 0` (a process of its own) on a fresh store: the
+   same N notes submitted over websockets by this process (encoded beforehand; at most
+   `PER_WRITER` per connection, so no connection meets the submit rate limit), all in flight,
+   timed from the first submit to the last ack.
 
 `ratio` is warroom_commands_per_s / raw_sqlite3_rows_per_s (1.0: no overhead over raw inserts).
 
-Each round does both on fresh files; the round of median warroom throughput is reported, and
-every round's two throughputs are listed under `rounds`.
+For each number of incidents the notes go to (`--incidents`, one and ten by default), one
+untimed warroom run gives the rows and the group size the other two reuse; then `--repeat`
+rounds run the four on fresh files, the order reversed every other round. The round of median
+warroom throughput gives the detail, and every round's throughputs are listed under `rounds`.
+Figures, per incident count: warroom's commands/s beside raw sqlite3's and the store's rows/s,
+and the hub's beside raw sqlite3's.
 
-Run: `python -m bench.store [--commands N] [--incidents K] [--batch B] [--repeat R]`; prints one
-JSON object.
+Run: `python -m bench.store [--quick] [--commands N] [--incidents 1,10] [--batch B] [--repeat R]`;
+prints one JSON object.
 """
 
 from __future__ import annotations
@@ -26,10 +34,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import platform
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -38,6 +46,7 @@ from typing import Any
 
 import sqlalchemy
 
+from bench._kit import alternate, dial, figure, main, percentile, serve
 from server.sequencer import MAX_BATCH, Accepted, Committed, Sequencer
 from warroom.core.commands import AddNote, DeclareIncident
 from warroom.core.domain import Actor, Role, Severity, World
@@ -45,20 +54,17 @@ from warroom.core.protocol import load_event
 from warroom.store import Pending, Store, open_engine
 
 DEFAULT_COMMANDS = 20_000
-DEFAULT_INCIDENTS = 10
-"""Notes are spread over this many incidents (one incident's notes are copied on every fold)."""
+DEFAULT_INCIDENTS = (1, 10)
+"""Notes go to one incident, then are spread over ten."""
+QUICK = ("--commands", "500", "--repeat", "1")
+PER_WRITER = 1000
+"""Notes one hub connection submits (its burst allowance is 2,000)."""
 
 MANAGER = Actor("bench", Role.INCIDENT_MANAGER)
 NOTE = (
     "checked pod {n}: still 502s from the payments gateway after the rollback; "
     "logs attached to the ticket"
 )
-
-
-def _percentile(values: Sequence[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def _warroom(path: Path, commands: int, incidents: int) -> dict[str, Any]:
@@ -114,6 +120,69 @@ async def _warroom(path: Path, commands: int, incidents: int) -> dict[str, Any]:
         "latencies": latencies,
         "groups": groups,
     }
+
+
+async def _through_hub(url: str, commands: int, incidents: int, token: str) -> float:
+    """Submit `commands` notes over websockets, all in flight; commands/s to the last ack."""
+    writers = [await dial(url, token) for _ in range(math.ceil(commands / PER_WRITER))]
+    try:
+
+        def submit(ident: str, command: dict[str, Any]) -> str:
+            return json.dumps({"v": 1, "type": "submit", "id": ident, "command": command})
+
+        async def acked(connection: Any, count: int) -> None:
+            while count:
+                frame = json.loads(await connection.recv())
+                if frame["type"] == "ack":
+                    count -= 1
+                elif frame["type"] in ("rejected", "error"):
+                    raise RuntimeError(f"the hub refused a command: {frame}")
+
+        for number in range(1, incidents + 1):
+            declare = {"type": "incident.declare", "title": f"bench {number}", "severity": "SEV2"}
+            await writers[0].send(submit(f"declare-{number}", declare))
+            await acked(writers[0], 1)
+        frames = [
+            submit(
+                f"note-{i}",
+                {
+                    "type": "note.add",
+                    "incident": f"INC-{i % incidents + 1}",
+                    "text": NOTE.format(n=i),
+                },
+            )
+            for i in range(commands)
+        ]
+        shares = [frames[start : start + PER_WRITER] for start in range(0, commands, PER_WRITER)]
+
+        async def write(connection: Any, share: list[str]) -> None:
+            for frame in share:
+                await connection.send(frame)
+
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(write(c, share) for c, share in zip(writers, shares, strict=True)),
+            *(acked(c, len(share)) for c, share in zip(writers, shares, strict=True)),
+        )
+        return commands / (time.perf_counter() - started)
+    finally:
+        for connection in writers:
+            await connection.close()
+
+
+def _hub(folder: Path, commands: int, incidents: int) -> float:
+    """A fresh `warroom serve` taking the notes over websockets; its commands/s."""
+    db = folder / "hub.db"
+    store = Store(open_engine(f"sqlite:///{db}"))
+    try:
+        token = store.users.add(MANAGER.name, MANAGER.role)
+    finally:
+        store.close()
+    server = serve(db, folder / "hub.log")
+    try:
+        return asyncio.run(_through_hub(server.url, commands, incidents, token))
+    finally:
+        server.close()
 
 
 def _committed_rows(
@@ -213,7 +282,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--commands", type=int, default=DEFAULT_COMMANDS, help="notes to commit")
     parser.add_argument(
-        "--incidents", type=int, default=DEFAULT_INCIDENTS, help="incidents the notes go to"
+        "--incidents",
+        default=",".join(map(str, DEFAULT_INCIDENTS)),
+        help="comma-separated numbers of incidents the notes go to",
     )
     parser.add_argument(
         "--batch",
@@ -225,37 +296,96 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "--repeat", type=int, default=3, help="rounds; the round of median throughput is reported"
     )
     args = parser.parse_args(argv)
-    if min(args.commands, args.incidents, args.repeat) < 1 or args.batch < 0:
+    counts = [int(count) for count in args.incidents.split(",")]
+    if min(args.commands, args.repeat, *counts) < 1 or args.batch < 0:
         parser.error("--commands, --incidents and --repeat must be positive, --batch not negative")
-
-    rounds = [_round(args.commands, args.incidents, args.batch) for _ in range(args.repeat)]
-    # The round of median warroom throughput stands for the run (the machine may be noisy).
-    ranked = sorted(rounds, key=lambda r: r["warroom"]["commands_per_s"])
-    middle = ranked[len(ranked) // 2]
-    warroom, raw, batch = middle["warroom"], middle["raw"], middle["batch"]
-    groups: list[int] = warroom["groups"]
-    latencies_ms = [seconds * 1000 for seconds in warroom["latencies"]]
+    by_incidents = {
+        str(incidents): _incidents(args.commands, incidents, args.batch, args.repeat)
+        for incidents in counts
+    }
     return {
         "bench": "store",
         "commands": args.commands,
-        "incidents": args.incidents,
-        "warroom_commands_per_s": round(warroom["commands_per_s"], 1),
-        "raw_sqlite3_rows_per_s": round(raw["rows_per_s"], 1),
-        "ratio": round(warroom["commands_per_s"] / raw["rows_per_s"], 4),
+        "figures": [one for result in by_incidents.values() for one in result.pop("figures")],
+        "by_incidents": by_incidents,
+        "repeat": args.repeat,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _incidents(commands: int, incidents: int, batch: int, repeat: int) -> dict[str, Any]:
+    """The three side by side, `repeat` rounds, for notes spread over `incidents`."""
+    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as name:
+        folder = Path(name)
+        files = iter(range(1_000_000))
+        warm = folder / "warm.db"
+        first = asyncio.run(_warroom(warm, commands, incidents))
+        schema, events, rows = _committed_rows(warm, skip=incidents)
+        if len(events) != commands or len(rows) != commands:
+            raise RuntimeError(f"the store holds {len(events)} notes, not {commands}")
+        batch = batch or int(statistics.median(first["groups"]))
+        runs: list[dict[str, Any]] = []
+
+        def warroom() -> float:
+            runs.append(asyncio.run(_warroom(folder / f"w{next(files)}.db", commands, incidents)))
+            return float(runs[-1]["commands_per_s"])
+
+        def raw() -> float:
+            path = folder / f"r{next(files)}.db"
+            return float(_raw_sqlite3(path, schema, events, rows, batch)["rows_per_s"])
+
+        def store() -> float:
+            path = folder / f"s{next(files)}.db"
+            return float(_store_only(path, events, rows, batch)["rows_per_s"])
+
+        def hub() -> float:
+            place = folder / f"h{next(files)}"
+            place.mkdir()
+            return _hub(place, commands, incidents)
+
+        sides = {"warroom": warroom, "raw_sqlite3": raw, "store_append": store, "hub": hub}
+        samples = alternate(sides, repeat)
+        through = {"hub": samples.pop("hub"), "raw_sqlite3": samples["raw_sqlite3"]}
+    # The round of median warroom throughput stands for the run (the machine may be noisy).
+    middle = sorted(runs, key=lambda r: float(r["commands_per_s"]))[len(runs) // 2]
+    groups: list[int] = middle["groups"]
+    latencies_ms = [seconds * 1000 for seconds in middle["latencies"]]
+    rate = statistics.median(samples["warroom"])
+    raw_rate = statistics.median(samples["raw_sqlite3"])
+    store_rate = statistics.median(samples["store_append"])
+    to = f"notes to {incidents} incident" + ("s" if incidents > 1 else "")
+    return {
+        "figures": [
+            figure(f"durable commands/s, {to}", "commands/s", samples, "warroom", better="higher"),
+            figure(
+                f"durable commands/s through the hub, {to}",
+                "commands/s",
+                through,
+                "hub",
+                better="higher",
+            ),
+        ],
+        "hub_commands_per_s": round(statistics.median(through["hub"]), 1),
+        "incidents": incidents,
+        "warroom_commands_per_s": round(rate, 1),
+        "raw_sqlite3_rows_per_s": round(raw_rate, 1),
+        "ratio": round(rate / raw_rate, 4),
         "ratio_is": "warroom_commands_per_s / raw_sqlite3_rows_per_s",
-        "store_append_rows_per_s": round(middle["store"]["rows_per_s"], 1),
-        "store_append_ratio": round(middle["store"]["rows_per_s"] / raw["rows_per_s"], 4),
+        "store_append_rows_per_s": round(store_rate, 1),
+        "store_append_ratio": round(store_rate / raw_rate, 4),
         "store_append_is": "EventLog.append alone on the same rows and batches (the store's "
         "own overhead over raw sqlite3; the rest of the write path is decide, encode, apply "
         "and the hand-over to the event loop)",
         "ack_latency_ms": {
-            "p50": round(_percentile(latencies_ms, 0.50), 2),
-            "p99": round(_percentile(latencies_ms, 0.99), 2),
+            "p50": round(percentile(latencies_ms, 0.50), 2),
+            "p99": round(percentile(latencies_ms, 0.99), 2),
             "max": round(max(latencies_ms), 2),
         },
-        "in_flight": args.commands,
-        "warroom_elapsed_s": round(warroom["elapsed_s"], 3),
-        "raw_sqlite3_elapsed_s": round(raw["elapsed_s"], 3),
+        "in_flight": commands,
+        "warroom_elapsed_s": round(middle["elapsed_s"], 3),
         "sequencer_groups": {
             "count": len(groups),
             "median": statistics.median(groups),
@@ -264,39 +394,12 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "limit": MAX_BATCH,
         },
         "raw_sqlite3_batch": batch,
-        "repeat": args.repeat,
         "rounds": [
-            {
-                "warroom_commands_per_s": round(r["warroom"]["commands_per_s"], 1),
-                "raw_sqlite3_rows_per_s": round(r["raw"]["rows_per_s"], 1),
-            }
-            for r in rounds
+            {side: round(taken[index], 1) for side, taken in (samples | through).items()}
+            for index in range(repeat)
         ],
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "platform": platform.platform(),
     }
 
 
-def _round(commands: int, incidents: int, batch: int) -> dict[str, Any]:
-    """One warroom measurement and one raw sqlite3 measurement of the same rows."""
-    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as folder:
-        warroom_db = Path(folder) / "warroom.db"
-        warroom = asyncio.run(_warroom(warroom_db, commands, incidents))
-        schema, events, rows = _committed_rows(warroom_db, skip=incidents)
-        if len(events) != commands or len(rows) != commands:
-            raise RuntimeError(f"the store holds {len(events)} notes, not {commands}")
-        batch = batch or int(statistics.median(warroom["groups"]))
-        raw = _raw_sqlite3(Path(folder) / "raw.db", schema, events, rows, batch)
-        store = _store_only(Path(folder) / "store.db", events, rows, batch)
-    return {"warroom": warroom, "raw": raw, "store": store, "batch": batch}
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    json.dump(run(argv), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

@@ -27,8 +27,12 @@ The app runs headless in (2) and (3): layout and rendering are included, the ter
 not. (2) and each run of (3) get a fresh interpreter (`--part`), so no run's memory or garbage
 skews another, nor what `python -m bench` ran before.
 
-Run: `python -m bench.tui [--paint-runs R] [--entries N] [--rate HZ] [--seconds S]`; prints one
-JSON object.
+With `--repeat R`, (2) runs R times and (3) R times on each room, the two rooms in turn, the
+order reversed every other round; the detail is from the first run of each. Figures: the first
+paint, the render, and the p99 event to panel in the room of N entries beside the small room's.
+
+Run: `python -m bench.tui [--quick] [--paint-runs P] [--entries N] [--rate HZ] [--seconds S]
+[--repeat R]`; prints one JSON object.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from typing import Any
 
 import textual
 
+from bench._kit import figure, main, percentile
 from tests.kit.harness import isolated_env
 from tests.kit.tmux import HEIGHT, ONLINE, TMUX, WIDTH, Pane, Tmux
 from tests.kit.tui import FakeConnection
@@ -62,6 +67,7 @@ from warroom.core.decide import decide
 from warroom.core.domain import Actor, Role, Severity, World
 from warroom.core.reducer import apply
 
+QUICK = ("--paint-runs", "1", "--entries", "500", "--seconds", "1")
 ROOT = Path(__file__).resolve().parent.parent
 PAINT_POLL = 0.02
 PAINT_TIMEOUT = 30.0
@@ -73,12 +79,6 @@ SMALL_ROOM = 20
 INCIDENT = "INC-1"
 BENCH_USER = Actor("bench", Role.INCIDENT_MANAGER)
 NOTE = "checked pod {n}: still 502s from the payments gateway after the rollback"
-
-
-def _percentile(values: Sequence[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _ms(seconds: float) -> float:
@@ -390,9 +390,9 @@ async def _latency(base: int, rate: float, seconds: float) -> dict[str, Any]:
         "room_entries": len(room),
         "events": count,
         "rate_per_s": rate,
-        "p50": round(_percentile(latencies, 0.50), 2),
-        "p95": round(_percentile(latencies, 0.95), 2),
-        "p99": round(_percentile(latencies, 0.99), 2),
+        "p50": round(percentile(latencies, 0.50), 2),
+        "p95": round(percentile(latencies, 0.95), 2),
+        "p99": round(percentile(latencies, 0.99), 2),
         "max": round(max(latencies), 2),
         "mean": round(statistics.fmean(latencies), 2),
         "pusher_max_late_ms": _ms(late),
@@ -440,6 +440,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--entries", type=int, default=10_000, help="notes in the long timeline")
     parser.add_argument("--rate", type=float, default=50.0, help="live events per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long events arrive")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of the render and latencies")
     parser.add_argument("--part", choices=["render", "latency"], help=argparse.SUPPRESS)
     parser.add_argument("--base", type=int, default=SMALL_ROOM, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -450,11 +451,35 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     started = time.perf_counter()
     paint = first_paint(args.paint_runs)
-    render = _part("render", args)
-    latency = _part("latency", args, SMALL_ROOM)
-    latency_10k = _part("latency", args, args.entries)
+    renders = [_part("render", args) for _ in range(args.repeat)]
+    rooms: dict[int, list[dict[str, Any]]] = {SMALL_ROOM: [], args.entries: []}
+    for round_ in range(args.repeat):
+        for base in list(rooms) if round_ % 2 == 0 else list(rooms)[::-1]:
+            rooms[base].append(_part("latency", args, base))
+    render, latency, latency_10k = renders[0], rooms[SMALL_ROOM][0], rooms[args.entries][0]
+    p99 = {
+        f"room_{args.entries}": [run["p99"] for run in rooms[args.entries]],
+        f"room_{SMALL_ROOM}": [run["p99"] for run in rooms[SMALL_ROOM]],
+    }
+    figures = [
+        figure(
+            f"event to panel p99 at {args.rate:g} events/s, room of {args.entries} entries",
+            "ms",
+            p99,
+            f"room_{args.entries}",
+        ),
+        figure(
+            f"render of {args.entries} entries",
+            "s",
+            {"warroom": [run["render_10k_s"] for run in renders]},
+            "warroom",
+        ),
+    ]
+    if "all" in paint:
+        figures.insert(0, figure("first paint in tmux", "s", {"warroom": paint["all"]}, "warroom"))
     return {
         "bench": "tui",
+        "figures": figures,
         "first_paint_s": paint,
         **render,
         "event_to_panel_ms": latency,
@@ -468,10 +493,5 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    json.dump(run(argv), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)

@@ -1,0 +1,143 @@
+"""`python -m bench --quick` runs every benchmark and prints every figure with its ratios.
+
+Only the shape of the document is held: every module ran, every figure the performance work is
+judged by is there, every number is finite and positive and every ratio is its subject's median
+over its baseline's. How fast anything is, is never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from bench.__main__ import modules
+from bench._kit import ROOT, alternate, figure
+
+pytestmark = pytest.mark.timeout(1200)
+
+EXPECTED = {
+    "fanout": [
+        "fan-out submit-to-all p99, ",
+        "server RSS at start",
+        "server RSS per idle connection",
+    ],
+    "store": ["durable commands/s, notes to 1 incident", "durable commands/s, notes to 10 "],
+    "catchup": ["catch-up of ", "clients at once"],
+    "restart": ["restart to serving, "],
+    "tui": ["first paint in tmux", "render of ", "event to panel p99 at 50 events/s"],
+    "ssh": ["PSS per session"],
+}
+"""Per module, a piece of the name of each figure it must report."""
+
+BASELINES = {
+    "fan-out submit-to-all p99, ": {"bare", "bare_durable"},
+    "server RSS": {"bare"},
+    "durable commands/s": {"raw_sqlite3"},
+    "catch-up of ": {"bare", "bare_batched"},
+    "restart to serving, ": {"raw"},
+    "PSS per session": {"local_pty"},
+}
+"""The baselines a figure must be measured beside, by a piece of its name."""
+
+
+def _bench(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=1100,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
+
+
+@pytest.fixture(scope="module")
+def quick() -> dict[str, Any]:
+    return _bench("--quick")
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def test_every_module_runs_and_reports_figures(quick: dict[str, Any]) -> None:
+    assert quick["failed"] == {}
+    assert quick["quick"] is True
+    assert isinstance(quick["machine"]["cpus"], int)
+    assert sorted(quick["benches"]) == modules()
+    for name, result in quick["benches"].items():
+        assert result["bench"] == name
+        assert result["figures"], f"{name} reports no figure"
+    flat = [(figure["bench"], figure["figure"]) for figure in quick["figures"]]
+    nested = [
+        (name, figure["figure"])
+        for name, result in quick["benches"].items()
+        for figure in result["figures"]
+    ]
+    assert flat == nested
+
+
+def test_the_figures_the_performance_work_is_judged_by_are_there(quick: dict[str, Any]) -> None:
+    for name, pieces in EXPECTED.items():
+        names = [figure["figure"] for figure in quick["benches"][name]["figures"]]
+        for piece in pieces:
+            assert any(piece in each for each in names), f"{name}: no figure {piece!r} in {names}"
+    for figure_ in quick["figures"]:
+        for piece, baselines in BASELINES.items():
+            if figure_["figure"].startswith(piece) or piece in figure_["figure"]:
+                assert baselines <= set(figure_["ratios"]), figure_
+
+
+def test_every_number_is_finite_and_positive_and_every_ratio_computed(
+    quick: dict[str, Any],
+) -> None:
+    assert quick["figures"]
+    for one in quick["figures"]:
+        assert one["unit"] and one["better"] in {"lower", "higher"}, one
+        assert one["subject"] in one["runs"], one
+        for side, run in one["runs"].items():
+            for key in ("median", "min", "max"):
+                assert _positive(run[key]), (one["figure"], side, key, run)
+            assert run["min"] <= run["median"] <= run["max"], (one["figure"], side, run)
+            assert math.isfinite(run["spread"]) and run["spread"] >= 0, (one["figure"], run)
+            assert isinstance(run["n"], int) and run["n"] >= 1, (one["figure"], run)
+        assert set(one["ratios"]) == set(one["runs"]) - {one["subject"]}, one
+        subject = one["runs"][one["subject"]]["median"]
+        for side, ratio in one["ratios"].items():
+            assert _positive(ratio), (one["figure"], side, ratio)
+            assert ratio == pytest.approx(subject / one["runs"][side]["median"], rel=2e-3), one
+
+
+def test_only_runs_the_modules_named() -> None:
+    document = _bench("--quick", "--only", "replay", "disclosure", "--repeats", "2")
+    assert sorted(document["benches"]) == ["disclosure", "replay"]
+    assert document["repeats"] == 2
+    assert all(figure["bench"] in {"disclosure", "replay"} for figure in document["figures"])
+    assert document["benches"]["disclosure"]["repeat"] == 2
+    assert all(run["n"] == 2 for figure in document["figures"] for run in figure["runs"].values())
+
+
+def test_sides_alternate_and_a_ratio_is_the_subjects_median_over_the_baselines() -> None:
+    calls: list[str] = []
+
+    def side(name: str, value: float) -> Any:
+        def measured() -> float:
+            calls.append(name)
+            return value
+
+        return measured
+
+    samples = alternate({"a": side("a", 2.0), "b": side("b", 4.0)}, 3)
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+    assert samples == {"a": [2.0, 2.0, 2.0], "b": [4.0, 4.0, 4.0]}
+    reported = figure("x", "s", {"a": [1.0, 2.0, 6.0], "b": [4.0, 8.0]}, "a")
+    assert reported["ratios"] == {"b": pytest.approx(2.0 / 6.0, rel=1e-3)}
+    assert reported["runs"]["a"] == {"median": 2.0, "min": 1.0, "max": 6.0, "spread": 2.5, "n": 3}
