@@ -8,6 +8,8 @@ ways of joining:
 
 - ssh: the real OpenSSH client, `ssh -tt -p PORT -i KEY INC-1@127.0.0.1`, on a PTY of its own
   (120x36, TERM=xterm-256color); the gateway runs the TUI on the server's side.
+- ssh_spawn: the same, with the gateway told to start every TUI afresh (`WARROOM_SSH_FORK=0`),
+  as it did before it forked them from its pre-imported process: the baseline for memory.
 - local_pty: `warroom join URL INC-1` with the user's token, on a PTY of its own (same size and
   TERM): the baseline, a TUI without SSH.
 
@@ -21,6 +23,9 @@ ways of joining:
    counts the pages TUIs share (the interpreter, libraries) once per TUI, PSS splits them. The
    ssh clients are on the user's side and are not counted. Then every client is closed and the
    TUIs left over are counted (0 expected: the gateway ends a TUI when its link drops).
+   `tui_pss` is the TUIs' own PSS per session (/proc/PID/smaps_rollup), without the server; the
+   pre-imported process's own memory is reported beside it (`zygote_mb`), not spread over the
+   sessions, and `fork_vs_spawn` puts both ssh ways side by side.
 
 Each way gets a fresh server on a copy of the same database, so one's memory does not hide in
 the other's.
@@ -56,7 +61,7 @@ from typing import Any
 import asyncssh
 
 from tests.kit.harness import WARROOM, Hub, isolated_env
-from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key
+from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key, zygotes
 from tests.kit.tmux import terminal_env
 
 WIDTH, HEIGHT = 120, 36
@@ -202,10 +207,9 @@ def _prepare(folder: Path, env: dict[str, str], sessions: int) -> Seeded:
     """A database with an incident and N responders (token and key each)."""
     folder.mkdir()
     hub = Hub(folder, env)
-    hub.token = hub.user_add("im", "incident-manager")
-    users = [user_with_key(hub, folder / "keys", f"r{n}") for n in range(sessions)]
-    hub.start()  # serve prints no token: the database has its incident manager
+    hub.start()  # the first start makes the incident manager and prints its token
     try:
+        users = [user_with_key(hub, folder / "keys", f"r{n}") for n in range(sessions)]
         hub.ok("declare", TITLE, "-s", "1", "--app", "checkout")
         for n in range(5):
             hub.ok("note", INCIDENT, f"seed note {n}")
@@ -219,7 +223,7 @@ def _way(
 ) -> dict[str, Any]:
     """Both measurements for one way of joining, on a fresh server."""
     (folder / way).mkdir()
-    hub = Hub(folder / way, env)
+    hub = Hub(folder / way, {**env, "WARROOM_SSH_FORK": "0"} if way == "ssh_spawn" else env)
     shutil.copyfile(seeded.db, hub.db)
     hub.token = seeded.manager
     hub.start(ssh=True)
@@ -230,17 +234,17 @@ def _way(
 
     def argv(n: int) -> list[str]:
         user = users[n % len(users)]
-        if way == "ssh":
+        if way != "local_pty":
             return ssh.argv(user.key, INCIDENT)
         return [WARROOM, "join", hub.url, INCIDENT, "--token", user.token]
 
     def running_tuis(terms: Sequence[Term]) -> set[int]:
-        if way == "ssh":
+        if way != "local_pty":
             return tuis(hub)
         return {t.proc.pid for t in terms if t.proc.poll() is None}
 
     try:
-        if way == "ssh":
+        if way != "local_pty":
             # Pin the host key once, so that clients starting together do not race to.
             ssh.run(users[0].key, "true", user=INCIDENT)
         # 1. One at a time.
@@ -271,6 +275,7 @@ def _way(
             if len(running) != sessions:
                 raise RuntimeError(f"{way}: {len(running)} TUIs run, not {sessions}")
             tui_memory = [_memory(pid) for pid in running]
+            zygote_memory = [_memory(pid) for pid in zygotes(hub)] if way != "local_pty" else []
             server_after = _memory(server)
         finally:
             for term in terms:
@@ -296,9 +301,11 @@ def _way(
                 "rss": _mb((tui_rss + growth) / sessions),
                 "pss": _mb((tui_pss + max(server_after[1] - server_before[1], 0)) / sessions),
                 "tui_rss": _mb(tui_rss / sessions),
+                "tui_pss": _mb(tui_pss / sessions),
                 "server_growth": round(growth / sessions / 1024 / 1024, 2),
             },
             "server_rss_mb": {"before": _mb(server_before[0]), "after": _mb(server_after[0])},
+            "zygote_mb": [{"rss": _mb(rss), "pss": _mb(pss)} for rss, pss in zygote_memory],
             "tuis_left_after_close": len(leftover),
         },
     }
@@ -332,15 +339,31 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         seeded = _prepare(folder / "seed", env, args.sessions)
         ways = {
             way: _way(way, folder, env, seeded, args.runs, args.sessions)
-            for way in ("local_pty", "ssh")
+            for way in ("local_pty", "ssh_spawn", "ssh")
         }
-    ssh_way, local = ways["ssh"], ways["local_pty"]
+    ssh_way, local, spawned = ways["ssh"], ways["local_pty"], ways["ssh_spawn"]
     at_once = f"{args.sessions}_at_once"
     openssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
     return {
         "bench": "ssh",
         "ssh": ssh_way,
+        "ssh_spawn": spawned,
         "local_pty": local,
+        "fork_vs_spawn": {
+            "tui_pss_per_session_mb": {
+                "spawn": spawned[at_once]["per_session_mb"]["tui_pss"],
+                "fork": ssh_way[at_once]["per_session_mb"]["tui_pss"],
+            },
+            "pss_per_session_mb": {
+                "spawn": spawned[at_once]["per_session_mb"]["pss"],
+                "fork": ssh_way[at_once]["per_session_mb"]["pss"],
+            },
+            "zygote_pss_mb": [z["pss"] for z in ssh_way[at_once]["zygote_mb"]],
+            "first_paint_s": {
+                "spawn": spawned["first_paint_s"]["median"],
+                "fork": ssh_way["first_paint_s"]["median"],
+            },
+        },
         "ssh_overhead": {
             "first_paint_s": round(
                 ssh_way["first_paint_s"]["median"] - local["first_paint_s"]["median"], 3

@@ -29,6 +29,23 @@ def join(
     kind(connection, incident=incident, notice=notice).run()
 
 
+def preload() -> None:
+    """Import everything a TUI imports as it runs, screens and widgets included.
+
+    The SSH gateway's pre-imported process calls this once, then forks each session's TUI from
+    itself: what is imported here is in memory once for every session, and a session opens
+    without importing it again."""
+    import importlib
+    import pkgutil
+
+    import client.screens
+    import client.widgets
+
+    for package in (client.screens, client.widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+
+
 def take_terminal() -> None:
     """Make the terminal on standard input the controlling terminal of this process, if it leads
     a session that has none.
