@@ -36,6 +36,18 @@ LIVE = 15.0
 
 
 @pytest.fixture
+def spawning_hub(tmp_path: Path, env: dict[str, str]) -> Iterator[Hub]:
+    """A hub serving SSH whose gateway is told to start every TUI afresh."""
+    running = Hub(tmp_path, {**env, "WARROOM_SSH_FORK": "0"})
+    running.start(ssh=True)
+    try:
+        yield running
+    finally:
+        running.close()
+    assert "Traceback" not in running.server_stderr()
+
+
+@pytest.fixture
 def tmux(ssh_hub: Hub) -> Iterator[Tmux]:
     """A private tmux server, killed (with every ssh client in it) before the hub stops."""
     server = Tmux()
@@ -151,3 +163,29 @@ def test_a_killed_pre_imported_process_is_replaced_and_open_sessions_carry_on(
     ssh_hub.output.wait_for(lambda line: f"ana left (pid {running})" in line, GONE)
     new_pane.keys("q")
     assert exit_status(new_pane) == 0, new_pane.capture().text
+
+
+def test_with_forking_off_every_session_is_started_afresh(
+    spawning_hub: Hub, tmp_path: Path
+) -> None:
+    tmux = Tmux()
+    try:
+        key = user_with_key(spawning_hub, tmp_path / "keys", "ana").key
+        before = tuis(spawning_hub)
+        pane = Ssh(spawning_hub, tmp_path / "ssh").open(tmux, "ana", key)
+        pane.wait_for(online_as("ana"), "ana's lobby", PAINT)
+        tui = new_tui(spawning_hub, before)
+        assert not zygotes(spawning_hub)
+        assert spawning_hub.proc is not None
+        assert _parent(tui) == spawning_hub.proc.pid
+        assert command_line(tui)[1:] == [
+            "-m",
+            "warroom",
+            "join",
+            "--remote-terminal",
+            spawning_hub.url,
+        ]
+        pane.keys("q")
+        assert exit_status(pane) == 0, pane.capture().text
+    finally:
+        tmux.close()
