@@ -8,6 +8,8 @@ ways of joining:
 
 - ssh: the real OpenSSH client, `ssh -tt -p PORT -i KEY INC-1@127.0.0.1`, on a PTY of its own
   (120x36, TERM=xterm-256color); the gateway runs the TUI on the server's side.
+- ssh_spawn: the same, with the gateway told to start every TUI afresh (`WARROOM_SSH_FORK=0`),
+  as it did before it forked them from its pre-imported process: the baseline for memory.
 - local_pty: `warroom join URL INC-1` with the user's token, on a PTY of its own (same size and
   TERM): the baseline, a TUI without SSH.
 
@@ -21,6 +23,9 @@ ways of joining:
    counts the pages TUIs share (the interpreter, libraries) once per TUI, PSS splits them. The
    ssh clients are on the user's side and are not counted. Then every client is closed and the
    TUIs left over are counted (0 expected: the gateway ends a TUI when its link drops).
+   `tui_pss` is the TUIs' own PSS per session (/proc/PID/smaps_rollup), without the server; the
+   pre-imported process's own memory is reported beside it (`zygote_mb`), not spread over the
+   sessions, and `fork_vs_spawn` puts both ssh ways side by side.
 
 Each way gets a fresh server on a copy of the same database, so one's memory does not hide in
 the other's.
@@ -58,7 +63,7 @@ import asyncssh
 
 from bench._kit import figure, main, mb, memory
 from tests.kit.harness import WARROOM, Hub, isolated_env
-from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key
+from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key, zygotes
 from tests.kit.tmux import terminal_env
 
 QUICK = ("--runs", "1", "--sessions", "1", "--settle", "0.5", "--notes", "1")
@@ -211,7 +216,7 @@ def _way(
 ) -> dict[str, Any]:
     """Both measurements for one way of joining, on a fresh server."""
     (folder / way).mkdir()
-    hub = Hub(folder / way, env)
+    hub = Hub(folder / way, {**env, "WARROOM_SSH_FORK": "0"} if way == "ssh_spawn" else env)
     shutil.copyfile(seeded.db, hub.db)
     hub.token = seeded.manager
     hub.start(ssh=True)
@@ -222,17 +227,17 @@ def _way(
 
     def argv(n: int) -> list[str]:
         user = users[n % len(users)]
-        if way == "ssh":
+        if way != "local_pty":
             return ssh.argv(user.key, INCIDENT)
         return [WARROOM, "join", hub.url, INCIDENT, "--token", user.token]
 
     def running_tuis(terms: Sequence[Term]) -> set[int]:
-        if way == "ssh":
+        if way != "local_pty":
             return tuis(hub)
         return {t.proc.pid for t in terms if t.proc.poll() is None}
 
     try:
-        if way == "ssh":
+        if way != "local_pty":
             # Pin the host key once, so that clients starting together do not race to.
             ssh.run(users[0].key, "true", user=INCIDENT)
         # 1. One at a time.
@@ -263,6 +268,7 @@ def _way(
             if len(running) != sessions:
                 raise RuntimeError(f"{way}: {len(running)} TUIs run, not {sessions}")
             tui_memory = [memory(pid) for pid in running]
+            zygote_memory = [memory(pid) for pid in zygotes(hub)] if way != "local_pty" else []
             server_after = memory(server)
         finally:
             for term in terms:
@@ -290,9 +296,11 @@ def _way(
                 "rss": mb((tui_rss + growth) / sessions),
                 "pss": mb(pss),
                 "tui_rss": mb(tui_rss / sessions),
+                "tui_pss": mb(tui_pss / sessions),
                 "server_growth": round(growth / sessions / 1024 / 1024, 2),
             },
             "server_rss_mb": {"before": mb(server_before[0]), "after": mb(server_after[0])},
+            "zygote_mb": [{"rss": mb(rss), "pss": mb(pss)} for rss, pss in zygote_memory],
             "tuis_left_after_close": len(leftover),
         },
     }
@@ -330,13 +338,13 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         seeded = _prepare(folder / "seed", env, args.sessions, args.notes)
         ways = {
             way: _way(way, folder, env, seeded, args.runs, args.sessions, args.settle)
-            for way in ("local_pty", "ssh")
+            for way in ("local_pty", "ssh_spawn", "ssh")
         }
-    ssh_way, local = ways["ssh"], ways["local_pty"]
+    ssh_way, local, spawned = ways["ssh"], ways["local_pty"], ways["ssh_spawn"]
     at_once = f"{args.sessions}_at_once"
     openssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
-    paints = {way: ways[way]["first_paint_s"]["all"] for way in ("ssh", "local_pty")}
-    pss = {way: [ways[way].pop("pss_per_session_mb")] for way in ("ssh", "local_pty")}
+    paints = {way: ways[way]["first_paint_s"]["all"] for way in ("ssh", "ssh_spawn", "local_pty")}
+    pss = {way: [ways[way].pop("pss_per_session_mb")] for way in ("ssh", "ssh_spawn", "local_pty")}
     return {
         "bench": "ssh",
         "figures": [
@@ -344,7 +352,23 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
             figure("first paint, one session at a time", "s", paints, "ssh"),
         ],
         "ssh": ssh_way,
+        "ssh_spawn": spawned,
         "local_pty": local,
+        "fork_vs_spawn": {
+            "tui_pss_per_session_mb": {
+                "spawn": spawned[at_once]["per_session_mb"]["tui_pss"],
+                "fork": ssh_way[at_once]["per_session_mb"]["tui_pss"],
+            },
+            "pss_per_session_mb": {
+                "spawn": spawned[at_once]["per_session_mb"]["pss"],
+                "fork": ssh_way[at_once]["per_session_mb"]["pss"],
+            },
+            "zygote_pss_mb": [z["pss"] for z in ssh_way[at_once]["zygote_mb"]],
+            "first_paint_s": {
+                "spawn": spawned["first_paint_s"]["median"],
+                "fork": ssh_way["first_paint_s"]["median"],
+            },
+        },
         "ssh_overhead": {
             "first_paint_s": round(
                 ssh_way["first_paint_s"]["median"] - local["first_paint_s"]["median"], 3

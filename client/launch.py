@@ -29,6 +29,46 @@ def join(
     kind(connection, incident=incident, notice=notice).run()
 
 
+_RUN_TIME_MODULES = (
+    "queue",
+    "termios",
+    "tty",
+    "rich._emoji_codes",
+    "rich._unicode_data",
+    "textual._xterm_parser",
+    "textual.drivers.linux_driver",
+    "textual.layouts.factory",
+    "textual.layouts.horizontal",
+    "textual.layouts.stream",
+    "textual.pilot",
+    "textual.scrollbar",
+)
+"""What the TUI imports only once it runs on a terminal (its driver, its layouts, rich's tables):
+the modules a painted `warroom join` has that importing `client.app` does not bring."""
+
+
+def preload() -> None:
+    """Import everything a TUI imports as it runs, screens and widgets included.
+
+    The SSH gateway's pre-imported process calls this once, then forks each session's TUI from
+    itself: what is imported here is in memory once for every session, and a session opens
+    without importing it again."""
+    import importlib
+    import pkgutil
+
+    import rich._unicode_data
+
+    import client.screens
+    import client.widgets
+
+    for package in (client.screens, client.widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    for name in _RUN_TIME_MODULES:
+        importlib.import_module(name)
+    rich._unicode_data.load()  # the cell widths table, by the version the environment names
+
+
 def take_terminal() -> None:
     """Make the terminal on standard input the controlling terminal of this process, if it leads
     a session that has none.

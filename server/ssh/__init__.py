@@ -13,9 +13,15 @@ and window sizes to the PTY. When the SSH link drops, the child's process group 
 killed after a short grace, and reaped. Nothing else is served: no shell, no exec, no SFTP or
 SCP, no forwarding of ports, agents or X11.
 
+The children are forked from one pre-imported process the gateway starts with SSH (`zygote`),
+which has imported the TUI once, so that sessions share its memory; each child still leads its
+own session on its own PTY, with its own environment, and the gateway still signals, waits for
+and reaps it (`forked`). If that process dies, the gateway starts another; its open sessions
+carry on. With `WARROOM_SSH_FORK=0`, or if it cannot start, each child is started afresh.
+
 Modules: `gateway` (listening, shutdown, revocations), `login` (key auth, refusals), `terminal`
-(one session: PTY and channel), `child` (the TUI's process and environment), `host_key`,
-`settings`.
+(one session: PTY and channel), `child` (the TUI's process and environment), `forked` (the
+gateway's side of the pre-imported process), `zygote` (that process), `host_key`, `settings`.
 
 Importing this package loads no SSH library: the hub imports `server.ssh.gateway` (and with it
 asyncssh) only when it serves SSH.

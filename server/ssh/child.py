@@ -1,8 +1,10 @@
 """A session's TUI as a process: what it is started with, its PTY, and its end.
 
 The child runs on a fresh PTY as the leader of a new session and process group, so a hangup or
-a kill reaches everything it started. The gateway never waits on it in a blocking call: the exit
-is polled, and a child that outlives its grace after SIGHUP is killed.
+a kill reaches everything it started. It is started afresh here (`spawn`), or forked by the
+pre-imported process (`server.ssh.forked`); either way it is a `Child`. The gateway never waits
+on it in a blocking call: the exit is polled, and a child that outlives its grace after SIGHUP is
+killed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import termios
 import time
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 HANGUP_GRACE = 2.0
 """Seconds a child has to exit after SIGHUP before it is killed."""
@@ -73,11 +76,7 @@ def child_env(term: str, client: Mapping[str, str], token: str) -> dict[str, str
 
     Of what the client sends, only `TERM`, `COLORTERM`, `LANG` and the known `LC_*` pass, and
     only values of their form: a locale name, never a path (`LC_ALL=/etc/passwd`)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("WARROOM_", "TEXTUAL", "SSH_")) and key not in _DROPPED_ENV
-    }
+    env = server_env()
     env.update(client_settings(client))
     env["TERM"] = term if _TERMINAL_VALUE.fullmatch(term) else "xterm"
     env["WARROOM_TOKEN"] = token
@@ -95,33 +94,101 @@ def client_settings(client: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def spawn(
-    argv: Sequence[str], env: Mapping[str, str], size: Size
-) -> tuple[subprocess.Popen[bytes], int]:
-    """Start `argv` on a fresh PTY of `size`, as the leader of a new session.
+def open_pty(size: Size) -> tuple[int, int]:
+    """A fresh PTY of `size`.
 
     Returns:
-        The child, and the PTY's master end (non-blocking), which the caller closes.
+        Its master end (non-blocking) and its terminal end; the caller closes both.
     """
     master, slave = os.openpty()
     try:
         os.set_blocking(master, False)
         set_size(slave, size)
-        process = subprocess.Popen(
+    except BaseException:
+        os.close(master)
+        os.close(slave)
+        raise
+    return master, slave
+
+
+def start(argv: Sequence[str], env: Mapping[str, str], terminal: int) -> Spawned:
+    """Start `argv` afresh on the PTY end `terminal` (which the caller closes), as the leader of
+    a new session."""
+    return Spawned(
+        subprocess.Popen(
             argv,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
             env=env,
             start_new_session=True,
             close_fds=True,
         )
+    )
+
+
+def spawn(argv: Sequence[str], env: Mapping[str, str], size: Size) -> tuple[Spawned, int]:
+    """Start `argv` on a fresh PTY of `size`, as the leader of a new session.
+
+    Returns:
+        The child, and the PTY's master end (non-blocking), which the caller closes.
+    """
+    master, slave = open_pty(size)
+    try:
+        return start(argv, env, slave), master
     except BaseException:
         os.close(master)
         raise
     finally:
         os.close(slave)
-    return process, master
+
+
+class Child(Protocol):
+    """A session's TUI, however it was started: `Spawned`, or forked by the pre-imported process
+    (`server.ssh.forked.Forked`)."""
+
+    @property
+    def pid(self) -> int | None:
+        """None until the process that forks it has said it."""
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status, once `poll` has seen the TUI end."""
+
+    def poll(self) -> int | None:
+        """The exit status once the TUI ended (and was reaped), else None."""
+
+    def signal_group(self, signum: int) -> None:
+        """Send `signum` to the TUI's process group (it leads one of its own)."""
+
+
+class Spawned:
+    """A TUI this process started afresh (`start`)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.pid: int | None = process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signum)
+
+
+def server_env() -> dict[str, str]:
+    """The server's environment, less its terminal, SSH and warroom settings: what every TUI's
+    environment starts from (`child_env`)."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("WARROOM_", "TEXTUAL", "SSH_")) and key not in _DROPPED_ENV
+    }
 
 
 def set_size(fd: int, size: Size) -> None:
@@ -132,13 +199,12 @@ def set_size(fd: int, size: Size) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, pixwidth, pixheight))
 
 
-def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    """Send `signum` to the child's process group (it leads one of its own: `spawn`)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signum)
+def signal_group(process: Child, signum: int) -> None:
+    """Send `signum` to the child's process group (it leads one of its own)."""
+    process.signal_group(signum)
 
 
-async def wait(process: subprocess.Popen[bytes], within: float) -> int | None:
+async def wait(process: Child, within: float) -> int | None:
     """The child's exit status once it has ended (reaped), or None if it runs past `within` s."""
     deadline = time.monotonic() + within
     while process.poll() is None:
@@ -148,7 +214,7 @@ async def wait(process: subprocess.Popen[bytes], within: float) -> int | None:
     return process.returncode
 
 
-async def reap(process: subprocess.Popen[bytes]) -> None:
+async def reap(process: Child) -> None:
     """Wait for a hung-up child to exit, killing its group if it outlives `HANGUP_GRACE`."""
     if await wait(process, HANGUP_GRACE) is None:
         signal_group(process, signal.SIGKILL)

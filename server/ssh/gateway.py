@@ -13,6 +13,7 @@ from asyncssh.connection import SSHConnection
 from server import readers
 from server.hub import Hub
 from server.ssh.child import HANGUP_GRACE
+from server.ssh.forked import Zygote, wanted
 from server.ssh.host_key import default_host_key, load_host_key
 from server.ssh.login import Login
 from server.ssh.settings import GatewayError, SshSettings
@@ -77,6 +78,11 @@ class Gateway:
                 f"cannot listen for SSH on {host}:{self.settings.port}: {error.strerror or error}"
             ) from None
         self.port = self._acceptor.get_port()
+        if wanted():
+            # Started with the gateway, so that it has imported everything by the first session.
+            zygote = Zygote(self.settings.session_command, self.terminals.announce)
+            zygote.start()
+            self.terminals.zygote = zygote
         self._watcher = asyncio.create_task(self._watch_users())
         if self.settings.on_ready is not None:
             self.settings.on_ready(host, self.port, self.fingerprint)
@@ -103,6 +109,8 @@ class Gateway:
             for task in closing:
                 task.cancel()
         await self.terminals.reaped(HANGUP_GRACE * 3)
+        if self.terminals.zygote is not None:
+            await self.terminals.zygote.close(HANGUP_GRACE)
         if self._acceptor is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._acceptor.wait_closed(), HANGUP_GRACE)

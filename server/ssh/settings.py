@@ -20,7 +20,9 @@ class SshSettings:
     """The program each session runs, as the start of its argv (e.g. `[sys.executable, "-m",
     "warroom", "join"]`): the gateway adds the hub's URL and, if the SSH user name picks one, the
     incident. It runs on the session's PTY as the leader of a new session, with `child_env`, and
-    must take the PTY as its controlling terminal, or the kernel tells it of no resize."""
+    must take the PTY as its controlling terminal, or the kernel tells it of no resize. With
+    `--fork-sessions FD` added, it must be the pre-imported process of `server.ssh.zygote`, on
+    the socket FD, which forks each session's TUI from itself."""
     host_key: Path | None = None
     """The host key file (default: under the user data directory; made on first use)."""
     on_ready: Callable[[str, int, str], None] | None = None

@@ -15,23 +15,25 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import asyncssh
 
 from server.hub import Hub
 from server.ssh.child import (
     HANGUP_GRACE,
+    Child,
     Size,
     child_env,
     incident_of,
+    open_pty,
     reap,
     set_size,
     signal_group,
     spawn,
     wait,
 )
+from server.ssh.forked import Zygote
 from server.ssh.settings import SshSettings
 from warroom.net.remote import TLS_PIN
 
@@ -63,7 +65,35 @@ class Terminals:
         """The hub's websocket URL, as the children on this host reach it."""
         self.settings = settings
         self.open: set[TerminalSession] = set()
+        self.zygote: Zygote | None = None
+        """The pre-imported process that forks the TUIs (None: each starts afresh)."""
         self._reaping: set[asyncio.Task[None]] = set()
+
+    def start(
+        self, argv: Sequence[str], env: Mapping[str, str], size: Size, on_pid: Callable[[int], None]
+    ) -> tuple[Child, int]:
+        """Start a session's TUI on a fresh PTY of `size`: forked by the pre-imported process if
+        it takes the request, else afresh. `on_pid` is told its pid once it is known.
+
+        Returns:
+            The TUI, and the PTY's master end (non-blocking), which the caller closes.
+        """
+        if self.zygote is not None:
+            master, slave = open_pty(size)
+            try:
+                forked = self.zygote.fork(argv, env, slave, on_pid)
+            except BaseException:
+                os.close(master)
+                os.close(slave)
+                raise
+            if forked is not None:
+                return forked, master  # it closes `slave` once the TUI has it
+            os.close(master)
+            os.close(slave)
+        process, master = spawn(argv, env, size)
+        assert process.pid is not None
+        on_pid(process.pid)
+        return process, master
 
     def argv(self, incident: str | None) -> list[str]:
         """What a session's TUI runs: the settings' program, the hub's URL, the incident."""
@@ -106,7 +136,7 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
         self.size: Size = (0, 0, 0, 0)
         self.has_pty = False
         self.command: str | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Child | None = None
         self.master: int | None = None
         self.token: str | None = None
         self.ended = False
@@ -201,13 +231,17 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
         env = child_env(self.term, self.chan.get_environment(), self.token)
         if terminals.settings.tls_pin is not None:
             env[TLS_PIN] = str(terminals.settings.tls_pin)
-        self.process, self.master = spawn(terminals.argv(incident), env, self.size)
+
+        def started(pid: int) -> None:
+            terminals.announce(
+                f"ssh: {self.user} opened {incident or 'the lobby'} from {self.peer} (pid {pid})"
+            )
+
+        self.process, self.master = terminals.start(
+            terminals.argv(incident), env, self.size, started
+        )
         terminals.open.add(self)
         self._start_reading()
-        terminals.announce(
-            f"ssh: {self.user} opened {incident or 'the lobby'} from {self.peer} "
-            f"(pid {self.process.pid})"
-        )
 
     def _start_reading(self) -> None:
         if self.master is not None and not self._reading and not self.ended:
@@ -294,7 +328,7 @@ class TerminalSession(asyncssh.SSHServerSession[bytes]):
             signal_group(process, signal.SIGHUP)
             self.terminals.reap(asyncio.get_running_loop().create_task(reap(process)))
         if process is not None:
-            self.terminals.announce(f"ssh: {self.user} left (pid {process.pid})")
+            self.terminals.announce(f"ssh: {self.user} left (pid {process.pid or '?'})")
 
     def _close_master(self) -> None:
         if self.master is None:

@@ -241,10 +241,34 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float) -> None:
         time.sleep(POLL)
 
 
-def tuis(hub: Hub) -> set[int]:
-    """The TUI processes the hub's gateway runs now (its only children)."""
+FORK_SESSIONS = "--fork-sessions"
+"""What names the gateway's pre-imported process on its command line."""
+
+
+def zygotes(hub: Hub) -> set[int]:
+    """The hub's pre-imported processes that fork the TUIs (one while SSH is served)."""
     assert hub.proc is not None
-    return children(hub.proc.pid)
+    return {pid for pid in children(hub.proc.pid) if FORK_SESSIONS in _started_as(pid)}
+
+
+def tuis(hub: Hub) -> set[int]:
+    """The TUI processes the hub's gateway runs now: forked by its pre-imported process, or
+    started afresh by the hub itself."""
+    assert hub.proc is not None
+    found: set[int] = set()
+    for pid in children(hub.proc.pid):
+        if FORK_SESSIONS in _started_as(pid):
+            found |= children(pid)
+        else:
+            found.add(pid)
+    return found
+
+
+def _started_as(pid: int) -> list[str]:
+    try:
+        return command_line(pid)
+    except OSError:
+        return []
 
 
 def new_tui(hub: Hub, before: set[int], timeout: float = PAINT) -> int:

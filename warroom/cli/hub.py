@@ -144,9 +144,24 @@ def demo(db: str | None) -> None:
     hidden=True,
     help="the terminal is someone else's (the SSH gateway): offer nothing that writes files",
 )
+@option(
+    "--fork-sessions",
+    type=int,
+    hidden=True,
+    metavar="FD",
+    help="be the SSH gateway's pre-imported process: fork a `warroom join` per session it asks "
+    "for on the socket FD",
+)
 def join(
-    hub: HubArgs, url_arg: str | None, incident: str | None, observer: bool, remote_terminal: bool
+    hub: HubArgs,
+    url_arg: str | None,
+    incident: str | None,
+    observer: bool,
+    remote_terminal: bool,
+    fork_sessions: int | None,
 ) -> None:
+    if fork_sessions is not None:
+        raise click.exceptions.Exit(_fork_sessions(fork_sessions))
     from client.launch import join as open_war_room
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -160,6 +175,25 @@ def join(
     urls = (url_arg, *hub.url) if url_arg else hub.url
     target = HubArgs(json=hub.json, url=urls, token=hub.token).target()
     open_war_room(target.urls, target.token, incident, observer, remote=remote_terminal)
+
+
+def _fork_sessions(fd: int) -> int:
+    """Serve the SSH gateway as its pre-imported process (`server.ssh.zygote`): each session
+    runs the `warroom` command it asks for, as `python -m warroom` would."""
+    import socket
+
+    from client.launch import preload
+    from server.ssh.zygote import serve as serve_sessions
+
+    def run(argv: list[str]) -> int:
+        from warroom.cli import main
+
+        if argv[1:3] != ["-m", "warroom"]:
+            print(f"warroom: not a warroom command: {argv[:3]}", file=sys.stderr)
+            return EXIT_USAGE
+        return main(argv[3:])
+
+    return serve_sessions(socket.socket(fileno=fd), preload, run)
 
 
 @verb("login", "check a URL and token and store them for later commands")
