@@ -19,7 +19,7 @@ from warroom.core.decide import decide
 from warroom.core.domain import Actor, Role, Severity, World
 from warroom.core.events import Event, NoteAdded
 from warroom.core.reducer import apply, replay
-from warroom.store import Pending, Store, open_engine
+from warroom.store import Pending, Planned, Store, open_engine
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_ADMIN_URL, reason="WARROOM_TEST_POSTGRES names no server"
@@ -156,3 +156,34 @@ async def test_two_sequencers_publish_one_log_in_order_and_share_command_ids(
         assert [item.seq for item in mine] == list(range(1, 202))
         assert [item.event for item in mine] == [item.event for item in log]
     assert replay(item.event for item in published[0]) == replay(item.event for item in log)
+
+
+def test_two_hubs_claiming_from_one_outbox_never_take_the_same_delivery(
+    stores: tuple[Store, Store],
+) -> None:
+    planned = [
+        Planned(seq, "INC-1", 1, "email", f"r{n}@example.com", f"d-{seq}-{n}", "body", "subject")
+        for seq in range(1, 41)
+        for n in range(5)
+    ]
+    recorded = stores[0].deliveries.plan(planned, 40)
+    now = max(item.next_at for item in recorded)
+    start = threading.Barrier(2)
+    taken: list[list[int]] = [[], []]
+
+    def claim(n: int) -> None:
+        start.wait(10)
+        while claimed := stores[n].deliveries.claim(now, 3, lease=60):
+            taken[n].extend(item.id for item in claimed)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert set(taken[0]).isdisjoint(taken[1])
+    assert sorted(taken[0] + taken[1]) == sorted(item.id for item in recorded)
+    # Leased: due again only once the lease ends, for whichever hub asks first.
+    assert stores[0].deliveries.claim(now + 30, 500, lease=60) == []
+    assert len(stores[1].deliveries.claim(now + 61, 500, lease=60)) == len(recorded)
