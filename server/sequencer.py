@@ -262,6 +262,10 @@ class Sequencer:
     def _process(self, items: list[_Item], careful: bool) -> None:
         # Users as they are now; checked again inside the commit, which holds the write lock.
         users = self._users.states_of(item.actor.name for item in items)
+        if self._log.shared:
+            # What the other hubs committed is folded before the turn's lock is taken, so the
+            # turn, which they wait for, folds only what came in between.
+            self._fold(self._log.read_raw(self._head))
         try:
             with self._log.turn(self._head) as turn:
                 self._fold(turn.newer)
