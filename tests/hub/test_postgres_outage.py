@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from websockets import InvalidStatus
 
 from server.app import run
 from tests.kit.postgres import POSTGRES_ADMIN_URL, postgres_database
@@ -47,6 +48,8 @@ class Proxy:
 
     def cut(self) -> None:
         assert self._listener is not None
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept under way (Linux)
         self._listener.close()
         with self._lock:
             for sock in self._open:
@@ -127,6 +130,8 @@ async def test_commands_are_refused_while_postgresql_is_down_and_the_hub_recover
     proxy.cut()
     refused = await submit(manager, note("while the database is down"))
     assert (refused["type"], refused["code"]) == ("rejected", "storage")
+    with pytest.raises(InvalidStatus):  # a token cannot be checked meanwhile
+        await hub.connect("observer")
 
     proxy.restore()
     # The same open connection, no restart: the hub reconnects on its own.
