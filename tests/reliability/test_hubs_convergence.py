@@ -14,6 +14,7 @@ the last restart, on a seeded random hub; the seed is printed. A larger run by h
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 from pathlib import Path
@@ -47,6 +48,10 @@ def _users(url: str) -> tuple[str, list[str]]:
         return manager, [store.users.add(f"c{n}", Role.RESPONDER) for n in range(CLIENTS)]
     finally:
         store.close()
+
+
+def _forget(restarting: dict[int, asyncio.Task[None]], hub: int, _done: object) -> None:
+    restarting.pop(hub, None)
 
 
 async def test_three_hubs_killed_at_random_lose_no_acked_command_double_none_and_converge(
@@ -91,18 +96,33 @@ async def test_three_hubs_killed_at_random_lose_no_acked_command_double_none_and
                 asyncio.create_task(client.run(*urls[n % HUBS :], *urls[: n % HUBS]))
                 for n, client in enumerate(clients)
             ]
+            # A hub restarts in the background (it takes longer than the clients' whole run):
+            # the others carry on meanwhile, and at least one always runs.
+            restarting: dict[int, asyncio.Task[None]] = {}
+            restarts: list[asyncio.Task[None]] = []
             for point in kill_points:
-                # At least one acknowledgement since the last restart: every kill lands mid-stream.
+                # At least one acknowledgement since the last kill: every kill lands mid-stream.
                 next_kill = min(max(point, acks + 1), total)
                 if acks < next_kill:
                     due.clear()
                     await asyncio.wait_for(due.wait(), 60)
                 await asyncio.sleep(rng.uniform(0, 0.01))
-                victim = rng.choice(hubs)
-                await asyncio.to_thread(victim.kill)
+                if len(restarting) == HUBS - 1:
+                    await asyncio.wait(restarting.values(), return_when=asyncio.FIRST_COMPLETED)
+                alive = [n for n in range(HUBS) if n not in restarting]
+                # Rather a hub that serves clients still at work, if any does.
+                busy = [n for n in alive if any(c.hub == urls[n] and not c.done for c in clients)]
+                victim = rng.choice(busy or alive)
+                await asyncio.to_thread(hubs[victim].kill)
                 kills += 1
-                await asyncio.to_thread(victim.start, victim.port, False)
+                restart = asyncio.create_task(
+                    asyncio.to_thread(hubs[victim].start, hubs[victim].port, False)
+                )
+                restarting[victim] = restart
+                restarts.append(restart)
+                restart.add_done_callback(functools.partial(_forget, restarting, victim))
             await asyncio.wait_for(asyncio.gather(*running), 120)
+            await asyncio.wait_for(asyncio.gather(*restarts), 60)  # each one started
             for client in clients:
                 await asyncio.wait_for(client.catch_up(client.hub), 30)
             await asyncio.wait_for(manager.catch_up(urls[-1]), 30)
