@@ -24,8 +24,9 @@ from warroom.core import protocol
 from warroom.core.cadence import DEFAULT_CADENCE
 from warroom.core.domain import Role
 from warroom.core.reducer import replay
-from warroom.store import Store, default_url, normalise_url, open_engine
+from warroom.store import Store, StoreError, default_url, normalise_url, open_engine
 from warroom.store.hub_lock import single_hub
+from warroom.store.listen import Listener
 
 MAX_MESSAGE = 1024 * 1024
 """Frames above this are cut off by websockets (close 1009); above `protocol.MAX_FRAME` the hub
@@ -40,7 +41,10 @@ def first_user(store: Store) -> tuple[str, str] | None:
         name = getpass.getuser() or "manager"
     except (KeyError, OSError):
         name = "manager"
-    return name, store.users.add(name, Role.INCIDENT_MANAGER)
+    try:
+        return name, store.users.add(name, Role.INCIDENT_MANAGER)
+    except StoreError:
+        return None  # another hub of the same database made them a moment ago
 
 
 async def run(
@@ -85,6 +89,10 @@ async def run(
     gc.collect()
     gc.freeze()
     hub.sequencer.start()
+    # Other hubs may write a PostgreSQL log: what they commit is published here too.
+    listener = Listener(store.engine, hub.sequencer.catch_up) if store.log.shared else None
+    if listener is not None:
+        listener.start()
     courier = Courier(
         store,
         config,
@@ -139,6 +147,8 @@ async def run(
             # Commit and acknowledge what is queued before the connections close (1001).
             await asyncio.to_thread(hub.sequencer.stop)
     finally:
+        if listener is not None:
+            await asyncio.to_thread(listener.stop)
         await courier.close()
         hub.sequencer.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):

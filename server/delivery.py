@@ -62,6 +62,10 @@ IDLE = 5.0
 AFTER_STORE_FAILURE = 2.0
 """Seconds before trying again when the database failed."""
 
+LEASE_MARGIN = 30.0
+"""Seconds a claimed delivery stays leased beyond its attempt's timeout (see
+`warroom.store.Deliveries.claim`): a hub that died mid-attempt is taken over after that."""
+
 MAX_ERROR = 200
 """Characters of a recorded error: enough to read, never a receiver's whole page."""
 
@@ -305,7 +309,10 @@ class Courier:
         deliveries = self.store.deliveries
         free = MAX_ATTEMPTS - len(self._busy)
         if free > 0:
-            due = await readers.read(deliveries.due, time.time(), free, set(self._busy))
+            assert self.config is not None
+            # Leased while attempted: another hub of a PostgreSQL outbox leaves it alone.
+            lease = self.config.retry.timeout + LEASE_MARGIN
+            due = await readers.read(deliveries.claim, time.time(), free, lease, set(self._busy))
             for delivery in due:
                 self._busy.add(delivery.id)
                 task = asyncio.create_task(self._attempt(delivery))

@@ -64,6 +64,13 @@ log = logging.getLogger(__name__)
 USER_POLL = 0.5
 """Seconds between two reads of the users table (revocations land within this)."""
 
+REACH_TIMEOUT = 2.0
+"""The longest a client's hello waits for this hub to publish what its cursor names (another
+hub of a PostgreSQL log published it first); after that its cursor is refused (a full replay)."""
+
+REACH_STEP = 0.01
+"""Seconds between two looks at what the hub published, while a hello waits for it."""
+
 
 class Hub:
     """Owns the live connections and the committed world they are served from."""
@@ -100,6 +107,8 @@ class Hub:
         # every other connection for a hundred milliseconds.
         self.replay.known_groups = FreshRead(self._read_known_groups).get
         self.replay.delivery_frames = self._delivery_frames
+        if store.log.shared:
+            self.replay.reach = self._reach
         self.courier: Courier | None = None
         """Sends updates and answers outside the room (set by the wiring that starts it)."""
         self._known_groups = self._read_known_groups()
@@ -249,6 +258,16 @@ class Hub:
             )
         # Written without waiting, so answers keep their order and never block.
         session.send(protocol.encode(frame))
+
+    async def _reach(self, seq: int) -> None:
+        """Wait until this hub published `seq`, at most `REACH_TIMEOUT` seconds: a client that
+        moved here from another hub of the log may be a moment ahead of this one, and is then
+        resumed from its cursor rather than replayed the whole log."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REACH_TIMEOUT
+        while self.fanout.head < seq and loop.time() < deadline:
+            self.sequencer.catch_up(seq)
+            await asyncio.sleep(REACH_STEP)
 
     # Publishing -------------------------------------------------------------------------------
 

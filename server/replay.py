@@ -36,6 +36,10 @@ async def _no_groups() -> tuple[str, ...]:
     return ()
 
 
+async def _nothing_to_reach(_seq: int) -> None:
+    return None
+
+
 async def _write_page(connection: ServerConnection, frames: list[str]) -> None:
     """Write a page of frames in one write (fifty connections joining at once would otherwise
     make a system call per event each), then wait while the client is slow to read: a replay
@@ -83,26 +87,31 @@ class Replay:
         """The update cadence every welcome carries (None: the defaults)."""
         self.delivery_frames: Callable[[str], list[str]] = lambda _incident: []
         """Reads how an incident's deliveries stand, as `delivery` frames (from the outbox)."""
+        self.reach: Callable[[int], Awaitable[None]] = _nothing_to_reach
+        """Waits, a bounded while, until the hub published a seq it has not yet: a client come
+        from another hub of the same log may be a moment ahead of this one."""
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
         return self.sealer.cursor(seq) if session.sealed else seq
 
     def _start(self, session: Session, cursor: int | str | None) -> int | None:
-        """The seq to replay after, or None if the cursor cannot be honoured (a full replay).
+        """The seq to replay after, or None if the cursor cannot be honoured (a full replay)."""
+        if cursor is None:
+            return self.fanout.head
+        seq = self._opened(session, cursor)
+        return seq if seq is not None and seq <= self.fanout.head else None
+
+    def _opened(self, session: Session, cursor: int | str) -> int | None:
+        """The seq a cursor names, or None if it cannot be one of `session`'s.
 
         A stakeholder's cursor must be one the hub sealed for them: a plain number would let
         them probe the log for what lies between the events they were sent."""
-        head = self.fanout.head
-        if cursor is None:
-            return head
         if cursor == 0:
             return 0
         if isinstance(cursor, int):
-            seq: int | None = None if session.sealed else cursor
-        else:
-            seq = self.sealer.open_cursor(cursor) if session.sealed else None
-        return seq if seq is not None and seq <= head else None
+            return None if session.sealed else cursor
+        return self.sealer.open_cursor(cursor) if session.sealed else None
 
     async def stream(
         self,
@@ -119,6 +128,10 @@ class Replay:
         actor = session.actor
         fanout = self.fanout
         other_log = log_id is not None and log_id != self.log_id and cursor not in (None, 0)
+        if cursor is not None and not (summary or other_log):
+            wanted = self._opened(session, cursor)
+            if wanted is not None and wanted > fanout.head:
+                await self.reach(wanted)
         start = fanout.head if summary else None if other_log else self._start(session, cursor)
         head = fanout.head
         sent = 0 if start is None else start

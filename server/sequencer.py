@@ -5,6 +5,12 @@ world as the commands before it left it, gives their events the next sequence nu
 commits the whole group in one transaction. Only then does it hand the committed events and the
 outcomes back to the event loop, in order, which publishes and acknowledges them. The loop never
 waits on the disk, and the log's order is the order commands were decided in.
+
+On PostgreSQL other hubs write the same log: each group is decided in a turn of the log
+(`EventLog.turn`), which first hands over what the others committed since this hub's head; those
+events are folded into the world before anything is decided, and published before the group's
+own. Between groups, `catch_up` (called when another hub commits) has the thread read and publish
+them too.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from warroom.core.groups import check_groups, known_groups, named_groups
 from warroom.core.policy import authorize
 from warroom.core.reducer import apply
 from warroom.core.rejections import Rejected
-from warroom.store import DuplicateCommand, EventLog, Pending, StoreError, UserDirectory
+from warroom.store import DuplicateCommand, EventLog, Pending, StoreError, Turn, UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +94,21 @@ class _Item:
     future: asyncio.Future[Outcome]
 
 
+@dataclass(frozen=True)
+class _Group:
+    """A group of commands as decided and appended, to deliver once its turn committed."""
+
+    world: World
+    head: int
+    ids: dict[tuple[str, str], tuple[int, str]]
+    """The command ids committed, with the seq of their last event and their digest."""
+    committed: list[Committed]
+    outcomes: list[tuple[_Item, Outcome]]
+
+
 _STOP = object()
+_CATCH_UP = object()
+"""Asks the writer thread to read and publish what other hubs committed."""
 
 
 class Sequencer:
@@ -130,6 +150,10 @@ class Sequencer:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._lock = threading.Lock()
+        self._caught: list[Committed] = []
+        """Events other hubs committed, folded into the world and not yet handed to the loop."""
+        self._catching_up = False
+        """A catch-up is queued and not yet taken by the writer thread."""
 
     def start(self) -> None:
         """Start the writer thread; call from the event loop that will receive the results."""
@@ -148,6 +172,19 @@ class Sequencer:
             else:
                 self._queue.put(_Item(actor, command_id, command, future))
         return future
+
+    def catch_up(self, head: int = 0) -> None:
+        """Have the writer thread read and publish the events other hubs committed beyond what
+        it has, in order (one request stands at a time). Callable from any thread.
+
+        Args:
+            head: the log's head as another hub announced it (0: unknown, read anyway); a head
+                this hub already has asks for nothing.
+        """
+        if self._catching_up or self._stopping or (head and head <= self._head):
+            return
+        self._catching_up = True
+        self._queue.put(_CATCH_UP)
 
     def stop(self) -> None:
         """Commit what is queued, then end the thread (blocking: call it from a worker thread)."""
@@ -177,7 +214,14 @@ class Sequencer:
                     stop_after = True
                     break
                 batch.append(item)
+            if _CATCH_UP in batch:
+                self._catching_up = False  # a commit announced from now on asks again
             items = [item for item in batch if isinstance(item, _Item)]
+            if not items:
+                self._refresh()
+                if stop_after:
+                    return
+                continue
             try:
                 self._process(items, careful=False)
             except DuplicateCommand:
@@ -194,9 +238,53 @@ class Sequencer:
             if stop_after:
                 return
 
+    def _refresh(self) -> None:
+        """Read, fold and publish what other hubs committed beyond this hub's head (no lock:
+        writers commit in seq order, so what is visible of the log is always a prefix)."""
+        try:
+            self._fold(self._log.read_raw(self._head))
+        except Exception as error:  # the database is down: the next request tries again
+            log.warning("could not read what other hubs committed: %s", error)
+        if self._caught:
+            self._deliver([], self._world, [])
+
+    def _fold(self, newer: Sequence[tuple[int, str]]) -> None:
+        """Fold events committed by other hubs after this hub's head; they are published with
+        what is delivered next, before it."""
+        for seq, encoded in newer:
+            if seq != self._head + 1:
+                raise StoreError(f"the log skips from seq {self._head} to seq {seq}")
+            event = protocol.load_event(encoded)
+            self._world = apply(self._world, event)
+            self._head = seq
+            self._caught.append(Committed(seq, event, encoded))
+
     def _process(self, items: list[_Item], careful: bool) -> None:
         # Users as they are now; checked again inside the commit, which holds the write lock.
         users = self._users.states_of(item.actor.name for item in items)
+        if self._log.shared:
+            # What the other hubs committed is folded before the turn's lock is taken, so the
+            # turn, which they wait for, folds only what came in between.
+            self._fold(self._log.read_raw(self._head))
+        try:
+            with self._log.turn(self._head) as turn:
+                self._fold(turn.newer)
+                group = self._decide(items, careful, users, turn)
+        except _UsersChanged:
+            self._process(items, careful)
+            return
+        # Committed: only now do the world, the remembered ids and the acks move on.
+        self._world, self._head = group.world, group.head
+        for key, known in group.ids.items():
+            self._recent[key] = known
+        while len(self._recent) > RECENT_COMMANDS:
+            self._recent.popitem(last=False)
+        self._deliver(group.committed, group.world, group.outcomes)
+
+    def _decide(
+        self, items: list[_Item], careful: bool, users: dict[str, Actor | None], turn: Turn
+    ) -> _Group:
+        """Decide `items` against the world in turn, and append what they caused."""
         world, head = self._world, self._head
         outcomes: list[tuple[_Item, Outcome]] = []
         pending: list[Pending] = []
@@ -239,17 +327,8 @@ class Sequencer:
             in_batch[key] = (head, what)
             outcomes.append((item, Accepted(head)))
         if pending:
-            try:
-                self._log.append(pending, lambda connection: self._unchanged(users, connection))
-            except _UsersChanged:
-                self._process(items, careful)
-                return
-        self._world, self._head = world, head
-        for key, known in in_batch.items():
-            self._recent[key] = known
-        while len(self._recent) > RECENT_COMMANDS:
-            self._recent.popitem(last=False)
-        self._deliver(committed, world, outcomes)
+            turn.append(pending, lambda connection: self._unchanged(users, connection))
+        return _Group(world, head, in_batch, committed, outcomes)
 
     def _recorded(self, key: tuple[str, str]) -> tuple[int, str] | None:
         found = self._log.recorded(*key)
@@ -312,6 +391,9 @@ class Sequencer:
         self, committed: list[Committed], world: World, outcomes: list[tuple[_Item, Outcome]]
     ) -> None:
         assert self._loop is not None
+        if self._caught:
+            # Other hubs' events first: they precede this group in the log.
+            committed, self._caught = [*self._caught, *committed], []
         try:
             self._loop.call_soon_threadsafe(self._on_loop, committed, world, outcomes)
         except RuntimeError:

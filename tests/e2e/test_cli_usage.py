@@ -68,7 +68,7 @@ def test_help_is_on_stdout_and_names_every_verb_and_option(env: dict[str, str]) 
     commands = top.stdout.split("\ncommands:\n", 1)[1].splitlines()
     assert [line.split()[0] for line in commands if line[2:3] != " "] == VERBS
     assert "--at AT" in note.stdout and "when it happened (ISO 8601, HH:MM, -15m)" in note.stdout
-    assert "--audience AUDIENCE" in note.stdout and "--url URL" in note.stdout
+    assert "--audience AUDIENCE" in note.stdout and "--url, --hub URL" in note.stdout
     assert "the public key file (.pub), or - for standard input" in key_add.stdout
 
 

@@ -51,6 +51,10 @@ class CrashClient:
     cursor: int = 0
     log: str | None = None
     resets: int = 0
+    hub: str = ""
+    """The URL of the hub it last reached."""
+    moves: int = 0
+    """How many times it moved to the next hub of those it was given."""
 
     @property
     def ids(self) -> list[str]:
@@ -60,10 +64,13 @@ class CrashClient:
     def done(self) -> bool:
         return len(self.acked) == self.commands
 
-    async def run(self, url: str) -> None:
+    async def run(self, *urls: str) -> None:
         """Connect, resume, submit what is not acknowledged, again after every drop; until every
-        command is acknowledged."""
+        command is acknowledged. Given several hubs of one war room, it starts with the first
+        and moves to the next (round-robin) after every drop."""
+        turn = 0
         while not self.done:
+            url = urls[turn % len(urls)]
             try:
                 async with connect(
                     url,
@@ -72,8 +79,12 @@ class CrashClient:
                     open_timeout=5,
                     max_size=None,
                 ) as connection:
+                    self.hub = url
                     await self._session(connection, submit=True)
             except (ConnectionClosed, InvalidHandshake, OSError, TimeoutError):
+                if len(urls) > 1:
+                    turn += 1
+                    self.moves += 1
                 await asyncio.sleep(RETRY)
 
     async def catch_up(self, url: str) -> None:

@@ -220,10 +220,12 @@ class Hub:
         host_key: the SSH host key's fingerprint, as the current run printed it.
     """
 
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
+    def __init__(self, root: Path, env: dict[str, str], database: str = "") -> None:
         self.root = root
         self.env = env
         self.db = root / "w.db"
+        self.database = database or str(self.db)
+        """What `--db` names: the SQLite file `db`, or the URL of a database given."""
         self.logs = root / "logs"
         self.logs.mkdir(exist_ok=True)
         self.url = ""
@@ -261,7 +263,7 @@ class Hub:
             [
                 WARROOM,
                 "serve",
-                *("--port", str(port or 0), "--db", str(self.db)),
+                *("--port", str(port or 0), "--db", self.database),
                 *options,
                 *self.options,
             ],
@@ -371,7 +373,7 @@ class Hub:
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run a `warroom user ...` verb on this hub's database (no hub credentials)."""
-        return warroom(*args, "--db", str(self.db), env=self.env)
+        return warroom(*args, "--db", self.database, env=self.env)
 
     def user_add(self, name: str, role: str, *groups: str, ssh_key: Path | None = None) -> str:
         """Create a user (owning the public key `ssh_key`, if given); return the token it printed

@@ -7,36 +7,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.kit.postgres import POSTGRES_ADMIN_URL, postgres_database
 from tests.storage.log_builder import LogBuilder
 from warroom.store import Store, open_engine
 
-POSTGRES_ADMIN_URL = os.environ.get("WARROOM_TEST_POSTGRES", "")
-"""An admin URL of a PostgreSQL server the tests may create and drop databases on."""
-
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_ADMIN_URL else ["sqlite"]
 """Decided at collection time: the PostgreSQL tests exist only when a server is configured."""
-
-
-def _postgres_database(admin_url: str) -> Iterator[str]:
-    import psycopg  # only needed (and only installed for sure) when PostgreSQL is configured
-
-    name = f"warroom_test_{uuid.uuid4().hex}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        parts = urlsplit(admin_url)
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=BACKENDS)
@@ -45,7 +26,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'warroom.db'}"
     else:
-        yield from _postgres_database(POSTGRES_ADMIN_URL)
+        with postgres_database() as url:
+            yield url
 
 
 @pytest.fixture

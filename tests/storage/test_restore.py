@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.storage.conftest import POSTGRES_ADMIN_URL, _postgres_database
+from tests.kit.postgres import POSTGRES_ADMIN_URL
+from tests.kit.postgres import postgres_database as _database
 from tests.storage.log_builder import LogBuilder
 from warroom.core.commands import DeclareIncident
 from warroom.core.domain import Actor, Role, Severity
@@ -18,7 +18,6 @@ from warroom.store import Store, open_engine
 from warroom.store.backup import backup
 
 MANAGER = Actor("alice", Role.INCIDENT_MANAGER)
-_database = contextmanager(_postgres_database)
 
 
 def _declare(store: Store, log_builder: LogBuilder) -> None:

@@ -198,15 +198,17 @@ ca_option = option(
 
 
 def hub_options(run: Callable[..., Any]) -> Callable[..., Any]:
-    """`--url`, `--token`, `--json`, given to the verb as its first argument, a `HubArgs`."""
+    """`--url` (or `--hub`), `--token`, `--json`, given to the verb as its first argument, a
+    `HubArgs`."""
     return _bundled(
         run,
         HubArgs,
         option(
             "--url",
+            "--hub",
             multiple=True,
             help="the hub's websocket URL; repeated (or comma-separated) for several hubs of one "
-            "war room, tried in turn (WARROOM_URL; default from login)",
+            "war room, tried in turn (WARROOM_URL; default from login; --hub is the same)",
         ),
         option("--token", help="your token (WARROOM_TOKEN; default from login)"),
         ca_option,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from warroom.store.engine import default_url, describe, normalise_url, open_engine
 from warroom.store.errors import DuplicateCommand, StoreError
-from warroom.store.log import EventLog, Pending, Recorded
+from warroom.store.log import EventLog, Pending, Recorded, Turn
 from warroom.store.outbox import Deliveries, Delivery, Planned, Subscriptions
 from warroom.store.schema import CURRENT_VERSION, UPGRADES, Upgrade, prepare
 from warroom.store.secrets import Secrets
@@ -37,6 +37,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Subscriptions",
+    "Turn",
     "Upgrade",
     "User",
     "UserDirectory",

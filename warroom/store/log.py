@@ -3,21 +3,28 @@ commands that caused them.
 
 Synchronous: the server appends from one writer thread (group commit, SQLAlchemy Core inserts on
 the hot path) and reads from worker threads, never from the event loop.
+
+A SQLite log has one writer (one hub: `warroom.store.hub_lock`). A PostgreSQL log may have one
+per hub: each writes in a turn (`EventLog.turn`), one transaction that holds an advisory lock
+from before it reads what the others committed until it commits, so the log keeps one order and
+a gapless seq whichever hub writes, and tells every hub (`NOTIFY` on `CHANNEL`) of its new head.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col
 
 from warroom.core import protocol
 from warroom.core.events import Envelope, Event
 from warroom.store import chain
+from warroom.store.engine import is_sqlite
 from warroom.store.errors import DuplicateCommand, StoreError
 from warroom.store.schema import CommandRow, EventRow
 
@@ -32,6 +39,15 @@ class Pending:
     """(seq, event, encoded event) for each event the command caused."""
     digest: str = ""
     """What the command was (see `CommandRow.digest`), to tell a retry from a reused id."""
+
+
+CHANNEL = "warroom_log"
+"""The channel a PostgreSQL writer `NOTIFY`s with its new head once it commits."""
+
+WRITER_LOCK = 0x7761726C  # "warl": distinct from the schema upgrade's lock
+"""The key of the transaction-level advisory lock every writer of a PostgreSQL log holds."""
+
+Guard = Callable[[Connection], None]
 
 
 @dataclass(frozen=True)
@@ -56,9 +72,13 @@ class EventLog:
             value = connection.execute(select(func.max(col(EventRow.seq)))).scalar()
         return int(value or 0)
 
-    def append(
-        self, batch: Sequence[Pending], guard: Callable[[Connection], None] | None = None
-    ) -> None:
+    @property
+    def shared(self) -> bool:
+        """Whether other hubs may write this log too (PostgreSQL), so a writer catches up on
+        what they committed before it decides anything (SQLite: one hub, never)."""
+        return not is_sqlite(self.engine)
+
+    def append(self, batch: Sequence[Pending], guard: Guard | None = None) -> None:
         """Commit the events and command ids of `batch` in one transaction.
 
         `guard`, if given, runs inside the transaction after the inserts, when the transaction
@@ -69,6 +89,74 @@ class EventLog:
                 batch was committed.
             StoreError: if the transaction failed otherwise; nothing of the batch was committed.
         """
+        event_rows, command_rows, tip = self._rows(batch, self._hash_before)
+        try:
+            with self.engine.begin() as connection:
+                _insert(connection, event_rows, command_rows)
+                if guard is not None:
+                    guard(connection)
+        except IntegrityError as error:
+            raise DuplicateCommand(f"the log refused the batch: {error.orig}") from None
+        except SQLAlchemyError as error:
+            raise StoreError(f"the log could not commit the batch: {error}") from None
+        if tip is not None:
+            self._tip = tip
+
+    @contextmanager
+    def turn(self, head: int) -> Iterator[Turn]:
+        """A writer's turn at the log, for a writer whose newest event is `head`: what other
+        hubs committed since (`Turn.newer`), then at most one `Turn.append`, committed when the
+        block ends.
+
+        On SQLite (one hub) nothing is read and the append commits at once, as `append` does.
+        On PostgreSQL the turn is one transaction: it takes the writers' advisory lock, reads
+        the events after `head` with the chain's tip, and on leaving the block `NOTIFY`s the new
+        head and commits, which releases the lock. Whatever the block raises rolls it back.
+
+        Raises:
+            DuplicateCommand: if the append repeats a committed command id or seq.
+            StoreError: if the database failed; nothing of the turn was committed.
+        """
+        if not self.shared:
+            yield Turn(self, None, [], None)
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+                rows = connection.execute(
+                    text("SELECT seq, data, hash FROM events WHERE seq > :head ORDER BY seq"),
+                    {"head": head},
+                ).all()
+                newer = [(int(seq), str(data)) for seq, data, _ in rows]
+                if rows:
+                    tip: tuple[int, str] = (int(rows[-1][0]), str(rows[-1][2]))
+                elif self._tip is not None and self._tip[0] == head:
+                    tip = self._tip  # a committed event's hash never changes
+                else:
+                    found = chain.hash_at(connection, head)
+                    if found is None:
+                        raise StoreError(f"the log has no seq {head}: it is behind this hub")
+                    tip = (head, found)
+                turn = Turn(self, connection, newer, tip)
+                yield turn
+                if turn.tip is not None:
+                    connection.execute(
+                        text("SELECT pg_notify(:channel, :head)"),
+                        {"channel": CHANNEL, "head": str(turn.tip[0])},
+                    )
+        except IntegrityError as error:
+            raise DuplicateCommand(f"the log refused the batch: {error.orig}") from None
+        except SQLAlchemyError as error:
+            raise StoreError(f"the log could not commit the batch: {error}") from None
+        if turn.tip is not None:
+            self._tip = turn.tip
+
+    @staticmethod
+    def _rows(
+        batch: Sequence[Pending], hash_before: Callable[[int], str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], tuple[int, str] | None]:
+        """The rows of `batch`'s events (chained from `hash_before` of the first) and commands,
+        and the (seq, hash) of its last event (None: no event)."""
         event_rows: list[dict[str, Any]] = []
         command_rows: list[dict[str, Any]] = []
         tip: tuple[int, str] | None = None
@@ -76,7 +164,7 @@ class EventLog:
             for seq, item, encoded in pending.events:
                 tip = (
                     seq,
-                    chain.link(self._hash_before(seq) if tip is None else tip[1], seq, encoded),
+                    chain.link(hash_before(seq) if tip is None else tip[1], seq, encoded),
                 )
                 event_rows.append(
                     {
@@ -97,20 +185,7 @@ class EventLog:
                     "digest": pending.digest,
                 }
             )
-        try:
-            with self.engine.begin() as connection:
-                if event_rows:
-                    connection.execute(insert(EventRow), event_rows)
-                if command_rows:
-                    connection.execute(insert(CommandRow), command_rows)
-                if guard is not None:
-                    guard(connection)
-        except IntegrityError as error:
-            raise DuplicateCommand(f"the log refused the batch: {error.orig}") from None
-        except SQLAlchemyError as error:
-            raise StoreError(f"the log could not commit the batch: {error}") from None
-        if tip is not None:
-            self._tip = tip
+        return event_rows, command_rows, tip
 
     def _hash_before(self, seq: int) -> str:
         """The hash event `seq` chains to: the last one committed here, or read once."""
@@ -197,3 +272,59 @@ class EventLog:
             Envelope(seq=seq, event=protocol.load_event(data))
             for seq, data in self.read_raw(after, limit)
         ]
+
+
+def _insert(
+    connection: Connection, event_rows: list[dict[str, Any]], command_rows: list[dict[str, Any]]
+) -> None:
+    if event_rows:
+        connection.execute(insert(EventRow), event_rows)
+    if command_rows:
+        connection.execute(insert(CommandRow), command_rows)
+
+
+class Turn:
+    """One writer's turn at the log (see `EventLog.turn`)."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        connection: Connection | None,
+        newer: list[tuple[int, str]],
+        tip: tuple[int, str] | None,
+    ) -> None:
+        self._log = log
+        self._connection = connection
+        self.newer = newer
+        """(seq, encoded event) of the events other hubs committed after the writer's head, in
+        order: the writer folds them before it decides anything."""
+        self._tip = tip
+        self.tip: tuple[int, str] | None = None
+        """(seq, hash) of the last event appended in this turn (None: none yet)."""
+
+    def append(self, batch: Sequence[Pending], guard: Guard | None = None) -> None:
+        """Append `batch`, numbered from the newest event of `newer` (or the writer's head), as
+        `EventLog.append` does; on PostgreSQL it commits with the turn.
+
+        Raises:
+            DuplicateCommand: if the batch repeats a committed command id or seq.
+            StoreError: if the database failed.
+        """
+        if self._connection is None:
+            self._log.append(batch, guard)
+            return
+        tip = self._tip
+        assert tip is not None
+
+        def hash_before(seq: int) -> str:
+            if seq != tip[0] + 1:
+                raise StoreError(f"seq {seq} does not follow the log's newest, seq {tip[0]}")
+            return tip[1]
+
+        event_rows, command_rows, self.tip = EventLog._rows(batch, hash_before)
+        try:
+            _insert(self._connection, event_rows, command_rows)
+        except IntegrityError as error:
+            raise DuplicateCommand(f"the log refused the batch: {error.orig}") from None
+        if guard is not None:
+            guard(self._connection)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col
 
 from warroom.core.recipients import Subscription
+from warroom.store.engine import is_sqlite
 from warroom.store.errors import StoreError
 from warroom.store.schema import DeliveryRow, PlannedRow, SubscriptionRow
 
@@ -181,6 +182,46 @@ class Deliveries:
             query = query.where(col(DeliveryRow.id).not_in(busy))
         with self.engine.connect() as connection:
             return [_delivery(row) for row in connection.execute(query).all()]
+
+    def claim(
+        self, now: float, limit: int, lease: float, skip: Iterable[int] = ()
+    ) -> list[Delivery]:
+        """Up to `limit` due deliveries (as `due`) for this hub alone to attempt.
+
+        On PostgreSQL several hubs send from one outbox: the rows are taken with `FOR UPDATE
+        SKIP LOCKED` and leased, their next attempt put `lease` seconds away in the same
+        transaction, so no other hub takes them meanwhile. The attempt's outcome replaces the
+        lease (`record`); a hub that dies during it leaves the delivery to be attempted again
+        once the lease ends (at least once, as after a restart). A SQLite outbox has one hub,
+        which keeps its own attempts apart (`skip`): nothing is leased.
+
+        Raises:
+            StoreError: if the transaction failed; nothing was claimed.
+        """
+        if is_sqlite(self.engine):
+            return self.due(now, limit, skip)
+        query = (
+            select(DeliveryRow)
+            .where(col(DeliveryRow.state).in_(WAITING), col(DeliveryRow.next_at) <= now)
+            .order_by(col(DeliveryRow.next_at), col(DeliveryRow.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        busy = sorted(set(skip))
+        if busy:
+            query = query.where(col(DeliveryRow.id).not_in(busy))
+        try:
+            with self.engine.begin() as connection:
+                rows = connection.execute(query).all()
+                if rows:
+                    connection.execute(
+                        update(DeliveryRow)
+                        .where(col(DeliveryRow.id).in_([row.id for row in rows]))
+                        .values(next_at=now + lease)
+                    )
+        except SQLAlchemyError as error:
+            raise StoreError(f"the outbox could not claim deliveries: {error}") from None
+        return [_delivery(row) for row in rows]
 
     def next_attempt(self, skip: Iterable[int] = ()) -> float | None:
         """When the soonest waiting delivery is due, leaving out the ids in `skip` (None:
