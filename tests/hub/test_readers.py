@@ -24,8 +24,8 @@ ELSEWHERE = {
     ("ssh/forked.py", "wait"),
 }
 """The calls that may take another thread: the hub's start and stop (nothing else runs yet, or
-any more), the health probe (it must not queue behind the connections), the SSH host key, and waiting
-for a session's process to end (a wait, not store work: it would hold a store thread)."""
+any more), the health probe (it must not queue behind the connections), the SSH host key, and
+waiting for a session's process to end (a wait, not store work: it would hold a store thread)."""
 
 
 async def test_fifty_reads_at_once_run_at_most_read_threads_at_a_time() -> None:
