@@ -14,12 +14,22 @@ Each step after that is timed alone: the world at that position and the incident
 may see it. The goal is at most 50 ms a step, worst case (`max_ms`; `over_goal` counts the
 steps past it: on a busy machine a few are the scheduler's, not the fold's).
 
-Run: `python -m bench.replay [--events N] [--every K] [--seed S]`; prints one JSON object.
+`screen` is what a person waits for: the terminal client (`WarRoomApp`, headless at 120x36, on
+a fake connection handed the same room) opens the war room, `H` opens the replay screen
+(`open_ms`), and each key is timed from the press until the app is idle again (Textual's
+`Pilot.press` and `pause`: every panel updated, laid out and rendered; the terminal write is
+not included): `--screen-steps` presses each of right from the middle, left from the end, `]`
+from the start, and a key the screen ignores (`idle_key`: what the test driver costs alone).
+`--screen-steps 0` leaves it out.
+
+Run: `python -m bench.replay [--events N] [--every K] [--seed S] [--screen-steps S]`; prints
+one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import platform
 import random
@@ -102,12 +112,65 @@ def _steps(replayer: Replayer, positions: Sequence[int]) -> dict[str, float | in
     }
 
 
+def _summary(times: Sequence[float]) -> dict[str, float | int]:
+    ordered = sorted(times)
+    return {
+        "steps": len(times),
+        "median_ms": round(statistics.median(ordered), 1),
+        "max_ms": round(ordered[-1], 1),
+        "over_goal": sum(1 for spent in times if spent > GOAL_MS),
+    }
+
+
+async def _screen(log: Sequence[Event], steps: int) -> dict[str, Any]:
+    """The replay screen of the terminal client on `log`, timed key by key."""
+    from bench.tui import _open_app, _wait_rows
+    from client.screens.replay import ReplayScreen
+    from client.widgets.timeline_panel import TimelinePanel
+    from tests.kit.tui import FakeConnection
+    from warroom.core import protocol
+
+    fake = FakeConnection()
+    app, context, pilot = await _open_app(fake)  # INC-1's war room, 120x36, as bench.tui's
+    try:
+        frames = [protocol.EventFrame(seq=n, event=event) for n, event in enumerate(log, 1)]
+        welcome = protocol.Welcome(user=MANAGER.name, role=MANAGER.role.value, head=len(log))
+        fake.push(welcome, *frames, protocol.Synced(head=len(log)))
+        await _wait_rows(app.screen.query_one("#timeline", TimelinePanel), len(log))
+        await pilot.pause()
+
+        async def press(key: str) -> float:
+            started = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            return (time.perf_counter() - started) * 1000
+
+        opened = await press("H")
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen) and screen.position == len(log)
+        results: dict[str, Any] = {"open_ms": round(opened, 1)}
+        results["left_from_the_end"] = _summary([await press("left") for _ in range(steps)])
+        screen.show_position(len(log) // 2)
+        await pilot.pause()
+        results["right_from_the_middle"] = _summary([await press("right") for _ in range(steps)])
+        await press("home")
+        moments = [await press("right_square_bracket") for _ in range(steps)]
+        results["next_moment_from_the_start"] = _summary(moments)
+        results["idle_key"] = _summary([await press("x") for _ in range(steps)])
+        results["end_ms"] = round(await press("end"), 1)
+        results["home_ms"] = round(await press("home"), 1)
+    finally:
+        await context.__aexit__(None, None, None)
+    return results
+
+
 def run(argv: Sequence[str]) -> dict[str, Any]:
     """Measure and return the result document."""
     parser = argparse.ArgumentParser(prog="python -m bench.replay")
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--every", type=int, default=SNAPSHOT_EVERY)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--screen-steps", type=int, default=20)
     args = parser.parse_args(argv)
     log = room(args.events)
     positions = list(range(len(log) + 1))
@@ -128,6 +191,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
         "forward_exec": _steps(opened_replayer(preview_actor("exec")), positions),
     }
     worst = max(result["max_ms"] for result in results.values())
+    screen = asyncio.run(_screen(log, args.screen_steps)) if args.screen_steps > 0 else None
     return {
         "bench": "replay",
         "python": platform.python_version(),
@@ -138,6 +202,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
         "goal_ms": GOAL_MS,
         "worst_step_ms": worst,
         "within_goal": worst <= GOAL_MS,
+        "screen": screen,
     }
 
 
