@@ -70,6 +70,11 @@ class Held:
         return found is not None and found.pinned
 
 
+REWIND_MOST = 64
+"""The most entries a shorter log takes away row by row (`DataTable.remove_row` renumbers every
+row after the one it removes); past that the table is refilled, which costs one pass."""
+
+
 class TimelinePanel(DataTable[Any]):
     """The incident's log as a table: time, who, what."""
 
@@ -312,6 +317,8 @@ class TimelinePanel(DataTable[Any]):
     def _rewind(self, dropped: Sequence[Envelope]) -> bool:
         """Take away the rows of `dropped`, the last entries of the log; False (nothing done)
         where that is not enough: a pin or an audience change among them changed rows above."""
+        if len(dropped) > REWIND_MOST:
+            return False  # each row taken away costs a pass over the table's: refill instead
         if any(isinstance(item.event, e.NotePinned | e.AudienceChanged) for item in dropped):
             return False
         following = self.row_count > 0 and self.cursor_row >= self.row_count - 1
