@@ -18,13 +18,22 @@ Each of `--repeat` rounds scrubs every way on a fresh replayer, the order revers
 round; each way's numbers are from its round of median p99. Figures: each way's p99 step beside
 forward's.
 
-Run: `python -m bench.replay [--quick] [--events N] [--every K] [--seed S] [--repeat R]`; prints
-one JSON object.
+`screen` is what a person waits for: the terminal client (`WarRoomApp`, headless at 120x36, on
+a fake connection handed the same room) opens the war room, `H` opens the replay screen
+(`open_ms`), and each key is timed from the press until the app is idle again (Textual's
+`Pilot.press` and `pause`: every panel updated, laid out and rendered; the terminal write is
+not included): `--screen-steps` presses each of right from the middle, left from the end, `]`
+from the start, and a key the screen ignores (`idle_key`: what the test driver costs alone).
+`--screen-steps 0` leaves it out.
+
+Run: `python -m bench.replay [--quick] [--events N] [--every K] [--seed S] [--repeat R]
+[--screen-steps S]`; prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import platform
 import random
 import statistics
@@ -42,7 +51,7 @@ from warroom.core.policy import preview_actor
 from warroom.core.reducer import apply
 from warroom.core.replaying import SNAPSHOT_EVERY, Replayer
 
-QUICK = ("--events", "1000", "--repeat", "1")
+QUICK = ("--events", "1000", "--repeat", "1", "--screen-steps", "2")
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MANAGER = Actor("morgan", Role.INCIDENT_MANAGER)
 INCIDENT = "INC-1"
@@ -108,6 +117,58 @@ def _steps(replayer: Replayer, positions: Sequence[int]) -> dict[str, float | in
     }
 
 
+def _summary(times: Sequence[float]) -> dict[str, float | int]:
+    ordered = sorted(times)
+    return {
+        "steps": len(times),
+        "median_ms": round(statistics.median(ordered), 1),
+        "max_ms": round(ordered[-1], 1),
+        "over_goal": sum(1 for spent in times if spent > GOAL_MS),
+    }
+
+
+async def _screen(log: Sequence[Event], steps: int) -> dict[str, Any]:
+    """The replay screen of the terminal client on `log`, timed key by key."""
+    from bench.tui import _open_app, _wait_rows
+    from client.screens.replay import ReplayScreen
+    from client.widgets.timeline_panel import TimelinePanel
+    from tests.kit.tui import FakeConnection
+    from warroom.core import protocol
+
+    fake = FakeConnection()
+    app, context, pilot = await _open_app(fake)  # INC-1's war room, 120x36, as bench.tui's
+    try:
+        frames = [protocol.EventFrame(seq=n, event=event) for n, event in enumerate(log, 1)]
+        welcome = protocol.Welcome(user=MANAGER.name, role=MANAGER.role.value, head=len(log))
+        fake.push(welcome, *frames, protocol.Synced(head=len(log)))
+        await _wait_rows(app.screen.query_one("#timeline", TimelinePanel), len(log))
+        await pilot.pause()
+
+        async def press(key: str) -> float:
+            started = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            return (time.perf_counter() - started) * 1000
+
+        opened = await press("H")
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen) and screen.position == len(log)
+        results: dict[str, Any] = {"open_ms": round(opened, 1)}
+        results["left_from_the_end"] = _summary([await press("left") for _ in range(steps)])
+        screen.show_position(len(log) // 2)
+        await pilot.pause()
+        results["right_from_the_middle"] = _summary([await press("right") for _ in range(steps)])
+        await press("home")
+        moments = [await press("right_square_bracket") for _ in range(steps)]
+        results["next_moment_from_the_start"] = _summary(moments)
+        results["idle_key"] = _summary([await press("x") for _ in range(steps)])
+        results["end_ms"] = round(await press("end"), 1)
+        results["home_ms"] = round(await press("home"), 1)
+    finally:
+        await context.__aexit__(None, None, None)
+    return results
+
+
 def run(argv: Sequence[str]) -> dict[str, Any]:
     """Measure and return the result document."""
     parser = argparse.ArgumentParser(prog="python -m bench.replay")
@@ -115,6 +176,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     parser.add_argument("--every", type=int, default=SNAPSHOT_EVERY)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every way")
+    parser.add_argument("--screen-steps", type=int, default=20)
     args = parser.parse_args(argv)
     log = room(args.events)
     positions = list(range(len(log) + 1))
@@ -148,6 +210,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
         for way in ("backward", "jumps", "forward_exec")
     ]
     worst = max(result["max_ms"] for result in results.values())
+    screen = asyncio.run(_screen(log, args.screen_steps)) if args.screen_steps > 0 else None
     return {
         "bench": "replay",
         "python": platform.python_version(),
@@ -160,6 +223,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
         "goal_ms": GOAL_MS,
         "worst_step_ms": worst,
         "within_goal": worst <= GOAL_MS,
+        "screen": screen,
     }
 
 

@@ -108,14 +108,14 @@ def eta_text(incident: IncidentState, now: datetime) -> Text:
 def header_line(
     incident: IncidentState,
     now: datetime,
-    present: Sequence[str],
+    present: Sequence[str] | None,
     questions: bool = False,
     due: Text | None = None,
 ) -> Text:
     """The war room's two lines: id, severity, status, title; when the next update is `due`
     (first on its line: it is what a narrow terminal must not cut), elapsed time, ETA, presence
-    and, with `questions` (for the incident manager, who answers them), how many questions
-    wait."""
+    (None: not known, as in a replay, which says nothing of it) and, with `questions` (for the
+    incident manager, who answers them), how many questions wait."""
     waiting = sum(q.state is QuestionState.OPEN for q in incident.questions) if questions else 0
     elapsed_until = incident.resolved_at or now
     elapsed = relative(incident.declared_at, elapsed_until).removesuffix(" ago")
@@ -134,8 +134,8 @@ def header_line(
         (f"open {elapsed}" if incident.resolved_at is None else f"resolved after {elapsed}"),
         "  ",
         eta_text(incident, now),
-        "  in room: ",
-        (names(present), "italic"),
+        "" if present is None else "  in room: ",
+        ("" if present is None else names(present), "italic"),
         (
             f"  {waiting} open question{'s' if waiting > 1 else ''}" if waiting else "",
             "bold yellow",

@@ -18,9 +18,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from client.comms_render import countdown, expected_by
 from client.screens.base import AppScreen
 from client.screens.choice import ChoiceScreen
 from client.widgets.impact_panel import ImpactPanel
@@ -30,6 +33,8 @@ from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
 from client.widgets.timeline_panel import TimelinePanel
+from client.widgets.updates_panel import UpdatesPanel
+from warroom.core.domain import Role
 from warroom.core.events import Envelope
 from warroom.core.policy import preview_actor, visible_part
 from warroom.core.replaying import Replayer, disclosed_each
@@ -63,6 +68,9 @@ class ReplayScreen(AppScreen):
     AUTO_FOCUS = None
     """Nothing takes focus: every key is the scrubber's."""
 
+    DEFAULT_CLASSES = "room"
+    """Laid out and styled as the live room it replays."""
+
     def __init__(self, incident: str) -> None:
         super().__init__()
         self.incident_id = incident
@@ -87,7 +95,11 @@ class ReplayScreen(AppScreen):
         yield Static(banner, id="replay-banner")
         yield Static("", id="scrubber")
         yield IncidentHeader(id="header")
-        yield room_panels(numbered=False, detail=False)
+        # The war room's panels, and a stakeholder's (the updates sent to them, none of the war
+        # room's entry numbers) for replaying as an audience: one of the two is shown.
+        yield Vertical(room_panels(numbered=False, detail=False), id="as-room")
+        audience = room_panels(numbered=False, detail=False, ids=False, updates=True)
+        yield Vertical(audience, id="as-audience")
         yield Static("", id="gone")
         yield Footer()
 
@@ -122,7 +134,8 @@ class ReplayScreen(AppScreen):
 
     def replay_as(self, audience: str | None) -> None:
         """Replay the room as `audience` received it (None: as this user did), at the same
-        position of the log."""
+        position of the log, in the panels that audience had: a stakeholder's room shows the
+        updates sent to them and none of the war room's entry numbers."""
         events = [item.event for item in self._log]
         self.audience = audience
         if audience is None:
@@ -205,19 +218,25 @@ class ReplayScreen(AppScreen):
 
     # Showing ------------------------------------------------------------------------------------
 
+    def panels(self) -> Widget:
+        """The panels in use: the war room's, or a stakeholder's when replaying as one."""
+        return self.query_one("#as-room" if self.audience is None else "#as-audience")
+
     def show_position(self, position: int) -> None:
         """Show the room after the first `position` events (at least the declaration)."""
         self.position = max(min(1, len(self._log)), min(position, len(self._log)))
         incident = self._replayer.incident_at(self.position, self.incident_id)
         gone = self.query_one("#gone", Static)
-        panels = self.query_one("#panels")
+        view = self.panels()
         gone.display = incident is None
-        panels.display = incident is not None
+        self.query_one("#as-room").display = incident is not None and self.audience is None
+        self.query_one("#as-audience").display = incident is not None and self.audience is not None
         self._show_scrubber()
         if incident is None:
             gone.update(Text(f"{self.incident_id} has no events to replay."))
             return
-        me = self.warroom.state.me
+        state = self.warroom.state
+        me = state.me
         if self.audience is not None:
             incident = visible_part(incident, preview_actor(self.audience))
         elif me is not None and not me.internal:
@@ -228,12 +247,26 @@ class ReplayScreen(AppScreen):
             seen: tuple[Envelope, ...] = self._log[: self.position]
         else:
             seen = tuple(item for index, item in self._shown if index < self.position)
-        self.query_one("#header", IncidentHeader).show(incident, then, ())
-        self.query_one("#impact", ImpactPanel).show(incident, hints=False)
-        self.query_one("#timeline", TimelinePanel).show(incident, seen, then)
-        self.query_one("#progress", ProgressPanel).show_incident(incident)
-        self.query_one("#mitigation", MitigationPanel).show_incident(incident)
-        self.query_one("#questions", QuestionsPanel).show_incident(incident, then)
+        header = self.query_one("#header", IncidentHeader)
+        timeline = view.query_one("#timeline", TimelinePanel)
+        if self.audience is None:
+            # As the war room's header read then, but for who was in the room: not in the log.
+            due = countdown(incident, state.cadence, then)
+            answers = state.role is Role.INCIDENT_MANAGER
+            header.show(incident, then, None, answers, due)
+        else:
+            # As a stakeholder's room read then (`client.screens.stakeholder_room`).
+            header.show(incident, then, (), False, expected_by(incident, state.cadence))
+            updates = view.query_one("#updates", UpdatesPanel)
+            updates.show_updates(incident, then)
+            updates.border_title = f"Updates to them ({len(incident.updates)})"
+        view.query_one("#impact", ImpactPanel).show(incident, hints=False)
+        timeline.show(incident, seen, then)
+        counted = f"{timeline.describe_filter()}, " if self.audience is None else ""
+        timeline.border_title = f"Timeline ({counted}{timeline.row_count})"
+        view.query_one("#progress", ProgressPanel).show_incident(incident)
+        view.query_one("#mitigation", MitigationPanel).show_incident(incident)
+        view.query_one("#questions", QuestionsPanel).show_incident(incident, then, state.cadence)
 
     def _show_scrubber(self) -> None:
         total = len(self._log)

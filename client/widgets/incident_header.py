@@ -23,10 +23,11 @@ class IncidentHeader(Static):
         self,
         incident: IncidentState,
         now: datetime,
-        present: tuple[str, ...],
+        present: tuple[str, ...] | None,
         questions: bool = False,
         due: Text | None = None,
     ) -> None:
-        """Render the header for `incident` at `now` (`questions`: count the open ones; `due`:
-        when the next update is due, see `client.comms_render`)."""
+        """Render the header for `incident` at `now` (`present`: who is in the room, None if
+        not known; `questions`: count the open ones; `due`: when the next update is due, see
+        `client.comms_render`)."""
         self.update(header_line(incident, now, present, questions, due))

@@ -70,6 +70,11 @@ class Held:
         return found is not None and found.pinned
 
 
+REWIND_MOST = 64
+"""The most entries a shorter log takes away row by row (`DataTable.remove_row` renumbers every
+row after the one it removes); past that the table is refilled, which costs one pass."""
+
+
 class TimelinePanel(DataTable[Any]):
     """The incident's log as a table: time, who, what."""
 
@@ -293,6 +298,11 @@ class TimelinePanel(DataTable[Any]):
             self._relayout()  # yesterday's rows must now show their date
             return
         self._today = today
+        # The same log cut shorter (a replay stepping back): take the later rows away.
+        shorter = 0 < len(log) < seen <= len(before) and log[-1] is before[len(log) - 1]
+        if shorter and self._rewind(before[len(log) : seen]):
+            self._seen = len(log)
+            return
         # A room read again (after a reconnect) is another log, even where it matches the old.
         other_log = seen > 0 and (
             len(log) < seen or len(before) < seen or log[seen - 1] is not before[seen - 1]
@@ -303,6 +313,32 @@ class TimelinePanel(DataTable[Any]):
             return
         if self._append(log[self._seen :]):
             self._refill(log)  # a pin changed while only pinned notes are shown
+
+    def _rewind(self, dropped: Sequence[Envelope]) -> bool:
+        """Take away the rows of `dropped`, the last entries of the log; False (nothing done)
+        where that is not enough: a pin or an audience change among them changed rows above."""
+        if len(dropped) > REWIND_MOST:
+            return False  # each row taken away costs a pass over the table's: refill instead
+        if any(isinstance(item.event, e.NotePinned | e.AudienceChanged) for item in dropped):
+            return False
+        following = self.row_count > 0 and self.cursor_row >= self.row_count - 1
+        removed = 0
+        for item in reversed(dropped):
+            event = item.event
+            if isinstance(event, e.NoteAdded) and event.incident == self._incident:
+                self._notes.pop(event.note, None)
+                self._note_rows.pop(event.note, None)
+            key = str(item.seq)
+            if key in self.rows:
+                self.remove_row(key)
+                removed += 1
+        # The rows are in time order: the last one is the latest left.
+        self._last = self.get_row_at(self.row_count - 1)[0] if self.row_count else None
+        if self.unseen:
+            self._mark_unseen(max(0, self.unseen - removed))
+        if following and self.row_count:
+            self.call_after_refresh(self._follow)
+        return True
 
     def _refill(self, log: Sequence[Envelope]) -> None:
         self.clear()

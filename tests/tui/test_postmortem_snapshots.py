@@ -34,3 +34,7 @@ def test_post_mortem_screen(snap_compare):
 
 def test_replay_screen_at_the_sixth_event(snap_compare):
     assert _shot(snap_compare, "H", "home", "right", "right", "right", "right", "right")
+
+
+def test_replay_screen_as_the_exec_group_at_the_latest_event(snap_compare):
+    assert _shot(snap_compare, "H", "a", "down", "enter")
