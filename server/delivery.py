@@ -4,9 +4,11 @@ SMTP or as a webhook's HTTP POST, with retries and exponential backoff.
 
 It runs as one asyncio task in the hub's process and never holds the room up: every database
 call runs on a worker thread, at most `MAX_ATTEMPTS` attempts run at once, each bounded by the
-configured timeout. A message is recorded before its first attempt and marked sent after it,
-so a hub killed in between sends it again after a restart (at least once; receivers drop the
-duplicate by its `Message-ID` or `X-Warroom-Delivery`), and one never attempted is sent once.
+configured timeout, and at most one per recipient, so a receiver that hangs holds one attempt
+and every other recipient's messages go on. A message is recorded before its first attempt and
+marked sent after it, so a hub killed in between sends it again after a restart (at least once;
+receivers drop the duplicate by its `Message-ID` or `X-Warroom-Delivery`), and one never
+attempted is sent once.
 """
 
 from __future__ import annotations
@@ -124,7 +126,8 @@ class Courier:
         self.recent: OrderedDict[int, Delivery] = OrderedDict()
         """The newest deliveries by id, kept current: what a streaming war room is first told."""
         self._wake = asyncio.Event()
-        self._busy: set[int] = set()
+        self._busy: dict[int, str] = {}
+        """The attempts under way: delivery id -> recipient."""
         self._attempts: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
@@ -304,13 +307,21 @@ class Courier:
         deliveries = self.store.deliveries
         free = MAX_ATTEMPTS - len(self._busy)
         if free > 0:
-            due = await asyncio.to_thread(deliveries.due, time.time(), free, set(self._busy))
+            due = await asyncio.to_thread(
+                deliveries.due, time.time(), free, set(self._busy), set(self._busy.values())
+            )
             for delivery in due:
-                self._busy.add(delivery.id)
+                if delivery.recipient in self._busy.values():
+                    continue  # one at a time to a recipient: the next once this one is done
+                self._busy[delivery.id] = delivery.recipient
                 task = asyncio.create_task(self._attempt(delivery))
                 self._attempts.add(task)
                 task.add_done_callback(self._attempts.discard)
-        soonest = await asyncio.to_thread(deliveries.next_attempt, set(self._busy))
+        if len(self._busy) >= MAX_ATTEMPTS:
+            return IDLE  # every slot is taken: the attempt that ends first wakes the loop
+        soonest = await asyncio.to_thread(
+            deliveries.next_attempt, set(self._busy), set(self._busy.values())
+        )
         if soonest is None:
             return IDLE
         return min(max(soonest - time.time(), 0.0), IDLE)
@@ -351,7 +362,7 @@ class Courier:
         except StoreError as failure:
             log.warning("could not record delivery %d: %s", delivery.id, failure)
         finally:
-            self._busy.discard(delivery.id)
+            self._busy.pop(delivery.id, None)
             self._wake.set()
 
     async def _email(self, delivery: Delivery) -> None:

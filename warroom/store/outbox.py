@@ -167,9 +167,12 @@ class Deliveries:
             _delivery(row) for row in recorded if (row.seq, row.channel, row.recipient) in fresh
         ]
 
-    def due(self, now: float, limit: int, skip: Iterable[int] = ()) -> list[Delivery]:
+    def due(
+        self, now: float, limit: int, skip: Iterable[int] = (), recipients: Iterable[str] = ()
+    ) -> list[Delivery]:
         """Up to `limit` deliveries waiting for an attempt due by `now`, the longest waiting
-        first, leaving out the ids in `skip` (attempts under way)."""
+        first, leaving out the ids in `skip` (attempts under way) and the deliveries to
+        `recipients` (those an attempt is under way to)."""
         query = (
             select(DeliveryRow)
             .where(col(DeliveryRow.state).in_(WAITING), col(DeliveryRow.next_at) <= now)
@@ -179,18 +182,26 @@ class Deliveries:
         busy = sorted(set(skip))
         if busy:
             query = query.where(col(DeliveryRow.id).not_in(busy))
+        held = sorted(set(recipients))
+        if held:
+            query = query.where(col(DeliveryRow.recipient).not_in(held))
         with self.engine.connect() as connection:
             return [_delivery(row) for row in connection.execute(query).all()]
 
-    def next_attempt(self, skip: Iterable[int] = ()) -> float | None:
-        """When the soonest waiting delivery is due, leaving out the ids in `skip` (None:
-        nothing waits)."""
+    def next_attempt(
+        self, skip: Iterable[int] = (), recipients: Iterable[str] = ()
+    ) -> float | None:
+        """When the soonest waiting delivery is due, leaving out the ids in `skip` and the
+        deliveries to `recipients` (None: nothing waits)."""
         query = select(func.min(col(DeliveryRow.next_at))).where(
             col(DeliveryRow.state).in_(WAITING)
         )
         busy = sorted(set(skip))
         if busy:
             query = query.where(col(DeliveryRow.id).not_in(busy))
+        held = sorted(set(recipients))
+        if held:
+            query = query.where(col(DeliveryRow.recipient).not_in(held))
         with self.engine.connect() as connection:
             value = connection.execute(query).scalar()
         return None if value is None else float(value)
