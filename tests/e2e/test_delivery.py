@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -494,3 +495,31 @@ async def test_an_update_committed_but_never_planned_is_delivered_when_the_hub_s
     }
     assert all(frame["state"] == "sent" for frame in settled.values())
     assert len(smtp.wait_for(5)) == 5
+
+
+async def test_the_configured_cadence_reaches_every_client(
+    served: Hub, smtp: SmtpReceiver, hooks: HookReceiver, manager: list[ClientConnection]
+) -> None:
+    cadence = '\n[cadence]\nSEV1 = "5m"\nSEV3 = "1h30m"\nSEV4 = "none"\nresponse = "2m"\n'
+    text = _config(smtp, hooks)
+    _start(served, text.replace("\n[delivery]", cadence + "\n[delivery]", 1))
+    carol = served.user_add("dora", "stakeholder", "exec")
+    for token in (served.token, carol):
+        connection = await _open(served, token)
+        manager.append(connection)
+        await send(connection, {"type": "hello", "cursor": None})
+        welcome = await receive(connection)
+        assert welcome["type"] == "welcome", welcome
+        # SEV2 was left out: it keeps its default of 30 minutes.
+        assert welcome["cadence"] == {
+            "SEV1": 300, "SEV2": 1800, "SEV3": 5400, "SEV4": None, "response": 120,
+        }  # fmt: skip
+    # The CLI composes with it: a SEV1 update promises the next one five minutes on.
+    incident = served.ok("declare", "Checkout down", "-s", "1").strip()
+    draft = json.loads(served.ok("publish", incident, "--audience", "all", "--dry-run", "--json"))
+    promised = re.search(r"Next update by (?:\S+ )?(\d\d):(\d\d) UTC", draft["parts"]["timeline"])
+    assert promised is not None, draft
+    at = datetime.now(UTC)
+    minutes = int(promised.group(1)) * 60 + int(promised.group(2)) - at.hour * 60 - at.minute
+    assert minutes % (24 * 60) in (4, 5), draft  # five minutes on, read a minute later at most
+    assert "no open questions (answer target 2m)" in served.ok("questions", incident)
