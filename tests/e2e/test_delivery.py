@@ -417,19 +417,27 @@ async def test_an_asker_with_an_address_is_told_the_answer_by_email(
 ) -> None:
     _start(served, _config(smtp, hooks))
     hub = served
-    added = hub.admin(
-        "user", "add", "dora", "--role=stakeholder", "--group=exec", "--email=dora@example.com"
-    )
-    assert added.returncode == 0, added.stderr
-    token = added.stdout.strip()
+    tokens: list[str] = []
+    for name, group in (("dora", "exec"), ("erin", "support")):
+        added = hub.admin(
+            "user", "add", name, "--role=stakeholder", f"--group={group}",
+            f"--email={name}@example.com",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        tokens.append(added.stdout.strip())
     assert "dora@example.com" in hub.admin("user", "list").stdout
-    connection, asker, watch = await _open(hub), await _open(hub, token), await _watching(hub)
-    manager += [connection, asker, watch]
+    connection, watch = await _open(hub), await _watching(hub)
+    dora, erin = await _open(hub, tokens[0]), await _open(hub, tokens[1])
+    manager += [connection, watch, dora, erin]
     await _room(connection)
-    asked = await submit(
-        asker, {"type": "question.ask", "incident": "INC-1", "text": "Will EU orders be retried?"}
+    for asker, text in ((dora, "Will EU orders be retried?"), (erin, "Do failed orders retry?")):
+        asked = await submit(asker, {"type": "question.ask", "incident": "INC-1", "text": text})
+        assert asked["type"] == "ack", asked
+    # Erin's question duplicates Dora's: merged, then one answer for both.
+    merged = await submit(
+        connection, {"type": "question.merge", "incident": "INC-1", "question": 2, "into": 1}
     )
-    assert asked["type"] == "ack", asked
+    assert merged["type"] == "ack", merged
     answered = await submit(
         connection,
         {
@@ -440,15 +448,25 @@ async def test_an_asker_with_an_address_is_told_the_answer_by_email(
         },
     )
     assert answered["type"] == "ack", answered
-    (mail,) = smtp.wait_for(1)
-    assert mail.recipient == "dora@example.com"
-    assert mail.message["Subject"] == "Your question on INC-1 was answered"
-    assert "Will EU orders be retried?" in mail.text
-    assert "Yes, automatically within the hour" in mail.text
-    ((key, frame),) = (await _settled(watch, 1)).items()
-    assert key == (0, 1, "email", "dora@example.com") and frame["state"] == "sent"
+    mails = {mail.recipient: mail for mail in smtp.wait_for(2)}
+    assert set(mails) == {"dora@example.com", "erin@example.com"}
+    for address, mine, theirs in (
+        ("dora@example.com", "Will EU orders be retried?", "Do failed orders retry?"),
+        ("erin@example.com", "Do failed orders retry?", "Will EU orders be retried?"),
+    ):
+        mail = mails[address]
+        assert mail.message["Subject"] == "Your question on INC-1 was answered"
+        # Each asker reads their own question with the answer, never the other's.
+        assert mine in mail.text and theirs not in mail.text
+        assert "Yes, automatically within the hour" in mail.text
+    settled = await _settled(watch, 2)
+    assert set(settled) == {
+        (0, 1, "email", "dora@example.com"),
+        (0, 2, "email", "erin@example.com"),
+    }
+    assert all(frame["state"] == "sent" for frame in settled.values())
     # Deliveries are the war room's to see: a stakeholder is refused.
-    refused = hub.run("deliveries", "INC-1", token=token)
+    refused = hub.run("deliveries", "INC-1", token=tokens[0])
     assert refused.returncode == 1 and "only the war room" in refused.stderr
 
 
