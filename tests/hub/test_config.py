@@ -1,9 +1,11 @@
 """The hub's configuration as read from its file: the retry policy of deliveries (backoff that
-doubles up to its ceiling), the cadence with its defaults, and who is notified, as the
-README's example states it. The refusals of a bad file are `tests/e2e/test_config_errors.py`'s."""
+doubles up to its ceiling), the cadence with its defaults, and who is notified, as the README
+says; the README's own example is read as it stands. The refusals of a bad file are
+`tests/e2e/test_config_errors.py`'s."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,3 +82,18 @@ email = "all@example.com"
         Notify("all", ("all@example.com",)),
     )
     assert config.hooks_at == {"http://127.0.0.1:9000/hook": 21}  # its line, for a refusal
+
+
+def test_the_readme_example_is_a_configuration_the_hub_reads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("\n### Keeping stakeholders informed\n") :]
+    block = re.search(r"```toml\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "the section shows the configuration"
+    path = tmp_path / "warroom.toml"
+    path.write_text(block.group(1))
+    config = load(path)
+    assert config.smtp is not None and (config.smtp.host, config.smtp.port) == ("127.0.0.1", 8025)
+    assert config.cadence.interval(Severity.SEV1) == timedelta(minutes=15)
+    assert config.cadence.response_target == timedelta(minutes=15)
+    assert config.retry == Retry(attempts=8, backoff=2.0, max_backoff=300.0, timeout=10.0)
+    assert config.notify == (Notify("exec", ("cto@example.com",), ("http://127.0.0.1:9000/hook",)),)
