@@ -4,9 +4,11 @@ SMTP or as a webhook's HTTP POST, with retries and exponential backoff.
 
 It runs as one asyncio task in the hub's process and never holds the room up: every database
 call runs on a worker thread, at most `MAX_ATTEMPTS` attempts run at once, each bounded by the
-configured timeout. A message is recorded before its first attempt and marked sent after it,
-so a hub killed in between sends it again after a restart (at least once; receivers drop the
-duplicate by its `Message-ID` or `X-Warroom-Delivery`), and one never attempted is sent once.
+configured timeout, and at most one per recipient, so a receiver that hangs holds one attempt
+and every other recipient's messages go on. A message is recorded before its first attempt and
+marked sent after it, so a hub killed in between sends it again after a restart (at least once;
+receivers drop the duplicate by its `Message-ID` or `X-Warroom-Delivery`), and one never
+attempted is sent once.
 """
 
 from __future__ import annotations
@@ -129,7 +131,8 @@ class Courier:
         self.recent: OrderedDict[int, Delivery] = OrderedDict()
         """The newest deliveries by id, kept current: what a streaming war room is first told."""
         self._wake = asyncio.Event()
-        self._busy: set[int] = set()
+        self._busy: dict[int, str] = {}
+        """The attempts under way: delivery id -> recipient."""
         self._attempts: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
@@ -312,13 +315,27 @@ class Courier:
             assert self.config is not None
             # Leased while attempted: another hub of a PostgreSQL outbox leaves it alone.
             lease = self.config.retry.timeout + LEASE_MARGIN
-            due = await readers.read(deliveries.claim, time.time(), free, lease, set(self._busy))
+            busy, recipients = set(self._busy), set(self._busy.values())
+            now = time.time()
+            due = await readers.read(deliveries.claim, now, free, lease, busy, recipients)
+            later: list[int] = []
             for delivery in due:
-                self._busy.add(delivery.id)
+                if delivery.recipient in self._busy.values():
+                    # One at a time to a recipient: the next once this one is done (claimed
+                    # beside it, its lease is given back so that it does not wait for it).
+                    later.append(delivery.id)
+                    continue
+                self._busy[delivery.id] = delivery.recipient
                 task = asyncio.create_task(self._attempt(delivery))
                 self._attempts.add(task)
                 task.add_done_callback(self._attempts.discard)
-        soonest = await readers.read(deliveries.next_attempt, set(self._busy))
+            if later:
+                await readers.read(deliveries.release, later, now)
+        if len(self._busy) >= MAX_ATTEMPTS:
+            return IDLE  # every slot is taken: the attempt that ends first wakes the loop
+        soonest = await readers.read(
+            deliveries.next_attempt, set(self._busy), set(self._busy.values())
+        )
         if soonest is None:
             return IDLE
         return min(max(soonest - time.time(), 0.0), IDLE)
@@ -359,7 +376,7 @@ class Courier:
         except StoreError as failure:
             log.warning("could not record delivery %d: %s", delivery.id, failure)
         finally:
-            self._busy.discard(delivery.id)
+            self._busy.pop(delivery.id, None)
             self._wake.set()
 
     async def _email(self, delivery: Delivery) -> None:

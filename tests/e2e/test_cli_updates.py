@@ -111,3 +111,28 @@ def test_merge_answers_every_duplicate_and_a_promoted_answer_reaches_the_audienc
         ("Q2", "answered", 1),
         ("Q1", "answered", None),
     ]
+
+
+def test_subscribe_lists_and_takes_back_a_groups_and_an_addresss_subscriptions(hub: Hub) -> None:
+    def listed() -> list[tuple[str, str]]:
+        rows = json.loads(hub.admin("subscriptions", "--json").stdout)
+        return [(row["subscriber"], row["app"]) for row in rows]
+
+    for who, apps in (("exec", ("checkout", "payments")), ("cfo@example.com", ("payments",))):
+        options = [option for app in apps for option in ("--app", app)]
+        added = hub.admin("subscribe", who, *options)
+        assert added.returncode == 0, added.stderr
+        assert added.stdout.strip() == f"{who} now hears of incidents affecting {', '.join(apps)}"
+    again = hub.admin("subscribe", "exec", "--app", "checkout")
+    assert again.stdout.strip() == "exec already hears of checkout"
+    assert listed() == [
+        ("cfo@example.com", "payments"), ("exec", "checkout"), ("exec", "payments"),
+    ]  # fmt: skip
+    removed = hub.admin("subscribe", "exec", "--app", "checkout", "--remove")
+    assert removed.stdout.strip() == "exec no longer hears of checkout"
+    assert listed() == [("cfo@example.com", "payments"), ("exec", "payments")]
+    refused = hub.admin("subscribe", "exec", "--app", "checkout", "--remove")
+    assert refused.returncode == 1 and "exec is not subscribed to checkout" in refused.stderr
+    bad = hub.admin("subscribe", "cfo@@example", "--app", "payments")
+    assert bad.returncode == 2 and "bad email address" in bad.stderr
+    assert listed() == [("cfo@example.com", "payments"), ("exec", "payments")]

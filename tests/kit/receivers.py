@@ -118,6 +118,8 @@ class HookReceiver(_Record):
         self.hanging: set[str] = set()
         self.started: list[str] = []
         """Paths of the requests that arrived, whatever they were answered."""
+        self.held: list[str] = []
+        """Paths of the requests a hanging path holds now, unanswered."""
         self._release = threading.Event()
         receiver = self
 
@@ -129,7 +131,12 @@ class HookReceiver(_Record):
                     receiver.started.append(self.path)
                     receiver.changed.notify_all()
                 if self.path in receiver.hanging:
+                    with receiver.changed:
+                        receiver.held.append(self.path)
                     receiver._release.wait(60)
+                    with receiver.changed:
+                        receiver.held.remove(self.path)
+                        receiver.changed.notify_all()
                     return
                 with receiver.changed:
                     left = receiver.failures.get(self.path, 0)

@@ -59,6 +59,23 @@ def test_due_deliveries_come_longest_waiting_first_and_attempts_are_recorded(
         outbox.record(a.id, "lost", 3)
 
 
+def test_deliveries_to_a_recipient_with_an_attempt_under_way_are_left_out(store: Store) -> None:
+    outbox = store.deliveries
+    hook = "http://127.0.0.1:9/hook"
+    h1, h2, mail = outbox.plan(
+        [_planned(1, hook, "webhook"), _planned(2, hook, "webhook"), _planned(2, "a@example.com")],
+        2,
+    )
+    now = mail.next_at + 1
+    # An attempt to the hook is under way (h1): its other message waits, the email does not.
+    assert [d.id for d in outbox.due(now, 10, skip={h1.id}, recipients={hook})] == [mail.id]
+    assert outbox.due(now, 10, skip={h1.id, mail.id}, recipients={hook, "a@example.com"}) == []
+    assert outbox.next_attempt(skip={h1.id}, recipients={hook, "a@example.com"}) is None
+    assert outbox.next_attempt(skip={h1.id}, recipients={"a@example.com"}) == pytest.approx(
+        h2.next_at
+    )
+
+
 def test_subscriptions_are_added_once_listed_and_taken_back(store: Store) -> None:
     subscriptions = store.subscriptions
     assert subscriptions.add("exec", ["checkout", "payments"]) == [

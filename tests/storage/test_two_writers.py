@@ -187,3 +187,17 @@ def test_two_hubs_claiming_from_one_outbox_never_take_the_same_delivery(
     # Leased: due again only once the lease ends, for whichever hub asks first.
     assert stores[0].deliveries.claim(now + 30, 500, lease=60) == []
     assert len(stores[1].deliveries.claim(now + 61, 500, lease=60)) == len(recorded)
+
+
+def test_a_claimed_delivery_given_back_is_due_again_at_once(stores: tuple[Store, Store]) -> None:
+    planned = [
+        Planned(n, "INC-1", n, "email", "cto@example.com", f"d-{n}", "b", "s") for n in (1, 2)
+    ]
+    recorded = stores[0].deliveries.plan(planned, 2)
+    now = max(item.next_at for item in recorded)
+    first, second = stores[0].deliveries.claim(now, 2, lease=60)
+    # One at a time to a recipient: the hub attempts the first and gives the second back.
+    stores[0].deliveries.release([second.id], now)
+    assert [item.id for item in stores[1].deliveries.claim(now, 5, lease=60)] == [second.id]
+    assert stores[1].deliveries.claim(now + 30, 5, lease=60) == []  # the first is still leased
+    assert first.id != second.id

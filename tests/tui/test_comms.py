@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
+import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, TextArea
@@ -273,12 +274,13 @@ async def _change_severity(pilot: Pilot[None], fake: FakeConnection, to: Severit
     await settled(pilot)
 
 
-async def test_raising_to_sev1_offers_the_alert_and_lowering_does_not(fake):
+@pytest.mark.parametrize("raised", [Severity.SEV1, Severity.SEV2])
+async def test_raising_to_sev1_or_sev2_offers_the_alert_and_lowering_does_not(fake, raised):
     lowered = later(Step(MORGAN, 25, c.ChangeSeverity(incident=ROOM, severity=Severity.SEV3)))
     async with running(fake, frames=replay(events=[*seed_events(), *lowered])) as pilot:
         await _change_severity(pilot, fake, Severity.SEV4)
         assert isinstance(pilot.app.screen, WarRoomScreen)
-        await _change_severity(pilot, fake, Severity.SEV1)
+        await _change_severity(pilot, fake, raised)
         await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the offer")
         await pilot.press("y")
         screen = await _composer(pilot)

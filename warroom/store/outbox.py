@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col
 
@@ -168,23 +168,23 @@ class Deliveries:
             _delivery(row) for row in recorded if (row.seq, row.channel, row.recipient) in fresh
         ]
 
-    def due(self, now: float, limit: int, skip: Iterable[int] = ()) -> list[Delivery]:
+    def due(
+        self, now: float, limit: int, skip: Iterable[int] = (), recipients: Iterable[str] = ()
+    ) -> list[Delivery]:
         """Up to `limit` deliveries waiting for an attempt due by `now`, the longest waiting
-        first, leaving out the ids in `skip` (attempts under way)."""
-        query = (
-            select(DeliveryRow)
-            .where(col(DeliveryRow.state).in_(WAITING), col(DeliveryRow.next_at) <= now)
-            .order_by(col(DeliveryRow.next_at), col(DeliveryRow.id))
-            .limit(limit)
-        )
-        busy = sorted(set(skip))
-        if busy:
-            query = query.where(col(DeliveryRow.id).not_in(busy))
+        first, leaving out the ids in `skip` (attempts under way) and the deliveries to
+        `recipients` (those an attempt is under way to)."""
         with self.engine.connect() as connection:
-            return [_delivery(row) for row in connection.execute(query).all()]
+            rows = connection.execute(_due(now, limit, skip, recipients)).all()
+        return [_delivery(row) for row in rows]
 
     def claim(
-        self, now: float, limit: int, lease: float, skip: Iterable[int] = ()
+        self,
+        now: float,
+        limit: int,
+        lease: float,
+        skip: Iterable[int] = (),
+        recipients: Iterable[str] = (),
     ) -> list[Delivery]:
         """Up to `limit` due deliveries (as `due`) for this hub alone to attempt.
 
@@ -193,23 +193,14 @@ class Deliveries:
         transaction, so no other hub takes them meanwhile. The attempt's outcome replaces the
         lease (`record`); a hub that dies during it leaves the delivery to be attempted again
         once the lease ends (at least once, as after a restart). A SQLite outbox has one hub,
-        which keeps its own attempts apart (`skip`): nothing is leased.
+        which keeps its own attempts apart (`skip`, `recipients`): nothing is leased.
 
         Raises:
             StoreError: if the transaction failed; nothing was claimed.
         """
         if is_sqlite(self.engine):
-            return self.due(now, limit, skip)
-        query = (
-            select(DeliveryRow)
-            .where(col(DeliveryRow.state).in_(WAITING), col(DeliveryRow.next_at) <= now)
-            .order_by(col(DeliveryRow.next_at), col(DeliveryRow.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        busy = sorted(set(skip))
-        if busy:
-            query = query.where(col(DeliveryRow.id).not_in(busy))
+            return self.due(now, limit, skip, recipients)
+        query = _due(now, limit, skip, recipients).with_for_update(skip_locked=True)
         try:
             with self.engine.begin() as connection:
                 rows = connection.execute(query).all()
@@ -223,15 +214,39 @@ class Deliveries:
             raise StoreError(f"the outbox could not claim deliveries: {error}") from None
         return [_delivery(row) for row in rows]
 
-    def next_attempt(self, skip: Iterable[int] = ()) -> float | None:
-        """When the soonest waiting delivery is due, leaving out the ids in `skip` (None:
-        nothing waits)."""
+    def release(self, ids: Iterable[int], at: float) -> None:
+        """Give back the lease of claimed deliveries not attempted after all: due again `at`.
+
+        Raises:
+            StoreError: if the update failed (the lease then ends by itself).
+        """
+        wanted = sorted(set(ids))
+        if not wanted:
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(DeliveryRow)
+                    .where(col(DeliveryRow.id).in_(wanted), col(DeliveryRow.state).in_(WAITING))
+                    .values(next_at=at)
+                )
+        except SQLAlchemyError as error:
+            raise StoreError(f"the outbox could not give deliveries back: {error}") from None
+
+    def next_attempt(
+        self, skip: Iterable[int] = (), recipients: Iterable[str] = ()
+    ) -> float | None:
+        """When the soonest waiting delivery is due, leaving out the ids in `skip` and the
+        deliveries to `recipients` (None: nothing waits)."""
         query = select(func.min(col(DeliveryRow.next_at))).where(
             col(DeliveryRow.state).in_(WAITING)
         )
         busy = sorted(set(skip))
         if busy:
             query = query.where(col(DeliveryRow.id).not_in(busy))
+        held = sorted(set(recipients))
+        if held:
+            query = query.where(col(DeliveryRow.recipient).not_in(held))
         with self.engine.connect() as connection:
             value = connection.execute(query).scalar()
         return None if value is None else float(value)
@@ -344,3 +359,23 @@ class Subscriptions:
         )
         with self.engine.connect() as connection:
             return [Subscription(row.subscriber, row.app) for row in connection.execute(query)]
+
+
+def _due(
+    now: float, limit: int, skip: Iterable[int], recipients: Iterable[str]
+) -> Select[DeliveryRow]:
+    """The query of `Deliveries.due`: waiting, due by `now`, the longest waiting first, none of
+    the ids in `skip` nor to `recipients`."""
+    query = (
+        select(DeliveryRow)
+        .where(col(DeliveryRow.state).in_(WAITING), col(DeliveryRow.next_at) <= now)
+        .order_by(col(DeliveryRow.next_at), col(DeliveryRow.id))
+        .limit(limit)
+    )
+    busy = sorted(set(skip))
+    if busy:
+        query = query.where(col(DeliveryRow.id).not_in(busy))
+    held = sorted(set(recipients))
+    if held:
+        query = query.where(col(DeliveryRow.recipient).not_in(held))
+    return query
