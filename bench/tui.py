@@ -243,7 +243,9 @@ def _detached_widgets() -> int:
 async def _open_app(fake: FakeConnection) -> tuple[Any, Any, Any]:
     """Start the app on INC-1's war room; return (app, context manager, pilot)."""
     from client.app import WarRoomApp
+    from client.launch import spare_the_collector
 
+    spare_the_collector()  # as `warroom join` does before its app runs
     app = WarRoomApp(connection=fake, incident=INCIDENT)
     context = app.run_test(size=(WIDTH, HEIGHT))
     pilot = await context.__aenter__()
