@@ -16,6 +16,7 @@ that never becomes a websocket (a plain GET) leaves nothing behind.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import weakref
 from collections import Counter
@@ -35,7 +36,9 @@ from server.transport import Origins
 from server.web import StatusPage, is_upgrade
 from warroom.core import protocol
 from warroom.core.domain import Actor
-from warroom.store import UserDirectory
+from warroom.store import StoreError, UserDirectory
+
+log = logging.getLogger(__name__)
 
 
 class Handshake:
@@ -81,11 +84,20 @@ class Handshake:
         if problem:
             return _unauthorized(connection, problem)
         name = self._session_tokens.get(token)
-        if name is not None:
-            # The user as they are now: a revocation or a change of role applies at once.
-            actor = await readers.read(self.users.actor, name)
-        else:
-            actor = await readers.read(self.users.authenticate, token)
+        try:
+            if name is not None:
+                # The user as they are now: a revocation or a change of role applies at once.
+                actor = await readers.read(self.users.actor, name)
+            else:
+                actor = await readers.read(self.users.authenticate, token)
+        except StoreError as error:
+            # The database's own words may name others' data: they go to the log only.
+            log.warning("could not check a token: %s", error)
+            return connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "the war room cannot check your token right now (its database does not "
+                "answer); try again shortly\n",
+            )
         if actor is None:
             return _unauthorized(connection, "unknown or revoked token\n")
         held = self.open[actor.name] + sum(a.name == actor.name for a in self._admitted.values())

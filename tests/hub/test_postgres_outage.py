@@ -117,7 +117,7 @@ async def outage() -> AsyncIterator[tuple[Hub, Proxy]]:
 
 
 async def test_commands_are_refused_while_postgresql_is_down_and_the_hub_recovers_by_itself(
-    outage: tuple[Hub, Proxy],
+    outage: tuple[Hub, Proxy], caplog: pytest.LogCaptureFixture
 ) -> None:
     hub, proxy = outage
     manager = await hub.connect("manager")
@@ -130,8 +130,10 @@ async def test_commands_are_refused_while_postgresql_is_down_and_the_hub_recover
     proxy.cut()
     refused = await submit(manager, note("while the database is down"))
     assert (refused["type"], refused["code"]) == ("rejected", "storage")
-    with pytest.raises(InvalidStatus):  # a token cannot be checked meanwhile
+    with pytest.raises(InvalidStatus) as refusal:  # a token cannot be checked meanwhile
         await hub.connect("observer")
+    assert refusal.value.response.status_code == 503  # not 401: the token is not at fault
+    assert b"try again" in refusal.value.response.body
 
     proxy.restore()
     # The same open connection, no restart: the hub reconnects on its own.
@@ -148,3 +150,7 @@ async def test_commands_are_refused_while_postgresql_is_down_and_the_hub_recover
     logged = await asyncio.to_thread(hub.store.log.read)
     texts = [getattr(item.event, "text", None) for item in logged]
     assert texts == [None, f"back {attempt}"]  # nothing of the refused command was recorded
+    # Each refused group is one line of the log, not a traceback.
+    assert not [record for record in caplog.records if record.exc_info], [
+        record.getMessage() for record in caplog.records if record.exc_info
+    ]

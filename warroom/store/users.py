@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col
 
 from warroom.core.domain import Actor, Role, parse_group
@@ -211,14 +211,22 @@ class UserDirectory:
 
         Inside `connection`'s transaction the rows read stay locked against changes until it
         ends (SQLite: the writer's lock does it), so a revocation or a change of role commits
-        either before what that transaction decided with them, or after it."""
+        either before what that transaction decided with them, or after it.
+
+        Raises:
+            StoreError: if the database could not be read (the writer refuses the group with
+                `storage`, one line in the log, not a traceback per group while it is down).
+        """
         wanted = sorted(set(names))
         query = select(UserRow).where(col(UserRow.name).in_(wanted))
-        if connection is None:
-            with self.engine.connect() as own:
-                rows = own.execute(query).all()
-        else:
-            rows = connection.execute(query.with_for_update(read=True)).all()
+        try:
+            if connection is None:
+                with self.engine.connect() as own:
+                    rows = own.execute(query).all()
+            else:
+                rows = connection.execute(query.with_for_update(read=True)).all()
+        except SQLAlchemyError as error:
+            raise StoreError(f"the users could not be read: {error}") from None
         found = {row.name: _active_actor(row) for row in rows}
         return {name: found.get(name) for name in wanted}
 
@@ -254,17 +262,27 @@ class UserDirectory:
             )
 
     def authenticate(self, token: str) -> Actor | None:
-        """The user a token belongs to, or None for an unknown or revoked token."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(UserRow).where(col(UserRow.token_hash) == token_hash(token))
-            ).first()
-        return _active_actor(row)
+        """The user a token belongs to, or None for an unknown or revoked token.
+
+        Raises:
+            StoreError: if the database could not be read.
+        """
+        return self._one(select(UserRow).where(col(UserRow.token_hash) == token_hash(token)))
 
     def actor(self, name: str) -> Actor | None:
-        """The active user named `name` as they are now (None: unknown or revoked)."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(UserRow).where(col(UserRow.name) == name)).first()
+        """The active user named `name` as they are now (None: unknown or revoked).
+
+        Raises:
+            StoreError: if the database could not be read.
+        """
+        return self._one(select(UserRow).where(col(UserRow.name) == name))
+
+    def _one(self, query: Select[UserRow]) -> Actor | None:
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(query).first()
+        except SQLAlchemyError as error:
+            raise StoreError(f"the users could not be read: {error}") from None
         return _active_actor(row)
 
     # SSH keys ---------------------------------------------------------------------------------
