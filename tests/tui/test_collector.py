@@ -20,8 +20,9 @@ def thresholds() -> Iterator[None]:
     gc.set_threshold(*before)
 
 
+@pytest.mark.usefixtures("thresholds")
 def test_join_runs_the_app_with_the_young_generation_spared(
-    thresholds: None, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     gc.set_threshold(700, 10, 10)  # Python's defaults
     seen: list[tuple[int, int, int]] = []
