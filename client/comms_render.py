@@ -85,6 +85,19 @@ def delivery_row(delivery: protocol.DeliveryFrame) -> tuple[Text, ...]:
     )
 
 
+def delivery_history(delivery: protocol.DeliveryFrame) -> tuple[str, str]:
+    """The heading and body of a delivery's reading view: every attempt and how it ended, as
+    plain text (what a recipient's server answered is shown, never interpreted)."""
+    heading = f"{delivery.channel} to {delivery.recipient}: {delivery.state}"
+    lines = [
+        f"attempt {a.number}  {clock(a.at)}  {a.state}" + (f"  {a.error}" if a.error else "")
+        for a in delivery.history
+    ]
+    if not lines:
+        lines = ["No attempt yet: the first is due shortly."]
+    return visible(heading, multiline=False), visible("\n".join(lines))
+
+
 def kind_text(kind: UpdateKind) -> Text:
     """`ALERT` or `update`: the first alert stands out, in words as well as colour."""
     return Text("ALERT", style="bold red") if kind is UpdateKind.ALERT else Text("update")

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from server import readers
 from server.config import Config
@@ -92,8 +92,24 @@ def delivery_frame(delivery: Delivery) -> str:
             error=delivery.error,
             at=delivery.changed_at,
             question=delivery.question,
+            history=tuple(
+                protocol.AttemptPart(
+                    number=attempt.number,
+                    at=attempt.at,
+                    state=_attempted(attempt.state),
+                    error=attempt.error,
+                )
+                for attempt in delivery.history
+            ),
         )
     )
+
+
+def _attempted(state: str) -> Literal["sent", "retrying", "failed"]:
+    match state:
+        case "sent" | "retrying" | "failed":
+            return state
+    raise ValueError(f"not how an attempt ends: {state!r}")
 
 
 def _state(state: str) -> protocol.DeliveryState:

@@ -329,6 +329,26 @@ async def test_a_hook_that_fails_twice_gets_the_update_once_and_the_room_sees_it
     assert settled[(1, None, "webhook", hooks.url("/exec"))]["error"] == ""
     (row,) = [d for d in _deliveries(hub) if d["channel"] == "webhook"]
     assert row["state"] == "sent" and row["attempts"] == 3 and row["error"] == ""
+    # Every attempt's outcome stays visible, not only the last one's.
+    history = row["history"]
+    assert [(a["number"], a["state"]) for a in history] == [
+        (1, "retrying"),
+        (2, "retrying"),
+        (3, "sent"),
+    ]
+    assert all("HTTP 500" in a["error"] for a in history[:2]) and history[2]["error"] == ""
+    told = settled[(1, None, "webhook", hooks.url("/exec"))]["history"]  # the room was told too
+    assert [(a["number"], a["state"], a["error"]) for a in told] == [
+        (a["number"], a["state"], a["error"]) for a in history
+    ]
+    printed = hub.ok("deliveries", "INC-1")
+    assert [
+        line.split()[:3] for line in printed.splitlines() if line.split()[:1] == ["attempt"]
+    ] == [
+        ["attempt", "1", "retrying"],
+        ["attempt", "2", "retrying"],
+        ["attempt", "3", "sent"],
+    ]
 
 
 async def test_a_hook_that_never_answers_holds_up_neither_the_room_nor_other_recipients(

@@ -59,6 +59,32 @@ def test_due_deliveries_come_longest_waiting_first_and_attempts_are_recorded(
         outbox.record(a.id, "lost", 3)
 
 
+def test_every_attempt_is_kept_with_how_it_ended_not_only_the_last(store: Store) -> None:
+    outbox = store.deliveries
+    (a,) = outbox.plan([_planned(1, "https://hooks.example.com/x", "webhook")], 1)
+    assert outbox.of_incident("INC-1")[0].history == ()  # planned: no attempt yet
+    first = outbox.record(a.id, "retrying", 1, next_at=a.next_at + 5, error="HTTP 500 from x")
+    assert [(t.number, t.state, t.error) for t in first.history] == [
+        (1, "retrying", "HTTP 500 from x")
+    ]
+    outbox.record(a.id, "retrying", 2, next_at=a.next_at + 15, error="connection refused")
+    done = outbox.record(a.id, "sent", 3)
+    expected = [
+        (1, "retrying", "HTTP 500 from x"),
+        (2, "retrying", "connection refused"),
+        (3, "sent", ""),
+    ]
+    assert [(t.number, t.state, t.error) for t in done.history] == expected
+    (read,) = outbox.of_incident("INC-1")
+    assert (read.error, [(t.number, t.state, t.error) for t in read.history]) == ("", expected)
+    assert [(t.number, t.state) for t in outbox.newest(5)[0].history] == [
+        (1, "retrying"),
+        (2, "retrying"),
+        (3, "sent"),
+    ]
+    assert read.history[0].at <= read.history[1].at <= read.history[2].at
+
+
 def test_deliveries_to_a_recipient_with_an_attempt_under_way_are_left_out(store: Store) -> None:
     outbox = store.deliveries
     hook = "http://127.0.0.1:9/hook"

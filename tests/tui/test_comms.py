@@ -316,19 +316,37 @@ DeliveryState = Literal["queued", "sent", "retrying", "failed"]
 
 
 def _delivery(
-    recipient: str, state: DeliveryState, attempts: int, error: str = ""
+    recipient: str,
+    state: DeliveryState,
+    attempts: int,
+    error: str = "",
+    history: tuple[protocol.AttemptPart, ...] = (),
 ) -> protocol.DeliveryFrame:
     channel: Literal["email", "webhook"] = "webhook" if recipient.startswith("http") else "email"
     return protocol.DeliveryFrame(
         incident=ROOM, update=1, channel=channel, recipient=recipient, state=state,
-        attempts=attempts, error=error, at=NOW + timedelta(minutes=26),
+        attempts=attempts, error=error, at=NOW + timedelta(minutes=26), history=history,
     )  # fmt: skip
+
+
+def _attempt(number: int, error: str) -> protocol.AttemptPart:
+    at = NOW + timedelta(minutes=25 + number)
+    return protocol.AttemptPart(number=number, at=at, state="retrying", error=error)
 
 
 DELIVERIES = (
     _delivery("cto@example.com", "sent", 1),
     _delivery("ops@example.com", "sent", 1),
-    _delivery("https://hooks.example.com/x", "retrying", 2, "HTTP 503 from hooks.example.com"),
+    _delivery(
+        "https://hooks.example.com/x",
+        "retrying",
+        2,
+        "HTTP 503 from hooks.example.com",
+        (
+            _attempt(1, "connection refused by hooks.example.com"),
+            _attempt(2, "HTTP 503 from hooks.example.com"),
+        ),
+    ),
 )
 
 
@@ -360,6 +378,16 @@ async def test_D_lists_the_updates_with_their_delivery_and_enter_shows_each_reci
             "webhook  https://hooks.example.com/x  retrying  2  HTTP 503 from hooks.example.com"
             "  14:26",
         ]
+        # Enter on the hook: every attempt and how it ended, not only the last one's error.
+        await pilot.press("end", "enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, EntryScreen), "the attempts")
+        body = pilot.app.screen.query_one("#body", TextArea).text
+        assert body.splitlines() == [
+            "attempt 1  14:26  retrying  connection refused by hooks.example.com",
+            "attempt 2  14:27  retrying  HTTP 503 from hooks.example.com",
+        ]
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DeliveriesScreen), "details")
         await pilot.press("escape", "escape")
         await settled(pilot)
         assert isinstance(pilot.app.screen, WarRoomScreen)

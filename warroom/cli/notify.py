@@ -89,6 +89,15 @@ def _delivery(frame: protocol.DeliveryFrame) -> dict[str, Any]:
         "attempts": frame.attempts,
         "error": frame.error,
         "at": frame.at.isoformat(),
+        "history": [
+            {
+                "number": attempt.number,
+                "at": attempt.at.isoformat(),
+                "state": attempt.state,
+                "error": attempt.error,
+            }
+            for attempt in frame.history
+        ],
     }
 
 
@@ -100,6 +109,20 @@ def _line(frame: protocol.DeliveryFrame) -> str:
         f"{local(frame.at)}"
     )
     return f"{line}  {frame.error}" if frame.error else line
+
+
+def _lines(frame: protocol.DeliveryFrame) -> list[str]:
+    """A delivery's line, then, if any attempt failed, every attempt and how it ended."""
+    if not any(attempt.error for attempt in frame.history):
+        return [_line(frame)]
+    return [
+        _line(frame),
+        *(
+            f"      attempt {a.number:<3} {a.state:<8} {local(a.at)}"
+            + (f"  {a.error}" if a.error else "")
+            for a in frame.history
+        ),
+    ]
 
 
 @verb("deliveries", "show how an incident's updates were delivered (the war room only)")
@@ -122,5 +145,6 @@ def deliveries(hub: HubArgs, incident: str) -> None:
         raise Failure("only the war room sees how updates were delivered")
     if found is None:
         raise Failure(f"there is no incident {wanted} that you may see")
-    lines = [_line(frame) for frame in found] or [f"nothing was delivered for {wanted}"]
+    lines = [line for frame in found for line in _lines(frame)]
+    lines = lines or [f"nothing was delivered for {wanted}"]
     hub.emit([_delivery(frame) for frame in found], lines)

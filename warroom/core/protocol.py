@@ -287,6 +287,17 @@ DeliveryState = Literal["queued", "sent", "retrying", "failed"]
 
 
 @dataclass(frozen=True, kw_only=True)
+class AttemptPart:
+    """One attempt of a delivery (part of a `delivery` frame): its number, when it ended and
+    how: `sent`, `retrying` (failed; another follows) or `failed` (failed; given up)."""
+
+    number: int
+    at: AwareDatetime
+    state: Literal["sent", "retrying", "failed"]
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeliveryFrame:
     """How the delivery of update `update` of `incident` to one recipient stands: `queued`,
     `sent`, `retrying` (the last attempt failed; another follows) or `failed` (given up).
@@ -306,6 +317,8 @@ class DeliveryFrame:
     error: str = ""
     at: AwareDatetime
     question: int | None = None
+    history: tuple[AttemptPart, ...] = ()
+    """Its latest attempts, oldest first: every attempt's outcome, not only the last."""
 
 
 ServerFrameType = (

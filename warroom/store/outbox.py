@@ -10,18 +10,18 @@ by planning again from the mark, and never plans a message twice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col
 
 from warroom.core.recipients import Subscription
 from warroom.store.engine import is_sqlite
 from warroom.store.errors import StoreError
-from warroom.store.schema import DeliveryRow, PlannedRow, SubscriptionRow
+from warroom.store.schema import AttemptRow, DeliveryRow, PlannedRow, SubscriptionRow
 
 STATES = ("queued", "retrying", "sent", "failed")
 """How a delivery stands: waiting for its first attempt, for another, done, or given up."""
@@ -45,6 +45,24 @@ class Planned:
     question: int | None = None
 
 
+ATTEMPTED = ("sent", "retrying", "failed")
+"""The states an attempt ends in (`queued` is a delivery no attempt was made of yet)."""
+
+HISTORY = 20
+"""The most attempts of one delivery told back: the latest ones (the retry policy caps them)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt of a delivery and how it ended."""
+
+    number: int
+    at: datetime
+    state: str
+    """`sent`, `retrying` (it failed; another follows) or `failed` (it failed; given up)."""
+    error: str = ""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A recorded delivery and how it stands."""
@@ -64,6 +82,9 @@ class Delivery:
     next_at: float
     error: str
     changed_at: datetime
+    history: tuple[Attempt, ...] = ()
+    """Its latest attempts, oldest first (read with an incident's deliveries, and told back
+    by `Deliveries.record`; empty where only the state matters, as when picking what is due)."""
 
 
 def _now() -> datetime:
@@ -276,11 +297,17 @@ class Deliveries:
                 row = connection.execute(
                     select(DeliveryRow).where(col(DeliveryRow.id) == ident)
                 ).first()
+                if row is not None and state in ATTEMPTED and attempts > 0:
+                    # An attempt was made: its outcome joins the history, never replaced.
+                    attempt = {"delivery": ident, "number": attempts, "state": state}
+                    attempt |= {"at": values["changed_at"], "error": error}
+                    connection.execute(insert(AttemptRow), [attempt])
+                history = _histories(connection, [ident])
         except SQLAlchemyError as error:
             raise StoreError(f"the outbox could not record delivery {ident}: {error}") from None
         if row is None:
             raise StoreError(f"there is no delivery {ident}")
-        return _delivery(row)
+        return replace(_delivery(row), history=history.get(ident, ()))
 
     def of_incident(self, incident: str, limit: int = 1000) -> list[Delivery]:
         """The newest `limit` deliveries of `incident`, oldest first."""
@@ -290,16 +317,22 @@ class Deliveries:
             .order_by(col(DeliveryRow.id).desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return [_delivery(row) for row in reversed(rows)]
+        return self._with_histories(query)
 
     def newest(self, limit: int) -> list[Delivery]:
         """The newest `limit` deliveries of every incident, oldest first."""
-        query = select(DeliveryRow).order_by(col(DeliveryRow.id).desc()).limit(limit)
+        return self._with_histories(
+            select(DeliveryRow).order_by(col(DeliveryRow.id).desc()).limit(limit)
+        )
+
+    def _with_histories(self, newest_first: Select[DeliveryRow]) -> list[Delivery]:
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return [_delivery(row) for row in reversed(rows)]
+            rows = connection.execute(newest_first).all()
+            histories = _histories(connection, [int(row.id) for row in rows])
+        return [
+            replace(_delivery(row), history=histories.get(int(row.id), ()))
+            for row in reversed(rows)
+        ]
 
 
 class Subscriptions:
@@ -379,3 +412,18 @@ def _due(
     if held:
         query = query.where(col(DeliveryRow.recipient).not_in(held))
     return query
+
+
+def _histories(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[Attempt, ...]]:
+    """The latest `HISTORY` attempts of each delivery in `ids`, oldest first."""
+    found: dict[int, list[Attempt]] = {}
+    for start in range(0, len(ids), 500):  # within every backend's limit of bound parameters
+        query = (
+            select(AttemptRow)
+            .where(col(AttemptRow.delivery).in_(ids[start : start + 500]))
+            .order_by(col(AttemptRow.delivery), col(AttemptRow.number), col(AttemptRow.id))
+        )
+        for row in connection.execute(query).all():
+            attempt = Attempt(row.number, datetime.fromisoformat(row.at), row.state, row.error)
+            found.setdefault(int(row.delivery), []).append(attempt)
+    return {ident: tuple(attempts[-HISTORY:]) for ident, attempts in found.items()}

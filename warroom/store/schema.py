@@ -139,6 +139,25 @@ class DeliveryRow(SQLModel, table=True):
     """When the state last changed (ISO 8601, UTC)."""
 
 
+class AttemptRow(SQLModel, table=True):
+    """One attempt to deliver a message, and how it ended: the history under a delivery's
+    latest state."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery: int = Field(index=True)
+    """The `DeliveryRow.id` attempted."""
+    number: int
+    """1 for the first attempt, 2 for the next..."""
+    at: str
+    """When it ended (ISO 8601, UTC)."""
+    state: str
+    """`sent`, `retrying` (it failed; another follows) or `failed` (it failed; given up)."""
+    error: str = ""
+    """Why it failed, as a sentence ("" if it did not)."""
+
+
 class PlannedRow(SQLModel, table=True):
     """How far the log was planned for delivery: one row, id 1."""
 
@@ -188,6 +207,7 @@ DATA_TABLES: tuple[Table, ...] = tuple(
         DeliveryRow,
         PlannedRow,
         SubscriptionRow,
+        AttemptRow,
     )
 )
 """Every table but the version's, as the models define them now."""
@@ -235,12 +255,17 @@ def _delivery(connection: Connection) -> None:
         connection.execute(insert(PlannedRow), [{"id": 1, "upto": int(head or 0)}])
 
 
+def _attempts(connection: Connection) -> None:
+    _table(AttemptRow).create(connection, checkfirst=True)
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
     Upgrade(2, "a digest of each committed command", _command_digests),
     Upgrade(3, "a hash chain over the events", _hash_chain),
     Upgrade(4, "events that refuse updates and deletes", chain.append_only),
     Upgrade(5, "the delivery outbox, its plan, subscriptions and users' email", _delivery),
+    Upgrade(6, "each delivery attempt and how it ended", _attempts),
 )
 """Every step, in order of version (1, 2, ...)."""
 
