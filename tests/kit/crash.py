@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from websockets import ConnectionClosed, InvalidHandshake
@@ -16,7 +16,10 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from warroom.core import protocol
 from warroom.core.domain import World
-from warroom.core.reducer import apply
+from warroom.core.events import Envelope, NoteAdded
+from warroom.core.reducer import apply, replay
+from warroom.store import Store, open_engine
+from warroom.store.chain import Verdict
 
 
 def note(ident: str) -> dict[str, str]:
@@ -142,3 +145,68 @@ class CrashClient:
             await connection.send(
                 json.dumps({"type": "submit", "v": 1, "id": ident, "command": note(ident)})
             )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a crash run left in the database, beside what its clients were told."""
+
+    events: list[Envelope]
+    verdict: Verdict
+    recorded: dict[tuple[str, str], int | None]
+    """(client, command id): the seq the log holds for that command (None: not recorded)."""
+    acked: dict[tuple[str, str], int]
+    """(client, command id): the seq its ack named."""
+
+    @property
+    def texts(self) -> list[str]:
+        """The notes' texts in the log, in order."""
+        return [item.event.text for item in self.events if isinstance(item.event, NoteAdded)]
+
+
+def outcome(url: str, clients: Sequence[CrashClient]) -> Outcome:
+    """Read the log of the database at `url` (the hubs stopped) and what `clients` were told."""
+    store = Store(open_engine(url))
+    try:
+        events = store.log.read()
+        verdict = store.log.verify()
+        recorded = {
+            (client.name, ident): store.log.find_command(client.name, ident)
+            for client in clients
+            for ident in client.ids
+        }
+    finally:
+        store.close()
+    acked = {(c.name, ident): seq for c in clients for ident, seq in c.acked.items()}
+    return Outcome(events, verdict, recorded, acked)
+
+
+def assert_one_log(
+    found: Outcome, clients: Sequence[CrashClient], manager: CrashClient, total: int
+) -> None:
+    """Nothing acked was lost, nothing doubled, and every client converged on the log: each
+    client's fold, whichever hub it ended on, is a fresh replay of it."""
+    assert [c.refused for c in clients] == [[] for _ in clients]
+    assert [c.doubled for c in clients] == [[] for _ in clients]
+    assert len(found.acked) == total
+    # Lost: none. Every acked command is in the log, at the seq its ack named.
+    by_seq = {item.seq: item.event for item in found.events}
+    lost = [
+        key
+        for key, seq in found.acked.items()
+        if not isinstance(event := by_seq.get(seq), NoteAdded)
+        or event.text != note(key[1])["text"]
+        or found.recorded[key] != seq
+    ]
+    assert lost == []
+    # Doubled: none. Each command once, the seqs gapless, the chain intact.
+    texts = found.texts
+    assert sorted(texts) == sorted({note(ident)["text"] for _, ident in found.acked})
+    assert len(texts) == len(set(texts)) == total
+    assert [item.seq for item in found.events] == list(range(1, total + 2))
+    assert (found.verdict.broken, found.verdict.head) == (None, total + 1)
+    # Converged: every client's fold is a fresh replay of the log.
+    truth = replay(item.event for item in found.events)
+    everyone = (*clients, manager)
+    assert [c.cursor for c in everyone] == [total + 1] * len(everyone)
+    assert all(c.world == truth for c in everyone)

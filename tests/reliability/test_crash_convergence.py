@@ -17,11 +17,9 @@ import os
 import random
 from pathlib import Path
 
-from tests.kit.crash import CrashClient, note
+from tests.kit.crash import CrashClient, assert_one_log, outcome
 from tests.kit.harness import Hub, free_port, isolated_env
 from warroom.core.domain import Role
-from warroom.core.events import NoteAdded
-from warroom.core.reducer import replay
 from warroom.store import Store, open_engine
 
 CLIENTS = int(os.environ.get("WARROOM_CRASH_CLIENTS", "10"))
@@ -83,45 +81,12 @@ async def test_sigkills_lose_no_acked_command_double_none_and_every_fold_converg
     finally:
         hub.close()
 
-    store = Store(open_engine(str(hub.db)))
-    try:
-        events = store.log.read()
-        verdict = store.log.verify()
-        recorded = {
-            (client.name, ident): store.log.find_command(client.name, ident)
-            for client in clients
-            for ident in client.ids
-        }
-    finally:
-        store.close()
-    acked = {(c.name, ident): seq for c in clients for ident, seq in c.acked.items()}
-    notes = [item for item in events if isinstance(item.event, NoteAdded)]
-    texts = [item.event.text for item in notes if isinstance(item.event, NoteAdded)]
+    found = outcome(str(hub.db), clients)
     print(
-        f"crash run: {len(acked)} commands acked, {kills} kills, head {len(events)}, "
+        f"crash run: {len(found.acked)} commands acked, {kills} kills, "
+        f"head {len(found.events)}, "
         f"{sum(c.resets for c in clients)} resets"
     )
 
     assert kills == KILLS
-    assert [c.refused for c in clients] == [[] for _ in clients]
-    assert [c.doubled for c in clients] == [[] for _ in clients]
-    assert len(acked) == total
-    # Lost: none. Every acked command is in the log, at the seq its ack named.
-    by_seq = {item.seq: item.event for item in events}
-    lost = [
-        key
-        for key, seq in acked.items()
-        if not isinstance(event := by_seq.get(seq), NoteAdded)
-        or event.text != note(key[1])["text"]
-        or recorded[key] != seq
-    ]
-    assert lost == []
-    # Doubled: none. Each command once, the seqs gapless, the chain intact.
-    assert sorted(texts) == sorted({note(ident)["text"] for _, ident in acked})
-    assert len(texts) == len(set(texts)) == total
-    assert [item.seq for item in events] == list(range(1, total + 2))
-    assert (verdict.broken, verdict.head) == (None, total + 1)
-    # Converged: every client's fold is a fresh replay of the log.
-    truth = replay(item.event for item in events)
-    assert [c.cursor for c in (*clients, manager)] == [total + 1] * (CLIENTS + 1)
-    assert all(c.world == truth for c in (*clients, manager))
+    assert_one_log(found, clients, manager, total)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -44,6 +44,8 @@ class Planned:
     subject: str = ""
     question: int | None = None
 
+
+S = TypeVar("S", bound=Select[Any])
 
 ATTEMPTED = ("sent", "retrying", "failed")
 """The states an attempt ends in (`queued` is a delivery no attempt was made of yet)."""
@@ -259,15 +261,11 @@ class Deliveries:
     ) -> float | None:
         """When the soonest waiting delivery is due, leaving out the ids in `skip` and the
         deliveries to `recipients` (None: nothing waits)."""
-        query = select(func.min(col(DeliveryRow.next_at))).where(
-            col(DeliveryRow.state).in_(WAITING)
+        query = _leaving_out(
+            select(func.min(col(DeliveryRow.next_at))).where(col(DeliveryRow.state).in_(WAITING)),
+            skip,
+            recipients,
         )
-        busy = sorted(set(skip))
-        if busy:
-            query = query.where(col(DeliveryRow.id).not_in(busy))
-        held = sorted(set(recipients))
-        if held:
-            query = query.where(col(DeliveryRow.recipient).not_in(held))
         with self.engine.connect() as connection:
             value = connection.execute(query).scalar()
         return None if value is None else float(value)
@@ -405,6 +403,12 @@ def _due(
         .order_by(col(DeliveryRow.next_at), col(DeliveryRow.id))
         .limit(limit)
     )
+    return _leaving_out(query, skip, recipients)
+
+
+def _leaving_out(query: S, skip: Iterable[int], recipients: Iterable[str]) -> S:
+    """`query` without the deliveries whose id is in `skip` or whose recipient in
+    `recipients`."""
     busy = sorted(set(skip))
     if busy:
         query = query.where(col(DeliveryRow.id).not_in(busy))
