@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -36,6 +35,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench._kit import figure, main
 from tests.kit.harness import Hub, free_port, isolated_env
 from tests.kit.postgres import postgres_database
 from warroom.core.domain import Role
@@ -206,6 +206,9 @@ async def _throughput(
     }
 
 
+QUICK = ("--notes", "40", "--commands", "300", "--clients", "2")
+
+
 def run(argv: Sequence[str]) -> dict[str, Any]:
     """Measure and return the result document."""
     parser = argparse.ArgumentParser(prog="python -m bench.hubs")
@@ -219,18 +222,31 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     parser.add_argument("--commands", type=int, default=6000, help="commands (throughput)")
     parser.add_argument("--clients", type=int, default=6, help="clients (throughput)")
     parser.add_argument("--window", type=int, default=16, help="commands in flight per client")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the delay measure")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"bench": "hubs", "python": platform.python_version()}
-    if not args.db:
-        return {**result, "skipped": "no PostgreSQL"}
     clients = min(args.clients, RESPONDERS)
     with tempfile.TemporaryDirectory(prefix="warroom-bench-hubs-") as folder:
         root = Path(folder)
+        sqlite = root / "sqlite.db"
+        tokens = _users(f"sqlite:///{sqlite}")
+        with _hubs(root / "sqlite", str(sqlite), 1, tokens["alice"]) as hubs:
+            on_sqlite = asyncio.run(_throughput(hubs, tokens, args.commands, clients, args.window))
+        rates = {"sqlite_1_hub": [float(on_sqlite["commands_per_s"])]}
+        if not args.db:
+            # Without PostgreSQL only the single hub is measured: the one SQLite allows.
+            result["figures"] = [
+                figure("committed commands/s", "commands/s", rates, "sqlite_1_hub", "higher")
+            ]
+            return {**result, "skipped": "no PostgreSQL: one hub on SQLite only"}
+        delays: list[dict[str, Any]] = []
         with postgres_database(args.db) as url:
             tokens = _users(url)
             with _hubs(root / "delay", url, 2, tokens["alice"]) as hubs:
                 asyncio.run(_declare(hubs[0].url, tokens["alice"]))
-                result["delay"] = asyncio.run(_delay(hubs, tokens, args.rate, args.notes))
+                for _ in range(max(1, args.repeat)):
+                    delays.append(asyncio.run(_delay(hubs, tokens, args.rate, args.notes)))
+        result["delay"] = delays[len(delays) // 2]
         throughput: list[dict[str, Any]] = []
         for count in (1, 2, 3):
             with postgres_database(args.db) as url:
@@ -240,21 +256,33 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
                         _throughput(hubs, tokens, args.commands, clients, args.window)
                     )
                     throughput.append({"database": "postgresql", **measured})
-        sqlite = root / "sqlite.db"
-        tokens = _users(f"sqlite:///{sqlite}")
-        with _hubs(root / "sqlite", str(sqlite), 1, tokens["alice"]) as hubs:
-            measured = asyncio.run(_throughput(hubs, tokens, args.commands, clients, args.window))
-            throughput.append({"database": "sqlite", **measured})
+                    rates[f"postgresql_{count}_hubs"] = [float(measured["commands_per_s"])]
+        throughput.append({"database": "sqlite", **on_sqlite})
+    p99s = {
+        side: [float(each[f"{side}_ms"]["p99"]) for each in delays]
+        for side in ("cross_hub", "same_hub")
+    }
+    result["figures"] = [
+        figure("note delay p99 at 50 notes/s, observer on another hub", "ms", p99s, "cross_hub"),
+        *(
+            figure(
+                f"committed commands/s, {count} hub{'s' if count > 1 else ''} on PostgreSQL",
+                "commands/s",
+                {
+                    f"postgresql_{count}_hubs": rates[f"postgresql_{count}_hubs"],
+                    **{"sqlite_1_hub": rates["sqlite_1_hub"]},
+                },
+                f"postgresql_{count}_hubs",
+                "higher",
+            )
+            for count in (1, 2, 3)
+        ),
+    ]
     result["throughput"] = throughput
     result["clients"] = clients
     result["window"] = args.window
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    json.dump(run(sys.argv[1:] if argv is None else list(argv)), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    main(run, QUICK)
