@@ -83,6 +83,11 @@ def test_every_attempt_is_kept_with_how_it_ended_not_only_the_last(store: Store)
         (3, "sent"),
     ]
     assert read.history[0].at <= read.history[1].at <= read.history[2].at
+    # A decision to attempt no more (its incident made private) is no attempt.
+    (b,) = outbox.plan([_planned(2, "https://hooks.example.com/y", "webhook")], 2)
+    outbox.record(b.id, "retrying", 1, next_at=b.next_at + 5, error="HTTP 500 from y")
+    dropped = outbox.record(b.id, "failed", 1, error="INC-1 became private")
+    assert [(t.number, t.state) for t in dropped.history] == [(1, "retrying")]
 
 
 def test_deliveries_to_a_recipient_with_an_attempt_under_way_are_left_out(store: Store) -> None:

@@ -289,14 +289,18 @@ class Deliveries:
         }
         try:
             with self.engine.begin() as connection:
+                before = connection.execute(
+                    select(col(DeliveryRow.attempts)).where(col(DeliveryRow.id) == ident)
+                ).scalar()
                 connection.execute(
                     update(DeliveryRow).where(col(DeliveryRow.id) == ident).values(**values)
                 )
                 row = connection.execute(
                     select(DeliveryRow).where(col(DeliveryRow.id) == ident)
                 ).first()
-                if row is not None and state in ATTEMPTED and attempts > 0:
-                    # An attempt was made: its outcome joins the history, never replaced.
+                if row is not None and state in ATTEMPTED and attempts > (before or 0):
+                    # An attempt was made (not a decision to make none, such as an incident
+                    # made private): its outcome joins the history, never replaced.
                     attempt = {"delivery": ident, "number": attempts, "state": state}
                     attempt |= {"at": values["changed_at"], "error": error}
                     connection.execute(insert(AttemptRow), [attempt])
