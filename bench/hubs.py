@@ -33,9 +33,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
-from bench._kit import figure, main
+from bench._kit import dial, figure, main
 from tests.kit.harness import Hub, free_port, isolated_env
 from tests.kit.postgres import postgres_database
 from warroom.core.domain import Role
@@ -89,16 +89,6 @@ def _hubs(root: Path, database: str, count: int, token: str) -> Iterator[list[Hu
             hub.close()
 
 
-async def _open(url: str, token: str) -> ClientConnection:
-    return await connect(
-        url,
-        additional_headers={"Authorization": f"Bearer {token}"},
-        proxy=None,
-        compression=None,
-        max_size=None,
-    )
-
-
 async def _submit(connection: ClientConnection, ident: str, command: dict[str, Any]) -> None:
     await connection.send(json.dumps({"v": 1, "type": "submit", "id": ident, "command": command}))
 
@@ -108,7 +98,7 @@ def _note(text: str) -> dict[str, Any]:
 
 
 async def _declare(url: str, token: str) -> None:
-    connection = await _open(url, token)
+    connection = await dial(url, token)
     try:
         declare = {"type": "incident.declare", "title": "Bench", "severity": "SEV2"}
         await _submit(connection, "declare", declare)
@@ -130,8 +120,8 @@ async def _delay(
     hubs: list[Hub], tokens: dict[str, str], rate: float, notes: int
 ) -> dict[str, Any]:
     a, b = hubs[0].url, hubs[1].url
-    same, cross = await _open(a, tokens["oscar"]), await _open(b, tokens["oscar"])
-    writer = await _open(a, tokens["r0"])
+    same, cross = await dial(a, tokens["oscar"]), await dial(b, tokens["oscar"])
+    writer = await dial(a, tokens["r0"])
     arrived_same: dict[str, float] = {}
     arrived_cross: dict[str, float] = {}
     watchers = [
@@ -163,7 +153,7 @@ async def _delay(
 
 
 async def _client(url: str, token: str, name: str, count: int, window: int) -> None:
-    connection = await _open(url, token)
+    connection = await dial(url, token)
     slots = asyncio.Semaphore(window)
 
     async def send() -> None:
