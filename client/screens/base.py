@@ -13,13 +13,15 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from client.app_protocol import ClientApp, client_app
 from client.render import shown
 from client.state import ClientState, Link
+from client.widgets import steady
 from client.widgets.impact_panel import ImpactPanel
 from client.widgets.incident_header import IncidentHeader
+from client.widgets.line_table import LineTable
 from client.widgets.link_bar import LinkBar
 from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
@@ -155,15 +157,15 @@ class RoomScreen(AppScreen):
         if gone:
             notice.update(f"{self.incident_id} is not (or no longer) visible to you. Press q.")
 
-    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+    def on_line_table_highlighted(self, message: LineTable.Highlighted) -> None:
         """Show the whole of the highlighted timeline entry: rows are cut at the panel's edge."""
-        if message.data_table.id == "timeline":
+        if message.table.id == "timeline":
             self.show_detail()
 
     def show_detail(self) -> None:
         """Fill the line under the timeline."""
         for line in self.query("#timeline-detail").results(Static):
-            line.update(self.query_one("#timeline", TimelinePanel).detail())
+            steady.update(line, self.query_one("#timeline", TimelinePanel).detail())
 
     def action_focus_panel(self, panel: str) -> None:
         """Jump to a panel (1-5)."""

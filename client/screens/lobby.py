@@ -16,6 +16,7 @@ from client.render import names, severity_badge, shown, status_text
 from client.screens.base import AppScreen
 from client.screens.editing import open_form
 from client.state import ClientState
+from client.widgets import steady
 from client.widgets.keyed_table import KeyedTable
 from client.widgets.link_bar import LinkBar, ObserverBanner
 from warroom.core.commands import DeclareIncident
@@ -127,14 +128,15 @@ class LobbyScreen(AppScreen):
             self.refresh_bindings()
         empty = self.query_one("#empty", Static)
         if not state.synced and not everything:
-            empty.update("Loading incidents…")
+            steady.update(empty, "Loading incidents…")
         elif not everything:
             may_declare = self.warroom.allowed(DeclareIncident) is True
-            empty.update("No incidents yet." + (" Press d to declare one." if may_declare else ""))
+            declare = " Press d to declare one." if may_declare else ""
+            steady.update(empty, "No incidents yet." + declare)
         elif not rows:
-            empty.update("No incident matches these filters. Press Esc to clear them.")
+            steady.update(empty, "No incident matches these filters. Press Esc to clear them.")
         else:
-            empty.update("")
+            steady.update(empty, "")
         empty.display = not rows
 
     def _update_app_choices(self, state: ClientState) -> None:

@@ -289,9 +289,9 @@ class ReplayScreen(AppScreen):
                 received = dict(self._shown).get(self.position - 1)
                 if received is None:
                     line.append(f"(nothing of this step reached {self.audience})", style="dim")
-                    self.query_one("#scrubber", Static).update(line)
+                    self.query_one("#scrubber", Static).update(line, layout=False)
                     return
                 event = received.event
             actor = visible(event.actor, multiline=False)
             line.append(f"{actor}: {describe(event, numbered=numbered)}")
-        self.query_one("#scrubber", Static).update(line)
+        self.query_one("#scrubber", Static).update(line, layout=False)

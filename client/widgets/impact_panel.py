@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -88,6 +88,8 @@ class ImpactPanel(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.numbered = numbered
         self._incident: IncidentState | None = None
+        self._shown: list[RenderableType] | None = None
+        """The lines the panel shows now."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="impact-body")
@@ -108,5 +110,7 @@ class ImpactPanel(VerticalScroll, can_focus=True):
         """Render `incident`'s impact (`hints`: name the keys that add what is missing, in the
         war room's view only)."""
         self._incident = incident
-        body = self.query_one("#impact-body", Static)
-        body.update(render_impact(incident, self.numbered, hints and self.numbered))
+        shown = render_impact(incident, self.numbered, hints and self.numbered)
+        if shown.renderables != self._shown:  # the same lines: no layout of the screen for them
+            self._shown = shown.renderables
+            self.query_one("#impact-body", Static).update(shown)

@@ -30,4 +30,5 @@ class IncidentHeader(Static):
         """Render the header for `incident` at `now` (`present`: who is in the room, None if
         not known; `questions`: count the open ones; `due`: when the next update is due, see
         `client.comms_render`)."""
-        self.update(header_line(incident, now, present, questions, due))
+        # Two lines whatever it says (its height is fixed): no layout of the screen for it.
+        self.update(header_line(incident, now, present, questions, due), layout=False)

@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from client.render import shown
 from client.state import ClientState, Link
+from client.widgets import steady
 from warroom.core.domain import Role
 
 
@@ -48,7 +49,7 @@ class LinkBar(Static):
 
     def show(self, state: ClientState) -> None:
         """Render the link state."""
-        self.update(render_link(state))
+        steady.update(self, render_link(state))
 
 
 class ObserverBanner(Static):
@@ -61,9 +62,10 @@ class ObserverBanner(Static):
     def show(self, state: ClientState) -> None:
         """Shown for observers only."""
         self.display = state.role is Role.OBSERVER
-        self.update(
+        steady.update(
+            self,
             Text(
                 " OBSERVER: read only. You see the war room live; you cannot change it. ",
                 style="bold black on yellow",
-            )
+            ),
         )

@@ -92,7 +92,9 @@ class MitigationPanel(KeyedTable):
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s workarounds."""
-        self._incident = incident
+        before, self._incident = self._incident, incident
+        if before is not None and incident.mitigations == before.mitigations:
+            return  # the same workarounds as shown (usually the very same, shared): nothing to redo
         ordered = sorted(incident.mitigations, key=lambda m: (_ORDER[m.state], m.created_at, m.id))
         rows = []
         for mitigation in ordered:

@@ -106,7 +106,9 @@ class ProgressPanel(KeyedTable):
 
     def show_incident(self, incident: IncidentState) -> None:
         """Render `incident`'s actions."""
-        self._incident = incident
+        before, self._incident = self._incident, incident
+        if before is not None and incident.actions == before.actions:
+            return  # the same actions as shown (usually the very same, shared): nothing to redo
         ordered = sorted(incident.actions, key=lambda a: (_ORDER[a.state], a.created_at, a.id))
         rows = []
         for action in ordered:

@@ -2,8 +2,10 @@
 searchable; Enter reads the entry under the cursor whole.
 
 New log entries are appended as rows; a backdated note triggers a re-sort; a filter or search
-change is the one case that refills the table. A user who moved up to read is told how many new
-entries arrived below (in the panel's bottom border) until they are back at the newest.
+change is the one case that refills the table. A row is its event: its cells are made when it
+comes on screen (a `LineTable`), so a room of ten thousand entries costs what its screenful
+costs. A user who moved up to read is told how many new entries arrived below (in the panel's
+bottom border) until they are back at the newest.
 """
 
 from __future__ import annotations
@@ -11,17 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
 
 from client.entry_text import of_event
 from client.render import shown, stamp, timeline_row
 from client.screens.entry import read_entry
+from client.widgets.line_table import LineTable
 from client.widgets.requests import offered
 from client.widgets.timeline_rows import (
     IMPACT,
@@ -71,11 +72,14 @@ class Held:
 
 
 REWIND_MOST = 64
-"""The most entries a shorter log takes away row by row (`DataTable.remove_row` renumbers every
-row after the one it removes); past that the table is refilled, which costs one pass."""
+"""The most entries a shorter log takes away row by row (a row taken away from the middle
+renumbers every row after it); past that the table is refilled, which costs one pass."""
+
+Row = tuple[When, e.Event]
+"""A timeline row: when it sorts, and the event it shows."""
 
 
-class TimelinePanel(DataTable[Any]):
+class TimelinePanel(LineTable[Row]):
     """The incident's log as a table: time, who, what."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -126,7 +130,7 @@ class TimelinePanel(DataTable[Any]):
     """Which request each of the panel's actions posts."""
 
     def __init__(self, *, numbered: bool = True, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", show_row_labels=False)
+        super().__init__(id=id)
         self.numbered = numbered
         """Name entries by number; off for a stakeholder, whose numbers are disguised."""
         self.filter = TimelineFilter.ALL
@@ -138,18 +142,22 @@ class TimelinePanel(DataTable[Any]):
         self._incident: str | None = None
         self._seen = 0
         self._last: When | None = None
-        self._note_rows: dict[int, str] = {}
-        self._notes: dict[int, e.NoteAdded] = {}
         self._log: Sequence[Envelope] = ()
         self._held = Held(None)
         """The entries the viewer holds now: a row of one withdrawn from them goes."""
         self._today = date.min
-        self._width = 0
         self._time_width = 5
         """HH:MM while every entry is of today; room for the date once one is not."""
+        self.add_column("time", key="time", width=self._time_width)
+        self.add_column("who", key="who", width=7)
+        self.add_column("what", key="what")
 
-    def on_mount(self) -> None:
-        self._columns()
+    def cells(self, key: str, row: Row) -> tuple[Text, Text, Text]:
+        when, event = row
+        # Today's pin, not the pin at the time: the log is folded already.
+        pinned = isinstance(event, e.NoteAdded) and self._held.pinned(event.note)
+        _, who, what = timeline_row(event, pinned, self.numbered)
+        return Text(str(when)), who, what
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_search":
@@ -192,39 +200,10 @@ class TimelinePanel(DataTable[Any]):
         else:
             self.post_message(self.AudienceRequested(note))
 
-    def _what_width(self) -> int:
-        # time and who plus the cells' padding and a scrollbar.
-        # The vertical scrollbar is always there (the table scrolls), so count it.
-        width = self.size.width - self.styles.scrollbar_size_vertical
-        return max(10, width - self._time_width - 7 - 6 * self.cell_padding - 1)
-
-    def _columns(self) -> None:
-        self._width = self._what_width()
-        self.add_column("time", key="time", width=self._time_width)
-        self.add_column("who", key="who", width=7)
-        self.add_column("what", key="what", width=self._width)
-
-    def _on_resize(self, event: events.Resize) -> None:
-        super()._on_resize(event)
-        if self._what_width() != self._width:
-            self._relayout()
-
-    def _relayout(self) -> None:
-        # Column widths follow the panel; a refill is the one way to re-lay the rows.
-        self.clear(columns=True)
-        self._columns()
-        self._refill(self._log)
-
-    def _cursor_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return None if row_key.value is None else str(row_key.value)
-
     @property
     def highlighted_event(self) -> e.Event | None:
         """The event under the cursor."""
-        key = self._cursor_key()
+        key = self.cursor_key
         return None if key is None else self.event_at(key)
 
     def detail(self) -> Text:
@@ -239,24 +218,15 @@ class TimelinePanel(DataTable[Any]):
 
     def event_at(self, row_key: str) -> e.Event | None:
         """The event a row shows (for the detail line under the table)."""
-        seq = int(row_key)
-        for envelope in reversed(self._log):
-            if envelope.seq == seq:
-                return envelope.event
-            if envelope.seq < seq:
-                break
-        return None
+        if not self.has_row(row_key):
+            return None
+        return self.row_at(self.get_row_index(row_key))[1][1]
 
     @property
     def selected_note(self) -> int | None:
         """The note under the cursor, if the cursor is on a note."""
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        for note, key in self._note_rows.items():
-            if key == row_key.value:
-                return note
-        return None
+        event = self.highlighted_event
+        return event.note if isinstance(event, e.NoteAdded) else None
 
     def describe_filter(self) -> str:
         """The filter in words, for the panel title."""
@@ -295,7 +265,8 @@ class TimelinePanel(DataTable[Any]):
         today = now.astimezone().date()
         if today != self._today and self.row_count:
             self._today = today
-            self._relayout()  # yesterday's rows must now show their date
+            self._incident = incident.id
+            self._refill(log)  # yesterday's rows must now show their date
             return
         self._today = today
         # The same log cut shorter (a replay stepping back): take the later rows away.
@@ -324,16 +295,12 @@ class TimelinePanel(DataTable[Any]):
         following = self.row_count > 0 and self.cursor_row >= self.row_count - 1
         removed = 0
         for item in reversed(dropped):
-            event = item.event
-            if isinstance(event, e.NoteAdded) and event.incident == self._incident:
-                self._notes.pop(event.note, None)
-                self._note_rows.pop(event.note, None)
             key = str(item.seq)
-            if key in self.rows:
+            if self.has_row(key):
                 self.remove_row(key)
                 removed += 1
         # The rows are in time order: the last one is the latest left.
-        self._last = self.get_row_at(self.row_count - 1)[0] if self.row_count else None
+        self._last = self.row_at(self.row_count - 1)[1][0] if self.row_count else None
         if self.unseen:
             self._mark_unseen(max(0, self.unseen - removed))
         if following and self.row_count:
@@ -344,8 +311,6 @@ class TimelinePanel(DataTable[Any]):
         self.clear()
         self._mark_unseen(0)
         self._seen, self._last = 0, None
-        self._note_rows.clear()
-        self._notes.clear()
         self._append(log)
 
     def _keep(self, event: e.Event) -> bool:
@@ -365,17 +330,15 @@ class TimelinePanel(DataTable[Any]):
 
     def _append(self, entries: Sequence[Envelope]) -> bool:
         """Add rows for `entries`; True if the pinned-only view needs a refill."""
-        added: list[tuple[str, When, e.Event]] = []
+        added: list[tuple[str, Row]] = []
         resort = refill = False
         live = self._seen > 0
         for envelope in entries:
             event = envelope.event
             if event.incident != self._incident:
                 continue
-            if isinstance(event, e.NoteAdded):
-                self._notes[event.note] = event
             if isinstance(event, e.NotePinned):
-                self._pin(event.note, event.pinned)
+                self.refresh()  # rows show today's pins
                 refill = refill or self.filter is TimelineFilter.PINNED
             if isinstance(event, e.AudienceChanged) and live:
                 # An entry withdrawn from this viewer takes its rows with it.
@@ -386,37 +349,30 @@ class TimelinePanel(DataTable[Any]):
             if not self._keep(event):
                 continue
             key = str(envelope.seq)
-            if isinstance(event, e.NoteAdded):
-                self._note_rows[event.note] = key
             when = When(moment(event), envelope.seq, self._today)
             resort = resort or (self._last is not None and when < self._last)
             self._last = max(when, self._last) if self._last is not None else when
-            added.append((key, when, event))
+            added.append((key, (when, event)))
         self._seen += len(entries)
         # Like tail -f: a user reading the newest entry keeps following the new ones; a user who
         # moved up to read stays where they are.
         following = not live or (self.row_count > 0 and self.cursor_row >= self.row_count - 1)
-        for key, when, event in added:
-            # Rows are built after the loop so a pin later in the same batch shows.
-            pinned = isinstance(event, e.NoteAdded) and self._held.pinned(event.note)
-            _, who, what = timeline_row(event, pinned, self.numbered)
-            self.add_row(when, who, what, key=key)
+        selected = self.cursor_key if live and not following else None
+        self.add_rows(added)
         if resort:
-            # A live entry sorted in above the cursor must not move the user's selection.
-            selected = self._cursor_key() if live and not following else None
-            self.sort("time")
+            self.sort_rows(lambda row: row[0])
             if selected is not None:
+                # A live entry sorted in above the cursor must not move the user's selection.
                 self.move_cursor(row=self.get_row_index(selected), scroll=False)
         if following and added and self.row_count:
-            # After the refresh: new rows get their place (and height) only then.
-            self.call_after_refresh(self._follow)
+            self._follow()
         elif added and live:
             self._mark_unseen(self.unseen + len(added))
         if self._time_width < 11 and any(
-            in_local_zone(when.moment).date() != self._today for _, when, _ in added
+            in_local_zone(row[0].moment).date() != self._today for _, row in added
         ):
             self._time_width = 11
-            self.call_after_refresh(self._relayout)
+            self.set_width("time", self._time_width)
         return refill
 
     def _found(self, event: e.Event) -> bool:
@@ -427,16 +383,11 @@ class TimelinePanel(DataTable[Any]):
         self.unseen = count
         self.border_subtitle = f"↓ {count} new below (End)" if count else ""
 
-    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+    def on_line_table_highlighted(self, message: LineTable.Highlighted) -> None:
         # Back at the newest entry: nothing is unseen any more (the screen hears it too).
         if self.unseen and self.cursor_row >= self.row_count - 1:
             self._mark_unseen(0)
 
     def _follow(self) -> None:
         if self.row_count:
-            self.move_cursor(row=self.row_count - 1, animate=False)
-
-    def _pin(self, note: int, pinned: bool) -> None:
-        key, event = self._note_rows.get(note), self._notes.get(note)
-        if key is not None and event is not None and key in self.rows:
-            self.update_cell(key, "what", timeline_row(event, pinned, self.numbered)[2])
+            self.move_cursor(row=self.row_count - 1)

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Static
 from client.app import WarRoomApp
 from client.connection import FrameSink
 from client.state import Link
+from client.widgets.line_table import LineTable
 from warroom.core import commands as c
 from warroom.core import protocol
 from warroom.core.decide import decide
@@ -532,7 +533,7 @@ async def paste(pilot: Pilot[Any], text: str) -> None:
 # Reading the screen ----------------------------------------------------------------------------
 
 
-def cursor_row(table: DataTable[Any]) -> str:
+def cursor_row(table: DataTable[Any] | LineTable[Any]) -> str:
     """The plain text of the row under a table's cursor."""
     return "  ".join(str(cell) for cell in table.get_row_at(table.cursor_row))
 

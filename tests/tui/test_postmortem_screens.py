@@ -18,6 +18,7 @@ from client.screens.replay import SPEEDS, ReplayScreen
 from client.screens.report import ReportScreen
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import WarRoomScreen
+from client.widgets.line_table import LineTable
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
 from tests.kit.tui import (
@@ -199,7 +200,8 @@ def _panels(screen: Screen[Any]) -> dict[str, object]:
     view: Widget = screen.panels() if isinstance(screen, ReplayScreen) else screen
 
     def rows(selector: str) -> list[list[str]]:
-        table = view.query_one(selector, DataTable)
+        table = view.query_one(selector)
+        assert isinstance(table, DataTable | LineTable), table
         return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
     timeline = view.query_one("#timeline", TimelinePanel)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from client.state import ClientState, opened, reading, receive_all
+from client.widgets.line_table import LineTable
 from tests.kit.tui import (
     ANA,
     CAROL,
@@ -143,9 +144,7 @@ def _deliver(fake: FakeConnection, frame: protocol.ServerFrameType) -> None:
 
 
 def _cells(table: object) -> list[str]:
-    from textual.widgets import DataTable
-
-    assert isinstance(table, DataTable)
+    assert isinstance(table, LineTable)
     return [" ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
 
 

@@ -1,0 +1,357 @@
+"""A table that lays out only the rows on screen, however many it holds.
+
+Textual's `DataTable` measures, lays out and keeps a rendering of every row it is given: a
+timeline of ten thousand entries cost hundreds of milliseconds a change. Here a row is whatever
+its subclass keeps (a few references); its cells are made when the row comes on screen, one
+line each, cut at the column's edge with an ellipsis. Keys, a row cursor that scrolls into view,
+a header line that stays put, and the look of a `DataTable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+RowT = TypeVar("RowT")
+
+PADDING = 1
+"""Blank cells each side of a column's content, as a `DataTable`'s."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its header, and its width in cells (None: what the others leave)."""
+
+    key: str
+    label: str
+    width: int | None
+
+
+def _one_line(cell: Text, width: int) -> Text:
+    """`cell` on one line of exactly `width` cells: lines joined, cut with an ellipsis."""
+    cell = Text(" ").join(cell.split("\n")) if "\n" in cell.plain else cell.copy()
+    cell.no_wrap = True
+    cell.truncate(width, overflow="ellipsis", pad=True)
+    return cell
+
+
+class LineTable(ScrollView, Generic[RowT], can_focus=True):
+    """Rows of cells in columns, one line a row, the cursor on one row at a time.
+
+    A subclass says what a row shows (`cells`); rows are added, taken away, replaced and sorted
+    by key, in time proportional to the rows touched (a sort to the rows held), never to the
+    rows shown.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"line-table--header", "line-table--cursor"}
+
+    DEFAULT_CSS = """
+    LineTable {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .line-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .line-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .line-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .line-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .line-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home", "scroll_top", "First", show=False),
+        Binding("ctrl+end", "scroll_bottom", "Last", show=False),
+    ]
+
+    @dataclass
+    class Highlighted(Message):
+        """Another row is under the cursor (or the cursor's row shows another entry)."""
+
+        table: LineTable[Any]
+        row: int
+        key: str | None
+
+        @property
+        def control(self) -> LineTable[Any]:
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._columns: list[Column] = []
+        self._rows: list[tuple[str, RowT]] = []
+        self._where: dict[str, int] | None = {}
+        """Each key's row; None once rows moved (rebuilt when next asked)."""
+        self.cursor_row = 0
+        self._highlighted: str | None = None
+        self._looks: tuple[Style, Style, Style, list[int]] = (Style(), Style(), Style(), [])
+        """The styles and column widths of the lines being drawn."""
+
+    # What a subclass says ---------------------------------------------------------------------
+
+    def cells(self, key: str, row: RowT) -> Sequence[Text]:
+        """The cells a row shows, one per column, in column order."""
+        raise NotImplementedError
+
+    # Columns and rows -------------------------------------------------------------------------
+
+    def add_column(self, label: str, *, key: str, width: int | None = None) -> None:
+        """Add a column; one of width None takes the width the others leave."""
+        self._columns.append(Column(key, label, width))
+        self.refresh()
+
+    def set_width(self, key: str, width: int | None) -> None:
+        """Make column `key` `width` cells wide."""
+        self._columns = [
+            Column(column.key, column.label, width if column.key == key else column.width)
+            for column in self._columns
+        ]
+        self.refresh()
+
+    def widths(self) -> list[int]:
+        """Each column's width in cells, as laid out now (padding not counted)."""
+        room = self.scrollable_content_region.width
+        fixed = sum(column.width or 0 for column in self._columns)
+        padding = 2 * PADDING * len(self._columns)
+        rest = max(1, room - fixed - padding)
+        return [rest if column.width is None else column.width for column in self._columns]
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the table holds."""
+        return len(self._rows)
+
+    def has_row(self, key: str) -> bool:
+        """Whether a row has this key."""
+        return key in self._index()
+
+    def get_row_index(self, key: str) -> int:
+        """The index of the row with this key.
+
+        Raises:
+            KeyError: if no row has it.
+        """
+        return self._index()[key]
+
+    def row_at(self, index: int) -> tuple[str, RowT]:
+        """The key and row at `index`."""
+        return self._rows[index]
+
+    def get_row_at(self, index: int) -> Sequence[Text]:
+        """The cells of the row at `index`."""
+        key, row = self._rows[index]
+        return self.cells(key, row)
+
+    def add_rows(self, rows: Sequence[tuple[str, RowT]]) -> None:
+        """Add rows after the last one."""
+        where = self._where
+        if where is not None:
+            start = len(self._rows)
+            for offset, (key, _) in enumerate(rows):
+                where[key] = start + offset
+        self._rows.extend(rows)
+        self._resized()
+
+    def remove_row(self, key: str) -> None:
+        """Take away the row with this key (nothing if there is none)."""
+        index = self._index().get(key)
+        if index is None:
+            return
+        del self._rows[index]
+        if index == len(self._rows) and self._where is not None:
+            del self._where[key]
+        else:
+            self._where = None
+        if self.cursor_row >= len(self._rows):
+            self.cursor_row = max(0, len(self._rows) - 1)
+        self._resized()
+
+    def sort_rows(self, by: Callable[[RowT], Any]) -> None:
+        """Order the rows by `by(row)` (a stable sort: ties keep their order)."""
+        self._rows.sort(key=lambda item: by(item[1]))
+        self._where = None
+        self.refresh()
+        self._tell_highlighted()
+
+    def clear(self) -> None:
+        """Take away every row (the columns stay)."""
+        self._rows.clear()
+        self._where = {}
+        self.cursor_row = 0
+        self._resized()
+
+    def _index(self) -> dict[str, int]:
+        if self._where is None:
+            self._where = {key: index for index, (key, _) in enumerate(self._rows)}
+        return self._where
+
+    def _resized(self) -> None:
+        size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
+        before, room = self.virtual_size, self.size.height
+        if (
+            self.is_mounted
+            and size.width == before.width
+            and (size.height > room) == (before.height > room) == self.show_vertical_scrollbar
+        ):
+            # Only the height changed, and the scrollbar stays as it was: its extent changes,
+            # nothing else on screen moves, so no layout of the screen (a row added a step
+            # would cost one a step).
+            self.set_reactive(LineTable.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
+        self.refresh()
+        self._tell_highlighted()
+
+    # The cursor -------------------------------------------------------------------------------
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor."""
+        if not self._rows:
+            return None
+        return self._rows[min(self.cursor_row, len(self._rows) - 1)][0]
+
+    def move_cursor(self, *, row: int, scroll: bool = True, animate: bool = False) -> None:
+        """Put the cursor on row `row` (kept within the rows), scrolled into view with `scroll`."""
+        self.cursor_row = max(0, min(row, len(self._rows) - 1))
+        if scroll:
+            self._scroll_to_cursor(animate)
+        self.refresh()
+        self._tell_highlighted()
+
+    def _scroll_to_cursor(self, animate: bool = False) -> None:
+        shown = max(1, self.scrollable_content_region.height - 1)  # the header takes a line
+        top = round(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=animate, force=True)
+        elif self.cursor_row >= top + shown:
+            self.scroll_to(y=self.cursor_row - shown + 1, animate=animate, force=True)
+
+    def _tell_highlighted(self) -> None:
+        key = self.cursor_key
+        if key != self._highlighted:
+            self._highlighted = key
+            self.post_message(self.Highlighted(self, self.cursor_row, key))
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + max(1, self.scrollable_content_region.height - 1))
+
+    def action_scroll_top(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_scroll_bottom(self) -> None:
+        self.move_cursor(row=len(self._rows) - 1)
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        row = round(self.scroll_y) + offset.y - 1
+        if row < len(self._rows):
+            self.move_cursor(row=row)
+
+    def _on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
+        self.refresh()
+
+    # Drawing ----------------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The styles of this pass, looked up once for all its lines.
+        base = self.rich_style
+        self._looks = (
+            base,
+            base + self.get_component_rich_style("line-table--header"),
+            base + self.get_component_rich_style("line-table--cursor"),
+            self.widths(),
+        )
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base, header, cursor, widths = self._looks
+        if y == 0:
+            labels = [Text(column.label) for column in self._columns]
+            return self._strip(labels, widths, width, header)
+        index = round(self.scroll_y) + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, base)
+        key, row = self._rows[index]
+        if index == self.cursor_row:
+            return self._strip(self.cells(key, row), widths, width, cursor, on_top=True)
+        return self._strip(self.cells(key, row), widths, width, base)
+
+    def _strip(
+        self,
+        cells: Sequence[Text],
+        widths: Sequence[int],
+        width: int,
+        style: Style,
+        on_top: bool = False,
+    ) -> Strip:
+        """A line of `cells` in `style`: under their own styles, or `on_top` of them (the
+        cursor's colours win)."""
+        pad = " " * PADDING
+        line = Text()
+        for cell, cell_width in zip(cells, widths, strict=False):
+            line.append(pad)
+            line.append_text(_one_line(cell, cell_width))
+            line.append(pad)
+        line.truncate(width, pad=True)
+        console = self.app.console
+        segments = list(line.render(console))
+        if on_top:
+            segments = list(Segment.apply_style(segments, post_style=style))
+        else:
+            segments = list(Segment.apply_style(segments, style=style))
+        return Strip(segments, width)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
