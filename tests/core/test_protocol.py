@@ -372,3 +372,12 @@ def test_encode_read_event_is_read_back_as_a_read_event(event: e.Event, ident: s
         frame = protocol.decode_server(text)
         assert frame == protocol.ReadEvent(id=ident, seq=position, event=event)
         assert type(frame.event) is type(event)
+
+
+@pytest.mark.parametrize("ident", ["n-1", 'quote"d', "back\\slash", "line\u2028sep", "x" * 128])
+@pytest.mark.parametrize("position", [41, "c0123456789abcdef"])
+def test_encode_ack_reads_back_as_the_ack_encode_writes(ident: str, position: int | str) -> None:
+    text = protocol.encode_ack(ident, position)
+    ack = protocol.Ack(id=ident, seq=position)
+    assert protocol.decode_server(text) == ack
+    assert json.loads(text) == json.loads(protocol.encode(ack))

@@ -429,6 +429,13 @@ def encode_event(seq: int | str, encoded_event: str) -> str:
     return f'{{"type":"event","v":{VERSION},"seq":{place},"event":{encoded_event}}}'
 
 
+def encode_ack(request_id: str, seq: int | str) -> str:
+    """An `ack` frame for command `request_id` at position `seq`, as `encode` writes an `Ack`,
+    without building the frame and serialising it: the hub writes one for every command."""
+    place = json.dumps(seq) if isinstance(seq, str) else seq
+    return f'{{"type":"ack","v":{VERSION},"id":{json.dumps(request_id)},"seq":{place}}}'
+
+
 def encode_read_event(request_id: str, seq: int | str, encoded_event: str) -> str:
     """Wrap an already-encoded event in a `read.event` frame answering read `request_id`."""
     place = f'"{seq}"' if isinstance(seq, str) else seq
