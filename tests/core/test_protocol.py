@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import TypeAdapter
 
 from warroom.core import commands as c
 from warroom.core import events as e
@@ -381,3 +382,13 @@ def test_encode_ack_reads_back_as_the_ack_encode_writes(ident: str, position: in
     ack = protocol.Ack(id=ident, seq=position)
     assert protocol.decode_server(text) == ack
     assert json.loads(text) == json.loads(protocol.encode(ack))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda s: type(s).__name__)
+def test_a_command_is_encoded_to_the_bytes_its_union_writes(command: c.Command) -> None:
+    assert protocol.command_json(command) == TypeAdapter(c.Command).dump_json(command)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda s: type(s).__name__)
+def test_an_event_is_encoded_to_the_bytes_its_union_writes(event: e.Event) -> None:
+    assert protocol.event_json(event).encode() == TypeAdapter(e.Event).dump_json(event)
