@@ -4,9 +4,9 @@ One handler per connection reads its frames: `hello` starts the event stream (re
 client's cursor, or for a lobby a summary of each incident kept current, then live), `submit`
 hands a command to the sequencer and answers with an ack or a refusal, `read` sends one
 incident's events, with or without a stream, `view` says which incident the connection shows.
-Live events reach each connection without waiting (a group commit's in one write); a
-connection that stops reading is cut off once its buffer passes a cap, and catches up when it
-reconnects.
+Live events reach each connection without waiting (a group commit's in one write, and the
+answers to a connection's commands of that group in one more); a connection that stops reading
+is cut off once its buffer passes a cap, and catches up when it reconnects.
 
 The `Hub` composes the parts, each in a module of its own: `handshake` (tokens, before the
 upgrade), `session` (one connection), `replay` (from a cursor, and reads), `fanout` (live events
@@ -114,6 +114,8 @@ class Hub:
         self._known_groups = self._read_known_groups()
         """The groups the war room's connections were last told of."""
         self._closing: set[asyncio.Task[None]] = set()
+        self._answering: set[Session] = set()
+        """Sessions holding answers, written once the outcomes of a group commit are in."""
 
     # Handshake --------------------------------------------------------------------------------
 
@@ -243,21 +245,34 @@ class Hub:
         session.in_flight.release()
         outcome = done.result()
         if isinstance(outcome, Accepted):
-            frame: protocol.Ack | protocol.RejectedFrame = protocol.Ack(
-                id=command_id, seq=self.replay.position(session, outcome.seq)
-            )
-        else:
-            current, message = outcome.current, outcome.message
-            if current is not None and not session.first_conflict(
-                incident, current.type, current.version
-            ):
-                # The same stale base again: the current value was sent with the first refusal.
-                current, message = None, f"{message} (sent with your first refused edit)"
-            frame = protocol.RejectedFrame(
-                id=command_id, code=outcome.code, message=brief(message), current=current
-            )
-        # Written without waiting, so answers keep their order and never block.
-        session.send(protocol.encode(frame))
+            seq = self.replay.position(session, outcome.seq)
+            self._hold(session, protocol.encode_ack(command_id, seq))
+            return
+        current, message = outcome.current, outcome.message
+        if current is not None and not session.first_conflict(
+            incident, current.type, current.version
+        ):
+            # The same stale base again: the current value was sent with the first refusal.
+            current, message = None, f"{message} (sent with your first refused edit)"
+        frame = protocol.RejectedFrame(
+            id=command_id, code=outcome.code, message=brief(message), current=current
+        )
+        self._hold(session, protocol.encode(frame))
+
+    def _hold(self, session: Session, frame: str) -> None:
+        """Hold an answer until the outcomes of its group commit are all in: the sequencer
+        resolves them in one turn of the event loop, and the write scheduled by the first
+        answer runs after the last, so each connection gets the group's answers in one write
+        (in order, and never waiting)."""
+        session.answer(frame)
+        if not self._answering:
+            asyncio.get_running_loop().call_soon(self._write_answers)
+        self._answering.add(session)
+
+    def _write_answers(self) -> None:
+        answering, self._answering = self._answering, set()
+        for session in answering:
+            session.flush()
 
     async def _reach(self, seq: int) -> None:
         """Wait until this hub published `seq`, at most `REACH_TIMEOUT` seconds: a client that

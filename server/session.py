@@ -55,6 +55,8 @@ class Session:
     limits: Limits = field(default_factory=Limits)
     conflicts: OrderedDict[tuple[str, str, int], None] = field(default_factory=OrderedDict)
     """The current values (incident, kind, version) stale edits of this connection were sent."""
+    answers: list[str] = field(default_factory=list)
+    """Answers to its commands not yet written (see `answer`)."""
 
     @property
     def told(self) -> bool:
@@ -67,8 +69,22 @@ class Session:
         return not self.actor.internal
 
     def send(self, *frames: str) -> None:
-        """Write `frames` to this connection without waiting (see `Outbox`)."""
+        """Write `frames` to this connection without waiting (see `Outbox`), after the answers
+        still held (see `answer`), so the connection receives everything in the order sent."""
+        if self.answers:
+            frames, self.answers = (*self.answers, *frames), []
         self.outbox.send(self.connection, *frames)
+
+    def answer(self, frame: str) -> None:
+        """Hold an answer to one of its commands until `flush`: the answers to the commands of
+        one group commit leave together, in one write (a write is a system call, and an ack
+        was a write of its own)."""
+        self.answers.append(frame)
+
+    def flush(self) -> None:
+        """Write the answers held, if any."""
+        if self.answers:
+            self.send()
 
     def send_error(self, code: str, message: str) -> None:
         """Tell this connection what was wrong with its frame; nothing else happens."""

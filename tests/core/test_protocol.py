@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import TypeAdapter
 
 from warroom.core import commands as c
 from warroom.core import events as e
@@ -372,3 +373,22 @@ def test_encode_read_event_is_read_back_as_a_read_event(event: e.Event, ident: s
         frame = protocol.decode_server(text)
         assert frame == protocol.ReadEvent(id=ident, seq=position, event=event)
         assert type(frame.event) is type(event)
+
+
+@pytest.mark.parametrize("ident", ["n-1", 'quote"d', "back\\slash", "line\u2028sep", "x" * 128])
+@pytest.mark.parametrize("position", [41, "c0123456789abcdef"])
+def test_encode_ack_reads_back_as_the_ack_encode_writes(ident: str, position: int | str) -> None:
+    text = protocol.encode_ack(ident, position)
+    ack = protocol.Ack(id=ident, seq=position)
+    assert protocol.decode_server(text) == ack
+    assert json.loads(text) == json.loads(protocol.encode(ack))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda s: type(s).__name__)
+def test_a_command_is_encoded_to_the_bytes_its_union_writes(command: c.Command) -> None:
+    assert protocol.command_json(command) == TypeAdapter(c.Command).dump_json(command)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda s: type(s).__name__)
+def test_an_event_is_encoded_to_the_bytes_its_union_writes(event: e.Event) -> None:
+    assert protocol.event_json(event).encode() == TypeAdapter(e.Event).dump_json(event)

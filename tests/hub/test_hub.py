@@ -69,6 +69,34 @@ async def test_reconnect_replays_exactly_the_missed_events(hub: Hub) -> None:
     assert live["event"]["text"] == "after"
 
 
+async def test_pipelined_commands_are_answered_in_order_each_ack_after_its_event(
+    hub: Hub,
+) -> None:
+    client = await hub.connect("manager")
+    await hello(client)
+    await submit(client, declare())
+    # Every fifth names no incident: refusals stand among acks of the same group commits.
+    for n in range(300):
+        command = note(f"note {n}") | ({"incident": "INC-404"} if n % 5 == 4 else {})
+        await send(client, {"type": "submit", "id": f"n{n}", "command": command})
+    answers: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    async with asyncio.timeout(30):
+        while len(answers) < 300:
+            frame = await receive(client)
+            if frame["type"] == "event":
+                seen.add(frame["seq"])
+            else:
+                assert frame["type"] in ("ack", "rejected"), frame
+                if frame["type"] == "ack":
+                    assert frame["seq"] in seen  # acknowledged only once published
+                answers.append(frame)
+    assert [a["id"] for a in answers] == [f"n{n}" for n in range(300)]
+    assert [a["type"] for a in answers] == ["rejected" if n % 5 == 4 else "ack" for n in range(300)]
+    acked = [a["seq"] for a in answers if a["type"] == "ack"]
+    assert acked == list(range(acked[0], acked[0] + 240))
+
+
 async def test_a_retried_command_id_is_applied_once(hub: Hub) -> None:
     client = await hub.connect("manager")
     await hello(client)

@@ -343,7 +343,9 @@ ServerFrame = Annotated[ServerFrameType, Field(discriminator="type")]
 _client_frames: TypeAdapter[ClientFrameType] = TypeAdapter(ClientFrame)
 _server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
 _events: TypeAdapter[Event] = TypeAdapter(Event)
-_commands: TypeAdapter[Command] = TypeAdapter(Command)
+_forms: dict[type[Any], TypeAdapter[Any]] = {}
+"""An adapter per event and command class, made when one is first encoded: the union's
+serialiser tries its members in turn, and took half of an event's encoding."""
 _CLIENT_TYPES = frozenset(str(kind.type) for kind in get_args(ClientFrameType))
 _SERVER_TYPES = frozenset(str(kind.type) for kind in get_args(ServerFrameType))
 
@@ -410,12 +412,20 @@ def encode(frame: ClientFrameType | ServerFrameType) -> str:
 
 def event_json(event: Event) -> str:
     """Encode one event as the store keeps it and the wire carries it."""
-    return _events.dump_json(event).decode()
+    return _form(type(event)).dump_json(event).decode()
 
 
 def command_json(command: Command) -> bytes:
     """Encode one command as the wire carries it (the same command, the same bytes)."""
-    return _commands.dump_json(command)
+    return _form(type(command)).dump_json(command)
+
+
+def _form(kind: type[Any]) -> TypeAdapter[Any]:
+    """The adapter of one event or command class: it writes the very bytes the union's does."""
+    adapter = _forms.get(kind)
+    if adapter is None:
+        adapter = _forms[kind] = TypeAdapter(kind)
+    return adapter
 
 
 def load_event(text: str | bytes) -> Event:
@@ -427,6 +437,13 @@ def encode_event(seq: int | str, encoded_event: str) -> str:
     """Wrap an already-encoded event in an event frame, so fan-out never re-encodes it."""
     place = f'"{seq}"' if isinstance(seq, str) else seq
     return f'{{"type":"event","v":{VERSION},"seq":{place},"event":{encoded_event}}}'
+
+
+def encode_ack(request_id: str, seq: int | str) -> str:
+    """An `ack` frame for command `request_id` at position `seq`, as `encode` writes an `Ack`,
+    without building the frame and serialising it: the hub writes one for every command."""
+    place = json.dumps(seq) if isinstance(seq, str) else seq
+    return f'{{"type":"ack","v":{VERSION},"id":{json.dumps(request_id)},"seq":{place}}}'
 
 
 def encode_read_event(request_id: str, seq: int | str, encoded_event: str) -> str:
