@@ -15,6 +15,7 @@ with.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
@@ -340,10 +341,42 @@ ServerFrameType = (
 
 ServerFrame = Annotated[ServerFrameType, Field(discriminator="type")]
 
-_client_frames: TypeAdapter[ClientFrameType] = TypeAdapter(ClientFrame)
-_server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
-_events: TypeAdapter[Event] = TypeAdapter(Event)
-_commands: TypeAdapter[Command] = TypeAdapter(Command)
+# Each adapter is built when first used, and only the ones a process uses: pydantic builds a
+# validator and a serializer for every type a union holds, megabytes for the unions of events
+# and commands. A hub never decodes a server frame; `warroom note` never reads an event from the
+# store nor decodes a client frame; a frame is encoded by its own class's adapter.
+
+
+@functools.cache
+def _client_frames() -> TypeAdapter[ClientFrameType]:
+    return TypeAdapter(ClientFrame)
+
+
+@functools.cache
+def _server_frames() -> TypeAdapter[ServerFrameType]:
+    return TypeAdapter(ServerFrame)
+
+
+@functools.cache
+def _events() -> TypeAdapter[Event]:
+    return TypeAdapter(Event)
+
+
+@functools.cache
+def _commands() -> TypeAdapter[Command]:
+    return TypeAdapter(Command)
+
+
+_by_class: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _frames_of(kind: type[ClientFrameType | ServerFrameType]) -> TypeAdapter[Any]:
+    adapter = _by_class.get(kind)
+    if adapter is None:
+        adapter = _by_class[kind] = TypeAdapter(kind)
+    return adapter
+
+
 _CLIENT_TYPES = frozenset(str(kind.type) for kind in get_args(ClientFrameType))
 _SERVER_TYPES = frozenset(str(kind.type) for kind in get_args(ServerFrameType))
 
@@ -387,7 +420,7 @@ def decode_client(text: str | bytes) -> ClientFrameType:
     """
     data = _load(text, _CLIENT_TYPES)
     try:
-        return _client_frames.validate_python(data)
+        return _client_frames().validate_python(data)
     except ValidationError as error:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
@@ -396,7 +429,7 @@ def decode_server(text: str | bytes) -> ServerFrameType:
     """Read a frame the server sent (see `decode_client` for the errors)."""
     data = _load(text, _SERVER_TYPES)
     try:
-        return _server_frames.validate_python(data)
+        return _server_frames().validate_python(data)
     except ValidationError as error:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
@@ -404,23 +437,22 @@ def decode_server(text: str | bytes) -> ServerFrameType:
 def encode(frame: ClientFrameType | ServerFrameType) -> str:
     """Encode a frame; an event already encoded goes through `encode_event` or
     `encode_read_event` instead, which never encode it again."""
-    adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
-    return adapter.dump_json(frame).decode()
+    return _frames_of(type(frame)).dump_json(frame).decode()
 
 
 def event_json(event: Event) -> str:
     """Encode one event as the store keeps it and the wire carries it."""
-    return _events.dump_json(event).decode()
+    return _events().dump_json(event).decode()
 
 
 def command_json(command: Command) -> bytes:
     """Encode one command as the wire carries it (the same command, the same bytes)."""
-    return _commands.dump_json(command)
+    return _commands().dump_json(command)
 
 
 def load_event(text: str | bytes) -> Event:
     """Decode one event encoded by `event_json`."""
-    return _events.validate_json(text)
+    return _events().validate_json(text)
 
 
 def encode_event(seq: int | str, encoded_event: str) -> str:
