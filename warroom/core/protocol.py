@@ -343,18 +343,9 @@ ServerFrame = Annotated[ServerFrameType, Field(discriminator="type")]
 
 # Each adapter is built when first used, and only the ones a process uses: pydantic builds a
 # validator and a serializer for every type a union holds, megabytes for the unions of events
-# and commands. A hub never decodes a server frame; `warroom note` never reads an event from the
-# store nor decodes a client frame; a frame is encoded by its own class's adapter.
-
-
-@functools.cache
-def _client_frames() -> TypeAdapter[ClientFrameType]:
-    return TypeAdapter(ClientFrame)
-
-
-@functools.cache
-def _server_frames() -> TypeAdapter[ServerFrameType]:
-    return TypeAdapter(ServerFrame)
+# and commands. A frame is read and written by its own class's adapter (`_load` has checked its
+# tag, so this is the class the union's discriminator would pick): `warroom note` builds those of
+# a submit, a welcome and an ack, never the events'; a hub never reads a server frame.
 
 
 @functools.cache
@@ -367,6 +358,14 @@ def _commands() -> TypeAdapter[Command]:
     return TypeAdapter(Command)
 
 
+_CLIENT_CLASSES: dict[str, type[ClientFrameType]] = {
+    str(kind.type): kind for kind in get_args(ClientFrameType)
+}
+_SERVER_CLASSES: dict[str, type[ServerFrameType]] = {
+    str(kind.type): kind for kind in get_args(ServerFrameType)
+}
+_CLIENT_TYPES = frozenset(_CLIENT_CLASSES)
+_SERVER_TYPES = frozenset(_SERVER_CLASSES)
 _by_class: dict[type[Any], TypeAdapter[Any]] = {}
 
 
@@ -375,10 +374,6 @@ def _frames_of(kind: type[ClientFrameType | ServerFrameType]) -> TypeAdapter[Any
     if adapter is None:
         adapter = _by_class[kind] = TypeAdapter(kind)
     return adapter
-
-
-_CLIENT_TYPES = frozenset(str(kind.type) for kind in get_args(ClientFrameType))
-_SERVER_TYPES = frozenset(str(kind.type) for kind in get_args(ServerFrameType))
 
 
 def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
@@ -406,8 +401,8 @@ def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
 
 def _explain(error: ValidationError) -> str:
     first = error.errors()[0]
-    # The first part names the frame type and dotted parts name union tags: keep field names only.
-    parts = [str(part) for part in first["loc"][1:]]
+    # Dotted parts name union tags (a command's type): keep field names only.
+    parts = [str(part) for part in first["loc"]]
     where = ".".join(part for part in parts if "." not in part and not part.startswith("function"))
     return f"{where}: {first['msg']}" if where else str(first["msg"])
 
@@ -420,7 +415,8 @@ def decode_client(text: str | bytes) -> ClientFrameType:
     """
     data = _load(text, _CLIENT_TYPES)
     try:
-        return _client_frames().validate_python(data)
+        frame: ClientFrameType = _frames_of(_CLIENT_CLASSES[data["type"]]).validate_python(data)
+        return frame
     except ValidationError as error:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
@@ -429,7 +425,8 @@ def decode_server(text: str | bytes) -> ServerFrameType:
     """Read a frame the server sent (see `decode_client` for the errors)."""
     data = _load(text, _SERVER_TYPES)
     try:
-        return _server_frames().validate_python(data)
+        found: ServerFrameType = _frames_of(_SERVER_CLASSES[data["type"]]).validate_python(data)
+        return found
     except ValidationError as error:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
