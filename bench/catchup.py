@@ -10,7 +10,8 @@ and the same with `--batch` (many events per frame: `bare_batched`). The clients
 process and the same code for all three, connect, say hello from 0, decode every frame and
 count the events in it, until `synced`; a sample is the wall time from the first connect to
 the last client synced, and every client must have counted every event. Alternated,
-`--repeat` samples of each side after one untimed one (none when `--repeat` is 1).
+`--repeat` samples of each side after one untimed one (none when `--repeat` is 1). When
+`--one` and `--many` are equal (the quick run), one log and its three servers serve both.
 
 Run: `python -m bench.catchup [--one N] [--many M] [--clients C] [--repeat R]`; prints one JSON
 object.
@@ -34,7 +35,7 @@ from bench.read import _fill
 from warroom.core.domain import Role
 from warroom.store import Store, open_engine
 
-QUICK = ("--one", "1000", "--many", "200", "--clients", "10", "--repeat", "1")
+QUICK = ("--one", "200", "--many", "200", "--clients", "4", "--repeat", "1")
 PER_USER = 30
 
 
@@ -82,9 +83,13 @@ def _log_db(db: Path, notes: int, clients: int) -> list[str]:
     return [users[n // PER_USER] for n in range(clients)]
 
 
-def _case(folder: Path, events: int, clients: int, repeat: int) -> dict[str, list[float]]:
+def _case(
+    folder: Path, events: int, clients: Sequence[int], repeat: int
+) -> list[dict[str, list[float]]]:
+    """The samples of each side for each number of `clients` catching up `events` events at
+    once, on one log served by the three servers."""
     db = folder / f"catchup-{events}.db"
-    tokens = _log_db(db, events - 1, clients)
+    tokens = _log_db(db, events - 1, max(clients))
     servers: dict[str, Listening] = {}
     try:
         servers["warroom"] = serve(db, folder / f"warroom-{events}.log")
@@ -92,8 +97,11 @@ def _case(folder: Path, events: int, clients: int, repeat: int) -> dict[str, lis
         servers["bare_batched"] = _bare.start(
             folder / f"batched-{events}.log", "--log", str(db), "--batch"
         )
-        sides = {name: _sample(s.url, tokens, events) for name, s in servers.items()}
-        return alternate(sides, repeat, warm_up=repeat > 1)
+        taken = []
+        for count in clients:
+            sides = {name: _sample(s.url, tokens[:count], events) for name, s in servers.items()}
+            taken.append(alternate(sides, repeat, warm_up=repeat > 1))
+        return taken
     finally:
         for server in servers.values():
             server.close()
@@ -109,8 +117,12 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="warroom-bench-catchup-") as name:
         folder = Path(name)
-        one = _case(folder, args.one, 1, args.repeat)
-        many = _case(folder, args.many, args.clients, args.repeat)
+        if args.one == args.many:
+            # One log serves both (the quick run): its three servers start once.
+            one, many = _case(folder, args.one, [1, args.clients], args.repeat)
+        else:
+            (one,) = _case(folder, args.one, [1], args.repeat)
+            (many,) = _case(folder, args.many, [args.clients], args.repeat)
     return {
         "bench": "catchup",
         "repeat": args.repeat,

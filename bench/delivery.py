@@ -137,7 +137,7 @@ async def _measure(
     }
 
 
-QUICK = ("--notes", "10", "--updates", "3", "--hooks", "2")
+QUICK = ("--notes", "4", "--updates", "2", "--hooks", "2")
 
 
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from warroom.core.events import Event
 from warroom.core.policy import visible_to
 from warroom.core.reducer import apply
 
-QUICK = ("--events", "2000", "--repeat", "2")
+QUICK = ("--events", "500", "--repeat", "2")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MANAGER = Actor("morgan", Role.INCIDENT_MANAGER)
 STAKEHOLDER = Actor("erin", Role.STAKEHOLDER, frozenset({"exec"}))

@@ -41,7 +41,7 @@ from bench._kit import Listening, dial, figure, main, memory, percentile, serve
 from warroom.core.domain import Role
 from warroom.store import Store, open_engine
 
-QUICK = ("--clients", "10", "--seconds", "0.5", "--repeat", "1")
+QUICK = ("--clients", "5", "--seconds", "0.3", "--repeat", "1")
 CLIENTS = (10, 100, 1000)
 FRAMES_PER_S = 5000
 MAX_RATE = 100.0

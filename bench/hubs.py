@@ -196,7 +196,7 @@ async def _throughput(
     }
 
 
-QUICK = ("--notes", "40", "--commands", "300", "--clients", "2")
+QUICK = ("--notes", "20", "--commands", "100", "--clients", "2")
 
 
 def run(argv: Sequence[str]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ from warroom.core.reducer import replay
 from warroom.net.remote import Remote
 from warroom.store import Store, open_engine
 
-QUICK = ("--events", "2000", "--incidents", "20", "--incident-events", "100", "--repeat", "1")
+QUICK = ("--events", "500", "--incidents", "10", "--incident-events", "50", "--repeat", "1")
 FULL = 100_000
 """Events of the store `--full` builds (across `--incidents`, 200 by default)."""
 

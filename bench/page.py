@@ -42,7 +42,7 @@ from bench._kit import Listening, figure, main, percentile, process_cpu_s, serve
 from warroom.core.domain import Role
 from warroom.store import Store, open_engine
 
-QUICK = ("--pages", "10", "--seconds", "1", "--repeat", "1")
+QUICK = ("--pages", "4", "--seconds", "0.4", "--repeat", "1")
 INCIDENT = "INC-1"
 PAGES_TIMEOUT = 120.0
 """Seconds every page has to open and catch up."""

@@ -63,7 +63,7 @@ NOTE = (
     "logs attached to the ticket"
 )
 AUDIENCES = ("internal", "internal", "all", "exec")
-QUICK = ("--events", "2000", "--incidents", "20", "--incident-events", "100", "--repeat", "1")
+QUICK = ("--events", "500", "--incidents", "10", "--incident-events", "50", "--repeat", "1")
 
 
 # The store ----------------------------------------------------------------------------------------

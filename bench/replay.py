@@ -56,7 +56,7 @@ from warroom.core.policy import preview_actor
 from warroom.core.reducer import apply
 from warroom.core.replaying import SNAPSHOT_EVERY, Replayer
 
-QUICK = ("--events", "1000", "--repeat", "1", "--screen-steps", "2")
+QUICK = ("--events", "300", "--repeat", "1", "--screen-steps", "1")
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MANAGER = Actor("morgan", Role.INCIDENT_MANAGER)
 INCIDENT = "INC-1"

@@ -34,7 +34,7 @@ from warroom.core.domain import Role
 from warroom.core.events import Event
 from warroom.store import Store, open_engine
 
-QUICK = ("--sizes", "1000", "--shapes", "one", "--repeat", "1")
+QUICK = ("--sizes", "300", "--shapes", "one", "--repeat", "1")
 SIZES = (10_000, 100_000)
 RAW = (
     "import json, sqlite3, sys\n"

@@ -15,7 +15,8 @@ ways of joining:
 
 1. first paint: one session at a time, `--runs` times each way, timed from starting the process
    until its PTY output (escape sequences stripped) holds the incident's title and "online":
-   the war room painted, synced with the hub. Median and every run.
+   the war room painted, synced with the hub. Median and every run. With `--runs 0` (the quick
+   run) and one session, the paint of (2), that session alone, stands for it.
 2. N at once (default 20): all started together; the time until the last one painted, each
    one's paint time under that load, then, once they have all painted and run for a while,
    memory per session: (the TUIs' resident memory + the server's growth since before the N
@@ -66,7 +67,7 @@ from tests.kit.harness import WARROOM, Hub, isolated_env
 from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key, zygotes
 from tests.kit.tmux import terminal_env
 
-QUICK = ("--runs", "1", "--sessions", "1", "--settle", "0.5", "--notes", "1")
+QUICK = ("--runs", "0", "--sessions", "1", "--settle", "0.2", "--notes", "0")
 WIDTH, HEIGHT = 120, 36
 TITLE = "SSH bench: checkout failing in EU"
 INCIDENT = "INC-1"
@@ -281,6 +282,9 @@ def _way(
     tui_rss = sum(rss for rss, _ in tui_memory)
     tui_pss = sum(pss for _, pss in tui_memory)
     concurrent = [t.painted or 0.0 for t in terms]
+    if not paints:
+        # `--runs 0` (a smoke run) with one session: that session alone was the one at a time.
+        paints = concurrent
     pss = (tui_pss + max(server_after[1] - server_before[1], 0)) / sessions
     return {
         "first_paint_s": {
@@ -325,8 +329,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--settle", type=float, default=SETTLE, help="seconds before memory")
     parser.add_argument("--notes", type=int, default=5, help="notes in the incident")
     args = parser.parse_args(argv)
-    if min(args.runs, args.sessions) < 1:
-        parser.error("--runs and --sessions must be positive")
+    if args.sessions < 1 or args.runs < 0 or (args.runs == 0 and args.sessions != 1):
+        parser.error("--sessions must be positive, --runs too unless --sessions is 1")
     for tool in ("ssh", "ssh-keygen"):
         if shutil.which(tool) is None:
             return {"bench": "ssh", "skipped": f"{tool} is not installed (openssh-client)"}

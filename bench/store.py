@@ -56,7 +56,7 @@ from warroom.store import Pending, Store, open_engine
 DEFAULT_COMMANDS = 20_000
 DEFAULT_INCIDENTS = (1, 10)
 """Notes go to one incident, then are spread over ten."""
-QUICK = ("--commands", "500", "--repeat", "1")
+QUICK = ("--commands", "200", "--repeat", "1")
 PER_WRITER = 1000
 """Notes one hub connection submits (its burst allowance is 2,000)."""
 

@@ -25,7 +25,8 @@ Three measurements:
 
 The app runs headless in (2) and (3): layout and rendering are included, the terminal write is
 not. (2) and each run of (3) get a fresh interpreter (`--part`), so no run's memory or garbage
-skews another, nor what `python -m bench` ran before.
+skews another, nor what `python -m bench` ran before; the quick run (`--same-process`) runs them
+in its own, one after another, as a smoke test of the harness rather than a measurement.
 
 With `--repeat R`, (2) runs R times and (3) R times on each room, the two rooms in turn, the
 order reversed every other round; the detail is from the first run of each. Figures: the first
@@ -67,7 +68,7 @@ from warroom.core.decide import decide
 from warroom.core.domain import Actor, Role, Severity, World
 from warroom.core.reducer import apply
 
-QUICK = ("--paint-runs", "1", "--entries", "500", "--seconds", "1")
+QUICK = ("--paint-runs", "1", "--entries", "200", "--seconds", "0.4", "--same-process")
 ROOT = Path(__file__).resolve().parent.parent
 PAINT_POLL = 0.02
 PAINT_TIMEOUT = 30.0
@@ -415,7 +416,10 @@ async def _latency(base: int, rate: float, seconds: float) -> dict[str, Any]:
 
 
 def _part(name: str, args: argparse.Namespace, base: int = 0) -> dict[str, Any]:
-    """Run one in-process part in a fresh interpreter; return its results."""
+    """Run one in-process part in a fresh interpreter (in this one with `--same-process`);
+    return its results."""
+    if args.same_process:
+        return _run_part(argparse.Namespace(**{**vars(args), "part": name, "base": base}))
     command = [
         sys.executable, "-m", "bench.tui", "--part", name, "--base", str(base),
         "--entries", str(args.entries), "--rate", str(args.rate), "--seconds", str(args.seconds),
@@ -445,6 +449,12 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeat", type=int, default=1, help="runs of the render and latencies")
     parser.add_argument("--part", choices=["render", "latency"], help=argparse.SUPPRESS)
     parser.add_argument("--base", type=int, default=SMALL_ROOM, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="run (2) and (3) in this interpreter, one after another: a smoke run's shortcut, "
+        "whose memory and garbage figures each part's predecessors skew",
+    )
     args = parser.parse_args(argv)
     if min(args.paint_runs, args.entries) < 1 or args.rate <= 0 or args.seconds <= 0:
         parser.error("--paint-runs, --entries, --rate and --seconds must be positive")

@@ -305,6 +305,7 @@ class Hub:
             courier.wake()
         # One summary per changed incident and lobby, however many events the batch held.
         touched = (item.event.incident for item in committed)
+        self.summaries.fold(committed, world)
         self.summaries.refresh(self.sessions, touched, world)
         self.fanout.drop_slow(burst)
 

@@ -8,12 +8,21 @@ longer see is answered with `incident.gone`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from server.sequencer import Committed
 from server.session import Session
 from warroom.core import protocol
-from warroom.core.domain import Actor, World
-from warroom.core.summary import IncidentSummary, summarize_each
+from warroom.core.domain import Actor, IncidentState, World
+from warroom.core.summary import (
+    Entry,
+    GroupCount,
+    IncidentSummary,
+    count_groups,
+    entry_of,
+    recounted,
+    summarize_each,
+)
 
 
 class Summaries:
@@ -22,6 +31,36 @@ class Summaries:
     def __init__(self) -> None:
         self._encoded: dict[IncidentSummary, str] = {}
         """Frames encoded during one refresh: sessions sent the same summary share its bytes."""
+        self._groups: dict[str, GroupCount] = {}
+        """Each summarised incident's groups, counted once and then kept up to date by `fold`
+        from the entries each committed event touches, rather than by a pass over every entry of
+        the incident on each change."""
+
+    def fold(self, committed: Sequence[Committed], world: World) -> None:
+        """Bring the counted groups to `world`, the world after `committed` (every event the
+        hub publishes passes here, so a count's state is always the one before the batch)."""
+        changed: dict[str, list[Entry]] = {}
+        for item in committed:
+            touched = changed.setdefault(item.event.incident, [])
+            entry = entry_of(item.event)
+            if entry is not None:
+                touched.append(entry)
+        for incident_id, entries in changed.items():
+            count = self._groups.get(incident_id)
+            incident = world.incident(incident_id)
+            if count is None:
+                continue
+            if incident is None:
+                del self._groups[incident_id]
+            else:
+                self._groups[incident_id] = recounted(count, incident, entries)
+
+    def _groups_of(self, incident: IncidentState) -> tuple[str, ...]:
+        count = self._groups.get(incident.id)
+        if count is None or count.incident is not incident:
+            # Not counted yet (or a state this hub did not fold): one pass, then event by event.
+            count = self._groups[incident.id] = count_groups(incident)
+        return count.groups
 
     def greet(self, session: Session, world: World) -> None:
         """Write `session` a summary of every incident its user may see (none sent before).
@@ -41,7 +80,11 @@ class Summaries:
         made: dict[str, dict[Actor, IncidentSummary | None]] = {}
         for incident_id in wanted:
             incident = world.incident(incident_id)
-            made[incident_id] = {} if incident is None else summarize_each(incident, viewers)
+            made[incident_id] = (
+                {}
+                if incident is None
+                else summarize_each(incident, viewers, self._groups_of(incident))
+            )
         try:
             for session in lobbies:
                 sent = session.summaries

@@ -392,3 +392,31 @@ def test_a_command_is_encoded_to_the_bytes_its_union_writes(command: c.Command) 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda s: type(s).__name__)
 def test_an_event_is_encoded_to_the_bytes_its_union_writes(event: e.Event) -> None:
     assert protocol.event_json(event).encode() == TypeAdapter(e.Event).dump_json(event)
+
+
+@pytest.mark.parametrize("frame", SERVER_FRAMES, ids=lambda f: f.type)
+def test_a_server_frame_is_read_and_written_by_its_class_as_the_union_would(
+    frame: PlainServerFrame,
+) -> None:
+    # The wire's union, built here only: the module reads and writes a frame by its own class.
+    union: TypeAdapter[Any] = TypeAdapter(protocol.ServerFrame)
+    wire = protocol.encode(frame)
+    assert wire == union.dump_json(frame).decode()
+    assert protocol.decode_server(wire) == union.validate_json(wire)
+
+
+def test_a_client_frame_is_read_and_written_by_its_class_as_the_union_would() -> None:
+    union: TypeAdapter[Any] = TypeAdapter(protocol.ClientFrame)
+    frames: list[protocol.ClientFrameType] = [
+        protocol.Hello(cursor=3),
+        protocol.Submit(id="c-1", command=c.AddNote(incident="INC-1", text="hi \x1b[2J")),
+        protocol.View(incident="INC-1"),
+    ]
+    for frame in frames:
+        wire = protocol.encode(frame)
+        assert wire == union.dump_json(frame).decode()
+        assert protocol.decode_client(wire) == union.validate_json(wire)
+    broken = json.dumps(submit_data({"type": "note.add", "incident": "INC-1"}))
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.decode_client(broken)
+    assert str(info.value) == "invalid submit frame: command.text: Field required"

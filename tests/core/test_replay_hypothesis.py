@@ -21,17 +21,27 @@ from warroom.core.domain import (
     ActionState,
     Actor,
     Confidence,
+    IncidentState,
     MitigationState,
     QuestionState,
     Role,
     Severity,
     Status,
     World,
+    audience_groups,
 )
 from warroom.core.policy import audience_includes, authorize, visible_part, visible_to
 from warroom.core.reducer import apply, replay
 from warroom.core.rejections import Rejected
-from warroom.core.summary import summarize, summarize_each
+from warroom.core.summary import (
+    Entry,
+    GroupCount,
+    count_groups,
+    entry_of,
+    recounted,
+    summarize,
+    summarize_each,
+)
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)
@@ -338,3 +348,50 @@ def test_summaries_made_for_many_viewers_at_once_are_each_viewers_own(
         for incident in world.incidents.values():
             each = summarize_each(incident, viewers)
             assert each == {viewer: summarize(incident, viewer) for viewer in viewers}
+
+
+def groups_by_a_pass(incident: IncidentState) -> tuple[str, ...]:
+    """The summary's groups as they were computed before they were counted: a pass over every
+    entry on each summary."""
+    audiences = [incident.impact.audience]
+    audiences += [n.audience for n in incident.notes]
+    audiences += [a.audience for a in incident.actions]
+    audiences += [m.audience for m in incident.mitigations]
+    found: set[str] = set()
+    for audience in audiences:
+        found |= audience_groups(audience)
+    return tuple(sorted(found))
+
+
+@PROPERTY
+@given(steps, st.lists(st.integers(1, 4), min_size=1, max_size=40))
+def test_groups_counted_event_by_event_equal_a_pass_over_every_entry(
+    sequence: list[tuple[Actor, c.Command]], batches: list[int]
+) -> None:
+    # As the hub folds them: the events come in batches (group commits), and a count exists
+    # from the first time an incident is summarised on.
+    run = drive(sequence)
+    counts: dict[str, GroupCount] = {}
+    position = 0
+    sizes = iter(batches * (len(run.events) + 1))
+    while position < len(run.events):
+        end = min(len(run.events), position + next(sizes))
+        world = run.worlds[end]
+        changed: dict[str, list[Entry]] = {}
+        for event in run.events[position:end]:
+            entry = entry_of(event)
+            changed.setdefault(event.incident, []).extend([entry] if entry else [])
+        for incident_id, entries in changed.items():
+            if incident_id in counts:
+                counts[incident_id] = recounted(
+                    counts[incident_id], world.incidents[incident_id], entries
+                )
+        for incident in world.incidents.values():
+            if incident.id not in counts:
+                counts[incident.id] = count_groups(incident)
+            assert counts[incident.id].incident is incident
+            assert counts[incident.id].groups == groups_by_a_pass(incident)
+            assert counts[incident.id].counts == count_groups(incident).counts
+            summary = summarize(incident, IM, counts[incident.id].groups)
+            assert summary == summarize(incident, IM)
+        position = end

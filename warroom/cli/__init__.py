@@ -7,24 +7,13 @@ Client verbs talk to a running hub (`--url` / `WARROOM_URL`, `--token` / `WARROO
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 import click
 
-from warroom.cli import (
-    entries,
-    hub,
-    incidents,
-    integrity,
-    notify,
-    postmortem,
-    questions,
-    reads,
-    updates,
-    users,
-)
 from warroom.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_READER_GONE,
@@ -35,10 +24,73 @@ from warroom.cli.common import (
 from warroom.cli.parsing import VerbGroup
 from warroom.core.text import visible
 
+VERBS = {
+    "serve": "hub:serve",
+    "demo": "hub:demo",
+    "join": "hub:join",
+    "user": "users:user",
+    "invite-link": "users:invite_link",
+    "verify": "integrity:verify",
+    "backup": "integrity:backup",
+    "login": "hub:login",
+    "declare": "incidents:declare",
+    "invite": "incidents:invite",
+    "privacy": "incidents:privacy",
+    "status": "incidents:status",
+    "severity": "incidents:severity",
+    "impact": "entries:impact",
+    "eta": "entries:eta",
+    "app": "entries:app",
+    "note": "entries:note",
+    "pin": "entries:pin",
+    "action": "entries:action",
+    "action-state": "entries:action_state",
+    "action-owner": "entries:action_owner",
+    "mitigate": "entries:mitigate",
+    "mitigation-state": "entries:mitigation_state",
+    "ask": "questions:ask",
+    "answer": "questions:answer",
+    "dismiss": "questions:dismiss",
+    "merge": "updates:merge",
+    "questions": "updates:questions",
+    "publish": "updates:publish",
+    "list": "reads:list_",
+    "show": "reads:show",
+    "audience": "entries:change_audience",
+    "tail": "reads:tail",
+    "export": "reads:export",
+    "subscribe": "notify:subscribe",
+    "subscriptions": "notify:subscriptions",
+    "deliveries": "notify:deliveries",
+    "report": "postmortem:report_",
+    "stats": "postmortem:stats_",
+}
+"""Each verb, in the order `warroom --help` lists them, and where it lives (`module:name` in
+this package). A verb's module is imported only when that verb runs (or help lists them all):
+`warroom note` never loads what `warroom serve` or `warroom join` need."""
+
+
+class _Verbs(VerbGroup):
+    """The `warroom` command: its verbs found in `VERBS`, each imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = VERBS.get(cmd_name)
+        if where is None:
+            return None
+        if cmd_name not in self.commands:
+            module, name = where.split(":")
+            found = getattr(importlib.import_module(f"warroom.cli.{module}"), name)
+            assert isinstance(found, click.Command) and found.name == cmd_name, where
+            self.add_command(found)
+        return self.commands[cmd_name]
+
 
 @click.group(
     "warroom",
-    cls=VerbGroup,
+    cls=_Verbs,
     help="A terminal-native war room for live incidents.",
     invoke_without_command=True,
     subcommand_metavar="VERB ...",
@@ -49,50 +101,6 @@ def warroom(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
         ctx.exit(EXIT_USAGE)
-
-
-for _verb in (
-    hub.serve,
-    hub.demo,
-    hub.join,
-    users.user,
-    users.invite_link,
-    integrity.verify,
-    integrity.backup,
-    hub.login,
-    incidents.declare,
-    incidents.invite,
-    incidents.privacy,
-    incidents.status,
-    incidents.severity,
-    entries.impact,
-    entries.eta,
-    entries.app,
-    entries.note,
-    entries.pin,
-    entries.action,
-    entries.action_state,
-    entries.action_owner,
-    entries.mitigate,
-    entries.mitigation_state,
-    questions.ask,
-    questions.answer,
-    questions.dismiss,
-    updates.merge,
-    updates.questions,
-    updates.publish,
-    reads.list_,
-    reads.show,
-    entries.change_audience,
-    reads.tail,
-    reads.export,
-    notify.subscribe,
-    notify.subscriptions,
-    notify.deliveries,
-    postmortem.report_,
-    postmortem.stats_,
-):
-    warroom.add_command(_verb)
 
 
 def _usage_error(error: click.UsageError) -> int:

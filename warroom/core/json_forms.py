@@ -7,6 +7,7 @@ summary as `warroom list` prints it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -15,29 +16,39 @@ from warroom.core.domain import IncidentState
 from warroom.core.events import Event
 from warroom.core.rejections import Conflict
 
-_events: TypeAdapter[Event] = TypeAdapter(Event)
+# Built when first used: a process that prints no JSON (the hub, `warroom note`) never pays for
+# them.
+
+
+@functools.cache
+def _events() -> TypeAdapter[Event]:
+    return TypeAdapter(Event)
 
 
 def event_data(event: Event) -> dict[str, Any]:
     """An event as plain JSON data (for `--json` output and exports)."""
-    result: dict[str, Any] = _events.dump_python(event, mode="json")
+    result: dict[str, Any] = _events().dump_python(event, mode="json")
     return result
 
 
-_conflicts: TypeAdapter[Conflict] = TypeAdapter(Conflict)
+@functools.cache
+def _conflicts() -> TypeAdapter[Conflict]:
+    return TypeAdapter(Conflict)
 
 
 def conflict_data(conflict: Conflict) -> dict[str, Any]:
     """A conflict's current value as plain JSON data, as `--json` prints it: the fields alone,
     without the tag the wire needs to tell an impact from an ETA."""
-    result: dict[str, Any] = _conflicts.dump_python(conflict, mode="json", exclude={"type"})
+    result: dict[str, Any] = _conflicts().dump_python(conflict, mode="json", exclude={"type"})
     return result
 
 
-_incidents: TypeAdapter[IncidentState] = TypeAdapter(IncidentState)
+@functools.cache
+def _incidents() -> TypeAdapter[IncidentState]:
+    return TypeAdapter(IncidentState)
 
 
 def incident_data(incident: IncidentState) -> dict[str, Any]:
     """An incident's whole state as plain JSON data (for `show --json` and exports)."""
-    result: dict[str, Any] = _incidents.dump_python(incident, mode="json")
+    result: dict[str, Any] = _incidents().dump_python(incident, mode="json")
     return result

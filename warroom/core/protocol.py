@@ -15,6 +15,7 @@ with.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
@@ -340,14 +341,37 @@ ServerFrameType = (
 
 ServerFrame = Annotated[ServerFrameType, Field(discriminator="type")]
 
-_client_frames: TypeAdapter[ClientFrameType] = TypeAdapter(ClientFrame)
-_server_frames: TypeAdapter[ServerFrameType] = TypeAdapter(ServerFrame)
-_events: TypeAdapter[Event] = TypeAdapter(Event)
-_forms: dict[type[Any], TypeAdapter[Any]] = {}
-"""An adapter per event and command class, made when one is first encoded: the union's
-serialiser tries its members in turn, and took half of an event's encoding."""
-_CLIENT_TYPES = frozenset(str(kind.type) for kind in get_args(ClientFrameType))
-_SERVER_TYPES = frozenset(str(kind.type) for kind in get_args(ServerFrameType))
+# Each adapter is built when first used, and only the ones a process uses: pydantic builds a
+# validator and a serializer for every type a union holds, megabytes for the unions of events
+# and commands. A frame is read and written by its own class's adapter (`_load` has checked its
+# tag, so this is the class the union's discriminator would pick): `warroom note` builds those of
+# a submit, a welcome and an ack, never the events'; a hub never reads a server frame.
+
+
+@functools.cache
+def _events() -> TypeAdapter[Event]:
+    return TypeAdapter(Event)
+
+
+_CLIENT_CLASSES: dict[str, type[ClientFrameType]] = {
+    str(kind.type): kind for kind in get_args(ClientFrameType)
+}
+_SERVER_CLASSES: dict[str, type[ServerFrameType]] = {
+    str(kind.type): kind for kind in get_args(ServerFrameType)
+}
+_CLIENT_TYPES = frozenset(_CLIENT_CLASSES)
+_SERVER_TYPES = frozenset(_SERVER_CLASSES)
+_by_class: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _of_class(kind: type[Any]) -> TypeAdapter[Any]:
+    """The adapter of one frame, event or command class: it reads and writes what the union's
+    does, and its serialiser does not try the union's members in turn (half of an event's
+    encoding, through the union's)."""
+    adapter = _by_class.get(kind)
+    if adapter is None:
+        adapter = _by_class[kind] = TypeAdapter(kind)
+    return adapter
 
 
 def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
@@ -375,8 +399,8 @@ def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
 
 def _explain(error: ValidationError) -> str:
     first = error.errors()[0]
-    # The first part names the frame type and dotted parts name union tags: keep field names only.
-    parts = [str(part) for part in first["loc"][1:]]
+    # Dotted parts name union tags (a command's type): keep field names only.
+    parts = [str(part) for part in first["loc"]]
     where = ".".join(part for part in parts if "." not in part and not part.startswith("function"))
     return f"{where}: {first['msg']}" if where else str(first["msg"])
 
@@ -389,7 +413,8 @@ def decode_client(text: str | bytes) -> ClientFrameType:
     """
     data = _load(text, _CLIENT_TYPES)
     try:
-        return _client_frames.validate_python(data)
+        frame: ClientFrameType = _of_class(_CLIENT_CLASSES[data["type"]]).validate_python(data)
+        return frame
     except ValidationError as error:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
@@ -398,7 +423,8 @@ def decode_server(text: str | bytes) -> ServerFrameType:
     """Read a frame the server sent (see `decode_client` for the errors)."""
     data = _load(text, _SERVER_TYPES)
     try:
-        return _server_frames.validate_python(data)
+        found: ServerFrameType = _of_class(_SERVER_CLASSES[data["type"]]).validate_python(data)
+        return found
     except ValidationError as error:
         raise ProtocolError("invalid", f"invalid {data['type']} frame: {_explain(error)}") from None
 
@@ -406,31 +432,22 @@ def decode_server(text: str | bytes) -> ServerFrameType:
 def encode(frame: ClientFrameType | ServerFrameType) -> str:
     """Encode a frame; an event already encoded goes through `encode_event` or
     `encode_read_event` instead, which never encode it again."""
-    adapter: TypeAdapter[Any] = _client_frames if frame.type in _CLIENT_TYPES else _server_frames
-    return adapter.dump_json(frame).decode()
+    return _of_class(type(frame)).dump_json(frame).decode()
 
 
 def event_json(event: Event) -> str:
     """Encode one event as the store keeps it and the wire carries it."""
-    return _form(type(event)).dump_json(event).decode()
+    return _of_class(type(event)).dump_json(event).decode()
 
 
 def command_json(command: Command) -> bytes:
     """Encode one command as the wire carries it (the same command, the same bytes)."""
-    return _form(type(command)).dump_json(command)
-
-
-def _form(kind: type[Any]) -> TypeAdapter[Any]:
-    """The adapter of one event or command class: it writes the very bytes the union's does."""
-    adapter = _forms.get(kind)
-    if adapter is None:
-        adapter = _forms[kind] = TypeAdapter(kind)
-    return adapter
+    return _of_class(type(command)).dump_json(command)
 
 
 def load_event(text: str | bytes) -> Event:
     """Decode one event encoded by `event_json`."""
-    return _events.validate_json(text)
+    return _events().validate_json(text)
 
 
 def encode_event(seq: int | str, encoded_event: str) -> str:
