@@ -52,7 +52,7 @@ def test_the_newest_seq_wins_whatever_the_order_of_writes(
 
     assert _save(store, "INC-1", 5)
     assert not _save(store, "INC-1", 3)  # older: kept as it was
-    assert not _save(store, "INC-1", 5)  # the same: nothing to change
+    assert _save(store, "INC-1", 5)  # the same seq: written again, as any hub has it
     assert _save(store, "INC-2", 4)
     assert _loaded(store) == {"INC-1": 5, "INC-2": 4}
 
@@ -166,3 +166,34 @@ def test_the_log_reads_each_incident_after_its_own_seq(
     # More incidents than one query reads: each still read from its own seq.
     many = {f"INC-{n}": 0 for n in range(3, 500)}
     assert seqs({**many, "INC-2": 4}) == [6, 8]
+
+
+def test_a_snapshot_not_true_of_the_log_is_replaced_by_any_true_one(
+    store: Store, log_builder: LogBuilder
+) -> None:
+    _fill(store, log_builder)
+    assert _save(store, "INC-1", 7)
+    assert _save(store, "INC-2", 8)
+    with store.engine.begin() as connection:
+        # Past the head, and of another chain: no older seq would ever win over them.
+        connection.execute(text("UPDATE snapshots SET seq = 50 WHERE incident = 'INC-1'"))
+        connection.execute(text("UPDATE snapshots SET hash = 'ab' WHERE incident = 'INC-2'"))
+    assert _loaded(store, upto=100) == {}
+
+    assert _save(store, "INC-1", 3)
+    assert _save(store, "INC-2", 4)
+    assert _loaded(store) == {"INC-1": 3, "INC-2": 4}
+
+
+def test_a_damaged_snapshot_is_mended_by_one_of_the_same_seq(
+    store: Store, log_builder: LogBuilder
+) -> None:
+    _fill(store, log_builder)
+    assert _save(store, "INC-1", 7)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE snapshots SET state = '{' WHERE incident = 'INC-1'"))
+    assert _loaded(store) == {}
+
+    assert not _save(store, "INC-1", 6)  # older than it says it is: it stays
+    assert _save(store, "INC-1", 7)
+    assert _loaded(store) == {"INC-1": 7}

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
@@ -75,13 +75,17 @@ class Snapshots:
                 dialect = sqlite if is_sqlite(self.engine) else postgresql
                 statement = dialect.insert(table).values(row)
                 kept = table.c
-                # The newest seq wins; a row of another log or format is worth nothing.
+                # The newest seq wins (the same seq is written again: a damaged row is mended);
+                # a row of another log or format, or not true of this chain, is worth nothing.
+                newer = (
+                    (kept.seq <= statement.excluded.seq)
+                    | (kept.log != statement.excluded.log)
+                    | (kept.format != statement.excluded.format)
+                )
                 upsert = statement.on_conflict_do_update(
                     index_elements=[kept.incident],
                     set_={name: statement.excluded[name] for name in row if name != "incident"},
-                    where=(kept.seq < statement.excluded.seq)
-                    | (kept.log != statement.excluded.log)
-                    | (kept.format != statement.excluded.format),
+                    where=None if self._untrue(connection, snapshot.incident) else newer,
                 )
                 # What was written comes back (a row count is not to be trusted on every
                 # driver when the conflict's condition leaves the row as it was).
@@ -89,6 +93,18 @@ class Snapshots:
         except SQLAlchemyError as error:
             what = snapshot.incident
             raise StoreError(f"could not write the snapshot of {what}: {error}") from None
+
+    @staticmethod
+    def _untrue(connection: Connection, incident: str) -> bool:
+        """Whether the row kept of `incident` is not true of the log: its seq past the head, or
+        the event there of another chain."""
+        query = (
+            select(col(SnapshotRow.hash), col(EventRow.hash))
+            .outerjoin(EventRow, col(EventRow.seq) == col(SnapshotRow.seq))
+            .where(col(SnapshotRow.incident) == incident)
+        )
+        found = connection.execute(query).first()
+        return found is not None and found[0] != found[1]
 
     def load(self, *, log: str, format: int, upto: int) -> dict[str, Snapshot]:
         """The snapshots that are true of this log at head `upto`, by incident (see the
