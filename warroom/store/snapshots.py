@@ -46,10 +46,11 @@ class Snapshots:
         self.engine = engine
 
     def save(self, snapshot: Snapshot, *, log: str, format: int) -> bool:
-        """Keep `snapshot` as its incident's, unless one of a newer seq (same log and format)
-        is kept already; return whether it was written.
+        """Keep `snapshot` as its incident's, unless one of a newer seq, of the same log and
+        format and true of its chain, is kept already; return whether it was written.
 
-        Nothing is written for a seq the log does not hold.
+        One of the same seq is written again (it mends a damaged row); nothing is written for a
+        seq the log does not hold.
 
         Raises:
             StoreError: if the database failed.
