@@ -9,8 +9,11 @@ it, one in four to all, the rest internal. Then, all CPU time of this process
   - baseline: the stdlib `sqlite3` reading the rows' `data` in seq order and `json.loads` of
     each: the least any restart has to do;
   - fold: `replay` of the N + 1 events, decoded beforehand (the fold alone);
-  - restart: what a hub's restart does with them: `EventLog.read` (the rows read and decoded)
-    and `replay`.
+  - restart: what a hub's restart did with them before snapshots: `EventLog.read` (the rows
+    read and decoded) and `replay`.
+- resume (after those, beside the same baseline): a hub's restart from the snapshot it leaves
+  of the incident at the head (`server.snapshots.restore`: the snapshot read and decoded, no
+  event after it to fold).
   `fold_ratio` and `restart_ratio` are those times over the baseline's.
 - per_event: from the incident folded with N notes, `--events` more events applied one after
   the other (each run from the same world), in µs of CPU per event:
@@ -41,10 +44,12 @@ from typing import Any
 
 from bench._kit import cpu, figure, main
 from bench.read import INCIDENT, MANAGER, NOTE, _fill
+from server.snapshots import restore
 from warroom.core import events as e
+from warroom.core import snapshots
 from warroom.core.domain import Severity, World
 from warroom.core.reducer import apply, replay
-from warroom.store import EventLog, Store, open_engine
+from warroom.store import EventLog, Snapshot, Store, open_engine
 
 QUICK = ("--sizes", "1000", "--events", "200", "--repeat", "1")
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -158,6 +163,17 @@ def _size(folder: Path, notes: int, count: int, repeat: int) -> dict[str, Any]:
     _fill(store.log, iter(numbered), 10_000)
     events = [event for _, event in numbered]
     whole, world = _whole_log(db, store.log, events, repeat)
+    # The restart of a hub from the snapshot it leaves of the incident at the head.
+    log_id = store.log_identity()
+    state = snapshots.encode(world.incidents[INCIDENT])
+    store.snapshots.save(
+        Snapshot(INCIDENT, len(events), state), log=log_id, format=snapshots.FORMAT
+    )
+    resumed = [cpu(lambda: restore(store, log_id)) for _ in range(repeat)]
+    whole["resume_s"] = round(statistics.median(resumed), 4)
+    whole["resume_ratio"] = round(statistics.median(resumed) / whole["baseline_s"], 2)
+    whole["samples"]["resume"] = resumed
+    store.close()
 
     def to_all(number: int) -> bool:
         return AUDIENCES[number % len(AUDIENCES)] == "all"
@@ -196,7 +212,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     figures = []
     for size in results:
         samples = size["whole_log"].pop("samples")
-        for side in ("restart", "fold"):
+        for side in ("restart", "fold", "resume"):
             figures.append(
                 figure(
                     f"{side} of one incident of {size['notes']} notes (CPU)",

@@ -7,7 +7,11 @@ events spread over `--incidents` incidents (100). For each store, alternated, `-
 after one untimed run of each (none when `--repeat` is 1), every one a fresh process timed by
 wall clock from its start:
 
-- warroom: `warroom serve --port 0` until it prints that it serves (then it is stopped);
+- warroom: `warroom serve --port 0` until it prints that it serves (then it is stopped), on
+  the store with the snapshots a hub writes: the store is served once, untimed, before any run
+  (a hub snapshots an incident every 1,000 of its events, when it is resolved, and as it stops);
+- refold: the same, with the snapshots deleted before each start: every incident folded from
+  its first event, as a hub did before snapshots (and as the first start of an older log does);
 - raw: `python -c` reading every row's `data` with the stdlib `sqlite3`, in seq order, and
   `json.loads` of each, until it exits: the least a restart has to do;
 - empty_hub: `warroom serve` on a store with no event (its users only): what starting costs
@@ -20,6 +24,7 @@ Run: `python -m bench.restart [--quick] [--sizes 10000,100000] [--shapes one,spr
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,13 +58,24 @@ def _store(db: Path, events: Iterator[tuple[int, Event]] | None) -> None:
         store.close()
 
 
-def _hub(db: Path, log: Path) -> Callable[[], float]:
+def _hub(db: Path, log: Path, before: Callable[[], None] | None = None) -> Callable[[], float]:
     def started() -> float:
+        if before is not None:
+            before()
         server = serve(db, log)
         server.close()
         return server.start_s
 
     return started
+
+
+def _forget_snapshots(db: Path) -> Callable[[], None]:
+    def forget() -> None:
+        with sqlite3.connect(db) as connection:
+            connection.execute("DELETE FROM snapshots")
+        connection.close()
+
+    return forget
 
 
 def _raw(db: Path, events: int) -> Callable[[], float]:
@@ -96,8 +112,10 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
                     per = [0] * (args.incidents + 1)
                     events = _events(1, size, args.incidents, size // args.incidents, per)
                 _store(db, events)
+                _hub(db, folder / "hub.log")()  # the snapshots a hub leaves
                 sides = {
                     "warroom": _hub(db, folder / "hub.log"),
+                    "refold": _hub(db, folder / "hub.log", _forget_snapshots(db)),
                     "raw": _raw(db, size),
                     "empty_hub": _hub(empty, folder / "empty.log"),
                 }

@@ -1,4 +1,5 @@
-"""Wiring of `warroom serve`: open the database, replay the log, serve websockets until a signal."""
+"""Wiring of `warroom serve`: open the database, restore the world from the log (and the
+incidents' snapshots), serve websockets until a signal."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ from server.config import Config, load, reach
 from server.delivery import Courier
 from server.handshake import select_subprotocol
 from server.hub import Hub
+from server.snapshots import Snapshotter, restore
 from server.ssh.settings import SshSettings
 from server.transport import Origin, Origins, allowed_origins, server_context
 from warroom.core import protocol
 from warroom.core.cadence import DEFAULT_CADENCE
 from warroom.core.domain import Role
-from warroom.core.reducer import replay
 from warroom.store import Store, StoreError, default_url, normalise_url, open_engine
 from warroom.store.hub_lock import single_hub
 from warroom.store.listen import Listener
@@ -78,17 +79,24 @@ async def run(
     """
     # Acknowledged means durable: never serve a database that could lose a commit.
     await asyncio.to_thread(store.check_durable)
-    log = await asyncio.to_thread(store.log.read)
-    world = replay(item.event for item in log)
-    head = log[-1].seq if log else 0
-    del log
-    hub = Hub(store, world, head, cadence=DEFAULT_CADENCE if config is None else config.cadence)
+    # Each incident from its newest snapshot and the events after it: what a full replay gives.
+    restored = await asyncio.to_thread(restore, store, store.log_identity())
+    hub = Hub(
+        store,
+        restored.world,
+        restored.head,
+        cadence=DEFAULT_CADENCE if config is None else config.cadence,
+    )
     # What is alive now (modules, the schemas, the replayed world) lives as long as the hub.
     # Measured under a flood, each full collection went through all of it again: 100-140 ms
     # of CPU in one go, in the middle of any callback, while every healthy submit waited.
     gc.collect()
     gc.freeze()
     hub.sequencer.start()
+    snapshotter = Snapshotter(store.snapshots, hub.log_id)
+    hub.snapshotter = snapshotter
+    snapshotter.start(restored)
+    del restored
     # Other hubs may write a PostgreSQL log: what they commit is published here too.
     listener = Listener(store.engine, hub.sequencer.catch_up) if store.log.shared else None
     if listener is not None:
@@ -151,6 +159,8 @@ async def run(
             await asyncio.to_thread(listener.stop)
         await courier.close()
         hub.sequencer.stop()
+        snapshotter.closing()
+        await asyncio.to_thread(snapshotter.stop)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 

@@ -50,6 +50,7 @@ from server.presence import Presence
 from server.replay import Replay
 from server.sequencer import Accepted, Committed, Outcome, Sequencer
 from server.session import Session, seat
+from server.snapshots import Snapshotter
 from server.summaries import Summaries
 from warroom.core import events as e
 from warroom.core import protocol
@@ -111,6 +112,8 @@ class Hub:
             self.replay.reach = self._reach
         self.courier: Courier | None = None
         """Sends updates and answers outside the room (set by the wiring that starts it)."""
+        self.snapshotter: Snapshotter | None = None
+        """Writes incidents' snapshots (set by the wiring that starts it)."""
         self._known_groups = self._read_known_groups()
         """The groups the war room's connections were last told of."""
         self._closing: set[asyncio.Task[None]] = set()
@@ -300,6 +303,8 @@ class Hub:
                 self.fanout.flush()
                 self._resync(item.event, incident)
         self.fanout.flush()
+        if self.snapshotter is not None:
+            self.snapshotter.committed(committed, world)
         courier = self.courier
         if courier is not None and any(courier.wakes_for(item.event) for item in committed):
             courier.wake()

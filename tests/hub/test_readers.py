@@ -17,7 +17,7 @@ SERVER = Path(readers.__file__).resolve().parent
 
 ELSEWHERE = {
     ("app.py", "check_durable"),
-    ("app.py", "read"),
+    ("app.py", "restore"),
     ("app.py", "stop"),
     ("health.py", "_probe"),
     ("ssh/gateway.py", "load_host_key"),

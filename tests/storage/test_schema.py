@@ -15,7 +15,15 @@ from warroom.core.commands import AddNote, DeclareIncident
 from warroom.core.domain import Actor, Role, Severity
 from warroom.core.events import Envelope
 from warroom.core.sshkeys import PublicKey
-from warroom.store import CURRENT_VERSION, UPGRADES, Store, StoreError, Upgrade, open_engine
+from warroom.store import (
+    CURRENT_VERSION,
+    UPGRADES,
+    Snapshot,
+    Store,
+    StoreError,
+    Upgrade,
+    open_engine,
+)
 from warroom.store.schema import DATA_TABLES, prepare, version_of
 from warroom.store.users import token_hash
 
@@ -284,3 +292,25 @@ def test_processes_opening_a_fresh_database_at_once_all_succeed(store_url: str) 
         assert rows == 1
     finally:
         engine.dispose()
+
+
+def test_a_database_of_version_6_gets_the_snapshots_table_and_keeps_its_log(
+    engine: Engine, log_builder: LogBuilder
+) -> None:
+    # A database as version 6 left it: every table of today but the snapshots.
+    store = Store(engine)
+    store.log.append(
+        [log_builder.pending(MANAGER, "c1", DeclareIncident(title="x", severity=Severity.SEV2))]
+    )
+    _run(engine, "DROP TABLE snapshots", "UPDATE schema_version SET version = 6")
+    assert "snapshots" not in _tables(engine)
+
+    upgraded = Store(engine)
+    try:
+        assert _version(engine) == 7 == CURRENT_VERSION
+        assert "snapshots" in _tables(engine)
+        assert [seq for seq, _ in upgraded.log.read_raw()] == [1]
+        assert upgraded.snapshots.save(Snapshot("INC-1", 1, "{}"), log="l", format=1)
+        assert list(upgraded.snapshots.load(log="l", format=1, upto=1)) == ["INC-1"]
+    finally:
+        upgraded.close()

@@ -112,7 +112,13 @@ def _declared(world: World, event: e.IncidentDeclared) -> World:
         private=event.private,
         invited=(event.actor,) if event.private else (),
     )
-    number = event.incident.rsplit("-", 1)[1]
+    return restore(world, incident)
+
+
+def restore(world: World, incident: IncidentState) -> World:
+    """The world with `incident` in it, as folded elsewhere (a snapshot of it), and counted
+    among the declarations as its own declaration would have counted it."""
+    number = incident.id.rsplit("-", 1)[1]
     if number.startswith("P"):
         # Private ids are not numbered (`disclosure.Sealer.private_suffix`): count them.
         return _put(evolve(world, declared_private=world.declared_private + 1), incident)

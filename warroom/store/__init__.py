@@ -18,6 +18,7 @@ from warroom.store.log import EventLog, Pending, Recorded, Turn
 from warroom.store.outbox import Deliveries, Delivery, Planned, Subscriptions
 from warroom.store.schema import CURRENT_VERSION, UPGRADES, Upgrade, prepare
 from warroom.store.secrets import Secrets
+from warroom.store.snapshots import Snapshot, Snapshots
 from warroom.store.store import Store
 from warroom.store.users import TOKEN_PREFIX, SshKey, User, UserDirectory, token_hash
 
@@ -33,6 +34,8 @@ __all__ = [
     "Planned",
     "Recorded",
     "Secrets",
+    "Snapshot",
+    "Snapshots",
     "SshKey",
     "Store",
     "StoreError",

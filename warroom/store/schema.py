@@ -179,6 +179,30 @@ class SubscriptionRow(SQLModel, table=True):
     created_at: str
 
 
+class SnapshotRow(SQLModel, table=True):
+    """An incident's state folded up to a seq of the log (`warroom.core.snapshots`): one row
+    per incident, the newest written. A projection, never the truth: a row that does not match
+    the log it sits beside is ignored (`warroom.store.snapshots`)."""
+
+    __tablename__ = "snapshots"
+
+    incident: str = Field(primary_key=True)
+    seq: int
+    """The incident's state is the fold of its events up to this seq."""
+    hash: str
+    """The chain hash of event `seq` when the snapshot was taken: another log's differs."""
+    log: str
+    """The identity of the log it was taken of (`Store.log_identity`)."""
+    format: int
+    """`warroom.core.snapshots.FORMAT` of the code that wrote it."""
+    state: str
+    """The incident's state as JSON."""
+    digest: str
+    """SHA-256 of `state`, so a damaged row is told from a true one."""
+    written_at: str
+    """When it was written (ISO 8601, UTC)."""
+
+
 class SchemaVersionRow(SQLModel, table=True):
     """The schema version of the database: one row, id 1."""
 
@@ -208,6 +232,7 @@ DATA_TABLES: tuple[Table, ...] = tuple(
         PlannedRow,
         SubscriptionRow,
         AttemptRow,
+        SnapshotRow,
     )
 )
 """Every table but the version's, as the models define them now."""
@@ -259,6 +284,10 @@ def _attempts(connection: Connection) -> None:
     _table(AttemptRow).create(connection, checkfirst=True)
 
 
+def _snapshots(connection: Connection) -> None:
+    _table(SnapshotRow).create(connection, checkfirst=True)
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
     Upgrade(2, "a digest of each committed command", _command_digests),
@@ -266,6 +295,7 @@ UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(4, "events that refuse updates and deletes", chain.append_only),
     Upgrade(5, "the delivery outbox, its plan, subscriptions and users' email", _delivery),
     Upgrade(6, "each delivery attempt and how it ended", _attempts),
+    Upgrade(7, "snapshots of incidents, so a restart folds only what came after", _snapshots),
 )
 """Every step, in order of version (1, 2, ...)."""
 

@@ -1,5 +1,5 @@
-"""`Store`: one database's event log, user directory, secrets and delivery outbox, over one
-engine."""
+"""`Store`: one database's event log, user directory, secrets, delivery outbox and snapshots,
+over one engine."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from warroom.store.log import EventLog
 from warroom.store.outbox import Deliveries, Subscriptions
 from warroom.store.schema import prepare
 from warroom.store.secrets import Secrets
+from warroom.store.snapshots import Snapshots
 from warroom.store.users import UserDirectory
 
 
@@ -38,6 +39,7 @@ class Store:
         self.secrets = Secrets(engine)
         self.deliveries = Deliveries(engine)
         self.subscriptions = Subscriptions(engine)
+        self.snapshots = Snapshots(engine)
 
     def log_identity(self) -> str:
         """Which log this database holds: a restored one holds another (`backup.log_identity`)."""

@@ -1,0 +1,144 @@
+"""Snapshots of incidents beside the log, so that a restart folds only what came after them.
+
+One row per incident (`schema.SnapshotRow`): its state as JSON at a seq, with the chain hash of
+the event at that seq, the identity of the log and the format of the code that wrote it. The log
+stays the truth: a snapshot is read only if it is of this log (same identity, and the event at
+its seq still has the hash it had), of this code's format, not past the head the reader stands
+at, and whole (its digest). Any other is ignored, and its incident folded again from the log.
+
+Several hubs of one PostgreSQL log may write the same incident's snapshot: the one of the newest
+seq stays, whichever commits last, and none of them fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
+
+from warroom.store.engine import is_sqlite
+from warroom.store.errors import StoreError
+from warroom.store.schema import EventRow, SnapshotRow
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An incident's state as JSON, folded from its events up to `seq`."""
+
+    incident: str
+    seq: int
+    state: str
+
+
+def _digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class Snapshots:
+    """The snapshots of one database's incidents (its schema prepared)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save(self, snapshot: Snapshot, *, log: str, format: int) -> bool:
+        """Keep `snapshot` as its incident's, unless one of a newer seq, of the same log and
+        format and true of its chain, is kept already; return whether it was written.
+
+        One of the same seq is written again (it mends a damaged row); nothing is written for a
+        seq the log does not hold.
+
+        Raises:
+            StoreError: if the database failed.
+        """
+        try:
+            with self.engine.begin() as connection:
+                found = connection.execute(
+                    select(col(EventRow.hash)).where(col(EventRow.seq) == snapshot.seq)
+                ).first()
+                if found is None:
+                    return False
+                row = {
+                    "incident": snapshot.incident,
+                    "seq": snapshot.seq,
+                    "hash": str(found[0]),
+                    "log": log,
+                    "format": format,
+                    "state": snapshot.state,
+                    "digest": _digest(snapshot.state),
+                    "written_at": datetime.now(UTC).isoformat(),
+                }
+                table = SnapshotRow.__table__  # type: ignore[attr-defined]  # set by SQLModel
+                dialect = sqlite if is_sqlite(self.engine) else postgresql
+                statement = dialect.insert(table).values(row)
+                kept = table.c
+                # The newest seq wins (the same seq is written again: a damaged row is mended);
+                # a row of another log or format, or not true of this chain, is worth nothing.
+                newer = (
+                    (kept.seq <= statement.excluded.seq)
+                    | (kept.log != statement.excluded.log)
+                    | (kept.format != statement.excluded.format)
+                )
+                upsert = statement.on_conflict_do_update(
+                    index_elements=[kept.incident],
+                    set_={name: statement.excluded[name] for name in row if name != "incident"},
+                    where=None if self._untrue(connection, snapshot.incident) else newer,
+                )
+                # What was written comes back (a row count is not to be trusted on every
+                # driver when the conflict's condition leaves the row as it was).
+                return connection.execute(upsert.returning(kept.seq)).first() is not None
+        except SQLAlchemyError as error:
+            what = snapshot.incident
+            raise StoreError(f"could not write the snapshot of {what}: {error}") from None
+
+    @staticmethod
+    def _untrue(connection: Connection, incident: str) -> bool:
+        """Whether the row kept of `incident` is not true of the log: its seq past the head, or
+        the event there of another chain."""
+        query = (
+            select(col(SnapshotRow.hash), col(EventRow.hash))
+            .outerjoin(EventRow, col(EventRow.seq) == col(SnapshotRow.seq))
+            .where(col(SnapshotRow.incident) == incident)
+        )
+        found = connection.execute(query).first()
+        return found is not None and found[0] != found[1]
+
+    def load(self, *, log: str, format: int, upto: int) -> dict[str, Snapshot]:
+        """The snapshots that are true of this log at head `upto`, by incident (see the
+        module's docstring); the others are left out.
+
+        Raises:
+            StoreError: if the database failed.
+        """
+        query = (
+            select(
+                col(SnapshotRow.incident),
+                col(SnapshotRow.seq),
+                col(SnapshotRow.state),
+                col(SnapshotRow.digest),
+            )
+            .join(
+                EventRow,
+                (col(EventRow.seq) == col(SnapshotRow.seq))
+                & (col(EventRow.hash) == col(SnapshotRow.hash)),
+            )
+            .where(
+                col(SnapshotRow.log) == log,
+                col(SnapshotRow.format) == format,
+                col(SnapshotRow.seq) <= upto,
+            )
+        )
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+        except SQLAlchemyError as error:
+            raise StoreError(f"could not read the snapshots: {error}") from None
+        return {
+            str(incident): Snapshot(str(incident), int(seq), str(state))
+            for incident, seq, state, digest in rows
+            if _digest(str(state)) == digest
+        }
