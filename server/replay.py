@@ -3,8 +3,9 @@ of each incident), and one incident's events on request, each as the connection 
 
 Both page through the log on a worker thread while new events go on being published; both end
 with no await between their last check of what was published and what follows it (subscribing
-to the live stream, or `read.done`), so no event is missed or sent twice. Each page leaves in one
-write, and the next is read once the client has taken most of it.
+to the live stream, or `read.done`), so no event is missed or sent twice. A page's events go as
+few frames as the frame limit allows (`events`, `read.events`), in one write, and the next page
+is read once the client has taken most of it.
 """
 
 from __future__ import annotations
@@ -170,14 +171,14 @@ class Replay:
             rows = await readers.read(self.log.read_raw, sent, REPLAY_PAGE, upto)
             if session.closed:
                 return  # resynced meanwhile: it starts over on a new connection
-            frames: list[str] = []
+            replayed: list[tuple[int | str, str]] = []
             for seq, encoded in rows:
-                frame = self._replayed(session, seq, encoded)
-                if frame is not None:
-                    frames.append(frame)
+                disclosed = self._disclosed(session, seq, encoded)
+                if disclosed is not None:
+                    replayed.append(disclosed)
                     shown = max(shown, seq)
                 sent = seq
-            await _write_page(session.connection, frames)
+            await _write_page(session.connection, protocol.encode_events(replayed))
             if not rows:
                 break
         if session.closed:
@@ -233,13 +234,14 @@ class Replay:
             rows = await readers.read(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
             if session.closed:
                 return  # resynced meanwhile: what it may see has changed
-            frames: list[str] = []
+            answered: list[tuple[int | str, str]] = []
             for seq, encoded in rows:
                 disclosed = self._disclosed(session, seq, encoded)
                 if disclosed is not None:
-                    frames.append(protocol.encode_read_event(request_id, *disclosed))
+                    answered.append(disclosed)
                     shown = seq
                 sent = seq
+            frames = protocol.encode_read_events(request_id, answered)
             if len(rows) == REPLAY_PAGE or fanout.newest.get(wanted, 0) > upto:
                 await _write_page(session.connection, frames)
                 continue
@@ -251,11 +253,6 @@ class Replay:
             )
             session.send(*frames, *deliveries, protocol.encode(done))
             return
-
-    def _replayed(self, session: Session, seq: int, encoded: str) -> str | None:
-        """The frame that replays event `seq` to `session`, or None if it may not see it."""
-        disclosed = self._disclosed(session, seq, encoded)
-        return None if disclosed is None else protocol.encode_event(*disclosed)
 
     def _disclosed(self, session: Session, seq: int, encoded: str) -> tuple[int | str, str] | None:
         """Event `seq` as `session` may receive it (its position, the encoded event), or None if
