@@ -118,9 +118,9 @@ class WebSocketConnection:
                 batch.append(frame)
                 if isinstance(frame, protocol.Synced):
                     syncing = False
-                elif (syncing or isinstance(frame, protocol.ReadEvent)) and (
-                    len(batch) < REPLAY_BATCH
-                ):
+                elif (
+                    syncing or isinstance(frame, protocol.ReadEvent | protocol.ReadEvents)
+                ) and len(batch) < REPLAY_BATCH:
                     continue  # more of the same burst follows: its end hands it over
                 sink.frames_received(batch)
                 batch = []

@@ -165,8 +165,12 @@ def receive(
     match frame:
         case protocol.EventFrame():
             return _live(state, (frame,)), None
+        case protocol.EventsFrame():
+            return _live(state, protocol.events_of(frame)), None
         case protocol.ReadEvent():
-            return _read_events(state, frame.id, (frame,)), None
+            return _read_events(state, frame.id, protocol.events_of(frame)), None
+        case protocol.ReadEvents():
+            return _read_events(state, frame.id, protocol.events_of(frame)), None
         case protocol.ReadDone():
             return _read_done(state, frame), None
         case protocol.SummaryFrame():
@@ -247,14 +251,20 @@ def _fold(state: ClientState, room: Room, frames: tuple[protocol.EventFrame, ...
     return replace(state, world=world, log=log, room=replace(room, positions=positions))
 
 
+LiveFrame = protocol.EventFrame | protocol.EventsFrame
+"""A frame of live or replayed events."""
+
+ReadFrame = protocol.ReadEvent | protocol.ReadEvents
+"""A frame of events answering a read."""
+
+
 def _read_events(
-    state: ClientState, read: str, frames: tuple[protocol.ReadEvent, ...]
+    state: ClientState, read: str, frames: tuple[protocol.EventFrame, ...]
 ) -> ClientState:
     room = state.room
     if room is None or read != room.read:
         return state  # the answer to a read of a room since left
-    staged = tuple(protocol.EventFrame(seq=f.seq, event=f.event) for f in frames)
-    return replace(state, room=replace(room, staged=(*room.staged, *staged)))
+    return replace(state, room=replace(room, staged=(*room.staged, *frames)))
 
 
 def _read_done(state: ClientState, done: protocol.ReadDone) -> ClientState:
@@ -282,23 +292,28 @@ def _gone(state: ClientState, incident: str) -> ClientState:
 def receive_all(
     state: ClientState, frames: list[protocol.ServerFrameType]
 ) -> tuple[ClientState, list[Answer]]:
-    """Fold many frames at once (a read's answer): runs of events are folded together."""
+    """Fold many frames at once (a read's answer): runs of events, in one frame each or many to
+    a frame, are folded together."""
     answers: list[Answer] = []
     index = 0
     while index < len(frames):
         frame = frames[index]
         end = index + 1
-        if isinstance(frame, protocol.EventFrame | protocol.ReadEvent):
-            kind = type(frame)
-            while end < len(frames) and type(frames[end]) is kind:
+        if isinstance(frame, LiveFrame):
+            live = list(protocol.events_of(frame))
+            while end < len(frames) and isinstance(more := frames[end], LiveFrame):
+                live += protocol.events_of(more)
                 end += 1
-        run = frames[index:end]
-        if isinstance(frame, protocol.EventFrame):
-            state = _live(state, tuple(f for f in run if isinstance(f, protocol.EventFrame)))
-        elif isinstance(frame, protocol.ReadEvent):
-            for read in dict.fromkeys(f.id for f in run if isinstance(f, protocol.ReadEvent)):
-                same = tuple(f for f in run if isinstance(f, protocol.ReadEvent) and f.id == read)
-                state = _read_events(state, read, same)
+            state = _live(state, tuple(live))
+        elif isinstance(frame, ReadFrame):
+            reads: dict[str, list[protocol.EventFrame]] = {
+                frame.id: list(protocol.events_of(frame))
+            }
+            while end < len(frames) and isinstance(more := frames[end], ReadFrame):
+                reads.setdefault(more.id, []).extend(protocol.events_of(more))
+                end += 1
+            for read, staged in reads.items():
+                state = _read_events(state, read, tuple(staged))
         else:
             state, answer = receive(state, frame)
             if answer is not None:

@@ -3,8 +3,9 @@ of each incident), and one incident's events on request, each as the connection 
 
 Both page through the log on a worker thread while new events go on being published; both end
 with no await between their last check of what was published and what follows it (subscribing
-to the live stream, or `read.done`), so no event is missed or sent twice. Each page leaves in one
-write, and the next is read once the client has taken most of it.
+to the live stream, or `read.done`), so no event is missed or sent twice. A page's events go as
+few frames as the frame limit allows (`events`, `read.events`), in one write, and the next page
+is read once the client has taken most of it.
 """
 
 from __future__ import annotations
@@ -170,16 +171,12 @@ class Replay:
             rows = await readers.read(self.log.read_raw, sent, REPLAY_PAGE, upto)
             if session.closed:
                 return  # resynced meanwhile: it starts over on a new connection
-            frames: list[str] = []
-            for seq, encoded in rows:
-                frame = self._replayed(session, seq, encoded)
-                if frame is not None:
-                    frames.append(frame)
-                    shown = max(shown, seq)
-                sent = seq
-            await _write_page(session.connection, frames)
             if not rows:
                 break
+            replayed, last = self._disclosed_page(session, rows)
+            shown = max(shown, last)
+            sent = rows[-1][0]
+            await _write_page(session.connection, protocol.encode_events(replayed))
         if session.closed:
             return
         fanout.subscribe(session)
@@ -233,13 +230,10 @@ class Replay:
             rows = await readers.read(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
             if session.closed:
                 return  # resynced meanwhile: what it may see has changed
-            frames: list[str] = []
-            for seq, encoded in rows:
-                disclosed = self._disclosed(session, seq, encoded)
-                if disclosed is not None:
-                    frames.append(protocol.encode_read_event(request_id, *disclosed))
-                    shown = seq
-                sent = seq
+            answered, last = self._disclosed_page(session, rows)
+            shown = last or shown
+            sent = rows[-1][0] if rows else sent
+            frames = protocol.encode_read_events(request_id, answered)
             if len(rows) == REPLAY_PAGE or fanout.newest.get(wanted, 0) > upto:
                 await _write_page(session.connection, frames)
                 continue
@@ -252,10 +246,35 @@ class Replay:
             session.send(*frames, *deliveries, protocol.encode(done))
             return
 
-    def _replayed(self, session: Session, seq: int, encoded: str) -> str | None:
-        """The frame that replays event `seq` to `session`, or None if it may not see it."""
-        disclosed = self._disclosed(session, seq, encoded)
-        return None if disclosed is None else protocol.encode_event(*disclosed)
+    def _disclosed_page(
+        self, session: Session, rows: list[tuple[int, str]]
+    ) -> tuple[list[tuple[int | str, str]], int]:
+        """The events of a page of the log as `session` may receive them (each with its
+        position), and the seq of the last one it receives (0: none).
+
+        The war room receives the events of an incident that is not private as they are: that
+        is asked once per incident in the page, not once per event."""
+        disclosed: list[tuple[int | str, str]] = []
+        last = 0
+        world = self.fanout.world
+        internal = session.actor.internal
+        as_they_are: dict[str, bool] = {}
+        for seq, encoded in rows:
+            if internal:
+                incident_id = _incident_of(encoded)
+                plain = as_they_are.get(incident_id)
+                if plain is None:
+                    incident = world.incident(incident_id)
+                    plain = as_they_are[incident_id] = incident is not None and not incident.private
+                if plain:
+                    disclosed.append((seq, encoded))
+                    last = seq
+                    continue
+            shown = self._disclosed(session, seq, encoded)
+            if shown is not None:
+                disclosed.append(shown)
+                last = seq
+        return disclosed, last
 
     def _disclosed(self, session: Session, seq: int, encoded: str) -> tuple[int | str, str] | None:
         """Event `seq` as `session` may receive it (its position, the encoded event), or None if

@@ -329,6 +329,13 @@ function receive(data) {
       fold(frame.event);
       state.cursor = frame.seq;
       break;
+    case "events":
+      // A catch-up: many events to a frame, in order; painted once, after the last.
+      for (const part of frame.events) {
+        fold(part.event);
+        state.cursor = part.seq;
+      }
+      break;
     case "synced":
       state.cursor = frame.head;
       state.synced = true;

@@ -367,12 +367,13 @@ def test_decode_server_refuses_a_read_and_a_bad_read_answer() -> None:
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda ev: ev.type)
 @pytest.mark.parametrize("ident", ["r-1", 'quote"d', "back\\slash"])
-def test_encode_read_event_is_read_back_as_a_read_event(event: e.Event, ident: str) -> None:
+def test_a_read_event_is_still_read_one_event_to_a_frame(event: e.Event, ident: str) -> None:
     for position in (41, "c0123456789abcdef"):
-        text = protocol.encode_read_event(ident, position, protocol.event_json(event))
-        frame = protocol.decode_server(text)
-        assert frame == protocol.ReadEvent(id=ident, seq=position, event=event)
+        sent = protocol.ReadEvent(id=ident, seq=position, event=event)
+        frame = protocol.decode_server(protocol.encode(sent))
+        assert frame == sent
         assert type(frame.event) is type(event)
+        assert protocol.events_of(sent) == (protocol.EventFrame(seq=position, event=event),)
 
 
 @pytest.mark.parametrize("ident", ["n-1", 'quote"d', "back\\slash", "line\u2028sep", "x" * 128])
@@ -420,3 +421,129 @@ def test_a_client_frame_is_read_and_written_by_its_class_as_the_union_would() ->
     with pytest.raises(protocol.ProtocolError) as info:
         protocol.decode_client(broken)
     assert str(info.value) == "invalid submit frame: command.text: Field required"
+
+
+# Many events to a frame -----------------------------------------------------------------------
+
+
+def _notes(count: int, text: str) -> list[tuple[int | str, str]]:
+    """`count` notes with `text`, encoded, at positions 1.. (sealed cursors for even ones)."""
+    return [
+        (
+            f"c{seq:016x}" if seq % 2 == 0 else seq,
+            protocol.event_json(
+                e.NoteAdded(
+                    incident="INC-1", actor="rob", at=NOW, note=seq, text=text, occurred_at=NOW
+                )
+            ),
+        )
+        for seq in range(1, count + 1)
+    ]
+
+
+def _parts(frames: list[str]) -> list[tuple[int | str, e.Event]]:
+    """The events of `events` frames, decoded, in order."""
+    parts: list[tuple[int | str, e.Event]] = []
+    for text in frames:
+        frame = protocol.decode_server(text)
+        assert isinstance(frame, protocol.EventsFrame)
+        parts += [(part.seq, part.event) for part in frame.events]
+    return parts
+
+
+@pytest.mark.parametrize("text", ["plain ascii " * 40, "é ✓ 𝄞 " * 40], ids=["ascii", "multibyte"])
+def test_events_are_packed_in_order_and_each_frame_is_full_before_the_next(text: str) -> None:
+    events = _notes(600, text)
+    frames = protocol.encode_events(events)
+    assert 1 < len(frames) < len(events)
+    assert _parts(frames) == [(seq, protocol.load_event(encoded)) for seq, encoded in events]
+    sizes = [len(frame.encode()) for frame in frames]
+    assert max(sizes) <= protocol.MAX_FRAME
+    # A frame was closed only because its next event would not fit: one more and it would pass.
+    taken = 0
+    for frame, size in zip(frames[:-1], sizes, strict=False):
+        taken += len(protocol.decode_server(frame).events)  # type: ignore[union-attr]
+        seq, encoded = events[taken]
+        place = json.dumps(seq)
+        assert size + len(f',{{"seq":{place},"event":{encoded}}}'.encode()) > protocol.MAX_FRAME
+
+
+def test_an_event_too_large_for_a_frame_goes_in_one_of_its_own() -> None:
+    small = _notes(3, "small")
+    (large,) = _notes(1, "x" * protocol.MAX_FRAME)
+    frames = protocol.encode_events([*small[:2], (7, large[1]), small[2]])
+    assert [len(protocol.decode_server(f).events) for f in frames[::2]] == [2, 1]  # type: ignore[union-attr]
+    assert len(frames) == 3 and len(frames[1].encode()) > protocol.MAX_FRAME
+    assert json.loads(frames[1])["events"] == [{"seq": 7, "event": json.loads(large[1])}]
+    assert protocol.encode_events([]) == []
+
+
+@pytest.mark.parametrize("ident", ["r-1", 'quote"d', "back\\slash"])
+def test_read_events_are_packed_and_read_back_with_their_read(ident: str) -> None:
+    events = _notes(300, "a note of some length " * 20)
+    frames = protocol.encode_read_events(ident, events)
+    assert 1 < len(frames) < len(events)
+    parts: list[tuple[int | str, e.Event]] = []
+    for text in frames:
+        assert len(text.encode()) <= protocol.MAX_FRAME
+        frame = protocol.decode_server(text)
+        assert isinstance(frame, protocol.ReadEvents) and frame.id == ident
+        parts += [(part.seq, part.event) for part in frame.events]
+    assert parts == [(seq, protocol.load_event(encoded)) for seq, encoded in events]
+
+
+def test_batch_frames_round_trip_through_encode() -> None:
+    parts = tuple(protocol.EventPart(seq=n, event=event) for n, event in enumerate(EVENTS, 1))
+    for frame in (
+        protocol.EventsFrame(events=parts),
+        protocol.ReadEvents(id="r-1", events=parts),
+    ):
+        assert protocol.decode_server(protocol.encode(frame)) == frame
+        assert protocol.events_of(frame) == tuple(
+            protocol.EventFrame(seq=part.seq, event=part.event) for part in parts
+        )
+
+
+def _batch(**extra: Any) -> str:
+    event = json.loads(protocol.event_json(EVENTS[0]))
+    return json.dumps({"type": "events", "v": 1, "events": [{"seq": 1, "event": event}], **extra})
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (_batch(events=[]), "invalid"),
+        (_batch(events=None), "invalid"),
+        (json.dumps({"type": "events", "v": 1}), "invalid"),
+        (_batch(events=[{"seq": 1}]), "invalid"),
+        (_batch(events=[{"event": json.loads(protocol.event_json(EVENTS[0]))}]), "invalid"),
+        (_batch(events=[{"seq": "soon", "event": json.loads(protocol.event_json(EVENTS[0]))}]),
+         "invalid"),
+        (_batch(events=[{"seq": 1, "event": {"type": "note.added"}}]), "invalid"),
+        (_batch(events=[{"seq": 1, "event": {"type": "no.such"}}]), "invalid"),
+        (_batch(type="read.events"), "invalid"),
+        (_batch(v=2), "bad-version"),
+        (_batch(events=[{"seq": 1, "event": {"type": "x", "text": "y" * protocol.MAX_FRAME}}]),
+         "too-large"),
+    ],
+    ids=[
+        "empty", "null", "no-events", "no-event", "no-seq", "bad-position", "bad-event",
+        "unknown-event", "read-without-id", "version-2", "too-large",
+    ],
+)  # fmt: skip
+def test_a_bad_batch_frame_is_refused_with_a_typed_error(frame: str, code: str) -> None:
+    assert code_of(frame, server=True) == code
+
+
+def test_a_client_never_sends_a_batch_frame() -> None:
+    assert isinstance(protocol.decode_server(_batch()), protocol.EventsFrame)
+    assert code_of(_batch()) == "unknown-type"
+    assert code_of(_batch(type="read.events", id="r-1")) == "unknown-type"
+
+
+def test_a_bad_batch_frame_names_the_event_at_fault() -> None:
+    event = json.loads(protocol.event_json(EVENTS[0]))
+    frame = _batch(events=[{"seq": 1, "event": event}, {"seq": 2}])
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.decode_server(frame)
+    assert info.value.message.startswith("invalid events frame: events.1.event:")

@@ -17,6 +17,7 @@ from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core import protocol
 from warroom.core.decide import decide
+from warroom.core.disclosure import Sealer
 from warroom.core.domain import (
     ActionState,
     Actor,
@@ -30,7 +31,13 @@ from warroom.core.domain import (
     World,
     audience_groups,
 )
-from warroom.core.policy import audience_includes, authorize, visible_part, visible_to
+from warroom.core.policy import (
+    audience_includes,
+    authorize,
+    disclosed,
+    visible_part,
+    visible_to,
+)
 from warroom.core.reducer import apply, replay
 from warroom.core.rejections import Rejected
 from warroom.core.summary import (
@@ -252,6 +259,60 @@ def test_events_round_trip_through_the_wire(sequence: list[tuple[Actor, c.Comman
         assert isinstance(frame, protocol.EventFrame)
         assert frame.seq == seq
         assert frame.event == run.events[seq - 1]
+
+
+SEALER = Sealer(b"a secret of sixteen bytes or more")
+
+
+def _as_sent(run: Run, viewer: Actor) -> list[tuple[int | str, str]]:
+    """The log as the hub sends it to `viewer`: each event they may receive, with its position
+    and encoded; sealed for a stakeholder (opaque positions, disguised entry numbers)."""
+    sent: list[tuple[int | str, str]] = []
+    for seq, (event, after) in enumerate(zip(run.events, run.worlds[1:], strict=True), start=1):
+        shown = disclosed(viewer, event, after)
+        if shown is None:
+            continue
+        if viewer.role is Role.STAKEHOLDER:
+            sent.append((SEALER.cursor(seq), protocol.event_json(SEALER.event(shown))))
+        else:
+            sent.append((seq, protocol.event_json(shown)))
+    return sent
+
+
+@PROPERTY
+@given(
+    steps,
+    st.sampled_from([IM, OBSERVER, EXEC, SUPPORT]),
+    st.one_of(st.integers(min_value=1, max_value=1500), st.just(protocol.MAX_FRAME)),
+)
+def test_a_batched_catch_up_folds_to_the_same_world_as_one_event_a_frame(
+    sequence: list[tuple[Actor, c.Command]], viewer: Actor, limit: int
+) -> None:
+    """A catch-up packed many events to a frame (`limit` bytes at most; small limits split it
+    into many frames) decodes to the same events, in the same order, as one `event` frame each,
+    and folds to the same world; so does the answer to a read."""
+    sent = _as_sent(drive(sequence), viewer)
+    one_by_one: list[protocol.EventFrame] = []
+    for seq, encoded in sent:
+        frame = protocol.decode_server(protocol.encode_event(seq, encoded))
+        assert isinstance(frame, protocol.EventFrame)
+        one_by_one.append(frame)
+    world = replay(frame.event for frame in one_by_one)
+    for frames in (
+        protocol.encode_events(sent, limit),
+        protocol.encode_read_events("r-1", sent, limit),
+    ):
+        assert len(frames) <= len(sent)
+        if limit == protocol.MAX_FRAME:
+            assert len(frames) == min(len(sent), 1)  # these few small events fit in one
+        batched: list[protocol.EventFrame] = []
+        for text in frames:
+            frame = protocol.decode_server(text)
+            assert isinstance(frame, protocol.EventsFrame | protocol.ReadEvents)
+            assert len(text.encode()) <= limit or len(frame.events) == 1
+            batched += protocol.events_of(frame)
+        assert batched == one_by_one
+        assert replay(frame.event for frame in batched) == world
 
 
 @PROPERTY

@@ -25,6 +25,7 @@ from tests.kit.wire import (
     receive,
     send,
     submit,
+    unbatched,
     until,
 )
 from warroom.core.domain import Role
@@ -36,14 +37,15 @@ SEALED = re.compile(r"^c[0-9a-f]{16}$")
 async def _session(
     connection: ClientConnection, cursor: Any = 0
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Say hello; return the welcome and every frame up to and including `synced`."""
+    """Say hello; return the welcome and every frame up to and including `synced` (the events
+    of a batch each as its own `event` frame)."""
     await send(connection, {"type": "hello", "cursor": cursor})
     welcome = await receive(connection)
     assert welcome["type"] == "welcome"
     frames: list[dict[str, Any]] = []
     while True:
         frame = await receive(connection)
-        frames.append(frame)
+        frames += unbatched(frame) if frame["type"] == "events" else [frame]
         if frame["type"] == "synced":
             return welcome, frames
 

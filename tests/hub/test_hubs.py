@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection
 
 from server.app import run
 from tests.kit.postgres import POSTGRES_ADMIN_URL, postgres_database
-from tests.kit.wire import TIMEOUT, Hub, declare, hello, note, receive, submit, until
+from tests.kit.wire import TIMEOUT, Hub, declare, hello, note, receive, submit, unbatched, until
 from warroom.core.domain import Role
 from warroom.store import Store, open_engine
 
@@ -199,5 +199,5 @@ async def test_a_client_moving_to_a_hub_behind_its_cursor_resumes_there(
     await moved.send(json.dumps({"v": 1, "type": "hello", "cursor": cursor}))
     welcome = await until(moved, "welcome")
     assert welcome["reset"] is False
-    rest = await until(moved, "event")
+    (rest,) = unbatched(await until(moved, "events"))
     assert rest["event"]["text"] == "after the move"

@@ -133,9 +133,11 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
 
     # Catch-up from every cursor erin was given, and from plain numbers, goes through the same
     # filter; so does uma's.
-    cursors: list[object] = [
-        json.loads(m).get("seq") for m in received if json.loads(m)["type"] == "event"
-    ]
+    cursors: list[object] = []
+    for message in received:
+        frame = json.loads(message)
+        if frame["type"] in ("event", "events"):
+            cursors += [part["seq"] for part in _with_parts(frame) if "seq" in part]
     for user, sink, starts in (
         ("exec", received, [0, *cursors, *range(1, 30)]),
         ("uninvited", uma_received, range(0, 30)),
@@ -164,13 +166,20 @@ async def test_no_canary_reaches_a_group_a_stakeholder_or_the_uninvited(hub: Hub
         ("forbidden", "a user with role responder may not ask questions"),
     }
     # No position erin was sent is a number: nothing she holds counts the log.
+    positions = 0
     for message in received:
-        frame = json.loads(message)
-        for key in ("seq", "head"):
-            if key in frame:
-                assert isinstance(frame[key], str), frame
+        for part in _with_parts(json.loads(message)):
+            for key in ("seq", "head"):
+                if key in part:
+                    assert isinstance(part[key], str), part
+                    positions += 1
+    assert positions > len(received)  # batches were looked into
 
-    texts = [json.loads(m).get("event", {}).get("text") for m in received]
+    texts = [
+        part.get("event", {}).get("text")
+        for message in received
+        for part in _with_parts(json.loads(message))
+    ]
     assert "for everyone" in texts and "for the execs" in texts
     leaked = [m for m in received if CANARY in m or private in m]
     assert leaked == []
@@ -234,6 +243,11 @@ class Truth:
         )
 
 
+def _with_parts(frame: dict[str, Any]) -> list[dict[str, Any]]:
+    """A frame, and each event of a batch (`events`, `read.events`) with its position."""
+    return [frame, *frame.get("events", ())]
+
+
 def leaks(record: Recorded, truth: Truth) -> list[str]:
     """What a connection welcomed as a stakeholder received that it may not have."""
     if record.role != "stakeholder":
@@ -251,7 +265,10 @@ def leaks(record: Recorded, truth: Truth) -> list[str]:
             if never in message:
                 found.append(f"{never} to {sorted(record.groups)}: {message}")
         found += [
-            f"a plain {key}: {message}" for key in ("seq", "head") if type(frame.get(key)) is int
+            f"a plain {key}: {message}"
+            for part in _with_parts(frame)
+            for key in ("seq", "head")
+            if type(part.get(key)) is int
         ]
     return found
 
@@ -369,11 +386,13 @@ async def test_a_randomized_scan_of_roles_and_event_kinds_leaks_nothing_to_stake
         elif kind == "catch-up":
             user = rng.choice(["exec", "responder"])
             given = [
-                frame["seq"]
+                part["seq"]
                 for record in records
                 if record.user == user
                 for frame in map(json.loads, record.messages)
-                if frame["type"] == "event"
+                if frame["type"] in ("event", "events")
+                for part in _with_parts(frame)
+                if "seq" in part
             ]
             cursor = rng.choice([0, None, *given[-5:]])
             tasks.append(asyncio.create_task(_follow(hub, user, records, cursor)))

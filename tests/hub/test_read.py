@@ -23,6 +23,7 @@ from tests.kit.wire import (
     receive,
     send,
     submit,
+    unbatched,
     until,
 )
 
@@ -33,17 +34,18 @@ ROLES = ["manager", "responder", "observer", "exec", "support"]
 async def _read(
     connection: ClientConnection, incident: str, ident: str = "r-1"
 ) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
-    """Send a read; return its `read.event` frames, the frame that closed it (`read.done`,
-    `rejected` or `error`), and every other frame that arrived meanwhile."""
+    """Send a read; return its events (each as a `read.event` frame would carry it), the frame
+    that closed it (`read.done`, `rejected` or `error`), and every other frame that arrived
+    meanwhile."""
     await send(connection, {"type": "read", "id": ident, "incident": incident})
     events: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     async with asyncio.timeout(TIMEOUT):
         while True:
             frame = await receive(connection)
-            if frame["type"] == "read.event":
+            if frame["type"] == "read.events":
                 assert frame["id"] == ident, frame
-                events.append(frame)
+                events += unbatched(frame)
             elif frame["type"] in ("read.done", "rejected", "error"):
                 return events, frame, others
             else:
@@ -186,8 +188,9 @@ async def test_a_read_before_hello_streams_nothing_after_it(hub: Hub) -> None:
     # Hello after a read streams from the read's head on: nothing missed, nothing twice.
     await send(reader, {"type": "hello", "cursor": done["head"]})
     assert (await receive(reader))["type"] == "welcome"
-    replayed = await receive(reader)
+    (replayed,) = unbatched(await receive(reader))
     assert replayed["type"] == "event" and replayed["event"]["text"] == "later"
+    assert (await receive(reader))["type"] == "synced"
 
 
 async def test_a_read_is_paged(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,7 +245,10 @@ async def test_a_read_while_streaming_meets_the_live_events_exactly(
     before: list[dict[str, Any]] = []
     async with asyncio.timeout(TIMEOUT):
         while (frame := await receive(reader))["type"] != "read.done":
-            (events if frame["type"] == "read.event" else before).append(frame)
+            if frame["type"] == "read.events":
+                events += unbatched(frame)
+            else:
+                before.append(frame)
     assert [f["event"]["text"] for f in before] == [
         f"{where} {n}" for n in range(3) for where in ("during", "elsewhere")
     ]

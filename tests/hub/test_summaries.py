@@ -176,9 +176,9 @@ async def test_an_incident_taken_out_of_sight_is_gone_from_the_lobby_and_comes_b
     # Reading the incident works on the same connection, as the room does.
     await send(lobbies["exec"], {"type": "read", "id": "r-1", "incident": "INC-2"})
     kinds: list[str] = []
-    while not kinds or kinds[-1] == "read.event":
+    while not kinds or kinds[-1] == "read.events":
         kinds.append((await _next(lobbies["exec"]))["type"])
-    assert kinds[-1] == "read.done" and kinds[0] == "read.event"
+    assert kinds[-1] == "read.done" and kinds[0] == "read.events"
 
 
 async def test_a_summary_hello_with_a_cursor_is_refused_and_changes_nothing(hub: Hub) -> None:

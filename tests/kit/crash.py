@@ -111,10 +111,11 @@ class CrashClient:
                     if frame.reset:
                         self.resets += 1
                         self.world, self.cursor = World(), 0
-                elif isinstance(frame, protocol.EventFrame):
-                    assert isinstance(frame.seq, int)
-                    if frame.seq > self.cursor:
-                        self.world, self.cursor = apply(self.world, frame.event), frame.seq
+                elif isinstance(frame, protocol.EventFrame | protocol.EventsFrame):
+                    for event in protocol.events_of(frame):
+                        assert isinstance(event.seq, int)
+                        if event.seq > self.cursor:
+                            self.world, self.cursor = apply(self.world, event.event), event.seq
                 elif isinstance(frame, protocol.Synced) and not submit:
                     return
                 elif isinstance(frame, protocol.Ack | protocol.RejectedFrame):

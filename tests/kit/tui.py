@@ -51,6 +51,9 @@ NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 CLOCK = NOW + timedelta(minutes=30)
 """The app's frozen clock: half an hour into the incident."""
 
+READ_BATCH = 50
+"""Events to a `read.events` frame in the fake's answers (the hub packs them by size)."""
+
 ROOM = "INC-2"
 """The seeded, open incident."""
 
@@ -169,10 +172,13 @@ class FakeConnection:
             return
         ours = [f for f in self.events if f.event.incident == wanted]
         head = self.events[-1].seq if self.events else 0
-        self.push(
-            *(protocol.ReadEvent(id=read.id, seq=f.seq, event=f.event) for f in ours),
-            protocol.ReadDone(id=read.id, incident=wanted, head=head),
+        parts = [protocol.EventPart(seq=f.seq, event=f.event) for f in ours]
+        # Batched as the hub batches them: a few events to a frame.
+        batches = (
+            protocol.ReadEvents(id=read.id, events=tuple(parts[n : n + READ_BATCH]))
+            for n in range(0, len(parts), READ_BATCH)
         )
+        self.push(*batches, protocol.ReadDone(id=read.id, incident=wanted, head=head))
 
     def drop(self, detail: str = "connection lost") -> None:
         """The link went down."""

@@ -58,8 +58,17 @@ async def until(connection: ClientConnection, kind: str, within: float = TIMEOUT
                 return frame
 
 
+def unbatched(frame: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of an `events` or `read.events` frame, each as its own `event` or
+    `read.event` frame would carry it."""
+    kind = {"events": "event", "read.events": "read.event"}[frame["type"]]
+    ident = {"id": frame["id"]} if "id" in frame else {}
+    return [{"type": kind, "v": 1, **ident, **part} for part in frame["events"]]
+
+
 async def hello(connection: ClientConnection, cursor: int | None = 0) -> list[dict[str, Any]]:
-    """Say hello and return the replayed event frames (up to `synced`)."""
+    """Say hello and return the replayed events (up to `synced`), each as an `event` frame
+    would carry it (the hub sends them batched, in `events` frames)."""
     await send(connection, {"type": "hello", "cursor": cursor})
     welcome = await receive(connection)
     assert welcome["type"] == "welcome"
@@ -68,8 +77,8 @@ async def hello(connection: ClientConnection, cursor: int | None = 0) -> list[di
         frame = await receive(connection)
         if frame["type"] == "synced":
             return events
-        assert frame["type"] == "event", frame
-        events.append(frame)
+        assert frame["type"] == "events", frame
+        events += unbatched(frame)
 
 
 _submitted = 0

@@ -12,7 +12,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.kit.harness import Hub, warroom
-from tests.kit.wire import declare, note, receive, send, submit
+from tests.kit.wire import declare, note, receive, send, submit, unbatched
 from warroom.store import Store, open_engine
 
 
@@ -45,7 +45,7 @@ async def _resume(hub: Hub, cursor: int, log: str | None) -> tuple[dict[str, Any
         assert welcome["type"] == "welcome", welcome
         seqs: list[int] = []
         while (frame := await receive(connection))["type"] != "synced":
-            seqs.append(frame["seq"])
+            seqs += [event["seq"] for event in unbatched(frame)]
         return welcome, seqs
     finally:
         await connection.close()

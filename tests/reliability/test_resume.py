@@ -9,7 +9,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from tests.kit.harness import Hub
-from tests.kit.wire import receive, send
+from tests.kit.wire import receive, send, unbatched
 from warroom.core.disclosure import Sealer
 from warroom.store import Store, open_engine
 
@@ -27,7 +27,7 @@ async def _hello(hub: Hub, token: str, cursor: Any, log: str | None) -> tuple[bo
         assert welcome["type"] == "welcome", welcome
         positions: list[Any] = []
         while (frame := await receive(connection))["type"] != "synced":
-            positions.append(frame["seq"])
+            positions += [event["seq"] for event in unbatched(frame)]
         return welcome["reset"], welcome["log"], positions
     finally:
         await connection.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from client.state import ClientState, opened, reading, receive_all
+from client.state import ClientState, opened, reading, receive, receive_all
 from client.widgets.line_table import LineTable
 from tests.kit.tui import (
     ANA,
@@ -93,6 +93,33 @@ def test_live_events_met_by_the_read_are_folded_once_with_opaque_positions() -> 
     texts = _texts(state)
     assert texts.count("for everyone") == 1
     assert state.world == fold(f.event for f in [*sealed, opaque] if f.event.incident == ROOM)
+
+
+def test_a_room_read_in_batches_folds_as_the_same_read_one_frame_per_event() -> None:
+    seeded = seed_events()
+    ours = [f for f in seeded if f.event.incident == ROOM]
+    parts = [protocol.EventPart(seq=f.seq, event=f.event) for f in ours]
+    batches: list[protocol.ServerFrameType] = [
+        protocol.ReadEvents(id="r-1", events=tuple(parts[n : n + 3]))
+        for n in range(0, len(parts), 3)
+    ]
+    done = protocol.ReadDone(id="r-1", incident=ROOM, head=seeded[-1].seq)
+    one_by_one, _ = receive_all(_room_state(replay()), _read_of(seeded, "r-1"))
+    together, _ = receive_all(_room_state(replay()), [*batches, done])
+    apart = _room_state(replay())
+    for frame in [*batches, done]:  # each handed over on its own
+        apart, _ = receive_all(apart, [frame])
+    assert len(batches) > 1 and len(one_by_one.log) == len(ours)
+    assert together == one_by_one and apart == one_by_one
+    # Events after the read, in one batch frame or one frame each, fold the same too.
+    live = later(*(Step(ANA, 30 + n, c.AddNote(incident=ROOM, text=f"n{n}")) for n in range(4)))
+    batch = protocol.EventsFrame(
+        events=tuple(protocol.EventPart(seq=f.seq, event=f.event) for f in live)
+    )
+    each, _ = receive_all(one_by_one, list(live))
+    (batched, _), (alone, _) = receive_all(together, [batch]), receive(together, batch)
+    assert batched == each and alone == each
+    assert _texts(each)[-4:] == ["n0", "n1", "n2", "n3"]
 
 
 def test_events_of_other_incidents_and_before_the_read_are_not_folded() -> None:

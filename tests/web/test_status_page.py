@@ -171,7 +171,10 @@ def test_an_exec_page_never_holds_a_support_only_or_internal_canary(
     hub.ok("publish", incident, "--audience", "exec", "--summary", "exec-visible-2")
     page.get_by_text("exec-visible-2").wait_for(timeout=2_000)
 
-    # Welcome, the declaration, both updates to exec, synced: all the page may receive.
+    # Welcome, the declaration, both updates to exec, synced: all the page may receive. The past
+    # came many events to a frame, and the page showed what the batch held.
+    batches = [frame for frame in watched.frames if frame.startswith('{"type":"events"')]
+    assert any("exec-visible-1" in frame for frame in batches)
     assert any("exec-visible-2" in frame for frame in watched.frames)
     leaked = [frame for frame in watched.frames if CANARY in frame]
     assert not leaked, leaked

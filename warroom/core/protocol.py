@@ -3,9 +3,10 @@
 Client to server: `hello` (with a resume cursor, or for a lobby a request for summaries),
 `submit` (a command with a client-chosen id), `view` (for presence) and `read` (one incident's
 events, without the rest of the log).
-Server to client: `welcome`, the replayed and live `event`s, `synced` once caught up, `ack` after
-commit, `rejected` with a code and a sentence, `error` for a frame that could not be read,
-`presence`, the answer to a read: its `read.event`s and one `read.done`, and for a lobby each
+Server to client: `welcome`, the replayed events (in `events` frames, many to a frame) and the
+live ones (an `event` frame each), `synced` once caught up, `ack` after commit, `rejected` with a
+code and a sentence, `error` for a frame that could not be read, `presence`, the answer to a
+read: its events in `read.events` frames and one `read.done`, and for a lobby each
 incident's `incident.summary`, or `incident.gone` once the user may no longer see it; to the
 war room, `groups` when the stakeholder groups there are change, and `delivery` for how each
 update's email and webhook deliveries stand.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
@@ -124,7 +126,8 @@ class View:
 class Read:
     """Asks for the events of `incident` the user may see, from its declaration on.
 
-    Answered with a `read.event` per event, in log order, then `read.done`; or with `rejected`
+    Answered with its events in log order, many to a `read.events` frame (a `read.event` per
+    event is read too), then `read.done`; or with `rejected`
     (`not-found`) if the user may not know of the incident. It needs no `hello`: a client that
     only reads one incident is not sent the rest of the log."""
 
@@ -174,6 +177,28 @@ class EventFrame:
     v: int = VERSION
     seq: Position
     event: Event
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventPart:
+    """One event of an `events` or `read.events` frame: the two fields of an `event` frame."""
+
+    seq: Position
+    event: Event
+
+
+Batch = Annotated[tuple[EventPart, ...], Field(min_length=1)]
+"""Events in log order, at least one: what a batch frame carries."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventsFrame:
+    """Committed events in log order, many in one frame: how a catch-up is sent (live events
+    come one `event` frame each). Folding them is folding as many `event` frames in turn."""
+
+    type: Literal["events"] = "events"
+    v: int = VERSION
+    events: Batch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,9 +265,20 @@ class ReadEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReadEvents:
+    """Events of the incident that read `id` asked for, in log order, many in one frame: how
+    the hub answers a read."""
+
+    type: Literal["read.events"] = "read.events"
+    v: int = VERSION
+    id: str
+    events: Batch
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReadDone:
     """Read `id` is answered: every event of `incident` the user may see, up to position `head`,
-    was sent in a `read.event` (or, on a streaming connection, also live before this frame).
+    was sent in its `read.events` (or, on a streaming connection, also live before this frame).
 
     After `hello` live events of the incident may arrive while a read is answered; every one of
     them before this frame is in the read too, and none after it is."""
@@ -325,12 +361,14 @@ class DeliveryFrame:
 ServerFrameType = (
     Welcome
     | EventFrame
+    | EventsFrame
     | Synced
     | Ack
     | RejectedFrame
     | ErrorFrame
     | Presence
     | ReadEvent
+    | ReadEvents
     | ReadDone
     | SummaryFrame
     | IncidentGone
@@ -430,8 +468,8 @@ def decode_server(text: str | bytes) -> ServerFrameType:
 
 
 def encode(frame: ClientFrameType | ServerFrameType) -> str:
-    """Encode a frame; an event already encoded goes through `encode_event` or
-    `encode_read_event` instead, which never encode it again."""
+    """Encode a frame; events already encoded go through `encode_event`, `encode_events` or
+    `encode_read_events` instead, which never encode them again."""
     return _of_class(type(frame)).dump_json(frame).decode()
 
 
@@ -463,13 +501,57 @@ def encode_ack(request_id: str, seq: int | str) -> str:
     return f'{{"type":"ack","v":{VERSION},"id":{json.dumps(request_id)},"seq":{place}}}'
 
 
-def encode_read_event(request_id: str, seq: int | str, encoded_event: str) -> str:
-    """Wrap an already-encoded event in a `read.event` frame answering read `request_id`."""
-    place = f'"{seq}"' if isinstance(seq, str) else seq
+_BATCH_END = "]}"
+
+
+def encode_events(events: Iterable[tuple[int | str, str]], limit: int = MAX_FRAME) -> list[str]:
+    """Pack already-encoded events (each with its position), in order, into `events` frames,
+    never re-encoding one: each frame holds as many as fit in `limit` bytes (`MAX_FRAME`), and is
+    closed when the next event would take it past the limit. An event too large for any frame
+    goes in one of its own."""
+    return _pack(f'{{"type":"events","v":{VERSION},"events":[', events, limit)
+
+
+def encode_read_events(
+    request_id: str, events: Iterable[tuple[int | str, str]], limit: int = MAX_FRAME
+) -> list[str]:
+    """Pack already-encoded events, in order, into `read.events` frames answering read
+    `request_id`, as `encode_events` packs them."""
     ident = json.dumps(request_id)  # ids may hold quotes and backslashes
-    return (
-        f'{{"type":"read.event","v":{VERSION},"id":{ident},"seq":{place},"event":{encoded_event}}}'
-    )
+    return _pack(f'{{"type":"read.events","v":{VERSION},"id":{ident},"events":[', events, limit)
+
+
+def _pack(opening: str, events: Iterable[tuple[int | str, str]], limit: int) -> list[str]:
+    """Frames that open with `opening` (a batch frame up to its list of events) and hold
+    `events`, as many to a frame as fit in `limit` bytes."""
+    frames: list[str] = []
+    room = limit - len(opening.encode()) - len(_BATCH_END)
+    items: list[str] = []
+    size = 0
+    for seq, encoded in events:
+        place = f'"{seq}"' if isinstance(seq, str) else seq
+        item = f'{{"seq":{place},"event":{encoded}}}'
+        length = len(item) if item.isascii() else len(item.encode())
+        if items:
+            if size + 1 + length > room:
+                frames.append(opening + ",".join(items) + _BATCH_END)
+                items, size = [], 0
+            else:
+                size += 1  # the comma before it
+        items.append(item)
+        size += length
+    if items:
+        frames.append(opening + ",".join(items) + _BATCH_END)
+    return frames
+
+
+def events_of(frame: EventFrame | EventsFrame | ReadEvent | ReadEvents) -> tuple[EventFrame, ...]:
+    """The events a frame carries (one, or a batch), in order, each as an `event` frame."""
+    if isinstance(frame, EventFrame):
+        return (frame,)
+    if isinstance(frame, ReadEvent):
+        return (EventFrame(seq=frame.seq, event=frame.event),)
+    return tuple(EventFrame(seq=part.seq, event=part.event) for part in frame.events)
 
 
 def already_seen(position: int | str, cursor: int | str | None) -> bool:

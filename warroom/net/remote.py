@@ -212,8 +212,8 @@ class Remote:
             frame = await self._receive()
             if isinstance(frame, protocol.Welcome):
                 self.welcome = frame
-            elif isinstance(frame, protocol.EventFrame):
-                events.append(frame)
+            elif isinstance(frame, protocol.EventFrame | protocol.EventsFrame):
+                events += protocol.events_of(frame)
             elif isinstance(frame, protocol.Synced):
                 return events
             elif isinstance(frame, protocol.ErrorFrame):
@@ -258,8 +258,8 @@ class Remote:
         deliveries: list[protocol.DeliveryFrame] = []
         while True:
             frame = await self._receive()
-            if isinstance(frame, protocol.ReadEvent) and frame.id == ident:
-                events.append(protocol.EventFrame(seq=frame.seq, event=frame.event))
+            if isinstance(frame, protocol.ReadEvent | protocol.ReadEvents) and frame.id == ident:
+                events += protocol.events_of(frame)
             elif isinstance(frame, protocol.DeliveryFrame):
                 deliveries.append(frame)
             elif isinstance(frame, protocol.ReadDone) and frame.id == ident:
@@ -303,8 +303,8 @@ class Remote:
         await self._send(submit)
         while True:
             frame = await self._receive()
-            if isinstance(frame, protocol.EventFrame):
-                received.append(frame)
+            if isinstance(frame, protocol.EventFrame | protocol.EventsFrame):
+                received += protocol.events_of(frame)
             elif isinstance(frame, protocol.Ack) and frame.id == ident:
                 return frame.seq, received
             elif isinstance(frame, protocol.RejectedFrame) and frame.id == ident:
@@ -426,11 +426,13 @@ async def follow(
                         cursor = frame.head
                 elif isinstance(frame, protocol.Synced):
                     skipping = False
-                elif isinstance(frame, protocol.EventFrame):
-                    if skipping or protocol.already_seen(frame.seq, cursor):
+                elif isinstance(frame, protocol.EventFrame | protocol.EventsFrame):
+                    if skipping:
                         continue
-                    cursor = frame.seq
-                    yield frame
+                    for event in protocol.events_of(frame):
+                        if not protocol.already_seen(event.seq, cursor):
+                            cursor = event.seq
+                            yield event
         except (ConnectionClosed, OSError):
             pass
         finally:
