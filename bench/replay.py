@@ -28,7 +28,8 @@ Each key has two numbers: `cpu_ms`, the CPU the process spent on it (the work of
 an idle machine the step takes that long), and `wall_ms`, the wall clock, which adds the
 driver's own waits for idleness (a few sleeps of some milliseconds each: `idle_key`'s wall
 is nearly all of them) and, on a busy machine, the time other processes held the CPU. The
-figures are the CPU of a step each way beside the idle key's. `--screen-steps 0` leaves it
+screen runs once a round (`--repeat`); its figures are each round's median CPU of a step each
+way beside the idle key's, and its detail is the first round's. `--screen-steps 0` leaves it
 out.
 
 Run: `python -m bench.replay [--quick] [--events N] [--every K] [--seed S] [--repeat R]
@@ -220,18 +221,21 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
         for way in ("backward", "jumps", "forward_exec")
     ]
     worst = max(result["max_ms"] for result in results.values())
-    screen = asyncio.run(_screen(log, args.screen_steps)) if args.screen_steps > 0 else None
-    if screen is not None:
-        idle = screen["idle_key"]["cpu_ms"]
+    # The screen, once a round: each round's median CPU of a key is one sample of its figure.
+    steps = args.screen_steps
+    screens = [asyncio.run(_screen(log, steps)) for _ in range(args.repeat)] if steps > 0 else []
+    if screens:
+        idle = [float(one["idle_key"]["cpu_median_ms"]) for one in screens]
         figures += [
             figure(
                 f"replay screen, CPU of a key, {way}",
                 "ms",
-                {way: screen[way]["cpu_ms"], "idle_key": idle},
+                {way: [float(one[way]["cpu_median_ms"]) for one in screens], "idle_key": idle},
                 way,
             )
             for way in ("left_from_the_end", "right_from_the_middle", "next_moment_from_the_start")
         ]
+    screen = screens[0] if screens else None
     return {
         "bench": "replay",
         "python": platform.python_version(),
