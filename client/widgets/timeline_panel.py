@@ -304,7 +304,7 @@ class TimelinePanel(LineTable[Row]):
         if self.unseen:
             self._mark_unseen(max(0, self.unseen - removed))
         if following and self.row_count:
-            self.call_after_refresh(self._follow)
+            self._follow()
         return True
 
     def _refill(self, log: Sequence[Envelope]) -> None:
