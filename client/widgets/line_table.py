@@ -287,6 +287,7 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self.move_cursor(row=len(self._rows) - 1)
 
     async def _on_click(self, event: events.Click) -> None:
+        await super()._on_click(event)  # what a widget does with a click besides
         offset = event.get_content_offset(self)
         if offset is None or offset.y < 1:
             return
