@@ -32,6 +32,9 @@ RowT = TypeVar("RowT")
 PADDING = 1
 """Blank cells each side of a column's content, as a `DataTable`'s."""
 
+DRAWN_MOST = 2_000
+"""The most lines kept drawn (a few screenfuls; more are drawn again)."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -132,6 +135,10 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self._highlighted: str | None = None
         self._looks: tuple[Style, Style, Style, list[int]] = (Style(), Style(), Style(), [])
         """The styles and column widths of the lines being drawn."""
+        self._drawn: dict[tuple[str, int], tuple[RowT, tuple[object, bool], Strip]] = {}
+        """Each row's lines as last drawn, by key and line of the row: the row, what else
+        it showed (`drawn_as`, and whether the cursor was on it) and the line."""
+        self._drawn_width = 0
         self._wrapped: dict[str, tuple[RowT, list[int], Wrapped]] = {}
         """A wrapping table's rows as wrapped: each row, the widths it was wrapped to, its lines."""
         self._tops: list[int] | None = []
@@ -277,6 +284,7 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self._rows.clear()
         self._where = {}
         self._wrapped.clear()
+        self._drawn.clear()
         self._tops = []
         self.cursor_row = 0
         self._resized()
@@ -441,16 +449,28 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # The styles of this pass, looked up once for all its lines.
         base = self.rich_style
-        self._looks = (
+        looks = (
             base,
             base + self.get_component_rich_style("line-table--header"),
             base + self.get_component_rich_style("line-table--cursor"),
             self.widths(),
         )
+        width = self.scrollable_content_region.width
+        if looks != self._looks or width != self._drawn_width:
+            self._looks, self._drawn_width = looks, width
+            self._drawn.clear()  # every line drawn is of other styles or widths
+        elif len(self._drawn) > DRAWN_MOST:
+            self._drawn.clear()
         return super().render_lines(crop)
 
+    def drawn_as(self, key: str, row: RowT) -> object:
+        """What a row's lines show besides the row itself (the lines drawn are kept while the
+        row, this and the styles stay the same); a subclass whose cells read anything else
+        says so here."""
+        return None
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._drawn_width
         base, header, cursor, widths = self._looks
         if y == 0:
             labels = [Text(column.label) for column in self._columns]
@@ -460,11 +480,20 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         if index >= len(self._rows):
             return Strip.blank(width, base)
         key, row = self._rows[index]
-        style, on_top = (cursor, True) if index == self.cursor_row else (base, False)
+        part = line - self._lines()[index] if self.wraps else 0
+        at_cursor = index == self.cursor_row
+        shows = self.drawn_as(key, row)
+        drawn = self._drawn.get((key, part))
+        if drawn is not None and drawn[0] is row and drawn[1] == (shows, at_cursor):
+            return drawn[2]
+        style = cursor if at_cursor else base
         if self.wraps:
-            part = self._wrap(key, row, widths)[line - self._lines()[index]]
-            return self._strip(part, widths, width, style, on_top, fitted=True)
-        return self._strip(self.cells(key, row), widths, width, style, on_top)
+            cells = self._wrap(key, row, widths)[part]
+            strip = self._strip(cells, widths, width, style, at_cursor, fitted=True)
+        else:
+            strip = self._strip(self.cells(key, row), widths, width, style, at_cursor)
+        self._drawn[key, part] = (row, (shows, at_cursor), strip)
+        return strip
 
     def _strip(
         self,
