@@ -13,22 +13,29 @@ summarising an incident on every change does no pass over its entries.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
+from itertools import chain
 from typing import assert_never
 
 from warroom.core import events as e
 from warroom.core.domain import (
+    Action,
     ActionState,
     Actor,
     Impact,
     IncidentState,
+    Mitigation,
+    Note,
+    Question,
     QuestionState,
     Severity,
     Status,
     audience_groups,
+    find_entry,
 )
 from warroom.core.policy import admitted, audience_includes
 
@@ -191,45 +198,50 @@ Mark = tuple[str, Hashable]
 name ("open" counts no key)."""
 
 
-def _marks(incident: IncidentState, entry: Entry) -> Iterator[Mark]:
-    """What `entry` counts toward in `incident` (nothing if the incident does not hold it)."""
+Counted = Note | Action | Mitigation | Question | Impact
+"""An entry as the summary counts it (the impact statement among them)."""
+
+
+def _found(incident: IncidentState, entry: Entry) -> Counted | None:
+    """`entry` as `incident` holds it, or None if it does not."""
     kind, number = entry
-    audience: str
     match kind:
         case "note":
-            found = incident.notes.index_of(number)
-            if found < 0:
-                return
-            audience = incident.notes[found].audience
-            yield ("shown", ("notes", audience))
+            return find_entry(incident.notes, number)
         case "action":
-            found = incident.actions.index_of(number)
-            if found < 0:
-                return
-            action = incident.actions[found]
-            audience = action.audience
-            if action.state in _UNDONE:
-                yield ("shown", ("actions_open", audience))
+            return find_entry(incident.actions, number)
         case "mitigation":
-            found = incident.mitigations.index_of(number)
-            if found < 0:
-                return
-            audience = incident.mitigations[found].audience
-            yield ("shown", ("mitigations", audience))
+            return find_entry(incident.mitigations, number)
         case "question":
-            found = incident.questions.index_of(number)
-            if found < 0:
-                return
-            question = incident.questions[found]
-            if question.state is QuestionState.OPEN:
-                yield ("open", "")
-                yield ("asked", question.asker)
-                if question.answer_audience is not None:
-                    yield ("published", (question.asker, question.answer_audience))
-            return  # a question is addressed to nobody: it counts toward no group
+            return find_entry(incident.questions, number)
         case _:
-            audience = incident.impact.audience
-    for group in audience_groups(audience):
+            return incident.impact
+
+
+def _marks(entry: Counted | None) -> Iterator[Mark]:
+    """What `entry` counts toward (nothing for None: an entry not held)."""
+    match entry:
+        case None:
+            return
+        case Question():
+            if entry.state is QuestionState.OPEN:
+                yield ("open", "")
+                yield ("asked", entry.asker)
+                if entry.answer_audience is not None:
+                    yield ("published", (entry.asker, entry.answer_audience))
+            return  # a question is addressed to nobody: it counts toward no group
+        case Note():
+            yield ("shown", ("notes", entry.audience))
+        case Action():
+            if entry.state in _UNDONE:
+                yield ("shown", ("actions_open", entry.audience))
+        case Mitigation():
+            yield ("shown", ("mitigations", entry.audience))
+        case Impact():
+            pass
+        case _:
+            assert_never(entry)
+    for group in audience_groups(entry.audience):
         yield ("by_group", group)
 
 
@@ -312,17 +324,17 @@ class EntryCount:
         return mine
 
 
-def _entries(incident: IncidentState) -> Iterator[Entry]:
-    yield _IMPACT
-    yield from (("note", n.id) for n in incident.notes)
-    yield from (("action", a.id) for a in incident.actions)
-    yield from (("mitigation", m.id) for m in incident.mitigations)
-    yield from (("question", q.id) for q in incident.questions)
-
-
 def count_entries(incident: IncidentState) -> EntryCount:
     """Count every entry of `incident` (a pass over them all)."""
-    return _counted(EntryCount(incident), incident, (), _entries(incident))
+    entries: Iterable[Counted] = chain(
+        (incident.impact,),
+        incident.notes,
+        incident.actions,
+        incident.mitigations,
+        incident.questions,
+    )
+    tallied = Counter(mark for entry in entries for mark in _marks(entry))
+    return _counted(EntryCount(incident), incident, tallied.items())
 
 
 def recounted(count: EntryCount, incident: IncidentState, changed: Iterable[Entry]) -> EntryCount:
@@ -330,24 +342,24 @@ def recounted(count: EntryCount, incident: IncidentState, changed: Iterable[Entr
     from `count.incident`'s, as far as a summary counts them, at most in the `changed` entries
     (added ones among them): each is looked up in both states, in time that barely grows with
     the incident."""
-    changed = set(changed)
     before = count.incident
-    return _counted(count, incident, (m for x in changed for m in _marks(before, x)), changed)
+    moved: list[tuple[Mark, int]] = []
+    for entry in set(changed):
+        moved += ((mark, -1) for mark in _marks(_found(before, entry)))
+        moved += ((mark, 1) for mark in _marks(_found(incident, entry)))
+    return _counted(count, incident, moved)
 
 
 def _counted(
-    count: EntryCount, incident: IncidentState, gone: Iterable[Mark], entries: Iterable[Entry]
+    count: EntryCount, incident: IncidentState, moved: Iterable[tuple[Mark, int]]
 ) -> EntryCount:
-    """`count` as of `incident`, less the `gone` marks, plus those of `entries` in `incident`."""
+    """`count` as of `incident`: each mark of `moved` counted that many more times."""
     tables: dict[str, dict[Hashable, int]] = {}
     opened = count.open
-
-    def add(mark: Mark, by: int) -> None:
-        nonlocal opened
-        table, key = mark
+    for (table, key), by in moved:
         if table == "open":
             opened += by
-            return
+            continue
         held = tables.get(table)
         if held is None:
             held = tables[table] = dict(getattr(count, table))
@@ -356,12 +368,6 @@ def _counted(
             held[key] = number
         else:
             del held[key]
-
-    for mark in gone:
-        add(mark, -1)
-    for entry in entries:
-        for mark in _marks(incident, entry):
-            add(mark, 1)
     return EntryCount(
         incident,
         by_group=tables.get("by_group", count.by_group),
