@@ -1,8 +1,10 @@
 """Run every benchmark, each side by side with its baselines; print one JSON document.
 
-`python -m bench [--quick] [--only NAME ...] [--repeats N]`: every module of this package
-(`bench/NAME.py`, in name order) runs in a fresh interpreter (`python -m bench.NAME`), with
-its small sizes under `--quick` and `--repeat N` under `--repeats N`. The document holds the
+`python -m bench [--quick] [--only NAME ...] [--repeats N] [--before PATH]`: every module of
+this package (`bench/NAME.py`, in name order) runs in a fresh interpreter (`python -m
+bench.NAME`), with its small sizes under `--quick` and `--repeat N` under `--repeats N`. With
+`--before PATH` (a checkout of another revision), the modules that can (`BEFORE`) measure its
+hub beside this tree's, in the same run. The document holds the
 machine, every module's own result under `benches`, and under `figures` every figure of every
 module (`bench._kit.figure`: each side's median, min, max and spread, and the subject's ratios
 over its baselines). A module that fails is named under `failed` with the end of what it
@@ -34,11 +36,18 @@ def modules() -> list[str]:
     )
 
 
-def _run_one(name: str, quick: bool, repeats: int | None) -> dict[str, Any]:
+BEFORE = frozenset({"lobby"})
+"""The modules that take `--before PATH`: another checkout's hub measured beside this one's."""
+
+
+def _run_one(
+    name: str, quick: bool, repeats: int | None, before: str | None = None
+) -> dict[str, Any]:
     """Run `python -m bench.NAME` in a fresh interpreter; its JSON document."""
     argv = [sys.executable, "-m", f"bench.{name}"]
     argv += ["--quick"] if quick else []
     argv += ["--repeat", str(repeats)] if repeats else []
+    argv += ["--before", before] if before and name in BEFORE else []
     done = subprocess.run(
         argv, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
     )
@@ -55,6 +64,11 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], bool]:
     parser.add_argument("--quick", action="store_true", help="every benchmark at a small size")
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help="these only")
     parser.add_argument("--repeats", type=int, help="timed runs of each side (each module's own)")
+    parser.add_argument(
+        "--before",
+        metavar="PATH",
+        help=f"a checkout of another revision, measured beside this one by {', '.join(BEFORE)}",
+    )
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be positive")
@@ -66,7 +80,7 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], bool]:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         began = time.perf_counter()
         try:
-            result = _run_one(name, args.quick, args.repeats)
+            result = _run_one(name, args.quick, args.repeats, args.before)
         except (RuntimeError, ValueError) as error:
             failed[name] = str(error)
             print(f"bench: {name} failed: {error}", file=sys.stderr, flush=True)

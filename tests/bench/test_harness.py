@@ -31,6 +31,7 @@ EXPECTED = {
     "restart": ["restart to serving, "],
     "tui": ["first paint in tmux", "render of ", "event to panel p99 at 50 events/s"],
     "ssh": ["PSS per session"],
+    "lobby": ["hub CPU per note with 6 lobbies open, incident of "],
 }
 """Per module, a piece of the name of each figure it must report."""
 
