@@ -18,13 +18,16 @@ from warroom.core import events as e
 from warroom.core.domain import (
     ActionState,
     Actor,
+    Census,
     IncidentState,
     QuestionState,
     Severity,
+    ShelvedIncident,
     Status,
     audience_groups,
 )
-from warroom.core.policy import admitted, question_reaches, visible_part
+from warroom.core.persistent import Entries, Vector
+from warroom.core.policy import admitted, audience_includes, question_reaches, visible_part
 
 _UNDONE = frozenset({ActionState.NEXT, ActionState.IN_PROGRESS})
 
@@ -70,6 +73,8 @@ def summarize(
     """
     if not admitted(viewer, incident):
         return None
+    if isinstance(incident, ShelvedIncident):
+        return _shelved_summary(incident, viewer)
     seen = visible_part(incident, viewer)
     impact = seen.impact
     eta = seen.eta
@@ -110,6 +115,9 @@ def summarize_each(
         if not admitted(viewer, incident):
             made[viewer] = None
             continue
+        if isinstance(incident, ShelvedIncident):
+            made[viewer] = _shelved_summary(incident, viewer)  # no entries to read: cheap
+            continue
         kind = (viewer.internal, frozenset() if viewer.internal else viewer.groups)
         if kind not in by_kind:
             by_kind[kind] = summarize(incident, viewer, groups)
@@ -123,6 +131,83 @@ def summarize_each(
             summary = replace(summary, open_questions=open_questions)
         made[viewer] = summary
     return made
+
+
+def shelve(incident: IncidentState) -> ShelvedIncident:
+    """`incident` as its header alone: every field but its entries, and their census, from which
+    `summarize` gives any viewer the summary the whole state gives them."""
+    if isinstance(incident, ShelvedIncident):
+        return incident
+    census = Census(
+        notes=_by_audience(n.audience for n in incident.notes),
+        actions_open=_by_audience(a.audience for a in incident.actions if a.state in _UNDONE),
+        mitigations=_by_audience(m.audience for m in incident.mitigations),
+        open_questions=tuple(
+            (q.asker, q.answer_audience)
+            for q in incident.questions
+            if q.state is QuestionState.OPEN
+        ),
+        groups=_groups(incident),
+    )
+    # Built as `evolve` builds a copy: every field of the incident, its entries left out.
+    header = object.__new__(ShelvedIncident)
+    header.__dict__.update(
+        incident.__dict__,
+        eta_history=Vector(),
+        notes=Entries(),
+        actions=Entries(),
+        mitigations=Entries(),
+        questions=Entries(),
+        updates=Entries(),
+        census=census,
+    )
+    return header
+
+
+def _by_audience(audiences: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for audience in audiences:
+        counts[audience] = counts.get(audience, 0) + 1
+    return tuple(sorted(counts.items()))
+
+
+def _shelved_summary(incident: ShelvedIncident, viewer: Actor) -> IncidentSummary:
+    """What `summarize` gives `viewer` (admitted) of the whole state `incident` is the header
+    of: the same rules (`visible_part`, `question_reaches`), applied to the census."""
+    census = incident.census
+
+    def seen(counts: tuple[tuple[str, int], ...]) -> int:
+        return sum(number for audience, number in counts if audience_includes(audience, viewer))
+
+    impact = incident.impact
+    shown = audience_includes(impact.audience, viewer)
+    eta = incident.eta
+    return IncidentSummary(
+        id=incident.id,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        declared_at=incident.declared_at,
+        manager=incident.manager,
+        private=incident.private,
+        apps=incident.apps,
+        resolved_at=incident.resolved_at,
+        impact=impact.statement if shown else "",
+        customer_facing=impact.customer_facing if shown else False,
+        eta=eta.eta if eta is not None else None,
+        open_questions=sum(
+            1
+            for asker, published in census.open_questions
+            if viewer.internal
+            or asker == viewer.name
+            or (published is not None and audience_includes(published, viewer))
+        ),
+        notes=seen(census.notes),
+        actions_open=seen(census.actions_open),
+        mitigations=seen(census.mitigations),
+        updated_at=incident.updated_at if viewer.internal else None,
+        groups=census.groups if viewer.internal else (),
+    )
 
 
 def _groups(incident: IncidentState) -> tuple[str, ...]:
