@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from server.sequencer import Committed
 from server.session import Session
 from warroom.core import protocol
-from warroom.core.domain import Actor, IncidentState, World
+from warroom.core.domain import Actor, IncidentState, ShelvedIncident, World
 from warroom.core.summary import (
     Entry,
     GroupCount,
@@ -55,7 +55,14 @@ class Summaries:
             else:
                 self._groups[incident_id] = recounted(count, incident, entries)
 
+    def forget(self, incidents: Iterable[str]) -> None:
+        """Let go of the counts of `incidents`, shelved: their headers hold their groups."""
+        for incident in incidents:
+            self._groups.pop(incident, None)
+
     def _groups_of(self, incident: IncidentState) -> tuple[str, ...]:
+        if isinstance(incident, ShelvedIncident):
+            return incident.census.groups
         count = self._groups.get(incident.id)
         if count is None or count.incident is not incident:
             # Not counted yet (or a state this hub did not fold): one pass, then event by event.
