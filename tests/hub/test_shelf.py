@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection
 
 import server.hub
@@ -21,7 +22,8 @@ from server.config import Config
 from tests.hub.test_read import _read
 from tests.hub.test_summaries import _lobby
 from tests.kit.harness import isolated_env, warroom
-from tests.kit.wire import TIMEOUT, Hub, declare, declare_private, hello, note, submit
+from tests.kit.postgres import POSTGRES_ADMIN_URL, postgres_database
+from tests.kit.wire import TIMEOUT, Hub, declare, declare_private, hello, note, submit, until
 from warroom.core.domain import IncidentState, Role, ShelvedIncident
 from warroom.core.reducer import replay
 from warroom.store import Store, open_engine
@@ -211,3 +213,62 @@ async def test_a_restart_holds_resolved_incidents_by_their_headers_alone(tmp_pat
             assert await inside.shelve_quiet() == []
     finally:
         store.close()
+
+
+@pytest.mark.skipif(not POSTGRES_ADMIN_URL, reason="WARROOM_TEST_POSTGRES names no server")
+async def test_another_hubs_event_on_a_shelved_incident_folds_into_its_whole_state() -> None:
+    with postgres_database() as url:
+        first, second = Store(open_engine(url)), Store(open_engine(url))
+        tokens = {
+            "manager": first.users.add("manager", Role.INCIDENT_MANAGER),
+            "exec": first.users.add("erin", Role.STAKEHOLDER, ["exec"]),
+        }
+        try:
+            async with (
+                _serving(first, tokens, shelve_after=3600) as (a, inside_a),
+                _serving(second, tokens, shelve_after=3600) as (b, inside_b),
+            ):
+                manager = await a.connect("manager")
+                await _ok(manager, declare("Checkout down"))
+                await _ok(manager, note("to the execs", audience="exec"))
+                await _ok(manager, {"type": "action.add", "incident": "INC-1", "text": "undo"})
+                resolve = {"type": "status.change", "incident": "INC-1", "status": "resolved"}
+                await _ok(manager, resolve)
+                watching = await b.connect("exec")
+                await hello(watching)  # B has published everything A committed
+                assert inside_b.fanout.head == a.store.log.head()
+                for inside in (inside_a, inside_b):
+                    await asyncio.to_thread(inside.snapshotter.flush)  # type: ignore[union-attr]
+                    assert await inside.shelve_quiet(0) == ["INC-1"]
+
+                reopen = {"type": "status.change", "incident": "INC-1", "status": "monitoring"}
+                await _ok(manager, reopen)
+                state = {
+                    "type": "action.change-state",
+                    "incident": "INC-1",
+                    "action": 1,
+                    "state": "done",
+                }
+                await _ok(manager, state)
+                told = await _ok_seq(manager, note("back", audience="all"))
+                # B folds A's events into the whole state it reads back, and tells the exec
+                # what a hub that never shelved would (the action's state stays internal).
+                seen: list[dict[str, Any]] = []
+                while not seen or seen[-1]["event"].get("text") != "back":
+                    seen.append(await until(watching, "event"))
+                assert [f["event"]["type"] for f in seen] == ["status.changed", "note.added"]
+                assert inside_b.fanout.head == told
+                for inside in (inside_a, inside_b):
+                    whole = inside.fanout.world.incident("INC-1")
+                    assert not isinstance(whole, ShelvedIncident)
+                    assert whole == _whole(inside, "INC-1")
+                    assert inside.sequencer._world.incident("INC-1") is whole
+        finally:
+            first.close()
+            second.close()
+
+
+async def _ok_seq(connection: ClientConnection, command: dict[str, Any]) -> int:
+    answer = await submit(connection, command)
+    assert answer["type"] == "ack", answer
+    return int(answer["seq"])
