@@ -153,14 +153,15 @@ class KeyedTable(LineTable[Cells]):
         """Make the table show exactly `rows`, in order, touching only what changed."""
         wanted = dict(rows)
         selected = self.selected_key
-        for key in [key for key in self.ordered_keys if key not in wanted]:
-            self.remove_row(key)
-        added = []
+        self.remove_rows([key for key in self.ordered_keys if key not in wanted])
+        added, changed = [], []
         for key, cells in rows:
             if not self.has_row(key):
                 added.append((key, cells))
             elif self.row_at(self.get_row_index(key))[1] != cells:
-                self.replace_row(key, cells)
+                changed.append((key, cells))
+        if changed:
+            self.replace_rows(changed)
         if added:
             self.add_rows(added)
         order = [key for key, _ in rows]

@@ -13,7 +13,7 @@ of a `DataTable`.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -31,6 +31,9 @@ RowT = TypeVar("RowT")
 
 PADDING = 1
 """Blank cells each side of a column's content, as a `DataTable`'s."""
+
+WRAPPED_MOST = 2_000
+"""The most rows kept wrapped beyond those held."""
 
 DRAWN_MOST = 2_000
 """The most lines kept drawn (a few screenfuls; more are drawn again)."""
@@ -140,7 +143,9 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         it showed (`drawn_as`, and whether the cursor was on it) and the line."""
         self._drawn_width = 0
         self._wrapped: dict[str, tuple[RowT, list[int], Wrapped]] = {}
-        """A wrapping table's rows as wrapped: each row, the widths it was wrapped to, its lines."""
+        """A wrapping table's rows as wrapped: each row, the widths it was wrapped to, its lines;
+        kept a while after a row goes, for a row that comes back the same (a replay that jumps
+        back and forth)."""
         self._tops: list[int] | None = []
         """A wrapping table's first line of each row, and after them the line count; None once
         rows changed (counted again when next asked)."""
@@ -240,12 +245,34 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         Raises:
             KeyError: if no row has it.
         """
-        self._rows[self._index()[key]] = (key, row)
+        self.replace_rows([(key, row)])
+
+    def replace_rows(self, rows: Sequence[tuple[str, RowT]]) -> None:
+        """Show each row in place of the row with its key, where it is.
+
+        Raises:
+            KeyError: if no row has one of the keys.
+        """
+        where = self._index()
+        for key, row in rows:
+            self._rows[where[key]] = (key, row)
         if self.wraps:
-            self._tops = None  # its height may change
+            self._tops = None  # their heights may change
             self._resized()
         else:
             self.refresh()
+
+    def remove_rows(self, keys: Iterable[str]) -> None:
+        """Take away the rows with these keys (the keys no row has are passed over)."""
+        gone = set(keys) & self._index().keys()
+        if not gone:
+            return
+        self._rows = [item for item in self._rows if item[0] not in gone]
+        self._where = None
+        self._tops = None
+        if self.cursor_row >= len(self._rows):
+            self.cursor_row = max(0, len(self._rows) - 1)
+        self._resized()
 
     def remove_row(self, key: str) -> None:
         """Take away the row with this key (nothing if there is none)."""
@@ -253,7 +280,6 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         if index is None:
             return
         del self._rows[index]
-        self._wrapped.pop(key, None)
         self._tops = None
         if index == len(self._rows) and self._where is not None:
             del self._where[key]
@@ -312,8 +338,15 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
     def _wrap(self, key: str, row: RowT, widths: list[int]) -> Wrapped:
         """`row` wrapped to `widths`, as wrapped before if neither changed."""
         done = self._wrapped.get(key)
-        if done is not None and done[0] is row and done[1] == widths:
-            return done[2]
+        if done is not None and done[1] == widths:
+            if done[0] is row:
+                return done[2]
+            if done[0] == row:
+                self._wrapped[key] = (row, widths, done[2])
+                return done[2]
+        if len(self._wrapped) > WRAPPED_MOST + len(self._rows):
+            held = self._index()
+            self._wrapped = {k: v for k, v in self._wrapped.items() if k in held}
         console = self.app.console
         columns = [
             cell.wrap(console, width, justify="left", overflow="fold")
