@@ -37,7 +37,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench._kit import figure, main
+from bench._kit import START_TIMEOUT, figure, main
 from server.delivery import MAX_ATTEMPTS
 from tests.kit.harness import Hub, isolated_env
 from tests.kit.receivers import HookReceiver, SmtpReceiver
@@ -202,6 +202,7 @@ webhook = [{listed}]
 """
             )
             hub = Hub(root, isolated_env(root))
+            hub.start_timeout = START_TIMEOUT
             hub.options = ["--config", str(config)]
             hub.start()
             try:

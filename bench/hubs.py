@@ -35,7 +35,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from bench._kit import dial, figure, main
+from bench._kit import START_TIMEOUT, dial, figure, main
 from tests.kit.harness import Hub, free_port, isolated_env
 from tests.kit.postgres import postgres_database
 from warroom.core.domain import Role
@@ -80,6 +80,7 @@ def _hubs(root: Path, database: str, count: int, token: str) -> Iterator[list[Hu
         for n in range(count):
             (root / f"hub{n}").mkdir()
             hub = Hub(root / f"hub{n}", env, database=database)
+            hub.start_timeout = START_TIMEOUT
             hub.token = token
             hubs.append(hub)
             hub.start(free_port(), expect_token=False)

@@ -65,7 +65,7 @@ from typing import Any
 
 import asyncssh
 
-from bench._kit import figure, main, mb, memory
+from bench._kit import START_TIMEOUT, figure, main, mb, memory
 from tests.kit.harness import WARROOM, Hub, isolated_env
 from tests.kit.ssh import KeyedUser, Ssh, make_key, tuis, zygotes
 from tests.kit.tmux import terminal_env
@@ -244,6 +244,7 @@ def _way(
     """Both measurements for one way of joining, on a fresh server."""
     (folder / way).mkdir()
     hub = Hub(folder / way, {**env, "WARROOM_SSH_FORK": "0"} if way == "ssh_spawn" else env)
+    hub.start_timeout = START_TIMEOUT
     shutil.copyfile(seeded.db, hub.db)
     hub.token = seeded.manager
     # The baseline serves no SSH: no gateway, no pre-imported process beside it.
