@@ -1,22 +1,26 @@
 """Run every benchmark, each side by side with its baselines; print one JSON document.
 
 `python -m bench [--quick] [--only NAME ...] [--repeats N]`: every module of this package
-(`bench/NAME.py`, in name order) runs in a fresh interpreter (`python -m bench.NAME`), with
-its small sizes under `--quick` and `--repeat N` under `--repeats N`. A full run runs one
-module at a time, so that none measures on a machine another one keeps busy; `--quick` is a
-smoke run of the harness, whose figures are not what it is for, and runs as many modules at
-once as the machine has cores, the slowest started first. The document holds the machine,
-every module's own result under `benches` (with the CPU seconds it and its processes used,
-`cpu_s`), and under `figures` every figure of every module (`bench._kit.figure`: each side's
-median, min, max and spread, and the subject's ratios over its baselines). A module that fails
-is named under `failed` with the end of what it printed, the others still run, and the exit
-status is 1.
+(`bench/NAME.py`, in name order) runs with its small sizes under `--quick` and `--repeat N`
+under `--repeats N`. A full run runs one module at a time, each in a fresh interpreter
+(`python -m bench.NAME`), so that none measures on a machine another one keeps busy, nor with
+what another one left in memory. `--quick` is a smoke run of the harness, whose figures are
+not what it is for: it runs as many modules at once as the machine has cores, the slowest
+started first, each in a process of its own forked from one that imported every module once
+(a forkserver), instead of an interpreter that imports them all again. The document holds the
+machine, every module's own result under `benches` (with the CPU seconds it and its processes
+used, `cpu_s`; under `--quick` without the imports they share), and under `figures` every
+figure of every module (`bench._kit.figure`: each side's median, min, max and spread, and the
+subject's ratios over its baselines). A module that fails is named under `failed` with the end
+of what it printed (its traceback under `--quick`), the others still run, and the exit status
+is 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import pkgutil
 import platform
@@ -24,12 +28,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from typing import Any
 
 import bench
-from bench._kit import ROOT
+from bench import _kit
 
 
 def modules() -> list[str]:
@@ -39,23 +43,48 @@ def modules() -> list[str]:
     )
 
 
-SLOWEST_QUICK = ("ssh", "tui", "restart", "delivery", "read", "page")
+SLOWEST_QUICK = ("ssh", "tui", "restart", "read", "delivery", "page")
 """The modules that take longest under `--quick`: started first, so that none of them is the
 last one left running while the other cores idle."""
 
 
-def _run_one(name: str, quick: bool, repeats: int | None) -> dict[str, Any]:
+def _module_argv(quick: bool, repeats: int | None) -> list[str]:
+    return [*(["--quick"] if quick else []), *(["--repeat", str(repeats)] if repeats else [])]
+
+
+def _run_one(name: str, repeats: int | None) -> dict[str, Any]:
     """Run `python -m bench.NAME` in a fresh interpreter; its JSON document."""
-    argv = [sys.executable, "-m", f"bench.{name}"]
-    argv += ["--quick"] if quick else []
-    argv += ["--repeat", str(repeats)] if repeats else []
+    argv = [sys.executable, "-m", f"bench.{name}", *_module_argv(False, repeats)]
+    began = time.perf_counter()
     done = subprocess.run(
-        argv, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+        argv, cwd=_kit.ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"exit {done.returncode}: {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout)
+    result["elapsed_s"] = round(time.perf_counter() - began, 1)
     return result
+
+
+def _quick(names: list[str], argv: list[str], at_once: int) -> dict[str, dict[str, Any] | str]:
+    """Run the modules `at_once` at a time, each forked from a process that imported them all;
+    each one's document or why it failed."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([f"bench.{name}" for name in names])
+    slowest = [name for name in SLOWEST_QUICK if name in names]
+    outcomes: dict[str, dict[str, Any] | str] = {}
+    # One module a process: none runs on what another one left.
+    with ProcessPoolExecutor(at_once, mp_context=context, max_tasks_per_child=1) as pool:
+        running: dict[Future[dict[str, Any] | str], str] = {
+            pool.submit(_kit.forked, name, argv): name
+            for name in [*slowest, *(name for name in names if name not in slowest)]
+        }
+        for done in as_completed(running):
+            try:
+                outcomes[running[done]] = done.result()
+            except Exception as error:  # the process died: the pool names it
+                outcomes[running[done]] = repr(error)
+    return outcomes
 
 
 def run(argv: Sequence[str]) -> tuple[dict[str, Any], bool]:
@@ -69,28 +98,18 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], bool]:
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be positive")
     started = time.perf_counter()
-    names = args.only or names
-    outcomes: dict[str, dict[str, Any] | str] = {}
-
-    def one(name: str) -> None:
-        print(f"bench: {name} ...", file=sys.stderr, flush=True)
-        began = time.perf_counter()
-        try:
-            result = _run_one(name, args.quick, args.repeats)
-        except (RuntimeError, ValueError) as error:
-            outcomes[name] = str(error)
-            print(f"bench: {name} failed: {error}", file=sys.stderr, flush=True)
-            return
-        result["elapsed_s"] = round(time.perf_counter() - began, 1)
-        cpu = f", {result['cpu_s']} s CPU" if "cpu_s" in result else ""
-        print(f"bench: {name} took {result['elapsed_s']} s{cpu}", file=sys.stderr, flush=True)
-        outcomes[name] = result
-
+    names = list(dict.fromkeys(args.only or names))
     at_once = (os.cpu_count() or 1) if args.quick else 1
-    slowest = [name for name in SLOWEST_QUICK if name in names] if args.quick else []
-    with ThreadPoolExecutor(max_workers=at_once) as pool:
-        # list() waits for each and raises what any of them raised.
-        list(pool.map(one, [*slowest, *(name for name in names if name not in slowest)]))
+    outcomes: dict[str, dict[str, Any] | str] = {}
+    if args.quick:
+        outcomes = _quick(names, _module_argv(True, args.repeats), at_once)
+    else:
+        for name in names:
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            try:
+                outcomes[name] = _run_one(name, args.repeats)
+            except (RuntimeError, ValueError) as error:
+                outcomes[name] = str(error)
     benches: dict[str, Any] = {}
     failed: dict[str, str] = {}
     figures: list[dict[str, Any]] = []
@@ -98,7 +117,10 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], bool]:
         outcome = outcomes[name]
         if isinstance(outcome, str):
             failed[name] = outcome
+            print(f"bench: {name} failed: {outcome}", file=sys.stderr, flush=True)
             continue
+        took = f"bench: {name} took {outcome['elapsed_s']} s, {outcome['cpu_s']} s CPU"
+        print(took, file=sys.stderr, flush=True)
         benches[name] = outcome
         figures += [{"bench": name, **each} for each in outcome.get("figures", [])]
     document = {
