@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from typing import Any
@@ -123,6 +124,21 @@ def test_the_figures_the_performance_work_is_judged_by_are_there(quick: dict[str
             assert matching, f"{name}: no figure {piece!r} in {names}"
             for figure_ in matching:
                 assert baselines <= set(figure_["ratios"]), (name, figure_)
+
+
+def test_hubs_measures_several_hubs_on_postgresql_when_there_is_one(quick: dict[str, Any]) -> None:
+    hubs = quick["benches"]["hubs"]
+    names = {figure["figure"]: figure for figure in hubs["figures"]}
+    if not os.environ.get("WARROOM_TEST_POSTGRES"):
+        assert hubs["skipped"].startswith("no PostgreSQL"), hubs
+        assert list(names) == ["committed commands/s"]
+        return
+    assert "skipped" not in hubs, hubs
+    delay = names["note delay p99 at 50 notes/s, observer on another hub"]
+    assert set(delay["ratios"]) == {"same_hub"}
+    throughput = [name for name in names if name.endswith("hubs on PostgreSQL")]
+    assert throughput, names
+    assert all(set(names[name]["ratios"]) == {"sqlite_1_hub"} for name in throughput)
 
 
 def test_every_number_is_finite_and_positive_and_every_ratio_computed(
