@@ -43,7 +43,7 @@ def modules() -> list[str]:
     )
 
 
-SLOWEST_QUICK = ("ssh", "tui", "restart", "read", "delivery", "page")
+SLOWEST_QUICK = ("tui", "ssh", "restart", "read", "cli", "page")
 """The modules that take longest under `--quick`: started first, so that none of them is the
 last one left running while the other cores idle."""
 
