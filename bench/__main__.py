@@ -1,19 +1,20 @@
 """Run every benchmark, each side by side with its baselines; print one JSON document.
 
-`python -m bench [--quick] [--only NAME ...] [--repeats N]`: every module of this package
-(`bench/NAME.py`, in name order) runs with its small sizes under `--quick` and `--repeat N`
-under `--repeats N`. A full run runs one module at a time, each in a fresh interpreter
-(`python -m bench.NAME`), so that none measures on a machine another one keeps busy, nor with
-what another one left in memory. `--quick` is a smoke run of the harness, whose figures are
-not what it is for: it runs as many modules at once as the machine has cores, the slowest
-started first, each in a process of its own forked from one that imported every module once
-(a forkserver), instead of an interpreter that imports them all again. The document holds the
-machine, every module's own result under `benches` (with the CPU seconds it and its processes
-used, `cpu_s`; under `--quick` without the imports they share), and under `figures` every
-figure of every module (`bench._kit.figure`: each side's median, min, max and spread, and the
-subject's ratios over its baselines). A module that fails is named under `failed` with the end
-of what it printed (its traceback under `--quick`), the others still run, and the exit status
-is 1.
+`python -m bench [--quick] [--only NAME ...] [--repeats N] [--before PATH]`: every module of
+this package (`bench/NAME.py`, in name order) runs with its small sizes under `--quick` and
+`--repeat N` under `--repeats N`. With `--before PATH` (a checkout of another revision), the
+modules that can (`BEFORE`) measure its hub beside this tree's, in the same run. A full run runs
+one module at a time, each in a fresh interpreter (`python -m bench.NAME`), so that none
+measures on a machine another one keeps busy, nor with what another one left in memory.
+`--quick` is a smoke run of the harness, whose figures are not what it is for: it runs as many
+modules at once as the machine has cores, the slowest started first, each in a process of its
+own forked from one that imported every module once (a forkserver), instead of an interpreter
+that imports them all again. The document holds the machine, every module's own result under
+`benches` (with the CPU seconds it and its processes used, `cpu_s`; under `--quick` without the
+imports they share), and under `figures` every figure of every module (`bench._kit.figure`:
+each side's median, min, max and spread, and the subject's ratios over its baselines). A module
+that fails is named under `failed` with the end of what it printed (its traceback under
+`--quick`), the others still run, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -47,14 +48,21 @@ SLOWEST_QUICK = ("tui", "ssh", "restart", "read", "cli", "page")
 """The modules that take longest under `--quick`: started first, so that none of them is the
 last one left running while the other cores idle."""
 
+BEFORE = frozenset({"lobby"})
+"""The modules that take `--before PATH`: another checkout's hub measured beside this one's."""
 
-def _module_argv(quick: bool, repeats: int | None) -> list[str]:
-    return [*(["--quick"] if quick else []), *(["--repeat", str(repeats)] if repeats else [])]
+
+def _module_argv(name: str, quick: bool, repeats: int | None, before: str | None) -> list[str]:
+    """The arguments of module NAME for this run."""
+    argv = ["--quick"] if quick else []
+    argv += ["--repeat", str(repeats)] if repeats else []
+    argv += ["--before", before] if before and name in BEFORE else []
+    return argv
 
 
-def _run_one(name: str, repeats: int | None) -> dict[str, Any]:
+def _run_one(name: str, repeats: int | None, before: str | None) -> dict[str, Any]:
     """Run `python -m bench.NAME` in a fresh interpreter; its JSON document."""
-    argv = [sys.executable, "-m", f"bench.{name}", *_module_argv(False, repeats)]
+    argv = [sys.executable, "-m", f"bench.{name}", *_module_argv(name, False, repeats, before)]
     began = time.perf_counter()
     done = subprocess.run(
         argv, cwd=_kit.ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
@@ -66,7 +74,9 @@ def _run_one(name: str, repeats: int | None) -> dict[str, Any]:
     return result
 
 
-def _quick(names: list[str], argv: list[str], at_once: int) -> dict[str, dict[str, Any] | str]:
+def _quick(
+    names: list[str], repeats: int | None, before: str | None, at_once: int
+) -> dict[str, dict[str, Any] | str]:
     """Run the modules `at_once` at a time, each forked from a process that imported them all;
     each one's document or why it failed."""
     context = multiprocessing.get_context("forkserver")
@@ -76,7 +86,7 @@ def _quick(names: list[str], argv: list[str], at_once: int) -> dict[str, dict[st
     # One module a process: none runs on what another one left.
     with ProcessPoolExecutor(at_once, mp_context=context, max_tasks_per_child=1) as pool:
         running: dict[Future[dict[str, Any] | str], str] = {
-            pool.submit(_kit.forked, name, argv): name
+            pool.submit(_kit.forked, name, _module_argv(name, True, repeats, before)): name
             for name in [*slowest, *(name for name in names if name not in slowest)]
         }
         for done in as_completed(running):
@@ -94,6 +104,11 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], bool]:
     parser.add_argument("--quick", action="store_true", help="every benchmark at a small size")
     parser.add_argument("--only", nargs="+", choices=names, metavar="NAME", help="these only")
     parser.add_argument("--repeats", type=int, help="timed runs of each side (each module's own)")
+    parser.add_argument(
+        "--before",
+        metavar="PATH",
+        help=f"a checkout of another revision, measured beside this one by {', '.join(BEFORE)}",
+    )
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be positive")
@@ -102,12 +117,12 @@ def run(argv: Sequence[str]) -> tuple[dict[str, Any], bool]:
     at_once = (os.cpu_count() or 1) if args.quick else 1
     outcomes: dict[str, dict[str, Any] | str] = {}
     if args.quick:
-        outcomes = _quick(names, _module_argv(True, args.repeats), at_once)
+        outcomes = _quick(names, args.repeats, args.before, at_once)
     else:
         for name in names:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             try:
-                outcomes[name] = _run_one(name, args.repeats)
+                outcomes[name] = _run_one(name, args.repeats, args.before)
             except (RuntimeError, ValueError) as error:
                 outcomes[name] = str(error)
     benches: dict[str, Any] = {}

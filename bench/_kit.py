@@ -172,12 +172,14 @@ class Listening:
     """A server process that prints where it listens (the first line `ready` matches), until
     closed. `start_s` is the time from its start until that line."""
 
-    def __init__(self, argv: Sequence[str], ready: re.Pattern[str], log: Path) -> None:
+    def __init__(
+        self, argv: Sequence[str], ready: re.Pattern[str], log: Path, cwd: Path = ROOT
+    ) -> None:
         self._log = log.open("w")
         started = time.perf_counter()
         self.proc = subprocess.Popen(
             list(argv),
-            cwd=ROOT,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -217,10 +219,13 @@ def warroom_command() -> list[str]:
 SERVING = re.compile(r"^warroom: serving (ws://\S+) ")
 
 
-def serve(db: Path, log: Path) -> Listening:
-    """`warroom serve --port 0` on a database."""
-    argv = [*warroom_command(), "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db)]
-    return Listening(argv, SERVING, log)
+def serve(db: Path, log: Path, tree: Path | None = None) -> Listening:
+    """`warroom serve --port 0` on a database; with `tree`, the code of that checkout (another
+    revision's, beside this one's): `python -m warroom` run there, whose own folder comes first
+    on the import path."""
+    command = warroom_command() if tree is None else [sys.executable, "-m", "warroom"]
+    argv = [*command, "serve", "--host", "127.0.0.1", "--port", "0", "--db", str(db)]
+    return Listening(argv, SERVING, log, ROOT if tree is None else tree)
 
 
 async def dial(url: str, token: str) -> ClientConnection:

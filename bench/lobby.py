@@ -20,15 +20,31 @@ to the same state (`same_room`) and list the same incidents (`same_lobby`).
 Alternated: the order of the two ways is reversed every other round. Figures: the lobby ready,
 and the room open, by summaries beside by the whole log.
 
+Then what a lobby costs the hub as an incident grows (`publish`): for each size N (`--sizes`,
+1,000, 10,000 and 100,000 by default) a store holding INC-1 and N notes to it (one in four to
+all, the rest internal), served by a real hub with lobbies open (summary sessions: the incident
+manager, a responder, stakeholders of `exec`, of `support`, of both, and one of `exec` who asked
+a question), into which `--notes` more notes are submitted one after the other (to all, exec
+and internal in turn), each acknowledged, and the last one summarised to every lobby, before
+the next. The figure is the hub process's CPU (user and system, from /proc) per note, in ms,
+from a fresh copy of the store each run, timed once the hub settled after its start (no CPU
+for half a second: the start's snapshot and outbox planning are done). With `--before PATH`
+the same is measured, alternated, of the hub of another checkout (e.g. `git worktree add
+/tmp/before main`; `python -m bench --before PATH` passes it on): `before` beside this tree's
+`after`; the goal is a cost per note that does not grow with N.
+
 Run: `python -m bench.lobby [--quick] [--full] [--events N] [--incidents K] [--incident-events M]
-[--repeat R]`; `--full` is the 100,000-event store; prints one JSON object.
+[--repeat R] [--sizes 1000,10000,100000] [--notes K] [--before PATH]`; `--full` is the
+100,000-event store; prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import platform
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -38,7 +54,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench._kit import figure, main, serve, summary
+from websockets.asyncio.client import ClientConnection
+
+from bench._kit import dial, figure, main, process_cpu_s, serve, summary
+from bench.fold import _log
 from bench.read import INCIDENT, MANAGER, _counts, _events, _fill
 from client.state import ClientState, opened, reading, receive_all
 from warroom.core import protocol
@@ -48,7 +67,10 @@ from warroom.core.reducer import replay
 from warroom.net.remote import Remote
 from warroom.store import Store, open_engine
 
-QUICK = ("--events", "500", "--incidents", "10", "--incident-events", "50", "--repeat", "1")
+QUICK = (
+    *("--events", "500", "--incidents", "10", "--incident-events", "50", "--repeat", "1"),
+    *("--sizes", "1000", "--notes", "20"),
+)
 FULL = 100_000
 """Events of the store `--full` builds (across `--incidents`, 200 by default)."""
 
@@ -149,6 +171,164 @@ def _ratio(old: Sequence[float], new: Sequence[float]) -> float:
     return round(statistics.median(old) / statistics.median(new), 1)
 
 
+# What a lobby costs the hub, per event, as an incident grows --------------------------------
+
+SIZES = (1_000, 10_000, 100_000)
+LOBBIES = {
+    MANAGER: (Role.INCIDENT_MANAGER, ()),
+    "rita": (Role.RESPONDER, ()),
+    "eve": (Role.STAKEHOLDER, ("exec",)),
+    "sue": (Role.STAKEHOLDER, ("support",)),
+    "bo": (Role.STAKEHOLDER, ("exec", "support")),
+    "ann": (Role.STAKEHOLDER, ("exec",)),
+}
+"""The users with a lobby open while notes are submitted (ann asks a question first)."""
+NOTE_AUDIENCES = ("all", "exec", "internal")
+
+
+def _publish_store(db: Path, notes: int) -> dict[str, str]:
+    """A store holding INC-1 and `notes` notes to it, and the lobbies' users; their tokens."""
+    store = Store(open_engine(f"sqlite:///{db}"))
+    try:
+        tokens = {
+            name: store.users.add(name, role, groups) for name, (role, groups) in LOBBIES.items()
+        }
+        _fill(store.log, _log(notes), 10_000)
+    finally:
+        store.close()
+    return tokens
+
+
+class _Lobby:
+    """One summary session, read as it goes: the newest summary of INC-1 it was sent."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.notes = -1
+        self.changed = asyncio.Event()
+        self.reading = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, url: str, token: str) -> _Lobby:
+        connection = await dial(url, token)
+        await connection.send(protocol.encode(protocol.Hello(cursor=None, summary=True)))
+        return cls(connection)
+
+    async def _read(self) -> None:
+        async for text in self.connection:
+            frame = json.loads(text)
+            if frame["type"] == "incident.summary" and frame["summary"]["id"] == INCIDENT:
+                self.notes = frame["summary"]["notes"]
+                self.changed.set()
+
+    async def until(self, notes: int) -> None:
+        while self.notes != notes:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 120)
+
+
+async def _submit(connection: ClientConnection, command: dict[str, Any]) -> None:
+    """Submit `command` and wait for its ack (refused, it raises)."""
+    request = uuid.uuid4().hex
+    frame = {"v": protocol.VERSION, "type": "submit", "id": request, "command": command}
+    await connection.send(json.dumps(frame))
+    async for text in connection:
+        answer = json.loads(text)
+        if answer.get("id") == request:
+            if answer["type"] != "ack":
+                raise RuntimeError(f"refused: {answer}")
+            return
+
+
+SETTLED = 0.02
+"""The most CPU seconds a settled hub uses in `SETTLE_STEP` seconds."""
+SETTLE_STEP = 0.5
+
+
+async def _settle(pid: int) -> None:
+    """Wait until the hub is idle: what a start does on its own threads (the first snapshot of
+    a large incident written, the outbox's planning through the log) is no event's cost."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 600
+    while loop.time() < deadline:
+        before = process_cpu_s(pid)
+        await asyncio.sleep(SETTLE_STEP)
+        if process_cpu_s(pid) - before <= SETTLED:
+            return
+    raise RuntimeError("the hub never settled")
+
+
+async def _note_cpu(url: str, pid: int, tokens: dict[str, str], held: int, notes: int) -> float:
+    """The hub's CPU ms per note of `notes` notes submitted into INC-1 (holding `held` notes
+    to start with, and whose lobbies' summary each waits for), once it settled."""
+    lobbies = {name: await _Lobby.open(url, token) for name, token in tokens.items()}
+    writer = await dial(url, tokens[MANAGER])
+    asker = await dial(url, tokens["ann"])
+    try:
+        await _submit(asker, {"type": "question.ask", "incident": INCIDENT, "text": "when?"})
+        watcher = lobbies[MANAGER]
+        await watcher.until(held)
+        count = held
+        for warm in range(3):  # untimed: every part of the path has run once
+            text = f"warm-up {warm}"
+            await _submit(writer, {"type": "note.add", "incident": INCIDENT, "text": text})
+            count += 1
+        await watcher.until(count)
+        await _settle(pid)
+        started = process_cpu_s(pid)
+        for number in range(notes):
+            command = {
+                "type": "note.add",
+                "incident": INCIDENT,
+                "text": f"timed note {number}",
+                "audience": NOTE_AUDIENCES[number % len(NOTE_AUDIENCES)],
+            }
+            await _submit(writer, command)
+            count += 1
+            await watcher.until(count)
+        return (process_cpu_s(pid) - started) / notes * 1000
+    finally:
+        for lobby in lobbies.values():
+            lobby.reading.cancel()
+            await lobby.connection.close()
+        await writer.close()
+        await asker.close()
+
+
+def _publish(
+    folder: Path, sizes: Sequence[int], notes: int, repeat: int, before: Path | None
+) -> dict[str, Any]:
+    """The hub's CPU per note with lobbies open, at each size, of each side."""
+    trees: dict[str, Path | None] = {"after": None}
+    if before is not None:
+        trees["before"] = before
+    figures: list[dict[str, Any]] = []
+    per_size: dict[str, dict[str, list[float]]] = {}
+    for size in sizes:
+        built = folder / f"publish-{size}.db"
+        tokens = _publish_store(built, size)
+        taken: dict[str, list[float]] = {side: [] for side in trees}
+        for round_ in range(repeat):
+            sides = list(trees) if round_ % 2 == 0 else list(trees)[::-1]
+            for side in sides:
+                db = folder / f"publish-{side}.db"
+                shutil.copyfile(built, db)
+                server = serve(db, folder / f"publish-{side}.log", trees[side])
+                try:
+                    per_note = asyncio.run(
+                        _note_cpu(server.url, server.proc.pid, tokens, size, notes)
+                    )
+                finally:
+                    server.close()
+                    db.unlink()
+                taken[side].append(per_note)
+        built.unlink()
+        per_size[str(size)] = taken
+        name = f"hub CPU per note with 6 lobbies open, incident of {size:,} entries"
+        figures.append(figure(name, "ms", taken, "after"))
+    return {"sizes": list(sizes), "notes": notes, "figures": figures, "samples_ms": per_size}
+
+
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Build the store, run both ways, and return the results."""
     parser = argparse.ArgumentParser(
@@ -162,7 +342,19 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each way")
     parser.add_argument("--batch", type=int, default=10_000, help="events per append")
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, SIZES)), help="INC-1's notes, for the publish part"
+    )
+    parser.add_argument("--notes", type=int, default=60, help="notes timed per publish run")
+    parser.add_argument(
+        "--before", type=Path, help="a checkout whose hub is measured beside this one's"
+    )
     args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if args.notes < 1 or not sizes or min(sizes) < 1:
+        parser.error("--notes and every size must be positive")
+    if args.before is not None and not (args.before / "warroom" / "__main__.py").exists():
+        parser.error(f"--before {args.before}: not a checkout of warroom")
     events = FULL if args.full else args.events
     if args.incidents < 2 or args.repeat < 1 or args.incident_events < 1:
         parser.error("--incidents must be at least 2, --repeat and --incident-events positive")
@@ -181,6 +373,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         finally:
             store.close()
         result = _measure(db, token, args.repeat, Path(folder) / "hub.log")
+        db.unlink()
+        publish = _publish(Path(folder), sizes, args.notes, args.repeat, args.before)
+    result["figures"] += publish.pop("figures")
     return {
         "bench": "lobby",
         "incident": INCIDENT,
@@ -188,6 +383,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "repeat": args.repeat,
         "build_s": round(build, 2),
         **result,
+        "publish": {**publish, "before": str(args.before) if args.before else None},
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),

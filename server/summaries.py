@@ -16,9 +16,9 @@ from warroom.core import protocol
 from warroom.core.domain import Actor, IncidentState, World
 from warroom.core.summary import (
     Entry,
-    GroupCount,
+    EntryCount,
     IncidentSummary,
-    count_groups,
+    count_entries,
     entry_of,
     recounted,
     summarize_each,
@@ -31,13 +31,14 @@ class Summaries:
     def __init__(self) -> None:
         self._encoded: dict[IncidentSummary, str] = {}
         """Frames encoded during one refresh: sessions sent the same summary share its bytes."""
-        self._groups: dict[str, GroupCount] = {}
-        """Each summarised incident's groups, counted once and then kept up to date by `fold`
-        from the entries each committed event touches, rather than by a pass over every entry of
-        the incident on each change."""
+        self._counts: dict[str, EntryCount] = {}
+        """What each summarised incident's summaries count of its entries (groups, notes, open
+        actions and questions ... by audience and asker), counted once and then kept up to date
+        by `fold` from the entries each committed event touches, rather than by a pass over
+        every entry of the incident, for every kind of viewer, on each change."""
 
     def fold(self, committed: Sequence[Committed], world: World) -> None:
-        """Bring the counted groups to `world`, the world after `committed` (every event the
+        """Bring the counts to `world`, the world after `committed` (every event the
         hub publishes passes here, so a count's state is always the one before the batch)."""
         changed: dict[str, list[Entry]] = {}
         for item in committed:
@@ -46,21 +47,21 @@ class Summaries:
             if entry is not None:
                 touched.append(entry)
         for incident_id, entries in changed.items():
-            count = self._groups.get(incident_id)
+            count = self._counts.get(incident_id)
             incident = world.incident(incident_id)
             if count is None:
                 continue
             if incident is None:
-                del self._groups[incident_id]
+                del self._counts[incident_id]
             else:
-                self._groups[incident_id] = recounted(count, incident, entries)
+                self._counts[incident_id] = recounted(count, incident, entries)
 
-    def _groups_of(self, incident: IncidentState) -> tuple[str, ...]:
-        count = self._groups.get(incident.id)
+    def _count_of(self, incident: IncidentState) -> EntryCount:
+        count = self._counts.get(incident.id)
         if count is None or count.incident is not incident:
             # Not counted yet (or a state this hub did not fold): one pass, then event by event.
-            count = self._groups[incident.id] = count_groups(incident)
-        return count.groups
+            count = self._counts[incident.id] = count_entries(incident)
+        return count
 
     def greet(self, session: Session, world: World) -> None:
         """Write `session` a summary of every incident its user may see (none sent before).
@@ -83,7 +84,7 @@ class Summaries:
             made[incident_id] = (
                 {}
                 if incident is None
-                else summarize_each(incident, viewers, self._groups_of(incident))
+                else summarize_each(incident, viewers, self._count_of(incident))
             )
         try:
             for session in lobbies:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from client.app_protocol import client_app
 from client.comms_render import delivery_history, delivery_row, delivery_summary
@@ -82,7 +82,7 @@ class DeliveriesScreen(ModalScreen[None]):
         rows = [(_key(d), delivery_row(d)) for d in deliveries]
         self.query_one("#deliveries", KeyedTable).show(rows)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_keyed_table_selected(self, event: KeyedTable.Selected) -> None:
         """Enter on a row (the table takes the key before the screen's binding)."""
         event.stop()
         self.action_attempts()

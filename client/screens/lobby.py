@@ -158,7 +158,7 @@ class LobbyScreen(AppScreen):
     def on_select_changed(self, event: Select.Changed) -> None:
         self.show_state(self.warroom.state)
 
-    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+    def on_keyed_table_selected(self, event: KeyedTable.Selected) -> None:
         event.stop()
         self.action_open()
 

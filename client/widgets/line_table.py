@@ -1,15 +1,19 @@
 """A table that lays out only the rows on screen, however many it holds.
 
-Textual's `DataTable` measures, lays out and keeps a rendering of every row it is given: a
-timeline of ten thousand entries cost hundreds of milliseconds a change. Here a row is whatever
-its subclass keeps (a few references); its cells are made when the row comes on screen, one
-line each, cut at the column's edge with an ellipsis. Keys, a row cursor that scrolls into view,
-a header line that stays put, and the look of a `DataTable`.
+Textual's `DataTable` measures, lays out and keeps a rendering of every row it is given, and
+lays the whole screen out again when a row is added or taken away: a timeline of ten thousand
+entries cost hundreds of milliseconds a change, a progress panel of three hundred wrapped
+actions tens. Here a row is whatever its subclass keeps (a few references); its cells are made
+when the row comes on screen, one line each, cut at the column's edge with an ellipsis, or (in a
+table that `wraps`) wrapped onto as many lines as its longest cell needs, measured once per row
+and width. Keys, a row cursor that scrolls into view, a header line that stays put, and the look
+of a `DataTable`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -27,6 +31,9 @@ RowT = TypeVar("RowT")
 
 PADDING = 1
 """Blank cells each side of a column's content, as a `DataTable`'s."""
+
+DRAWN_MOST = 2_000
+"""The most lines kept drawn (a few screenfuls; more are drawn again)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,10 @@ def _one_line(cell: Text, width: int) -> Text:
     return cell
 
 
+Wrapped = list[list[Text]]
+"""A row's lines, each the row's cells on that line, every one exactly its column's width."""
+
+
 class LineTable(ScrollView, Generic[RowT], can_focus=True):
     """Rows of cells in columns, one line a row, the cursor on one row at a time.
 
@@ -53,6 +64,10 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
     by key, in time proportional to the rows touched (a sort to the rows held), never to the
     rows shown.
     """
+
+    wraps: ClassVar[bool] = False
+    """Whether a row's cells wrap onto as many lines as its longest needs (else: one line each,
+    cut with an ellipsis)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"line-table--header", "line-table--cursor"}
 
@@ -120,6 +135,15 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self._highlighted: str | None = None
         self._looks: tuple[Style, Style, Style, list[int]] = (Style(), Style(), Style(), [])
         """The styles and column widths of the lines being drawn."""
+        self._drawn: dict[tuple[str, int], tuple[RowT, tuple[object, bool], Strip]] = {}
+        """Each row's lines as last drawn, by key and line of the row: the row, what else
+        it showed (`drawn_as`, and whether the cursor was on it) and the line."""
+        self._drawn_width = 0
+        self._wrapped: dict[str, tuple[RowT, list[int], Wrapped]] = {}
+        """A wrapping table's rows as wrapped: each row, the widths it was wrapped to, its lines."""
+        self._tops: list[int] | None = []
+        """A wrapping table's first line of each row, and after them the line count; None once
+        rows changed (counted again when next asked)."""
 
     # What a subclass says ---------------------------------------------------------------------
 
@@ -132,7 +156,7 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
     def add_column(self, label: str, *, key: str, width: int | None = None) -> None:
         """Add a column; one of width None takes the width the others leave."""
         self._columns.append(Column(key, label, width))
-        self.refresh()
+        self._relaid()
 
     def set_width(self, key: str, width: int | None) -> None:
         """Make column `key` `width` cells wide."""
@@ -140,7 +164,17 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
             Column(column.key, column.label, width if column.key == key else column.width)
             for column in self._columns
         ]
-        self.refresh()
+        self._relaid()
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Show these columns in place of the ones shown."""
+        self._columns = list(columns)
+        self._relaid()
+
+    def _relaid(self) -> None:
+        """The columns changed: a wrapping table counts its lines again."""
+        self._tops = None
+        self._resized()
 
     def widths(self) -> list[int]:
         """Each column's width in cells, as laid out now (padding not counted)."""
@@ -149,6 +183,11 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         padding = 2 * PADDING * len(self._columns)
         rest = max(1, room - fixed - padding)
         return [rest if column.width is None else column.width for column in self._columns]
+
+    @property
+    def ordered_keys(self) -> list[str]:
+        """The rows' keys, top to bottom."""
+        return [key for key, _ in self._rows]
 
     @property
     def row_count(self) -> int:
@@ -171,6 +210,14 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         """The key and row at `index`."""
         return self._rows[index]
 
+    def get_row(self, key: str) -> Sequence[Text]:
+        """The cells of the row with this key.
+
+        Raises:
+            KeyError: if no row has it.
+        """
+        return self.get_row_at(self._index()[key])
+
     def get_row_at(self, index: int) -> Sequence[Text]:
         """The cells of the row at `index`."""
         key, row = self._rows[index]
@@ -184,7 +231,21 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
             for offset, (key, _) in enumerate(rows):
                 where[key] = start + offset
         self._rows.extend(rows)
+        self._tops = None
         self._resized()
+
+    def replace_row(self, key: str, row: RowT) -> None:
+        """Show `row` in place of the row with this key, where it is.
+
+        Raises:
+            KeyError: if no row has it.
+        """
+        self._rows[self._index()[key]] = (key, row)
+        if self.wraps:
+            self._tops = None  # its height may change
+            self._resized()
+        else:
+            self.refresh()
 
     def remove_row(self, key: str) -> None:
         """Take away the row with this key (nothing if there is none)."""
@@ -192,6 +253,8 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         if index is None:
             return
         del self._rows[index]
+        self._wrapped.pop(key, None)
+        self._tops = None
         if index == len(self._rows) and self._where is not None:
             del self._where[key]
         else:
@@ -203,7 +266,16 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
     def sort_rows(self, by: Callable[[RowT], Any]) -> None:
         """Order the rows by `by(row)` (a stable sort: ties keep their order)."""
         self._rows.sort(key=lambda item: by(item[1]))
+        self._moved()
+
+    def order_rows(self, rank: Mapping[str, int]) -> None:
+        """Order the rows by their keys' rank (every key held must have one)."""
+        self._rows.sort(key=lambda item: rank[item[0]])
+        self._moved()
+
+    def _moved(self) -> None:
         self._where = None
+        self._tops = None
         self.refresh()
         self._tell_highlighted()
 
@@ -211,6 +283,9 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         """Take away every row (the columns stay)."""
         self._rows.clear()
         self._where = {}
+        self._wrapped.clear()
+        self._drawn.clear()
+        self._tops = []
         self.cursor_row = 0
         self._resized()
 
@@ -219,8 +294,56 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
             self._where = {key: index for index, (key, _) in enumerate(self._rows)}
         return self._where
 
+    def _line_count(self) -> int:
+        """How many lines the rows take."""
+        return self._lines()[-1] if self.wraps else len(self._rows)
+
+    def _lines(self) -> list[int]:
+        """A wrapping table's first line of each row, then the line count."""
+        tops = self._tops
+        if tops is None:
+            widths = self.widths()
+            tops = [0]
+            for key, row in self._rows:
+                tops.append(tops[-1] + len(self._wrap(key, row, widths)))
+            self._tops = tops
+        return tops
+
+    def _wrap(self, key: str, row: RowT, widths: list[int]) -> Wrapped:
+        """`row` wrapped to `widths`, as wrapped before if neither changed."""
+        done = self._wrapped.get(key)
+        if done is not None and done[0] is row and done[1] == widths:
+            return done[2]
+        console = self.app.console
+        columns = [
+            cell.wrap(console, width, justify="left", overflow="fold")
+            for cell, width in zip(self.cells(key, row), widths, strict=False)
+        ]
+        height = max((len(lines) for lines in columns), default=1) or 1
+        blanks = [Text(" " * width) for width in widths]
+        lines = [
+            [
+                column[n] if n < len(column) else blank
+                for column, blank in zip(columns, blanks, strict=False)
+            ]
+            for n in range(height)
+        ]
+        self._wrapped[key] = (row, widths, lines)
+        return lines
+
+    def _row_of_line(self, line: int) -> int:
+        """The row on `line` of the rows (past the last: the row count)."""
+        if not self.wraps:
+            return min(line, len(self._rows))
+        return min(bisect_right(self._lines(), line) - 1, len(self._rows))
+
     def _resized(self) -> None:
-        size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
+        if self.wraps and not self.size:
+            # Not laid out yet: the rows are wrapped once the table has its width.
+            self.refresh()
+            self._tell_highlighted()
+            return
+        size = Size(self.scrollable_content_region.width, self._line_count() + 1)
         before, room = self.virtual_size, self.size.height
         if (
             self.is_mounted
@@ -257,10 +380,14 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
     def _scroll_to_cursor(self, animate: bool = False) -> None:
         shown = max(1, self.scrollable_content_region.height - 1)  # the header takes a line
         top = round(self.scroll_y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=animate, force=True)
-        elif self.cursor_row >= top + shown:
-            self.scroll_to(y=self.cursor_row - shown + 1, animate=animate, force=True)
+        first, end = self.cursor_row, self.cursor_row + 1
+        if self.wraps and self._rows:
+            tops = self._lines()
+            first, end = tops[self.cursor_row], tops[self.cursor_row + 1]
+        if first < top or end - first > shown:
+            self.scroll_to(y=first, animate=animate, force=True)
+        elif end > top + shown:
+            self.scroll_to(y=end - shown, animate=animate, force=True)
 
     def _tell_highlighted(self) -> None:
         key = self.cursor_key
@@ -275,10 +402,22 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self.move_cursor(row=self.cursor_row + 1)
 
     def action_page_up(self) -> None:
-        self.move_cursor(row=self.cursor_row - max(1, self.scrollable_content_region.height - 1))
+        self._page(-1)
 
     def action_page_down(self) -> None:
-        self.move_cursor(row=self.cursor_row + max(1, self.scrollable_content_region.height - 1))
+        self._page(1)
+
+    def _page(self, way: int) -> None:
+        """Move the cursor a screenful of lines up (-1) or down (1)."""
+        page = max(1, self.scrollable_content_region.height - 1)
+        if not self.wraps or not self._rows:
+            self.move_cursor(row=self.cursor_row + way * page)
+            return
+        line = self._lines()[self.cursor_row] + way * page
+        row = self._row_of_line(max(0, line))
+        if row == self.cursor_row:
+            row += way  # a row taller than the screen: on to the next one
+        self.move_cursor(row=row)
 
     def action_scroll_top(self) -> None:
         self.move_cursor(row=0)
@@ -291,12 +430,18 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None or offset.y < 1:
             return
-        row = round(self.scroll_y) + offset.y - 1
+        row = self._row_of_line(round(self.scroll_y) + offset.y - 1)
         if row < len(self._rows):
-            self.move_cursor(row=row)
+            self.clicked(row)
+
+    def clicked(self, row: int) -> None:
+        """A click on row `row`: the cursor goes there."""
+        self.move_cursor(row=row)
 
     def _on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
+        if self.wraps:
+            self._tops = None  # the rows are wrapped again where their columns' widths changed
+        self.virtual_size = Size(self.scrollable_content_region.width, self._line_count() + 1)
         self.refresh()
 
     # Drawing ----------------------------------------------------------------------------------
@@ -304,27 +449,51 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # The styles of this pass, looked up once for all its lines.
         base = self.rich_style
-        self._looks = (
+        looks = (
             base,
             base + self.get_component_rich_style("line-table--header"),
             base + self.get_component_rich_style("line-table--cursor"),
             self.widths(),
         )
+        width = self.scrollable_content_region.width
+        if looks != self._looks or width != self._drawn_width:
+            self._looks, self._drawn_width = looks, width
+            self._drawn.clear()  # every line drawn is of other styles or widths
+        elif len(self._drawn) > DRAWN_MOST:
+            self._drawn.clear()
         return super().render_lines(crop)
 
+    def drawn_as(self, key: str, row: RowT) -> object:
+        """What a row's lines show besides the row itself (the lines drawn are kept while the
+        row, this and the styles stay the same); a subclass whose cells read anything else
+        says so here."""
+        return None
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._drawn_width
         base, header, cursor, widths = self._looks
         if y == 0:
             labels = [Text(column.label) for column in self._columns]
             return self._strip(labels, widths, width, header)
-        index = round(self.scroll_y) + y - 1
+        line = round(self.scroll_y) + y - 1
+        index = self._row_of_line(line)
         if index >= len(self._rows):
             return Strip.blank(width, base)
         key, row = self._rows[index]
-        if index == self.cursor_row:
-            return self._strip(self.cells(key, row), widths, width, cursor, on_top=True)
-        return self._strip(self.cells(key, row), widths, width, base)
+        part = line - self._lines()[index] if self.wraps else 0
+        at_cursor = index == self.cursor_row
+        shows = self.drawn_as(key, row)
+        drawn = self._drawn.get((key, part))
+        if drawn is not None and drawn[0] is row and drawn[1] == (shows, at_cursor):
+            return drawn[2]
+        style = cursor if at_cursor else base
+        if self.wraps:
+            cells = self._wrap(key, row, widths)[part]
+            strip = self._strip(cells, widths, width, style, at_cursor, fitted=True)
+        else:
+            strip = self._strip(self.cells(key, row), widths, width, style, at_cursor)
+        self._drawn[key, part] = (row, (shows, at_cursor), strip)
+        return strip
 
     def _strip(
         self,
@@ -333,20 +502,31 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         width: int,
         style: Style,
         on_top: bool = False,
+        fitted: bool = False,
     ) -> Strip:
         """A line of `cells` in `style`: under their own styles, or `on_top` of them (the
-        cursor's colours win)."""
+        cursor's text colour and attributes win, a cell's own background stays, as a severity
+        badge's); `fitted` cells are already their columns' widths."""
         pad = " " * PADDING
         line = Text()
         for cell, cell_width in zip(cells, widths, strict=False):
             line.append(pad)
-            line.append_text(_one_line(cell, cell_width))
+            line.append_text(cell if fitted else _one_line(cell, cell_width))
             line.append(pad)
         line.truncate(width, pad=True)
         console = self.app.console
         segments = list(line.render(console))
         if on_top:
-            segments = list(Segment.apply_style(segments, post_style=style))
+            over = Style(
+                color=style.color,
+                bold=style.bold,
+                dim=style.dim,
+                italic=style.italic,
+                underline=style.underline,
+                reverse=style.reverse,
+                strike=style.strike,
+            )
+            segments = list(Segment.apply_style(segments, style=style, post_style=over))
         else:
             segments = list(Segment.apply_style(segments, style=style))
         return Strip(segments, width)

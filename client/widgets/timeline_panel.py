@@ -154,10 +154,15 @@ class TimelinePanel(LineTable[Row]):
 
     def cells(self, key: str, row: Row) -> tuple[Text, Text, Text]:
         when, event = row
-        # Today's pin, not the pin at the time: the log is folded already.
-        pinned = isinstance(event, e.NoteAdded) and self._held.pinned(event.note)
-        _, who, what = timeline_row(event, pinned, self.numbered)
+        _, who, what = timeline_row(event, self._pinned(event), self.numbered)
         return Text(str(when)), who, what
+
+    def drawn_as(self, key: str, row: Row) -> object:
+        return self._pinned(row[1])
+
+    def _pinned(self, event: e.Event) -> bool:
+        # Today's pin, not the pin at the time: the log is folded already.
+        return isinstance(event, e.NoteAdded) and self._held.pinned(event.note)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_search":

@@ -40,7 +40,11 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "resume of one incident of ": {"raw"},
     },
     "hubs": {"committed commands/s": set()},
-    "lobby": {"lobby ready, ": {"whole_log"}, "lobby and room open, ": {"whole_log"}},
+    "lobby": {
+        "lobby ready, ": {"whole_log"},
+        "lobby and room open, ": {"whole_log"},
+        "hub CPU per note with 6 lobbies open, incident of ": set(),
+    },
     "page": {"event p99 delay at ": {"without_pages"}},
     "read": {"warroom show of one incident, ": {"whole_log"}},
     "replay": {

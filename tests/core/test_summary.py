@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from warroom.core import commands as c
 from warroom.core import events as e
 from warroom.core.decide import decide
-from warroom.core.domain import Actor, Role, Severity, Status, World
-from warroom.core.policy import visible_to
+from warroom.core.domain import Actor, QuestionState, Role, Severity, Status, World, evolve
+from warroom.core.policy import question_reaches, visible_to
 from warroom.core.reducer import apply, replay
-from warroom.core.summary import summarize, summarize_each
+from warroom.core.summary import count_entries, recounted, summarize, summarize_each
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 IM = Actor("ines", Role.INCIDENT_MANAGER)
@@ -125,3 +125,34 @@ def test_summaries_for_many_viewers_keep_each_stakeholders_own_questions() -> No
     # The private incident: the invited responder and the manager, nobody else.
     admitted = {v.name for v, s in summarize_each(private, viewers).items() if s is not None}
     assert admitted == {"ines", "rob"}
+
+
+def test_an_open_question_counts_for_whom_the_policy_says_it_reaches() -> None:
+    # No command leaves a question open with an answer's audience, but a summary's counts
+    # follow `question_reaches` whatever the state: such a question counts for its asker and
+    # for the audience, once each, and for nobody else.
+    world, _ = _play(STEPS)
+    incident = world.incident(INC)
+    assert incident is not None
+    questions = incident.questions.changed(3, lambda q: evolve(q, answer_audience="all"))
+    assert questions is not None
+    odd = evolve(incident, questions=questions)
+    assert [q.state for q in odd.questions] == ["open", "answered", "open"]
+    ed = Actor("ed", Role.STAKEHOLDER, frozenset({"exec"}))
+    bo = Actor("bo", Role.STAKEHOLDER, frozenset({"exec", "support"}))
+    viewers = [IM, EXEC, ed, SUPPORT, bo]
+    for count in (count_entries(odd), recounted(count_entries(incident), odd, [("question", 3)])):
+        each = summarize_each(odd, viewers, count)
+        opened = {
+            viewer.name: summary.open_questions for viewer, summary in each.items() if summary
+        }
+        expected = {
+            viewer.name: sum(
+                1
+                for q in odd.questions
+                if q.state is QuestionState.OPEN
+                and (viewer.internal or question_reaches(q, viewer))
+            )
+            for viewer in viewers
+        }
+        assert opened == expected == {"ines": 2, "eve": 2, "ed": 1, "sue": 1, "bo": 1}

@@ -21,7 +21,7 @@ from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from client.app import WarRoomApp
 from client.connection import FrameSink
@@ -539,7 +539,7 @@ async def paste(pilot: Pilot[Any], text: str) -> None:
 # Reading the screen ----------------------------------------------------------------------------
 
 
-def cursor_row(table: DataTable[Any] | LineTable[Any]) -> str:
+def cursor_row(table: LineTable[Any]) -> str:
     """The plain text of the row under a table's cursor."""
     return "  ".join(str(cell) for cell in table.get_row_at(table.cursor_row))
 

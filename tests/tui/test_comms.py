@@ -402,7 +402,7 @@ TEN_MINUTES: dict[str, int | None] = {"response": 600}
 async def test_open_questions_show_their_age_and_overdue_oldest_first(fake):
     async with running(fake, frames=replay(cadence=TEN_MINUTES)) as pilot:
         panel = pilot.app.screen.query_one("#questions", QuestionsPanel)
-        rows = [str(row.key.value) for row in panel.ordered_rows]
+        rows = panel.ordered_keys
         assert rows == ["Q2", "Q3", "Q1"]
         cells = ["  ".join(str(c) for c in panel.get_row_at(n)) for n in range(3)]
         assert cells[0] == "Q2  12m  carol: OVERDUE Do we need to notify the regulator?"

@@ -33,7 +33,7 @@ from warroom.core.domain import Role, Severity
 
 def _ids(pilot: Pilot[None]) -> list[str]:
     table = pilot.app.screen.query_one("#incidents", KeyedTable)
-    return [str(row.key.value) for row in table.ordered_rows]
+    return table.ordered_keys
 
 
 def _row(pilot: Pilot[None], key: str) -> list[str]:

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from client.widgets.timeline_panel import TimelinePanel
 from tests.kit.tui import (
     ANA,
+    MORGAN,
     ROOM,
     FakeConnection,
     Step,
@@ -31,12 +32,14 @@ from warroom.core import protocol
 ENTRIES = 2_000
 
 
-def _notes(count: int, start: int = 30) -> list[protocol.ServerFrameType]:
+def _notes(count: int, more: int = 0) -> list[protocol.ServerFrameType]:
+    """`count` notes after the seed; with `more`, the `more` notes after those alone."""
     steps = [
-        Step(ANA, start + n / 100, c.AddNote(incident=ROOM, text=f"entry {n}"))
-        for n in range(count)
+        Step(ANA, 30 + n / 100, c.AddNote(incident=ROOM, text=f"entry {n}"))
+        for n in range(count + more)
     ]
-    return [*later(*steps)]
+    frames = later(*steps)
+    return [*frames[count:]] if more else [*frames]
 
 
 class _Counted:
@@ -76,9 +79,13 @@ async def test_a_long_timeline_makes_the_cells_of_what_is_on_screen_only() -> No
         assert 0 < counted.made <= 4 * screenful, (counted.made, screenful)
         assert f"entry {ENTRIES - 1}" in cursor_row(timeline)  # it follows the newest
         counted.made = 0
-        fake.sink.frames_received(_notes(1, start=60))
+        rows = timeline.row_count
+        fake.sink.frames_received(_notes(ENTRIES, more=1))
         await settled(pilot)
-        assert 0 < counted.made <= 2 * screenful, (counted.made, screenful)
+        assert timeline.row_count == rows + 1
+        assert f"entry {ENTRIES}" in cursor_row(timeline)
+        # The new row, and the row the cursor left: the others are drawn as they were.
+        assert 0 < counted.made <= 3, (counted.made, screenful)
 
 
 async def test_a_new_entry_does_not_lay_the_screen_out_again() -> None:
@@ -96,9 +103,11 @@ async def test_a_new_entry_does_not_lay_the_screen_out_again() -> None:
 
         screen._refresh_layout = counted  # type: ignore[method-assign]
         assert fake.sink is not None
+        rows = pilot.app.screen.query_one("#timeline", TimelinePanel).row_count
         for n in range(5):
-            fake.sink.frames_received(_notes(1, start=60 + n))
+            fake.sink.frames_received(_notes(ENTRIES + n, more=1))
             await settled(pilot)
+        assert pilot.app.screen.query_one("#timeline", TimelinePanel).row_count == rows + 5
         assert layouts == 0
 
 
@@ -144,3 +153,24 @@ async def test_an_entry_shows_on_one_line_cut_with_an_ellipsis_and_nothing_obeye
         assert row.rstrip(" │").endswith("…")  # cut at the panel's edge
         assert "\x1b" not in row and "\x07" not in row
         assert app_of(pilot).state.log[-1].event.text == text  # type: ignore[union-attr]
+
+
+async def test_a_row_drawn_before_is_drawn_again_when_its_pin_changes() -> None:
+    fake = FakeConnection()
+    async with running(fake, frames=replay()) as pilot:
+        timeline = pilot.app.screen.query_one("#timeline", TimelinePanel)
+        assert "note N4:" in rendered(timeline)
+        assert "★ note N4:" not in rendered(timeline)
+        (pin,) = later(Step(MORGAN, 40, c.PinNote(incident=ROOM, note=4)))
+        assert fake.sink is not None
+        fake.sink.frames_received([pin])
+        await settled(pilot)
+        # The note's row is the same row (its event did not change); its star is today's pin.
+        assert "★ note N4:" in rendered(timeline)
+        (unpin,) = later(
+            Step(MORGAN, 40, c.PinNote(incident=ROOM, note=4)),
+            Step(MORGAN, 41, c.PinNote(incident=ROOM, note=4, pinned=False)),
+        )[1:]
+        fake.sink.frames_received([unpin])
+        await settled(pilot)
+        assert "★ note N4:" not in rendered(timeline)

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Markdown
+from textual.widgets import Markdown
 
 from client.app import WarRoomApp
 from client.screens.replay import SPEEDS, ReplayScreen
 from client.screens.report import ReportScreen
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import WarRoomScreen
+from client.widgets.keyed_table import KeyedTable
 from client.widgets.line_table import LineTable
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.timeline_panel import TimelinePanel
@@ -201,7 +202,7 @@ def _panels(screen: Screen[Any]) -> dict[str, object]:
 
     def rows(selector: str) -> list[list[str]]:
         table = view.query_one(selector)
-        assert isinstance(table, DataTable | LineTable), table
+        assert isinstance(table, LineTable), table
         return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
     timeline = view.query_one("#timeline", TimelinePanel)
@@ -270,7 +271,7 @@ def _stakeholder_panels(screen: Screen[Any]) -> dict[str, object]:
     view: Widget = screen.panels() if isinstance(screen, ReplayScreen) else screen
     seen = _panels(screen)
     seen["timeline title"] = str(seen["timeline title"]).removeprefix("2 ")
-    updates = view.query_one("#updates", DataTable)
+    updates = view.query_one("#updates", KeyedTable)
     seen["updates"] = [
         [str(cell) for cell in updates.get_row_at(i)] for i in range(updates.row_count)
     ]

@@ -41,7 +41,7 @@ async def test_p_previews_the_room_as_an_audience_and_esc_goes_back(fake):
         assert "for execs" not in everyone
         actions = preview.query_one(ProgressPanel)
         # One action, keyed A4 but shown without its number, as the audience sees it.
-        assert [row.key.value for row in actions.ordered_rows] == ["A4"]
+        assert actions.ordered_keys == ["A4"]
         assert "A4" not in str(actions.get_row_at(0))
         await pilot.press("escape")
         await settled(pilot)

@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 from textual.screen import Screen
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
 from client.screens.stakeholder_room import StakeholderRoomScreen
 from client.screens.war_room import ACTION_COMMANDS, REQUEST_COMMANDS, WarRoomScreen
+from client.widgets.keyed_table import KeyedTable
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.requests import offered
@@ -88,7 +89,7 @@ async def test_a_stakeholder_sees_no_entry_numbers_and_only_their_own_questions(
         assert "Status page updated" in timeline  # a note to all
         assert "Rollback" not in timeline  # internal
         assert not re.search(r"\b[NAMQ]\d+\b", timeline)
-        questions = screen.query_one("#questions", DataTable)
+        questions = screen.query_one("#questions", KeyedTable)
         asked = [str(questions.get_row_at(i)[-1]) for i in range(questions.row_count)]
         assert any("Is this on the status page?" in q and "Yes, since" in q for q in asked)
         assert not any("dave" in q for q in asked)  # another asker's question never came
