@@ -15,7 +15,7 @@ from pathlib import Path
 
 from websockets.asyncio.server import serve
 
-from server.config import Config, load, reach
+from server.config import SHELVE_AFTER, Config, load, reach
 from server.delivery import Courier
 from server.handshake import select_subprotocol
 from server.hub import Hub
@@ -58,6 +58,7 @@ async def run(
     tls: ssl.SSLContext | None = None,
     allow_origins: frozenset[Origin] = frozenset(),
     config: Config | None = None,
+    hub_ready: Callable[[Hub], None] | None = None,
 ) -> None:
     """Serve the war room until `stop` is set or SIGINT/SIGTERM arrives.
 
@@ -70,8 +71,9 @@ async def run(
         ssh: also serve the war room over SSH, on the same host (see `server.ssh`).
         tls: serve `wss://` with this context (None: plain `ws://`).
         allow_origins: web origins that may connect besides the hub's own address.
-        config: the cadence, and where updates are delivered (None: the default cadence, and
-            nothing is delivered).
+        config: the cadence, where updates are delivered, when resolved incidents are shelved
+            (None: the default cadence and shelving, and nothing is delivered).
+        hub_ready: called with the hub once it serves (for an embedding that looks inside it).
 
     Raises:
         server.ssh.settings.GatewayError: if the SSH gateway cannot start.
@@ -80,12 +82,16 @@ async def run(
     # Acknowledged means durable: never serve a database that could lose a commit.
     await asyncio.to_thread(store.check_durable)
     # Each incident from its newest snapshot and the events after it: what a full replay gives.
-    restored = await asyncio.to_thread(restore, store, store.log_identity())
+    # Resolved incidents whose snapshot holds all of them are held by their header alone.
+    shelve_after = SHELVE_AFTER if config is None else config.shelve_after
+    shelve = shelve_after is not None
+    restored = await asyncio.to_thread(restore, store, store.log_identity(), shelve)
     hub = Hub(
         store,
         restored.world,
         restored.head,
         cadence=DEFAULT_CADENCE if config is None else config.cadence,
+        shelve_after=shelve_after,
     )
     # What is alive now (modules, the schemas, the replayed world) lives as long as the hub.
     # Measured under a flood, each full collection went through all of it again: 100-140 ms
@@ -144,11 +150,15 @@ async def run(
                 gateway = Gateway(hub, f"{scheme}://{_host(_local(bound[0]))}:{bound[1]}", ssh)
                 await gateway.start(host)
             try:
+                if hub_ready is not None:
+                    hub_ready(hub)
                 if on_ready is not None:
                     on_ready(url)
                 watcher = asyncio.create_task(hub.watch_users())
+                shelf = asyncio.create_task(hub.watch_shelf())
                 await stop.wait()
                 watcher.cancel()
+                shelf.cancel()
             finally:
                 if gateway is not None:
                     await gateway.close()

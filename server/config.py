@@ -35,8 +35,13 @@ _SECTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "cadence": frozenset({*(s.value for s in Severity), "response"}),
         "delivery": frozenset({"attempts", "backoff", "max_backoff", "timeout"}),
         "notify": frozenset({"audience", "email", "webhook"}),
+        "memory": frozenset({"shelve_after"}),
     }
 )
+
+SHELVE_AFTER = 600.0
+"""Seconds a resolved incident stays without an event before the hub shelves it: keeps its
+header alone in memory, and reads its whole state back from its snapshot when needed."""
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?\s*(#.*)?$")
@@ -92,6 +97,8 @@ class Config:
     """The line each webhook URL was given on."""
     smtp_at: int = 0
     """The line of `[smtp]`'s host (or of the section)."""
+    shelve_after: float | None = SHELVE_AFTER
+    """Seconds a resolved incident stays quiet before it is shelved (None: never)."""
 
     def where(self, line: int) -> str:
         """`FILE, line N`, as every sentence about this file starts."""
@@ -210,7 +217,16 @@ class _Reader:
             notify=notify,
             hooks_at=hooks_at,
             smtp_at=self.lines.of("smtp", "host"),
+            shelve_after=self.shelve_after(data.get("memory", {})),
         )
+
+    def shelve_after(self, table: dict[str, Any]) -> float | None:
+        if "shelve_after" not in table:
+            return SHELVE_AFTER
+        value = table["shelve_after"]
+        if isinstance(value, str) and value.strip().lower() == "never":
+            return None
+        return self._duration("memory", table, "shelve_after").total_seconds()
 
     def _string(self, section: str, table: dict[str, Any], key: str, index: int = 0) -> str:
         value = table.get(key)

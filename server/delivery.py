@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Literal
 
 from server import readers
 from server.config import Config
+from server.snapshots import read_back
 from warroom.core import events as e
 from warroom.core import messages, protocol
-from warroom.core.domain import IncidentState, World
+from warroom.core.domain import IncidentState, ShelvedIncident, World
 from warroom.core.recipients import (
     Subscription,
     answered_body,
@@ -259,6 +260,9 @@ class Courier:
             elif isinstance(event, e.QuestionAnswered) and self.config.smtp is not None:
                 if emails is None:
                     emails = self.store.users.emails()
+                if isinstance(incident, ShelvedIncident):
+                    # Its asker is among its entries: read it back (on this worker thread).
+                    incident = read_back(self.store, self.log_id, incident.id, head) or incident
                 planned += self._answer(seq, event, incident, emails)
         return self.store.deliveries.plan(planned, upto)
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
 from collections.abc import Sequence
 from typing import assert_never
 
@@ -50,13 +52,13 @@ from server.presence import Presence
 from server.replay import Replay
 from server.sequencer import Accepted, Committed, Outcome, Sequencer
 from server.session import Session, seat
-from server.snapshots import Snapshotter
+from server.snapshots import Snapshotter, read_back
 from server.summaries import Summaries
 from warroom.core import events as e
 from warroom.core import protocol
 from warroom.core.cadence import DEFAULT_CADENCE, Cadence
 from warroom.core.disclosure import Sealer
-from warroom.core.domain import Actor, IncidentState, Role, World
+from warroom.core.domain import Actor, IncidentState, Role, ShelvedIncident, Status, World
 from warroom.core.groups import known_groups
 from warroom.store import Delivery, Store
 
@@ -77,13 +79,23 @@ class Hub:
     """Owns the live connections and the committed world they are served from."""
 
     def __init__(
-        self, store: Store, world: World, head: int, cadence: Cadence = DEFAULT_CADENCE
+        self,
+        store: Store,
+        world: World,
+        head: int,
+        cadence: Cadence = DEFAULT_CADENCE,
+        shelve_after: float | None = None,
     ) -> None:
         self.store = store
         self.cadence = cadence
         """The update cadence and question response target, told to every client."""
         self.log_id = store.log_identity()
         """Which log this hub serves: a database restored from a backup serves another."""
+        self.shelve_after = shelve_after
+        """Seconds a resolved incident stays without an event before it is shelved (None:
+        never): held by its header alone, its whole state read back when something needs it."""
+        self.read_back = functools.partial(read_back, store, self.log_id)
+        """Reads an incident's whole state at a seq back from the store (blocking)."""
         self.sealer = Sealer(store.secrets.get("disclosure"), self.log_id)
         self.sequencer = Sequencer(
             store.log,
@@ -92,6 +104,8 @@ class Hub:
             head,
             self.publish,
             name_private=self.sealer.private_suffix,
+            read_back=self.read_back,
+            shelved=self._shelved,
         )
         self.sessions: set[Session] = set()
         outbox = Outbox()
@@ -102,6 +116,7 @@ class Hub:
         self.presence = Presence(self.sessions, self.fanout)
         self.summaries = Summaries()
         self.replay = Replay(store.log, self.sealer, self.fanout, self.log_id, self.summaries)
+        self.replay.read_back = self.read_back
         self.replay.cadence = cadence.to_wire()
         # One read of the users table serves every welcome that waited on it: a read per welcome
         # was a query per connection, and fifty connecting at once held the interpreter from
@@ -119,6 +134,9 @@ class Hub:
         self._closing: set[asyncio.Task[None]] = set()
         self._answering: set[Session] = set()
         """Sessions holding answers, written once the outcomes of a group commit are in."""
+        self._last_event: dict[str, float] = {}
+        """When (the loop's clock) each incident's newest event was published, since the start:
+        one without is as quiet as can be."""
 
     # Handshake --------------------------------------------------------------------------------
 
@@ -308,11 +326,64 @@ class Hub:
         courier = self.courier
         if courier is not None and any(courier.wakes_for(item.event) for item in committed):
             courier.wake()
+        now = asyncio.get_running_loop().time()
+        for item in committed:
+            self._last_event[item.event.incident] = now
         # One summary per changed incident and lobby, however many events the batch held.
         touched = (item.event.incident for item in committed)
         self.summaries.fold(committed, world)
         self.summaries.refresh(self.sessions, touched, world)
         self.fanout.drop_slow(burst)
+
+    # The shelf ------------------------------------------------------------------------------
+
+    async def watch_shelf(self) -> None:
+        """Shelve the resolved incidents that have been quiet for `shelve_after` seconds, every
+        so often (a tenth of it, at least a second, at most a minute)."""
+        if self.shelve_after is None:
+            return
+        every = min(max(self.shelve_after / 10, 1.0), 60.0)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.shelve_quiet()
+            except Exception:  # the shelf saves memory: the hub serves on without it
+                log.exception("could not shelve the quiet incidents")
+
+    async def shelve_quiet(self, quiet_for: float | None = None) -> list[str]:
+        """Hold each resolved incident with no event for `quiet_for` seconds (None: for
+        `shelve_after`), whose newest snapshot was written of its newest event, by its header
+        alone; return their ids. Nothing while shelving is off.
+
+        What needs an incident's whole state reads it back from that snapshot (and any event
+        after it): a command (the writer thread), a stakeholder's catch-up or read (a reader
+        thread), the courier's plan of an answer; the rest (who may know of it, its lobby
+        summaries, `read`s of the war room) is served from the header."""
+        if self.shelve_after is None or self.snapshotter is None:
+            return []
+        quiet_for = self.shelve_after if quiet_for is None else quiet_for
+        now = asyncio.get_running_loop().time()
+        quiet = [
+            incident
+            for incident in self.fanout.world.incidents.values()
+            if incident.status is Status.RESOLVED
+            and not isinstance(incident, ShelvedIncident)
+            and now - self._last_event.get(incident.id, -math.inf) >= quiet_for
+            and self.snapshotter.current(incident.id)
+        ]
+        if not quiet:
+            return []
+        return await self.sequencer.shelve(quiet)
+
+    def _shelved(self, world: World, incidents: list[str]) -> None:
+        """The writer thread shelved `incidents` in `world` (the world published, their headers
+        put in): from now on no part of the hub holds their whole state."""
+        self.fanout.world = world
+        self.summaries.forget(incidents)
+        if self.snapshotter is not None:
+            self.snapshotter.shelved(world)
+        for incident in incidents:
+            self._last_event.pop(incident, None)
 
     def _resync(self, event: e.PrivacyChanged | e.AccessChanged, incident: IncidentState) -> None:
         """Close the connections whose past changed with `event`: an invitee has the incident's

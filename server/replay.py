@@ -21,7 +21,8 @@ from server.session import Session
 from server.summaries import Summaries
 from warroom.core import protocol
 from warroom.core.disclosure import Sealer
-from warroom.core.policy import disclosed
+from warroom.core.domain import IncidentState, ShelvedIncident, World, evolve
+from warroom.core.policy import admitted, disclosed
 from warroom.store import EventLog
 
 REPLAY_PAGE = 1000
@@ -38,6 +39,10 @@ async def _no_groups() -> tuple[str, ...]:
 
 
 async def _nothing_to_reach(_seq: int) -> None:
+    return None
+
+
+def _nothing_to_read(_incident: str, _upto: int) -> IncidentState | None:
     return None
 
 
@@ -88,6 +93,8 @@ class Replay:
         """The update cadence every welcome carries (None: the defaults)."""
         self.delivery_frames: Callable[[str], list[str]] = lambda _incident: []
         """Reads how an incident's deliveries stand, as `delivery` frames (from the outbox)."""
+        self.read_back: Callable[[str, int], IncidentState | None] = _nothing_to_read
+        """Reads a shelved incident's whole state at a seq back from the store (blocking)."""
         self.reach: Callable[[int], Awaitable[None]] = _nothing_to_reach
         """Waits, a bounded while, until the hub published a seq it has not yet: a client come
         from another hub of the same log may be a moment ahead of this one."""
@@ -166,6 +173,7 @@ class Replay:
             sent = fanout.head
         # Page through the log until nothing newer than what was sent has been published; with
         # no await between that check and subscribing, no event is missed or sent twice.
+        wholes: dict[str, IncidentState | None] = {}
         while sent < fanout.head:
             upto = fanout.head
             rows = await readers.read(self.log.read_raw, sent, REPLAY_PAGE, upto)
@@ -173,7 +181,10 @@ class Replay:
                 return  # resynced meanwhile: it starts over on a new connection
             if not rows:
                 break
-            replayed, last = self._disclosed_page(session, rows)
+            world = await self._world_for(session, rows, wholes)
+            if session.closed:
+                return
+            replayed, last = self._disclosed_page(session, rows, world)
             shown = max(shown, last)
             sent = rows[-1][0]
             await _write_page(session.connection, protocol.encode_events(replayed))
@@ -188,9 +199,10 @@ class Replay:
         """The seq of the newest event after `after` and up to `upto` that `session` receives;
         `after` if there is none. Read backwards, page by page: usually the first one holds it."""
         before = upto + 1
+        wholes: dict[str, IncidentState | None] = {}
         while before > after + 1:
             rows = await readers.read(self.log.read_raw_back, before, BACK_PAGE, after)
-            world = self.fanout.world
+            world = await self._world_for(session, rows, wholes)
             for seq, encoded in rows:
                 if disclosed(session.actor, protocol.load_event(encoded), world) is not None:
                     return seq
@@ -225,12 +237,14 @@ class Replay:
         tells = session.actor.internal and not (session.streaming or session.catching_up)
         deliveries = await readers.read(self.delivery_frames, wanted) if tells else []
         sent = shown = 0
+        wholes: dict[str, IncidentState | None] = {}
         while True:
             upto = fanout.head
             rows = await readers.read(self.log.read_incident, wanted, sent, REPLAY_PAGE, upto)
+            world = await self._world_for(session, rows, wholes)
             if session.closed:
                 return  # resynced meanwhile: what it may see has changed
-            answered, last = self._disclosed_page(session, rows)
+            answered, last = self._disclosed_page(session, rows, world)
             shown = last or shown
             sent = rows[-1][0] if rows else sent
             frames = protocol.encode_read_events(request_id, answered)
@@ -246,8 +260,40 @@ class Replay:
             session.send(*frames, *deliveries, protocol.encode(done))
             return
 
+    async def _world_for(
+        self,
+        session: Session,
+        rows: list[tuple[int, str]],
+        wholes: dict[str, IncidentState | None],
+    ) -> World:
+        """The world to disclose a page of the log to `session` from: the hub's, with the whole
+        state of each shelved incident of the page read back (once per replay or read, kept in
+        `wholes`) when it is a stakeholder's, to whom an event's disclosure depends on entries.
+        The war room needs only the headers."""
+        world = self.fanout.world
+        if session.actor.internal:
+            return world
+        for _, encoded in rows:
+            incident_id = _incident_of(encoded) or protocol.load_event(encoded).incident
+            header = world.incident(incident_id)
+            if (
+                incident_id in wholes
+                or not isinstance(header, ShelvedIncident)
+                or not admitted(session.actor, header)  # refused on the header alone
+            ):
+                continue
+            # Up to what the hub published: a shelved incident has no event past it.
+            wholes[incident_id] = await readers.read(self.read_back, incident_id, self.fanout.head)
+        # After the last await: an incident read back while a command unshelved it is taken as
+        # the hub now holds it.
+        world = self.fanout.world
+        for incident_id, whole in wholes.items():
+            if whole is not None and isinstance(world.incident(incident_id), ShelvedIncident):
+                world = evolve(world, incidents=world.incidents.set(incident_id, whole))
+        return world
+
     def _disclosed_page(
-        self, session: Session, rows: list[tuple[int, str]]
+        self, session: Session, rows: list[tuple[int, str]], world: World
     ) -> tuple[list[tuple[int | str, str]], int]:
         """The events of a page of the log as `session` may receive them (each with its
         position), and the seq of the last one it receives (0: none).
@@ -256,7 +302,6 @@ class Replay:
         is asked once per incident in the page, not once per event."""
         disclosed: list[tuple[int | str, str]] = []
         last = 0
-        world = self.fanout.world
         internal = session.actor.internal
         as_they_are: dict[str, bool] = {}
         for seq, encoded in rows:
@@ -270,17 +315,18 @@ class Replay:
                     disclosed.append((seq, encoded))
                     last = seq
                     continue
-            shown = self._disclosed(session, seq, encoded)
+            shown = self._disclosed(session, seq, encoded, world)
             if shown is not None:
                 disclosed.append(shown)
                 last = seq
         return disclosed, last
 
-    def _disclosed(self, session: Session, seq: int, encoded: str) -> tuple[int | str, str] | None:
+    def _disclosed(
+        self, session: Session, seq: int, encoded: str, world: World
+    ) -> tuple[int | str, str] | None:
         """Event `seq` as `session` may receive it (its position, the encoded event), or None if
-        it may not see it."""
+        it may not see it; `world` is the hub's, with the shelved incidents of the page whole."""
         actor = session.actor
-        world = self.fanout.world
         incident = world.incident(_incident_of(encoded))
         if actor.internal and incident is not None and not incident.private:
             return seq, encoded

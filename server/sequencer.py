@@ -31,12 +31,13 @@ from server.session import seat
 from warroom.core import protocol
 from warroom.core.commands import ChangeAccess, Command, DeclareIncident
 from warroom.core.decide import decide
-from warroom.core.domain import Actor, Role, World
+from warroom.core.domain import Actor, IncidentState, Role, ShelvedIncident, World, evolve
 from warroom.core.events import Event
 from warroom.core.groups import check_groups, known_groups, named_groups
 from warroom.core.policy import authorize
 from warroom.core.reducer import apply
 from warroom.core.rejections import Rejected
+from warroom.core.summary import shelve
 from warroom.store import DuplicateCommand, EventLog, Pending, StoreError, Turn, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ class Accepted:
 
 Outcome = Accepted | Rejected
 Publisher = Callable[[Sequence[Committed], World], None]
+ReadBack = Callable[[str, int], IncidentState | None]
+"""Reads an incident's whole state at a seq back from the store (`server.snapshots.read_back`)."""
 
 
 @dataclass
@@ -106,6 +109,15 @@ class _Group:
     outcomes: list[tuple[_Item, Outcome]]
 
 
+@dataclass
+class _Shelve:
+    """Asks the writer thread to hold incidents by their header alone: each only while the
+    world still holds it as the state given (nothing was committed to it since)."""
+
+    states: list[IncidentState]
+    future: asyncio.Future[list[str]]
+
+
 _STOP = object()
 _CATCH_UP = object()
 """Asks the writer thread to read and publish what other hubs committed."""
@@ -123,6 +135,8 @@ class Sequencer:
         clock: the time source (UTC, timezone-aware).
         name_private: the id suffix of the nth private incident (`Sealer.private_suffix`):
             chosen here, outside the pure core, and carried in the command.
+        read_back: reads a shelved incident's whole state back (None: nothing is shelved).
+        shelved: called on the event loop with the world once incidents were shelved in it.
     """
 
     def __init__(
@@ -135,6 +149,8 @@ class Sequencer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         name_private: Callable[[int], str] | None = None,
+        read_back: ReadBack | None = None,
+        shelved: Callable[[World, list[str]], None] | None = None,
     ) -> None:
         self._log = event_log
         self._users = users
@@ -144,6 +160,8 @@ class Sequencer:
         self._clock = clock
         self._name_private = name_private
         """The id suffix of the nth private incident; None: private incidents are refused."""
+        self._read_back = read_back
+        self._shelved = shelved
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._recent: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -171,6 +189,19 @@ class Sequencer:
                 future.set_result(Rejected("unavailable", "the server is shutting down; try again"))
             else:
                 self._queue.put(_Item(actor, command_id, command, future))
+        return future
+
+    def shelve(self, states: list[IncidentState]) -> asyncio.Future[list[str]]:
+        """Have the writer thread hold each of `states` by its header alone, if the world still
+        holds it as given; the future resolves to the ids shelved, once the hub was handed the
+        world that holds them so."""
+        assert self._loop is not None, "start() the sequencer first"
+        future: asyncio.Future[list[str]] = self._loop.create_future()
+        with self._lock:
+            if self._stopping:
+                future.set_result([])
+            else:
+                self._queue.put(_Shelve(states, future))
         return future
 
     def catch_up(self, head: int = 0) -> None:
@@ -217,8 +248,11 @@ class Sequencer:
             if _CATCH_UP in batch:
                 self._catching_up = False  # a commit announced from now on asks again
             items = [item for item in batch if isinstance(item, _Item)]
+            shelving = [item for item in batch if isinstance(item, _Shelve)]
             if not items:
-                self._refresh()
+                if len(shelving) < len(batch):
+                    self._refresh()
+                self._shelve(shelving)
                 if stop_after:
                     return
                 continue
@@ -235,6 +269,7 @@ class Sequencer:
             except Exception as error:  # never let the writer thread die
                 log.exception("the sequencer failed a batch")
                 self._fail(items, error)
+            self._shelve(shelving)
             if stop_after:
                 return
 
@@ -248,6 +283,52 @@ class Sequencer:
         if self._caught:
             self._deliver([], self._world, [])
 
+    def _shelve(self, requests: list[_Shelve]) -> None:
+        """Hold the incidents asked for by their header alone, and hand the world to the loop."""
+        if not requests:
+            return
+        world = self._world
+        done: list[tuple[_Shelve, list[str]]] = []
+        for request in requests:
+            ids: list[str] = []
+            for state in request.states:
+                if world.incident(state.id) is state and not isinstance(state, ShelvedIncident):
+                    world = _put(world, shelve(state))
+                    ids.append(state.id)
+            done.append((request, ids))
+        self._world = world
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(self._on_shelved, world, done)
+        except RuntimeError:
+            log.warning("the event loop closed before incidents were shelved")
+
+    def _on_shelved(self, world: World, done: list[tuple[_Shelve, list[str]]]) -> None:
+        shelved = [incident for _, ids in done for incident in ids]
+        if shelved and self._shelved is not None:
+            self._shelved(world, shelved)
+        for request, ids in done:
+            if not request.future.done():
+                request.future.set_result(ids)
+
+    def _unshelved(self, incident_id: str) -> IncidentState | None:
+        """Put the whole state of `incident_id` back in the world if it is shelved; return its
+        header (None if it was not shelved).
+
+        Raises:
+            StoreError: if it could not be read back.
+        """
+        header = self._world.incident(incident_id)
+        if not isinstance(header, ShelvedIncident):
+            return None
+        if self._read_back is None:
+            raise StoreError(f"{incident_id} is shelved and cannot be read back")
+        whole = self._read_back(header.id, self._head)
+        if whole is None or whole.id != header.id:
+            raise StoreError(f"{incident_id} could not be read back from the log")
+        self._world = _put(self._world, whole)
+        return header
+
     def _fold(self, newer: Sequence[tuple[int, str]]) -> None:
         """Fold events committed by other hubs after this hub's head; they are published with
         what is delivered next, before it."""
@@ -255,6 +336,7 @@ class Sequencer:
             if seq != self._head + 1:
                 raise StoreError(f"the log skips from seq {self._head} to seq {seq}")
             event = protocol.load_event(encoded)
+            self._unshelved(event.incident)  # an event of a shelved incident folds into it whole
             self._world = apply(self._world, event)
             self._head = seq
             self._caught.append(Committed(seq, event, encoded))
@@ -266,13 +348,27 @@ class Sequencer:
             # What the other hubs committed is folded before the turn's lock is taken, so the
             # turn, which they wait for, folds only what came in between.
             self._fold(self._log.read_raw(self._head))
+        # A command on a shelved incident is decided against its whole state, read back here,
+        # outside the turn; one that leaves it as it was leaves it shelved.
+        headers: dict[str, tuple[IncidentState, IncidentState | None]] = {}
         try:
+            for item in items:
+                incident_id = getattr(item.command, "incident", None)
+                if isinstance(incident_id, str) and incident_id.upper() not in headers:
+                    header = self._unshelved(incident_id)
+                    if header is not None:
+                        headers[header.id] = (header, self._world.incident(header.id))
             with self._log.turn(self._head) as turn:
                 self._fold(turn.newer)
                 group = self._decide(items, careful, users, turn)
         except _UsersChanged:
+            self._world = _reshelved(self._world, headers)
             self._process(items, careful)
             return
+        except BaseException:
+            self._world = _reshelved(self._world, headers)
+            raise
+        group = replace(group, world=_reshelved(group.world, headers))
         # Committed: only now do the world, the remembered ids and the acks move on.
         self._world, self._head = group.world, group.head
         for key, known in group.ids.items():
@@ -407,3 +503,19 @@ class Sequencer:
         for item, outcome in outcomes:
             if not item.future.done():
                 item.future.set_result(outcome)
+
+
+def _put(world: World, incident: IncidentState) -> World:
+    """`world` holding `incident` as given, in the place it holds it already."""
+    return evolve(world, incidents=world.incidents.set(incident.id, incident))
+
+
+def _reshelved(
+    world: World, headers: dict[str, tuple[IncidentState, IncidentState | None]]
+) -> World:
+    """`world` with each incident read back for a group shelved again if the group left it as
+    it was read (no event of the group changed it): (header, whole state read) by id."""
+    for incident_id, (header, whole) in headers.items():
+        if world.incident(incident_id) is whole:
+            world = _put(world, header)
+    return world

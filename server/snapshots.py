@@ -21,14 +21,17 @@ from dataclasses import dataclass
 
 from server.sequencer import Committed
 from warroom.core import events as e
-from warroom.core import protocol, snapshots
-from warroom.core.domain import IncidentState, Status, World
+from warroom.core import protocol, reducer, snapshots, summary
+from warroom.core.domain import IncidentState, ShelvedIncident, Status, World
 from warroom.store import Snapshot, Snapshots, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 EVERY = 1000
 """An incident's snapshot is written again once this many of its events were folded since."""
+
+SNAPSHOTS_A_READ = 8
+"""Snapshots read in one query as a hub starts."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,15 @@ class Restored:
     or from its first event)."""
 
 
-def restore(store: Store, log_id: str) -> Restored:
+def restore(store: Store, log_id: str, shelve: bool = False) -> Restored:
     """Read the newest snapshot of each incident and the events after it, and fold them.
 
     A snapshot that cannot be decoded is left out as the store leaves out the others that are
     not true of the log: its incident is folded from its first event.
+
+    Args:
+        shelve: hold each incident that its snapshot shows resolved, with no event after it, by
+            its header alone (`ShelvedIncident`): its whole state is never kept in memory.
 
     Raises:
         StoreError: if the database failed.
@@ -54,20 +61,55 @@ def restore(store: Store, log_id: str) -> Restored:
     # The head first: whatever another hub commits meanwhile comes after it, by the catch-up.
     head = store.log.head()
     order = store.log.incidents(head)
-    found = store.snapshots.load(log=log_id, format=snapshots.FORMAT, upto=head)
     states: list[IncidentState] = []
     after: dict[str, int] = {}
-    for incident in order:
-        snapshot = found.get(incident)
-        state = None if snapshot is None else _decoded(snapshot)
-        if snapshot is None or state is None:
-            after[incident] = 0
-            continue
-        states.append(state)
-        after[incident] = snapshot.seq
+    # A few snapshots a read: what a restart holds at once is a few snapshots' text and states,
+    # not all of them (the allocator keeps what it once held).
+    for start in range(0, len(order), SNAPSHOTS_A_READ):
+        chunk = order[start : start + SNAPSHOTS_A_READ]
+        found = store.snapshots.load(
+            log=log_id, format=snapshots.FORMAT, upto=head, incidents=chunk
+        )
+        for incident in chunk:
+            snapshot = found.pop(incident, None)
+            state = None if snapshot is None else _decoded(snapshot)
+            if snapshot is None or state is None:
+                after[incident] = 0
+                continue
+            if shelve and state.status is Status.RESOLVED:
+                state = summary.shelve(state)  # its entries are let go at once
+            states.append(state)
+            after[incident] = snapshot.seq
     tail = [protocol.load_event(data) for _, data in store.log.read_since(after, head)]
+    folded = dict(Counter(event.incident for event in tail))
+    for place, state in enumerate(states):
+        if isinstance(state, ShelvedIncident) and state.id in folded:
+            # Events follow its snapshot (a hub killed before it wrote the next one): it is
+            # read back whole, with them, and folded on as the others are.
+            whole = read_back(store, log_id, state.id, head)
+            assert whole is not None  # its snapshot was read a moment ago
+            states[place] = whole
+            tail = [event for event in tail if event.incident != state.id]
     world = snapshots.resume(order, states, tail)
-    return Restored(world, head, dict(Counter(event.incident for event in tail)))
+    return Restored(world, head, folded)
+
+
+def read_back(store: Store, log_id: str, incident: str, upto: int) -> IncidentState | None:
+    """The whole state of `incident` at seq `upto`, as a restart reads it: its newest snapshot
+    true of the log and its events after it up to `upto` (all of them without one). Blocking:
+    on the writer thread or a reader's. None if the log holds no such incident up to `upto`.
+
+    Raises:
+        StoreError: if the database failed.
+    """
+    found = store.snapshots.load(
+        log=log_id, format=snapshots.FORMAT, upto=upto, incidents=(incident,)
+    ).get(incident)
+    state = None if found is None else _decoded(found)
+    after = 0 if found is None or state is None else found.seq
+    tail = (protocol.load_event(data) for _, data in store.log.read_since({incident: after}, upto))
+    start = World() if state is None else reducer.restore(World(), state)
+    return reducer.replay(tail, start).incident(incident)
 
 
 def _decoded(snapshot: Snapshot) -> IncidentState | None:
@@ -105,6 +147,10 @@ class Snapshotter:
         self._due: dict[str, tuple[int, IncidentState]] = {}
         """The newest state due to be written of each incident, with its seq (under `_lock`)."""
         self._lock = threading.Lock()
+        self._writing: set[str] = set()
+        """The incidents whose snapshot the thread is writing now (under `_lock`)."""
+        self._written = threading.Condition(self._lock)
+        """Notified each time the thread has written what it took."""
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -146,7 +192,28 @@ class Snapshotter:
                 self._since[incident] = 0
                 self._put(incident, committed[-1].seq, state)
 
+    def current(self, incident: str) -> bool:
+        """Whether `incident`'s newest snapshot was written of its newest event (as far as this
+        hub knows: a write that failed is not told apart), so that reading it back folds next
+        to nothing (event loop only)."""
+        if self._since.get(incident, 0):
+            return False
+        with self._lock:
+            return incident not in self._due and incident not in self._writing
+
+    def flush(self) -> None:
+        """Wait until what is due now is written (blocking: call it from a worker thread)."""
+        with self._written:
+            self._written.wait_for(lambda: not self._due and not self._writing)
+
+    def shelved(self, world: World) -> None:
+        """The hub shelved incidents of `world` (the same seq as the last counted): the world
+        kept to write at stop is that one, and holds their headers only."""
+        self._last = (world, self._last[1])
+
     def _put(self, incident: str, seq: int, state: IncidentState) -> None:
+        if isinstance(state, ShelvedIncident):
+            return  # a header holds no entries: its newest snapshot is the one read back
         with self._lock:
             self._due[incident] = (seq, state)
         self._wake.set()
@@ -174,8 +241,12 @@ class Snapshotter:
             self._wake.clear()
             with self._lock:
                 due, self._due = self._due, {}
+                self._writing = set(due)
             for incident, (seq, state) in due.items():
                 self._write(incident, seq, state)
+            with self._written:
+                self._writing = set()
+                self._written.notify_all()
             if self._stopping and not self._due:
                 return
 

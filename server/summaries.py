@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from server.sequencer import Committed
 from server.session import Session
 from warroom.core import protocol
-from warroom.core.domain import Actor, IncidentState, World
+from warroom.core.domain import Actor, IncidentState, ShelvedIncident, World
 from warroom.core.summary import (
     Entry,
     EntryCount,
@@ -56,7 +56,14 @@ class Summaries:
             else:
                 self._counts[incident_id] = recounted(count, incident, entries)
 
-    def _count_of(self, incident: IncidentState) -> EntryCount:
+    def forget(self, incidents: Iterable[str]) -> None:
+        """Let go of the counts of `incidents`, shelved: their headers hold their census."""
+        for incident in incidents:
+            self._counts.pop(incident, None)
+
+    def _count_of(self, incident: IncidentState) -> EntryCount | None:
+        if isinstance(incident, ShelvedIncident):
+            return None  # summarised from its header's census
         count = self._counts.get(incident.id)
         if count is None or count.incident is not incident:
             # Not counted yet (or a state this hub did not fold): one pass, then event by event.

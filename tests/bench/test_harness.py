@@ -54,6 +54,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "replay screen, CPU of a key, ": {"idle_key"},
     },
     "restart": {"restart to serving, ": {"raw", "refold", "empty_hub"}},
+    "shelf": {
+        "hub RSS after a restart, ": {"whole", "empty_hub"},
+        "time to serving, ": {"whole", "empty_hub"},
+    },
     "ssh": {
         "PSS per session": {"local_pty", "ssh_spawn"},
         "first paint, one session at a time": {"local_pty", "ssh_spawn"},

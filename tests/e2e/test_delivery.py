@@ -22,14 +22,22 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from server.delivery import MAX_ATTEMPTS
+from server.snapshots import Snapshotter, restore
 from tests.kit.harness import Hub
 from tests.kit.receivers import HookReceiver, SmtpReceiver
 from tests.kit.wire import receive, send, submit
 from tests.storage.log_builder import LogBuilder
 from warroom.core import messages
 from warroom.core.cadence import DEFAULT_CADENCE
-from warroom.core.commands import DeclareIncident, PublishUpdate
-from warroom.core.domain import Actor, IncidentState, Role, Severity
+from warroom.core.commands import (
+    AnswerQuestion,
+    AskQuestion,
+    ChangeStatus,
+    Command,
+    DeclareIncident,
+    PublishUpdate,
+)
+from warroom.core.domain import Actor, IncidentState, Role, Severity, Status
 from warroom.core.reducer import replay
 from warroom.core.updates import compose
 from warroom.store import Store, open_engine
@@ -561,3 +569,41 @@ async def test_the_configured_cadence_reaches_every_client(
     minutes = int(promised.group(1)) * 60 + int(promised.group(2)) - at.hour * 60 - at.minute
     assert minutes % (24 * 60) in (4, 5), draft  # five minutes on, read a minute later at most
     assert "no open questions (answer target 2m)" in served.ok("questions", incident)
+
+
+async def test_an_answer_planned_once_its_incident_is_shelved_still_reaches_its_asker(
+    served: Hub, smtp: SmtpReceiver, hooks: HookReceiver
+) -> None:
+    # As a hub killed between an answer's commit and its planning leaves the database, the
+    # incident resolved and its snapshot written: the next hub starts with it shelved, its
+    # questions out of memory, and reads it back to find whom to tell.
+    builder = LogBuilder()
+    boss = Actor("alice", Role.INCIDENT_MANAGER)
+    dora = Actor("dora", Role.STAKEHOLDER, frozenset({"exec"}))
+    store = Store(open_engine(f"sqlite:///{served.db}"))
+    try:
+        served.token = store.users.add("alice", Role.INCIDENT_MANAGER)
+        store.users.add("dora", Role.STAKEHOLDER, ["exec"], email="dora@example.com")
+        commands: list[tuple[Actor, Command]] = [
+            (boss, DeclareIncident(title="Checkout down", severity=Severity.SEV1)),
+            (dora, AskQuestion(incident="INC-1", text="Will EU orders be retried?")),
+            (boss, AnswerQuestion(incident="INC-1", question=1, text="Yes, within the hour")),
+            (boss, ChangeStatus(incident="INC-1", status=Status.RESOLVED)),
+        ]
+        store.log.append(
+            [
+                builder.pending(actor, f"c{n}", command)
+                for n, (actor, command) in enumerate(commands)
+            ]
+        )
+        writer = Snapshotter(store.snapshots, store.log_identity())
+        writer.start(restore(store, store.log_identity()))  # the resolution's snapshot is due
+        writer.stop()
+        assert store.deliveries.planned_upto() == 0
+    finally:
+        store.close()
+    _start(served, _config(smtp, hooks))
+    (mail,) = smtp.wait_for(1)
+    assert mail.recipient == "dora@example.com"
+    assert mail.message["Subject"] == "Your question on INC-1 was answered"
+    assert "Will EU orders be retried?" in mail.text and "Yes, within the hour" in mail.text

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar, assert_never
 from warroom.core import commands as c
 from warroom.core import entries, questions, updates
 from warroom.core import events as e
-from warroom.core.domain import Actor, IncidentState, Role, World
+from warroom.core.domain import Actor, IncidentState, Role, Shelved, ShelvedIncident, World
 from warroom.core.inputs import (
     CLOCK_SKEW,
     MAX_TEXT,
@@ -145,6 +145,8 @@ def _incident(world: World, incident_id: str) -> IncidentState:
     incident = world.incident(incident_id)
     if incident is None:
         raise no_such_incident(incident_id)
+    if isinstance(incident, ShelvedIncident):
+        raise Shelved(incident.id)  # a header alone: the hub reads it back before deciding
     return incident
 
 

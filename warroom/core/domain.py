@@ -350,6 +350,41 @@ class IncidentState:
         return tuple(q for q in self.questions if q.state is QuestionState.OPEN)
 
 
+class Shelved(Exception):
+    """An event or a command reached an incident held only as its header (`ShelvedIncident`):
+    whoever holds it must read the incident's whole state back first."""
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__(f"{incident_id} is shelved: read its whole state back first")
+        self.incident = incident_id
+
+
+@dataclass(frozen=True)
+class Census:
+    """What a lobby's summary counts of a shelved incident's entries, for any viewer: how many
+    notes, undone actions and workarounds each audience was given, who asked each open question
+    and where its answer went, and the stakeholder groups its entries are addressed to."""
+
+    notes: tuple[tuple[str, int], ...] = ()
+    actions_open: tuple[tuple[str, int], ...] = ()
+    mitigations: tuple[tuple[str, int], ...] = ()
+    open_questions: tuple[tuple[str, str | None], ...] = ()
+    """(asker, audience of the published answer or None) of each question still open."""
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShelvedIncident(IncidentState):
+    """An incident held by its header alone: the fields that tell who may know of it and what a
+    lobby shows of it, with its entries' census instead of its entries (which are empty here).
+
+    A hub keeps a resolved, quiet incident so, and reads its whole state back (its newest
+    snapshot and the events after it) when something needs more: `apply` and `decide` refuse it
+    (`Shelved`), so nothing is ever folded into or decided against a header by mistake."""
+
+    census: Census = Census()
+
+
 _NO_INCIDENTS: Map[str, IncidentState] = Map()
 
 

@@ -18,6 +18,8 @@ from warroom.core.domain import (
     IncidentState,
     Question,
     Role,
+    Shelved,
+    ShelvedIncident,
     World,
     audience_groups,
     evolve,
@@ -168,6 +170,8 @@ def disclosed(actor: Actor, event: e.Event, world: World) -> e.Event | None:
         return None
     if actor.internal:
         return event
+    if isinstance(incident, ShelvedIncident):
+        raise Shelved(incident.id)  # what a stakeholder sees of an event depends on the entries
     return _for_stakeholder(actor, event, incident)
 
 

@@ -23,6 +23,7 @@ from warroom.core.domain import (
     Note,
     Question,
     QuestionState,
+    Shelved,
     Status,
     Update,
     World,
@@ -36,6 +37,8 @@ def apply(world: World, event: e.Event) -> World:
     if incident is None:
         # Only a declaration opens an incident; any other event is about one this view lacks.
         return _declared(world, event) if isinstance(event, e.IncidentDeclared) else world
+    if type(incident) is not IncidentState:
+        raise Shelved(incident.id)  # a header alone: whoever holds it reads it back first
     # Every event type has its case (mypy refuses a missing one); a fold tests the classes in
     # turn, so the ones a log holds most come first.
     match event:

@@ -26,6 +26,7 @@ from warroom.core.domain import (
     Action,
     ActionState,
     Actor,
+    Census,
     Impact,
     IncidentState,
     Mitigation,
@@ -33,10 +34,12 @@ from warroom.core.domain import (
     Question,
     QuestionState,
     Severity,
+    ShelvedIncident,
     Status,
     audience_groups,
     find_entry,
 )
+from warroom.core.persistent import Entries, Vector
 from warroom.core.policy import admitted, audience_includes
 
 _UNDONE = frozenset({ActionState.NEXT, ActionState.IN_PROGRESS})
@@ -83,6 +86,8 @@ def summarize(
     """
     if not admitted(viewer, incident):
         return None
+    if isinstance(incident, ShelvedIncident):
+        return _shelved_summary(incident, viewer)
     if count is None or count.incident is not incident:
         count = count_entries(incident)
     return _summary(incident, viewer, count)
@@ -94,7 +99,8 @@ def summarize_each(
     """`summarize(incident, viewer, count)` for each of `viewers`, made once per kind of viewer
     rather than once per viewer: the war room all see one summary, and stakeholders of the same
     groups one but for the questions they asked."""
-    if count is None or count.incident is not incident:
+    shelved = isinstance(incident, ShelvedIncident)
+    if not shelved and (count is None or count.incident is not incident):
         count = count_entries(incident)
     made: dict[Actor, IncidentSummary | None] = {}
     by_kind: dict[tuple[bool, frozenset[str]], IncidentSummary] = {}
@@ -104,6 +110,10 @@ def summarize_each(
         if not admitted(viewer, incident):
             made[viewer] = None
             continue
+        if isinstance(incident, ShelvedIncident):
+            made[viewer] = _shelved_summary(incident, viewer)  # no entries to read: cheap
+            continue
+        assert count is not None
         kind = (viewer.internal, frozenset() if viewer.internal else viewer.groups)
         summary = by_kind.get(kind)
         if summary is None:
@@ -140,6 +150,83 @@ def _summary(incident: IncidentState, viewer: Actor, count: EntryCount) -> Incid
         mitigations=shown.mitigations,
         updated_at=incident.updated_at if internal else None,
         groups=count.groups if internal else (),
+    )
+
+
+def shelve(incident: IncidentState) -> ShelvedIncident:
+    """`incident` as its header alone: every field but its entries, and their census, from which
+    `summarize` gives any viewer the summary the whole state gives them."""
+    if isinstance(incident, ShelvedIncident):
+        return incident
+    census = Census(
+        notes=_by_audience(n.audience for n in incident.notes),
+        actions_open=_by_audience(a.audience for a in incident.actions if a.state in _UNDONE),
+        mitigations=_by_audience(m.audience for m in incident.mitigations),
+        open_questions=tuple(
+            (q.asker, q.answer_audience)
+            for q in incident.questions
+            if q.state is QuestionState.OPEN
+        ),
+        groups=count_entries(incident).groups,
+    )
+    # Built as `evolve` builds a copy: every field of the incident, its entries left out.
+    header = object.__new__(ShelvedIncident)
+    header.__dict__.update(
+        incident.__dict__,
+        eta_history=Vector(),
+        notes=Entries(),
+        actions=Entries(),
+        mitigations=Entries(),
+        questions=Entries(),
+        updates=Entries(),
+        census=census,
+    )
+    return header
+
+
+def _by_audience(audiences: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for audience in audiences:
+        counts[audience] = counts.get(audience, 0) + 1
+    return tuple(sorted(counts.items()))
+
+
+def _shelved_summary(incident: ShelvedIncident, viewer: Actor) -> IncidentSummary:
+    """What `summarize` gives `viewer` (admitted) of the whole state `incident` is the header
+    of: the same rules (`visible_part`, `question_reaches`), applied to the census."""
+    census = incident.census
+
+    def seen(counts: tuple[tuple[str, int], ...]) -> int:
+        return sum(number for audience, number in counts if audience_includes(audience, viewer))
+
+    impact = incident.impact
+    shown = audience_includes(impact.audience, viewer)
+    eta = incident.eta
+    return IncidentSummary(
+        id=incident.id,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        declared_at=incident.declared_at,
+        manager=incident.manager,
+        private=incident.private,
+        apps=incident.apps,
+        resolved_at=incident.resolved_at,
+        impact=impact.statement if shown else "",
+        customer_facing=impact.customer_facing if shown else False,
+        eta=eta.eta if eta is not None else None,
+        open_questions=sum(
+            1
+            for asker, published in census.open_questions
+            if viewer.internal
+            or asker == viewer.name
+            or (published is not None and audience_includes(published, viewer))
+        ),
+        notes=seen(census.notes),
+        actions_open=seen(census.actions_open),
+        mitigations=seen(census.mitigations),
+        updated_at=incident.updated_at if viewer.internal else None,
+        groups=census.groups if viewer.internal else (),
     )
 
 

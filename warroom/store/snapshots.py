@@ -13,6 +13,7 @@ seq stays, whichever commits last, and none of them fails.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -107,9 +108,11 @@ class Snapshots:
         found = connection.execute(query).first()
         return found is not None and found[0] != found[1]
 
-    def load(self, *, log: str, format: int, upto: int) -> dict[str, Snapshot]:
+    def load(
+        self, *, log: str, format: int, upto: int, incidents: Collection[str] | None = None
+    ) -> dict[str, Snapshot]:
         """The snapshots that are true of this log at head `upto`, by incident (see the
-        module's docstring); the others are left out.
+        module's docstring); the others are left out. With `incidents`, theirs alone.
 
         Raises:
             StoreError: if the database failed.
@@ -132,6 +135,8 @@ class Snapshots:
                 col(SnapshotRow.seq) <= upto,
             )
         )
+        if incidents is not None:
+            query = query.where(col(SnapshotRow.incident).in_(list(incidents)))
         try:
             with self.engine.connect() as connection:
                 rows = connection.execute(query).all()
