@@ -44,7 +44,7 @@ def modules() -> list[str]:
     )
 
 
-SLOWEST_QUICK = ("tui", "ssh", "restart", "read", "cli", "page")
+SLOWEST_QUICK = ("tui", "ssh", "restart", "shelf", "read", "cli", "page")
 """The modules that take longest under `--quick`: started first, so that none of them is the
 last one left running while the other cores idle."""
 
