@@ -11,15 +11,18 @@ and takes `--repeat`.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,6 +123,14 @@ def wall(job: Callable[[], object]) -> float:
     started = time.perf_counter()
     job()
     return time.perf_counter() - started
+
+
+def cpu_used_s() -> float:
+    """The CPU seconds (user and system) this process and the children it waited for have used:
+    what a module cost the machine, whatever else ran beside it."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def cpu(job: Callable[[], object]) -> float:
@@ -232,13 +243,36 @@ async def dial(url: str, token: str) -> ClientConnection:
 # Output -------------------------------------------------------------------------------------------
 
 
-def main(run: Callable[[Sequence[str]], dict[str, Any]], quick: Sequence[str]) -> None:
-    """A module's `python -m bench.NAME [--quick] [ARGS]`: run it, print its JSON.
+def document(
+    run: Callable[[Sequence[str]], dict[str, Any]], quick: Sequence[str], argv: Sequence[str]
+) -> dict[str, Any]:
+    """What `python -m bench.NAME ARGV` prints: `run`'s document, with the CPU seconds used.
 
     `--quick` stands for the module's `quick` arguments (its small run); arguments after it
     still win (`--quick --repeat 3`)."""
-    argv = sys.argv[1:]
     if "--quick" in argv:
         argv = [*quick, *(arg for arg in argv if arg != "--quick")]
-    json.dump(run(argv), sys.stdout, indent=2)
+    result = run(argv)
+    result["cpu_s"] = round(cpu_used_s(), 1)
+    return result
+
+
+def main(run: Callable[[Sequence[str]], dict[str, Any]], quick: Sequence[str]) -> None:
+    """A module's `python -m bench.NAME [--quick] [ARGS]`: run it, print its JSON."""
+    json.dump(document(run, quick, sys.argv[1:]), sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+def forked(name: str, argv: list[str]) -> dict[str, Any] | str:
+    """Run module NAME's benchmark in this process (`python -m bench --quick` forks one for
+    each from a process that imported them all); its document, or its traceback if it failed."""
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    began = time.perf_counter()
+    try:
+        module = importlib.import_module(f"bench.{name}")
+        result = document(module.run, module.QUICK, argv)
+    # A module's failure is reported as it is when it runs alone (pytest.fail included).
+    except BaseException:
+        return traceback.format_exc()[-4000:]
+    result["elapsed_s"] = round(time.perf_counter() - began, 1)
+    return result

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench._kit import figure, main
+from bench._kit import START_TIMEOUT, figure, main
 from tests.kit.harness import WARROOM, Hub, isolated_env
 
 QUICK = ("--repeat", "1")
@@ -69,6 +69,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="warroom-bench-cli-") as folder:
         root = Path(folder)
         hub = Hub(root, isolated_env(root))
+        hub.start_timeout = START_TIMEOUT
         hub.start()
         try:
             incident = hub.ok("declare", "Checkout down", "-s", "2").strip()

@@ -37,11 +37,13 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench._kit import figure, main
+from bench._kit import START_TIMEOUT, figure, main
 from server.delivery import MAX_ATTEMPTS
 from tests.kit.harness import Hub, isolated_env
 from tests.kit.receivers import HookReceiver, SmtpReceiver
 from tests.kit.wire import receive, send, submit
+from warroom.core.domain import Role
+from warroom.store import Store, open_engine
 
 BOUND_S = 0.100
 """The issue's bound on a note's way round while a receiver never answers."""
@@ -93,8 +95,13 @@ def _summary(took: list[float]) -> dict[str, float]:
 async def _measure(
     hub: Hub, hooks: HookReceiver, smtp: SmtpReceiver, paths: list[str], notes: int, updates: int
 ) -> dict[str, Any]:
-    responder = hub.user_add("ana", "responder")
-    hub.user_add("carol", "stakeholder", "exec")
+    # Written as `warroom user add` writes them, without an interpreter for each.
+    store = Store(open_engine(f"sqlite:///{hub.db}"))
+    try:
+        responder = store.users.add("ana", Role.RESPONDER)
+        store.users.add("carol", Role.STAKEHOLDER, ["exec"])
+    finally:
+        store.close()
     publisher, writer, reader = (
         await _open(hub, hub.token),
         await _open(hub, responder),
@@ -195,6 +202,7 @@ webhook = [{listed}]
 """
             )
             hub = Hub(root, isolated_env(root))
+            hub.start_timeout = START_TIMEOUT
             hub.options = ["--config", str(config)]
             hub.start()
             try:

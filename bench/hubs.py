@@ -9,13 +9,14 @@ without one the result is `{"skipped": "no PostgreSQL"}`.
    note when each arrives. `same_hub_ms` and `cross_hub_ms` run from the submit to the arrival.
 2. Throughput: `--clients` clients, spread over the hubs, each keep `--window` commands in
    flight until `--commands` in all are acknowledged; commands/s from the first submit to the
-   last ack, with 1, 2 and 3 hubs on PostgreSQL, beside one hub on a SQLite file.
+   last ack, with 1, 2 and 3 hubs on PostgreSQL (`--counts`; the quick run: 2), beside one hub
+   on a SQLite file.
 
 The clients run in this process, on one core of their own at most: on a small machine they and
 the hubs share the cores, which bounds what is measured.
 
-Run: `python -m bench.hubs [--db URL] [--rate R] [--notes N] [--commands N] [--clients C]`;
-prints one JSON object.
+Run: `python -m bench.hubs [--db URL] [--rate R] [--notes N] [--commands N] [--clients C]
+[--counts 1,2,3]`; prints one JSON object.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from bench._kit import dial, figure, main
+from bench._kit import START_TIMEOUT, dial, figure, main
 from tests.kit.harness import Hub, free_port, isolated_env
 from tests.kit.postgres import postgres_database
 from warroom.core.domain import Role
@@ -80,6 +81,7 @@ def _hubs(root: Path, database: str, count: int, token: str) -> Iterator[list[Hu
         for n in range(count):
             (root / f"hub{n}").mkdir()
             hub = Hub(root / f"hub{n}", env, database=database)
+            hub.start_timeout = START_TIMEOUT
             hub.token = token
             hubs.append(hub)
             hub.start(free_port(), expect_token=False)
@@ -196,7 +198,7 @@ async def _throughput(
     }
 
 
-QUICK = ("--notes", "20", "--commands", "100", "--clients", "2")
+QUICK = ("--notes", "20", "--commands", "100", "--clients", "2", "--counts", "2")
 
 
 def run(argv: Sequence[str]) -> dict[str, Any]:
@@ -213,7 +215,13 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     parser.add_argument("--clients", type=int, default=6, help="clients (throughput)")
     parser.add_argument("--window", type=int, default=16, help="commands in flight per client")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the delay measure")
+    parser.add_argument(
+        "--counts", default="1,2,3", help="how many hubs share the database (throughput)"
+    )
     args = parser.parse_args(argv)
+    counts = [int(count) for count in args.counts.split(",")]
+    if not counts or min(counts) < 1:
+        parser.error("--counts must name positive numbers of hubs")
     result: dict[str, Any] = {"bench": "hubs", "python": platform.python_version()}
     clients = min(args.clients, RESPONDERS)
     with tempfile.TemporaryDirectory(prefix="warroom-bench-hubs-") as folder:
@@ -238,7 +246,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
                     delays.append(asyncio.run(_delay(hubs, tokens, args.rate, args.notes)))
         result["delay"] = delays[len(delays) // 2]
         throughput: list[dict[str, Any]] = []
-        for count in (1, 2, 3):
+        for count in counts:
             with postgres_database(args.db) as url:
                 tokens = _users(url)
                 with _hubs(root / f"pg{count}", url, count, tokens["alice"]) as hubs:
@@ -265,7 +273,7 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
                 f"postgresql_{count}_hubs",
                 "higher",
             )
-            for count in (1, 2, 3)
+            for count in counts
         ),
     ]
     result["throughput"] = throughput

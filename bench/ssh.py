@@ -3,15 +3,15 @@ beside the same TUI started directly (`warroom join`) on a local PTY.
 
 A real `warroom serve --port 0 --ssh-port 0` (a subprocess, on a SQLite file in a temporary
 folder, with one incident and N responders, each with a token and an ed25519 key made by
-`ssh-keygen`; started and driven as the end-to-end tests do it, with `tests.kit`) serves both
-ways of joining:
+`ssh-keygen`, written beforehand with the store and the pure core; started and driven as the
+end-to-end tests do it, with `tests.kit`) serves both ways of joining:
 
 - ssh: the real OpenSSH client, `ssh -tt -p PORT -i KEY INC-1@127.0.0.1`, on a PTY of its own
   (120x36, TERM=xterm-256color); the gateway runs the TUI on the server's side.
 - ssh_spawn: the same, with the gateway told to start every TUI afresh (`WARROOM_SSH_FORK=0`),
   as it did before it forked them from its pre-imported process: the baseline for memory.
 - local_pty: `warroom join URL INC-1` with the user's token, on a PTY of its own (same size and
-  TERM): the baseline, a TUI without SSH.
+  TERM): the baseline, a TUI without SSH, of a server that serves no SSH.
 
 1. first paint: one session at a time, `--runs` times each way, timed from starting the process
    until its PTY output (escape sequences stripped) holds the incident's title and "online":
@@ -29,12 +29,13 @@ ways of joining:
    sessions, and `fork_vs_spawn` puts both ssh ways side by side.
 
 Each way gets a fresh server on a copy of the same database, so one's memory does not hide in
-the other's.
+the other's. The ways run one after another; the quick run (`--ways-at-once`) runs the three at
+the same time, as a smoke test of the harness rather than a measurement.
 
 Figures: the PSS per session and the first paint by SSH beside a local PTY's.
 
-Run: `python -m bench.ssh [--quick] [--runs R] [--sessions N]` (`--repeat` is `--runs`); prints
-one JSON object.
+Run: `python -m bench.ssh [--quick] [--runs R] [--sessions N] [--ways-at-once]` (`--repeat` is
+`--runs`); prints one JSON object.
 """
 
 from __future__ import annotations
@@ -56,21 +57,32 @@ import tempfile
 import termios
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncssh
 
-from bench._kit import figure, main, mb, memory
+from bench._kit import START_TIMEOUT, figure, main, mb, memory
 from tests.kit.harness import WARROOM, Hub, isolated_env
-from tests.kit.ssh import KeyedUser, Ssh, tuis, user_with_key, zygotes
+from tests.kit.ssh import KeyedUser, Ssh, make_key, tuis, zygotes
 from tests.kit.tmux import terminal_env
+from warroom.cli.keys import parse_public_key
+from warroom.core import commands as c
+from warroom.core import protocol
+from warroom.core.decide import decide
+from warroom.core.domain import Actor, Role, Severity, World
+from warroom.core.events import Event
+from warroom.core.reducer import apply
+from warroom.store import Pending, Store, open_engine
 
-QUICK = ("--runs", "0", "--sessions", "1", "--settle", "0.2", "--notes", "0")
+QUICK = ("--runs", "0", "--sessions", "1", "--settle", "0.2", "--notes", "0", "--ways-at-once")
 WIDTH, HEIGHT = 120, 36
 TITLE = "SSH bench: checkout failing in EU"
 INCIDENT = "INC-1"
+MANAGER = Actor("im", Role.INCIDENT_MANAGER)
 PAINT_TIMEOUT = 120.0
 SETTLE = 3.0
 """Seconds every session keeps running, painted, before memory is read (`--settle`)."""
@@ -186,24 +198,38 @@ class Seeded:
     users: list[KeyedUser]
 
 
-def _prepare(folder: Path, env: dict[str, str], sessions: int, notes: int) -> Seeded:
-    """A database with an incident and N responders (token and key each)."""
+def _prepare(folder: Path, sessions: int, notes: int) -> Seeded:
+    """A database with an incident and N responders (token and key each), written in this
+    process with the store and the pure core, as `warroom user add` and a hub would write them
+    (one interpreter instead of one per user and per command)."""
     folder.mkdir()
-    hub = Hub(folder, env)
-    # The first user creates the database (`--create`), as an administrator does.
-    created = hub.admin("user", "add", "im", "--role=incident-manager", "--create")
-    if created.returncode != 0:
-        raise RuntimeError(f"warroom user add --create failed: {created.stderr}")
-    hub.token = created.stdout.strip()
-    users = [user_with_key(hub, folder / "keys", f"r{n}") for n in range(sessions)]
-    hub.start()  # serve prints no token: the database has its incident manager
+    db = folder / "w.db"
+    store = Store(open_engine(f"sqlite:///{db}"))
     try:
-        hub.ok("declare", TITLE, "-s", "1", "--app", "checkout")
-        for n in range(notes):
-            hub.ok("note", INCIDENT, f"seed note {n}")
+        manager = store.users.add(MANAGER.name, MANAGER.role)
+        users = []
+        for n in range(sessions):
+            key = make_key(folder / "keys", f"r{n}")
+            public = parse_public_key(Path(f"{key}.pub").read_bytes())
+            token = store.users.add(f"r{n}", Role.RESPONDER, ssh_keys=[public])
+            users.append(KeyedUser(key, token))
+        world, seq, now = World(), 0, datetime.now(UTC)
+        commands: list[c.Command] = [
+            c.DeclareIncident(title=TITLE, severity=Severity.SEV1, apps=("checkout",)),
+            *(c.AddNote(incident=INCIDENT, text=f"seed note {n}") for n in range(notes)),
+        ]
+        for number, command in enumerate(commands):
+            numbered: list[tuple[int, Event, str]] = []
+            for event in decide(world, command, MANAGER, now):
+                world = apply(world, event)
+                seq += 1
+                numbered.append((seq, event, protocol.event_json(event)))
+            store.log.append([Pending(MANAGER.name, f"seed-{number}", numbered)])
     finally:
-        hub.close()
-    return Seeded(hub.db, hub.token, users)
+        store.close()
+    if world.incident(INCIDENT) is None:
+        raise RuntimeError(f"the seeded database has no {INCIDENT}")
+    return Seeded(db, manager, users)
 
 
 def _way(
@@ -218,9 +244,11 @@ def _way(
     """Both measurements for one way of joining, on a fresh server."""
     (folder / way).mkdir()
     hub = Hub(folder / way, {**env, "WARROOM_SSH_FORK": "0"} if way == "ssh_spawn" else env)
+    hub.start_timeout = START_TIMEOUT
     shutil.copyfile(seeded.db, hub.db)
     hub.token = seeded.manager
-    hub.start(ssh=True)
+    # The baseline serves no SSH: no gateway, no pre-imported process beside it.
+    hub.start(ssh=way != "local_pty")
     assert hub.proc is not None
     server = hub.proc.pid
     ssh = Ssh(hub, folder / way / "ssh")
@@ -328,6 +356,12 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sessions", type=int, default=20, help="sessions opened at once")
     parser.add_argument("--settle", type=float, default=SETTLE, help="seconds before memory")
     parser.add_argument("--notes", type=int, default=5, help="notes in the incident")
+    parser.add_argument(
+        "--ways-at-once",
+        action="store_true",
+        help="the three ways each on its server at the same time: a smoke run's shortcut, whose "
+        "paint times and shared pages each way's neighbours skew",
+    )
     args = parser.parse_args(argv)
     if args.sessions < 1 or args.runs < 0 or (args.runs == 0 and args.sessions != 1):
         parser.error("--sessions must be positive, --runs too unless --sessions is 1")
@@ -339,11 +373,14 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="warroom-bench-ssh-") as name:
         folder = Path(name)
         env = _env(folder)
-        seeded = _prepare(folder / "seed", env, args.sessions, args.notes)
-        ways = {
-            way: _way(way, folder, env, seeded, args.runs, args.sessions, args.settle)
-            for way in ("local_pty", "ssh_spawn", "ssh")
-        }
+        seeded = _prepare(folder / "seed", args.sessions, args.notes)
+        names = ("local_pty", "ssh_spawn", "ssh")
+        with ThreadPoolExecutor(max_workers=len(names) if args.ways_at_once else 1) as pool:
+            done = pool.map(
+                lambda way: _way(way, folder, env, seeded, args.runs, args.sessions, args.settle),
+                names,
+            )
+            ways = dict(zip(names, done, strict=True))
     ssh_way, local, spawned = ways["ssh"], ways["local_pty"], ways["ssh_spawn"]
     at_once = f"{args.sessions}_at_once"
     openssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
