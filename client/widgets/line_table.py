@@ -239,14 +239,6 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self._tops = None
         self._resized()
 
-    def replace_row(self, key: str, row: RowT) -> None:
-        """Show `row` in place of the row with this key, where it is.
-
-        Raises:
-            KeyError: if no row has it.
-        """
-        self.replace_rows([(key, row)])
-
     def replace_rows(self, rows: Sequence[tuple[str, RowT]]) -> None:
         """Show each row in place of the row with its key, where it is.
 
