@@ -125,12 +125,34 @@ def summarize_each(
 
 
 def _summary(incident: IncidentState, viewer: Actor, count: EntryCount) -> IncidentSummary:
+    shown = count.shown_to(viewer)
+    return _made(
+        incident,
+        viewer,
+        open_questions=count.open_to(viewer),
+        notes=shown.notes,
+        actions_open=shown.actions_open,
+        mitigations=shown.mitigations,
+        groups=count.groups,
+    )
+
+
+def _made(
+    incident: IncidentState,
+    viewer: Actor,
+    *,
+    open_questions: int,
+    notes: int,
+    actions_open: int,
+    mitigations: int,
+    groups: tuple[str, ...],
+) -> IncidentSummary:
+    """The summary of `incident` for `viewer`, with the counts of what they may see."""
     internal = viewer.internal
     impact = incident.impact
     if not audience_includes(impact.audience, viewer):
         impact = Impact()
     eta = incident.eta
-    shown = count.shown_to(viewer)
     return IncidentSummary(
         id=incident.id,
         title=incident.title,
@@ -144,12 +166,12 @@ def _summary(incident: IncidentState, viewer: Actor, count: EntryCount) -> Incid
         impact=impact.statement,
         customer_facing=impact.customer_facing,
         eta=eta.eta if eta is not None else None,
-        open_questions=count.open_to(viewer),
-        notes=shown.notes,
-        actions_open=shown.actions_open,
-        mitigations=shown.mitigations,
+        open_questions=open_questions,
+        notes=notes,
+        actions_open=actions_open,
+        mitigations=mitigations,
         updated_at=incident.updated_at if internal else None,
-        groups=count.groups if internal else (),
+        groups=groups if internal else (),
     )
 
 
@@ -199,22 +221,9 @@ def _shelved_summary(incident: ShelvedIncident, viewer: Actor) -> IncidentSummar
     def seen(counts: tuple[tuple[str, int], ...]) -> int:
         return sum(number for audience, number in counts if audience_includes(audience, viewer))
 
-    impact = incident.impact
-    shown = audience_includes(impact.audience, viewer)
-    eta = incident.eta
-    return IncidentSummary(
-        id=incident.id,
-        title=incident.title,
-        severity=incident.severity,
-        status=incident.status,
-        declared_at=incident.declared_at,
-        manager=incident.manager,
-        private=incident.private,
-        apps=incident.apps,
-        resolved_at=incident.resolved_at,
-        impact=impact.statement if shown else "",
-        customer_facing=impact.customer_facing if shown else False,
-        eta=eta.eta if eta is not None else None,
+    return _made(
+        incident,
+        viewer,
         open_questions=sum(
             1
             for asker, published in census.open_questions
@@ -225,8 +234,7 @@ def _shelved_summary(incident: ShelvedIncident, viewer: Actor) -> IncidentSummar
         notes=seen(census.notes),
         actions_open=seen(census.actions_open),
         mitigations=seen(census.mitigations),
-        updated_at=incident.updated_at if viewer.internal else None,
-        groups=census.groups if viewer.internal else (),
+        groups=census.groups,
     )
 
 
