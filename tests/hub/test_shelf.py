@@ -149,7 +149,7 @@ async def test_a_quiet_resolved_incident_is_shelved_and_served_as_a_whole_one(
                 header = world.incident("INC-1")
                 assert isinstance(header, ShelvedIncident)
                 assert len(header.notes) == len(header.questions) == len(header.actions) == 0
-                assert header.census.open_questions == (("sam", None),)
+                assert header.census.open == header.census.asked["sam"] == 1
                 assert isinstance(world.incident(private), ShelvedIncident)
                 assert not isinstance(world.incident("INC-2"), ShelvedIncident)
             assert "INC-1" not in inside.summaries._counts

@@ -9,7 +9,7 @@ persistent collections (`warroom.core.persistent`): folding an event shares them
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -361,16 +361,15 @@ class Shelved(Exception):
 
 @dataclass(frozen=True)
 class Census:
-    """What a lobby's summary counts of a shelved incident's entries, for any viewer: how many
-    notes, undone actions and workarounds each audience was given, who asked each open question
-    and where its answer went, and the stakeholder groups its entries are addressed to."""
+    """What a lobby's summary counts of a shelved incident's entries, for any viewer: the tables
+    of `summary.EntryCount` (entries by group; notes, undone actions and workarounds by audience;
+    open questions by asker and by (asker, answer's audience); open questions in all)."""
 
-    notes: tuple[tuple[str, int], ...] = ()
-    actions_open: tuple[tuple[str, int], ...] = ()
-    mitigations: tuple[tuple[str, int], ...] = ()
-    open_questions: tuple[tuple[str, str | None], ...] = ()
-    """(asker, audience of the published answer or None) of each question still open."""
-    groups: tuple[str, ...] = ()
+    by_group: Mapping[Hashable, int] = field(default_factory=dict)
+    shown: Mapping[Hashable, int] = field(default_factory=dict)
+    asked: Mapping[Hashable, int] = field(default_factory=dict)
+    published: Mapping[Hashable, int] = field(default_factory=dict)
+    open: int = 0
 
 
 @dataclass(frozen=True)

@@ -125,34 +125,12 @@ def summarize_each(
 
 
 def _summary(incident: IncidentState, viewer: Actor, count: EntryCount) -> IncidentSummary:
-    shown = count.shown_to(viewer)
-    return _made(
-        incident,
-        viewer,
-        open_questions=count.open_to(viewer),
-        notes=shown.notes,
-        actions_open=shown.actions_open,
-        mitigations=shown.mitigations,
-        groups=count.groups,
-    )
-
-
-def _made(
-    incident: IncidentState,
-    viewer: Actor,
-    *,
-    open_questions: int,
-    notes: int,
-    actions_open: int,
-    mitigations: int,
-    groups: tuple[str, ...],
-) -> IncidentSummary:
-    """The summary of `incident` for `viewer`, with the counts of what they may see."""
     internal = viewer.internal
     impact = incident.impact
     if not audience_includes(impact.audience, viewer):
         impact = Impact()
     eta = incident.eta
+    shown = count.shown_to(viewer)
     return IncidentSummary(
         id=incident.id,
         title=incident.title,
@@ -166,30 +144,28 @@ def _made(
         impact=impact.statement,
         customer_facing=impact.customer_facing,
         eta=eta.eta if eta is not None else None,
-        open_questions=open_questions,
-        notes=notes,
-        actions_open=actions_open,
-        mitigations=mitigations,
+        open_questions=count.open_to(viewer),
+        notes=shown.notes,
+        actions_open=shown.actions_open,
+        mitigations=shown.mitigations,
         updated_at=incident.updated_at if internal else None,
-        groups=groups if internal else (),
+        groups=count.groups if internal else (),
     )
 
 
 def shelve(incident: IncidentState) -> ShelvedIncident:
-    """`incident` as its header alone: every field but its entries, and their census, from which
-    `summarize` gives any viewer the summary the whole state gives them."""
+    """`incident` as its header alone: every field but its entries, and their census (their
+    counts, as `count_entries` makes them), from which `summarize` gives any viewer the summary
+    the whole state gives them."""
     if isinstance(incident, ShelvedIncident):
         return incident
+    count = count_entries(incident)
     census = Census(
-        notes=_by_audience(n.audience for n in incident.notes),
-        actions_open=_by_audience(a.audience for a in incident.actions if a.state in _UNDONE),
-        mitigations=_by_audience(m.audience for m in incident.mitigations),
-        open_questions=tuple(
-            (q.asker, q.answer_audience)
-            for q in incident.questions
-            if q.state is QuestionState.OPEN
-        ),
-        groups=count_entries(incident).groups,
+        by_group=count.by_group,
+        shown=count.shown,
+        asked=count.asked,
+        published=count.published,
+        open=count.open,
     )
     # Built as `evolve` builds a copy: every field of the incident, its entries left out.
     header = object.__new__(ShelvedIncident)
@@ -206,36 +182,19 @@ def shelve(incident: IncidentState) -> ShelvedIncident:
     return header
 
 
-def _by_audience(audiences: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    counts: dict[str, int] = {}
-    for audience in audiences:
-        counts[audience] = counts.get(audience, 0) + 1
-    return tuple(sorted(counts.items()))
-
-
 def _shelved_summary(incident: ShelvedIncident, viewer: Actor) -> IncidentSummary:
     """What `summarize` gives `viewer` (admitted) of the whole state `incident` is the header
-    of: the same rules (`visible_part`, `question_reaches`), applied to the census."""
+    of: the same summary, made from the census its entries were counted into."""
     census = incident.census
-
-    def seen(counts: tuple[tuple[str, int], ...]) -> int:
-        return sum(number for audience, number in counts if audience_includes(audience, viewer))
-
-    return _made(
+    count = EntryCount(
         incident,
-        viewer,
-        open_questions=sum(
-            1
-            for asker, published in census.open_questions
-            if viewer.internal
-            or asker == viewer.name
-            or (published is not None and audience_includes(published, viewer))
-        ),
-        notes=seen(census.notes),
-        actions_open=seen(census.actions_open),
-        mitigations=seen(census.mitigations),
-        groups=census.groups,
+        by_group=census.by_group,
+        shown=census.shown,
+        asked=census.asked,
+        published=census.published,
+        open=census.open,
     )
+    return _summary(incident, viewer, count)
 
 
 Entry = tuple[str, int]
