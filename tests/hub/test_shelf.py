@@ -272,3 +272,27 @@ async def _ok_seq(connection: ClientConnection, command: dict[str, Any]) -> int:
     answer = await submit(connection, command)
     assert answer["type"] == "ack", answer
     return int(answer["seq"])
+
+
+async def test_the_hubs_own_sweep_shelves_a_quiet_resolved_incident(tmp_path: Path) -> None:
+    store, tokens = _store(tmp_path / "hub.db")
+    try:
+        # Quiet for a second: the sweep, every second, shelves it with nobody asking.
+        async with _serving(store, tokens, shelve_after=1) as (hub, inside):
+            shelved = asyncio.Event()
+            forget = inside.summaries.forget
+
+            def forgotten(incidents: Any) -> None:
+                incidents = list(incidents)
+                forget(incidents)
+                if "INC-1" in incidents:
+                    shelved.set()
+
+            inside.summaries.forget = forgotten  # type: ignore[method-assign]
+            await _seed(hub)
+            await asyncio.wait_for(shelved.wait(), TIMEOUT)
+            assert isinstance(inside.fanout.world.incident("INC-1"), ShelvedIncident)
+            assert isinstance(inside.sequencer._world.incident("INC-1"), ShelvedIncident)
+            assert not isinstance(inside.fanout.world.incident("INC-3"), ShelvedIncident)
+    finally:
+        store.close()
