@@ -34,7 +34,39 @@ from warroom.core.policy import visible_part
 
 
 class AppScreen(Screen[None]):
-    """A full screen of the war-room app."""
+    """A full screen of the war-room app.
+
+    A screen that follows the client state is told of each change by `follow_state`, and shows
+    it with `show_state`; while an opaque screen is over it (a replay, the post-mortem, a room
+    over the lobby) none of it shows, so it is not painted: Textual repaints a covered screen's
+    changes on the screen over it too (a clock ticking in the room would repaint the replay's
+    whole screen each second). It shows the state it missed once it shows again.
+    """
+
+    _behind = False
+    """Whether the state changed while this screen was covered."""
+
+    def follow_state(self, state: ClientState) -> None:
+        """The client state changed: show it now, or once this screen shows again."""
+        if self.covered():
+            self._behind = True
+        else:
+            self.show_state(state)
+
+    def show_state(self, state: ClientState) -> None:
+        """Show `state` (each screen that follows it says how)."""
+
+    def covered(self) -> bool:
+        """Whether an opaque screen is over this one, so that none of it shows."""
+        stack = self.app.screen_stack
+        if self not in stack:
+            return False
+        return any(screen.styles.background.a == 1 for screen in stack[stack.index(self) + 1 :])
+
+    def on_screen_resume(self) -> None:
+        if self._behind:
+            self._behind = False
+            self.show_state(self.warroom.state)
 
     def show_link(self, state: ClientState) -> None:
         """Say how the link is in the top line, and dim what is shown while it may be stale
@@ -68,7 +100,7 @@ class RoomScreen(AppScreen):
         self.incident_id = incident
 
     def on_mount(self) -> None:
-        self.watch(self.app, "state", self.show_state)
+        self.watch(self.app, "state", self.follow_state)
         self.set_interval(1, self._tick)
         self.query_one("#timeline", TimelinePanel).focus()
 
@@ -129,6 +161,8 @@ class RoomScreen(AppScreen):
         self.query_one("#timeline", TimelinePanel).focus()
 
     def _tick(self) -> None:
+        if self.covered():
+            return  # its clocks show the time again once it shows
         state = self.warroom.state
         incident = self.visible_incident(state)
         if incident is not None:

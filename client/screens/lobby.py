@@ -77,15 +77,17 @@ class LobbyScreen(AppScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.app, "state", self.show_state)
-        self.set_interval(30, lambda: self.show_state(self.warroom.state))
+        self.watch(self.app, "state", self.follow_state)
+        self.set_interval(30, lambda: self.follow_state(self.warroom.state))
         self.query_one("#incidents", KeyedTable).focus()
 
     def on_screen_resume(self) -> None:
         # Resume events of screens pushed together arrive in any order: only the top one counts.
         if self.app.screen is self:
             self.warroom.view(None)
-        self.show_state(self.warroom.state)
+        # Shown again whatever changed: the incidents' ages counted on while it was covered
+        # (`AppScreen.on_screen_resume`, which Textual calls after this one, shows it).
+        self._behind = True
 
     def show_state(self, state: ClientState) -> None:
         """Re-render from the client state."""

@@ -53,7 +53,7 @@ class PreviewScreen(AppScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.app, "state", self.show_state)
+        self.watch(self.app, "state", self.follow_state)
 
     def show_state(self, state: ClientState) -> None:
         """Fold what the audience would receive, and show it."""

@@ -40,12 +40,12 @@ class UpdatesScreen(AppScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.app, "state", self.show_state)
+        self.watch(self.app, "state", self.follow_state)
         self.set_interval(1, self._tick)
         self.query_one("#updates", UpdatesPanel).focus()
 
     def _tick(self) -> None:
-        self.show_state(self.warroom.state)
+        self.follow_state(self.warroom.state)
 
     def show_state(self, state: ClientState) -> None:
         """Re-render from the client state."""

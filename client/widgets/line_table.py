@@ -370,14 +370,15 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
             return
         size = Size(self.scrollable_content_region.width, self._line_count() + 1)
         before, room = self.virtual_size, self.size.height
+        shaped = self.styles.width
         if (
             self.is_mounted
-            and size.width == before.width
+            and (size.width == before.width or not (shaped is not None and shaped.is_auto))
             and (size.height > room) == (before.height > room) == self.show_vertical_scrollbar
         ):
-            # Only the height changed, and the scrollbar stays as it was: its extent changes,
-            # nothing else on screen moves, so no layout of the screen (a row added a step
-            # would cost one a step).
+            # The scrollbar stays as it was: its extent changes, nothing else on screen moves,
+            # so no layout of the screen (a row added a step would cost one a step). The width
+            # moves nothing unless the table's width follows it: it never scrolls sideways.
             self.set_reactive(LineTable.virtual_size, size)
             self._scroll_update(size)
         else:
