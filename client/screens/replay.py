@@ -33,6 +33,7 @@ from client.widgets.mitigation_panel import MitigationPanel
 from client.widgets.progress_panel import ProgressPanel
 from client.widgets.questions_panel import QuestionsPanel
 from client.widgets.room_panels import room_panels
+from client.widgets.steady import Lines
 from client.widgets.timeline_panel import TimelinePanel
 from client.widgets.updates_panel import UpdatesPanel
 from warroom.core.domain import Role
@@ -94,7 +95,7 @@ class ReplayScreen(AppScreen):
             style="bold black on cyan",
         )
         yield Static(banner, id="replay-banner")
-        yield Static("", id="scrubber")
+        yield Lines("", id="scrubber")
         yield IncidentHeader(id="header")
         # The war room's panels, and a stakeholder's (the updates sent to them, none of the war
         # room's entry numbers) for replaying as an audience: one of the two is shown.
@@ -294,9 +295,9 @@ class ReplayScreen(AppScreen):
                 received = dict(self._shown).get(self.position - 1)
                 if received is None:
                     line.append(f"(nothing of this step reached {self.audience})", style="dim")
-                    self.query_one("#scrubber", Static).update(line, layout=False)
+                    self.query_one("#scrubber", Lines).update(line, layout=False)
                     return
                 event = received.event
             actor = visible(event.actor, multiline=False)
             line.append(f"{actor}: {describe(event, numbered=numbered)}")
-        self.query_one("#scrubber", Static).update(line, layout=False)
+        self.query_one("#scrubber", Lines).update(line, layout=False)

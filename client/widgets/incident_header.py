@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import Static
 
 from client.render import header_line
+from client.widgets.steady import Lines
 from warroom.core.domain import IncidentState
 
 
-class IncidentHeader(Static):
+class IncidentHeader(Lines):
     """Two lines at the top of the war room."""
 
     DEFAULT_CSS = """
@@ -30,5 +30,7 @@ class IncidentHeader(Static):
         """Render the header for `incident` at `now` (`present`: who is in the room, None if
         not known; `questions`: count the open ones; `due`: when the next update is due, see
         `client.comms_render`)."""
-        # Two lines whatever it says (its height is fixed): no layout of the screen for it.
-        self.update(header_line(incident, now, present, questions, due), layout=False)
+        line = header_line(incident, now, present, questions, due)
+        if line != self.content:
+            # Two lines whatever it says (its height is fixed): no layout of the screen for it.
+            self.update(line, layout=False)

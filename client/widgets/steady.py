@@ -4,7 +4,10 @@ room of ten thousand entries changes many times a second."""
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widgets import Static
 
 
@@ -23,3 +26,29 @@ def update(static: Static, content: Text | str) -> None:
     static.clear_cached_dimensions()
     if static.get_content_height(container, viewport, width) != before:
         static.refresh(layout=True)
+
+
+class Lines(Static):
+    """A Static of a line or two of rich Text, drawn as the text is: each line cut at the
+    widget's width, none wrapped, and drawn again only when the text, the width or the style
+    changes. Textual's content pipeline takes milliseconds to wrap and style two lines, and the
+    replay's header and scrubber change on every step."""
+
+    _drawn_for: tuple[object, int, Style] | None = None
+    _drawn: tuple[Strip, ...] = ()
+
+    def render_line(self, y: int) -> Strip:
+        width, style = self.size.width, self.visual_style.rich_style
+        content = self.content
+        drawn_for = self._drawn_for
+        if drawn_for is None or drawn_for[0] is not content or drawn_for[1:] != (width, style):
+            text = content if isinstance(content, Text) else Text(str(content))
+            console = self.app.console
+            self._drawn = tuple(
+                Strip(Segment.apply_style(line.render(console), style)).adjust_cell_length(
+                    width, style
+                )
+                for line in text.split("\n", allow_blank=True)
+            )
+            self._drawn_for = (content, width, style)
+        return self._drawn[y] if y < len(self._drawn) else Strip.blank(width, style)
