@@ -4,7 +4,9 @@ Three measurements on fresh SQLite files in one temporary folder, in one run:
 
 1. warroom: the real write path. A `Store` and a started `Sequencer`; N `AddNote` commands
    are all submitted from asyncio at once (all in flight), then awaited. Timed from the first
-   submit to the last ack; each command's latency runs from its submit to its result.
+   submit to the last ack; each command's latency runs from its submit to its result. The
+   garbage collector runs as `warroom serve` runs it (`server.app.spare_the_collector`, and
+   what is alive before the sequencer starts frozen out of its passes).
 2. raw sqlite3: the stdlib driver on a file in WAL with synchronous=FULL, tables created with
    the store's own schema, inserting the very rows the first run committed (events and
    commands), one transaction per group of the sequencer's typical group size.
@@ -37,6 +39,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import math
 import platform
@@ -44,7 +48,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,7 @@ import sqlalchemy
 
 from bench import _bare
 from bench._kit import alternate, dial, figure, main, percentile, serve
+from server.app import spare_the_collector
 from server.sequencer import MAX_BATCH, Accepted, Committed, Sequencer
 from warroom.core.commands import AddNote, DeclareIncident
 from warroom.core.domain import Actor, Role, Severity, World
@@ -72,7 +77,29 @@ NOTE = (
 )
 
 
+@contextlib.contextmanager
+def _collected_as_served() -> Iterator[None]:
+    """Within the block, the garbage collector as `warroom serve` sets it: what is alive now
+    frozen out of its passes, the youngest generation collected every `YOUNG_THRESHOLD`
+    allocations."""
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    spare_the_collector()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 async def _warroom(path: Path, commands: int, incidents: int) -> dict[str, Any]:
+    """Commit `commands` notes through the sequencer, as the hub runs it; time them."""
+    with _collected_as_served():
+        return await _sequenced(path, commands, incidents)
+
+
+async def _sequenced(path: Path, commands: int, incidents: int) -> dict[str, Any]:
     """Commit `commands` notes through the sequencer; time them."""
     store = Store(open_engine(f"sqlite:///{path}"))
     groups: list[int] = []
