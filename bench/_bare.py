@@ -9,8 +9,11 @@ against it and against `warroom serve`:
 - `submit` of a note: with `--durable DB`, one row inserted and committed (WAL,
   synchronous=FULL) before anything is sent; then the note's `event` frame is broadcast to every
   connection that said hello (`websockets.broadcast`, one encoding) and the sender acked.
+- with `--acks`, `submit` of any command is only read (`json.loads`) and acked, nothing else:
+  what the stack itself costs a command a hub acknowledges (a websocket frame read, a JSON
+  object parsed, an ack encoded and written).
 
-Run: `python -m bench._bare [--durable DB] [--log DB [--batch]]`; prints
+Run: `python -m bench._bare [--durable DB] [--log DB [--batch]] [--acks]`; prints
 `bare: serving ws://HOST:PORT ` once it listens, and serves until SIGTERM.
 """
 
@@ -66,8 +69,11 @@ def _frames(db: Path, batch: bool) -> tuple[list[str], int]:
 class Bare:
     """The server's state: who listens, the log it replays, the file it commits to."""
 
-    def __init__(self, frames: list[str], head: int, durable: Path | None) -> None:
+    def __init__(
+        self, frames: list[str], head: int, durable: Path | None, acks: bool = False
+    ) -> None:
         self.frames = frames
+        self.acks = acks
         self.seq = head
         self.listening: set[ServerConnection] = set()
         self.db: sqlite3.Connection | None = None
@@ -87,12 +93,21 @@ class Bare:
                             await connection.send(replayed)
                         await connection.send(f'{{"type":"synced","v":1,"head":{self.seq}}}')
                         self.listening.add(connection)
+                    case "submit" if self.acks:
+                        await self.ack(connection, frame)
                     case "submit":
                         await self.submit(connection, frame)
                     case _:
                         await connection.send('{"type":"error","v":1,"code":"unknown"}')
         finally:
             self.listening.discard(connection)
+
+    async def ack(self, connection: ServerConnection, frame: dict[str, Any]) -> None:
+        """Acknowledge a submitted command, and do nothing else with it."""
+        self.seq += 1
+        await connection.send(
+            json.dumps({"type": "ack", "v": 1, "id": frame["id"], "seq": self.seq})
+        )
 
     async def submit(self, connection: ServerConnection, frame: dict[str, Any]) -> None:
         command = frame["command"]
@@ -136,9 +151,10 @@ def run(argv: Sequence[str]) -> None:
     parser.add_argument("--durable", type=Path, help="commit each note to this SQLite file")
     parser.add_argument("--log", type=Path, help="replay this SQLite log on hello")
     parser.add_argument("--batch", action="store_true", help="many events per replayed frame")
+    parser.add_argument("--acks", action="store_true", help="only acknowledge what is submitted")
     args = parser.parse_args(argv)
     frames, head = _frames(args.log, args.batch) if args.log else ([], 0)
-    asyncio.run(_serve(Bare(frames, head, args.durable)))
+    asyncio.run(_serve(Bare(frames, head, args.durable, args.acks)))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Three measurements on fresh SQLite files in one temporary folder, in one run:
 
 1. warroom: the real write path. A `Store` and a started `Sequencer`; N `AddNote` commands
    are all submitted from asyncio at once (all in flight), then awaited. Timed from the first
-   submit to the last ack; each command's latency runs from its submit to its result.
+   submit to the last ack; each command's latency runs from its submit to its result. The
+   garbage collector runs as `warroom serve` runs it (`server.app.spare_the_collector`, and
+   what is alive before the sequencer starts frozen out of its passes).
 2. raw sqlite3: the stdlib driver on a file in WAL with synchronous=FULL, tables created with
    the store's own schema, inserting the very rows the first run committed (events and
    commands), one transaction per group of the sequencer's typical group size.
@@ -15,6 +17,10 @@ Three measurements on fresh SQLite files in one temporary folder, in one run:
    same N notes submitted over websockets by this process (encoded beforehand; at most
    `PER_WRITER` per connection, so no connection meets the submit rate limit), all in flight,
    timed from the first submit to the last ack.
+5. bare acks: the same clients and frames against a bare `websockets` server that only reads each
+   submit (`json.loads`) and acks it (`bench._bare --acks`): no decision, no store, no commit.
+   What the stack alone costs a command acknowledged over a websocket: the ceiling of the hub's
+   figure on this machine, whatever warroom does.
 
 `ratio` is warroom_commands_per_s / raw_sqlite3_rows_per_s (1.0: no overhead over raw inserts).
 
@@ -23,7 +29,7 @@ untimed warroom run gives the rows and the group size the other two reuse; then 
 rounds run the four on fresh files, the order reversed every other round. The round of median
 warroom throughput gives the detail, and every round's throughputs are listed under `rounds`.
 Figures, per incident count: warroom's commands/s beside raw sqlite3's and the store's rows/s,
-and the hub's beside raw sqlite3's.
+and the hub's beside raw sqlite3's and the bare acks'.
 
 Run: `python -m bench.store [--quick] [--commands N] [--incidents 1,10] [--batch B] [--repeat R]`;
 prints one JSON object.
@@ -33,6 +39,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import math
 import platform
@@ -40,13 +48,15 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy
 
+from bench import _bare
 from bench._kit import alternate, dial, figure, main, percentile, serve
+from server.app import spare_the_collector
 from server.sequencer import MAX_BATCH, Accepted, Committed, Sequencer
 from warroom.core.commands import AddNote, DeclareIncident
 from warroom.core.domain import Actor, Role, Severity, World
@@ -67,7 +77,29 @@ NOTE = (
 )
 
 
+@contextlib.contextmanager
+def _collected_as_served() -> Iterator[None]:
+    """Within the block, the garbage collector as `warroom serve` sets it: what is alive now
+    frozen out of its passes, the youngest generation collected every `YOUNG_THRESHOLD`
+    allocations."""
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    spare_the_collector()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 async def _warroom(path: Path, commands: int, incidents: int) -> dict[str, Any]:
+    """Commit `commands` notes through the sequencer, as the hub runs it; time them."""
+    with _collected_as_served():
+        return await _sequenced(path, commands, incidents)
+
+
+async def _sequenced(path: Path, commands: int, incidents: int) -> dict[str, Any]:
     """Commit `commands` notes through the sequencer; time them."""
     store = Store(open_engine(f"sqlite:///{path}"))
     groups: list[int] = []
@@ -181,6 +213,15 @@ def _hub(folder: Path, commands: int, incidents: int) -> float:
     server = serve(db, folder / "hub.log")
     try:
         return asyncio.run(_through_hub(server.url, commands, incidents, token))
+    finally:
+        server.close()
+
+
+def _bare_acks(folder: Path, commands: int, incidents: int) -> float:
+    """A bare `websockets` server that only acks each submit; the same notes' commands/s."""
+    server = _bare.start(folder / "bare.log", "--acks")
+    try:
+        return asyncio.run(_through_hub(server.url, commands, incidents, token="bare"))
     finally:
         server.close()
 
@@ -346,9 +387,24 @@ def _incidents(commands: int, incidents: int, batch: int, repeat: int) -> dict[s
             place.mkdir()
             return _hub(place, commands, incidents)
 
-        sides = {"warroom": warroom, "raw_sqlite3": raw, "store_append": store, "hub": hub}
+        def bare_acks() -> float:
+            place = folder / f"b{next(files)}"
+            place.mkdir()
+            return _bare_acks(place, commands, incidents)
+
+        sides = {
+            "warroom": warroom,
+            "raw_sqlite3": raw,
+            "store_append": store,
+            "hub": hub,
+            "bare_acks": bare_acks,
+        }
         samples = alternate(sides, repeat)
-        through = {"hub": samples.pop("hub"), "raw_sqlite3": samples["raw_sqlite3"]}
+        through = {
+            "hub": samples.pop("hub"),
+            "raw_sqlite3": samples["raw_sqlite3"],
+            "bare_acks": samples.pop("bare_acks"),
+        }
     # The round of median warroom throughput stands for the run (the machine may be noisy).
     middle = sorted(runs, key=lambda r: float(r["commands_per_s"]))[len(runs) // 2]
     groups: list[int] = middle["groups"]
@@ -369,6 +425,9 @@ def _incidents(commands: int, incidents: int, batch: int, repeat: int) -> dict[s
             ),
         ],
         "hub_commands_per_s": round(statistics.median(through["hub"]), 1),
+        "bare_acks_commands_per_s": round(statistics.median(through["bare_acks"]), 1),
+        "bare_acks_is": "a bare websockets server that only reads and acks the same frames (no "
+        "decision, no store): the most commands/s the stack lets a hub acknowledge here",
         "incidents": incidents,
         "warroom_commands_per_s": round(rate, 1),
         "raw_sqlite3_rows_per_s": round(raw_rate, 1),

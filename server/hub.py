@@ -251,20 +251,17 @@ class Hub:
 
     async def _submit(self, session: Session, frame: protocol.Submit) -> None:
         await session.in_flight.acquire()
-        future = self.sequencer.submit(session.actor, frame.id, frame.command)
         incident = getattr(frame.command, "incident", "")
-        future.add_done_callback(lambda done: self._answer(session, frame.id, incident, done))
+        answer = functools.partial(self._answer, session, frame.id, incident)
+        self.sequencer.send(session.actor, frame.id, frame.command, answer)
 
     @staticmethod
     def _refuse(session: Session, request_id: str, message: str) -> None:
         refused = protocol.RejectedFrame(id=request_id, code="rate-limited", message=message)
         session.send(protocol.encode(refused))
 
-    def _answer(
-        self, session: Session, command_id: str, incident: str, done: asyncio.Future[Outcome]
-    ) -> None:
+    def _answer(self, session: Session, command_id: str, incident: str, outcome: Outcome) -> None:
         session.in_flight.release()
-        outcome = done.result()
         if isinstance(outcome, Accepted):
             seq = self.replay.position(session, outcome.seq)
             self._hold(session, protocol.encode_ack(command_id, seq))
@@ -282,9 +279,9 @@ class Hub:
 
     def _hold(self, session: Session, frame: str) -> None:
         """Hold an answer until the outcomes of its group commit are all in: the sequencer
-        resolves them in one turn of the event loop, and the write scheduled by the first
-        answer runs after the last, so each connection gets the group's answers in one write
-        (in order, and never waiting)."""
+        gives them in one callback of the event loop, and the write scheduled by the first
+        answer runs after it, so each connection gets the group's answers in one write (in
+        order, and never waiting)."""
         session.answer(frame)
         if not self._answering:
             asyncio.get_running_loop().call_soon(self._write_answers)

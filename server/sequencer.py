@@ -84,17 +84,19 @@ class Accepted:
 
 
 Outcome = Accepted | Rejected
+Answer = Callable[[Outcome], None]
+"""Told a command's outcome, on the event loop (see `Sequencer.send`)."""
 Publisher = Callable[[Sequence[Committed], World], None]
 ReadBack = Callable[[str, int], IncidentState | None]
 """Reads an incident's whole state at a seq back from the store (`server.snapshots.read_back`)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     actor: Actor
     command_id: str
     command: Command
-    future: asyncio.Future[Outcome]
+    answer: Answer
 
 
 @dataclass(frozen=True)
@@ -183,13 +185,26 @@ class Sequencer:
         """Queue a command; the future resolves once it is committed or refused."""
         assert self._loop is not None, "start() the sequencer first"
         future: asyncio.Future[Outcome] = self._loop.create_future()
+
+        def answer(outcome: Outcome) -> None:
+            if not future.done():
+                future.set_result(outcome)
+
+        self.send(actor, command_id, command, answer)
+        return future
+
+    def send(self, actor: Actor, command_id: str, command: Command, answer: Answer) -> None:
+        """Queue a command; `answer` is called with its outcome on the event loop once it is
+        committed or refused (at once if the sequencer is stopping). The answers of one group
+        commit are called in one go, in the order the commands came, after the group was
+        published: no future, no callback scheduled, per command."""
         # The lock keeps the stop marker from overtaking a command that passed the check.
         with self._lock:
-            if self._stopping:
-                future.set_result(Rejected("unavailable", "the server is shutting down; try again"))
-            else:
-                self._queue.put(_Item(actor, command_id, command, future))
-        return future
+            stopping = self._stopping
+            if not stopping:
+                self._queue.put(_Item(actor, command_id, command, answer))
+        if stopping:
+            answer(Rejected("unavailable", "the server is shutting down; try again"))
 
     def shelve(self, states: list[IncidentState]) -> asyncio.Future[list[str]]:
         """Have the writer thread hold each of `states` by its header alone, if the world still
@@ -501,8 +516,10 @@ class Sequencer:
         if committed:
             self._publish(committed, world)
         for item, outcome in outcomes:
-            if not item.future.done():
-                item.future.set_result(outcome)
+            try:
+                item.answer(outcome)
+            except Exception:  # one answer that fails must not keep the others from theirs
+                log.exception("answering command %s failed", item.command_id)
 
 
 def _put(world: World, incident: IncidentState) -> World:

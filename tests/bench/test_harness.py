@@ -65,7 +65,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "store": {
         "durable commands/s, notes to 1 incident": {"raw_sqlite3", "store_append"},
         "durable commands/s, notes to 10 ": {"raw_sqlite3", "store_append"},
-        "durable commands/s through the hub, ": {"raw_sqlite3"},
+        "durable commands/s through the hub, ": {"raw_sqlite3", "bare_acks"},
     },
     "tui": {
         "first paint in tmux": set(),

@@ -180,6 +180,51 @@ async def test_concurrent_commands_get_distinct_gapless_seqs_in_the_published_or
         assert running.store.log.find_command(MANAGER.name, f"note-{i}") == i + 2
 
 
+async def test_the_answers_of_a_group_are_given_together_in_order_after_its_publish(
+    start_sequencer: Start,
+) -> None:
+    loop = asyncio.get_running_loop()
+    published: list[int] = []
+    answers: list[tuple[str, Outcome, int]] = []
+    """(command id, outcome, the newest seq published when it was answered)."""
+    turned = asyncio.Event()
+    answered_when_the_loop_turned: list[int] = []
+
+    def hook(committed: Sequence[Committed], world: World) -> None:
+        published.extend(item.seq for item in committed)
+
+    def the_loop_turned() -> None:
+        answered_when_the_loop_turned.append(len(answers))
+        turned.set()
+
+    def answer(command_id: str) -> Callable[[Outcome], None]:
+        def told(outcome: Outcome) -> None:
+            if not answers:  # runs once the callback that gives this answer has returned
+                loop.call_soon(the_loop_turned)
+            answers.append((command_id, outcome, published[-1]))
+            if command_id == "n2":
+                raise RuntimeError("this answer fails")
+
+        return told
+
+    running = await start_sequencer(hook)
+    await _declare(running)
+    gate = await running.hold()
+    for n in range(1, 5):
+        note = AddNote(incident="INC-1", text=f"note {n}")
+        running.sequencer.send(MANAGER, f"n{n}", note, answer(f"n{n}"))
+    running.release()
+    assert await gate == Accepted(2)
+    await asyncio.wait_for(turned.wait(), 10)
+
+    assert [(ident, outcome) for ident, outcome, _ in answers] == [
+        (f"n{n}", Accepted(n + 2)) for n in range(1, 5)
+    ]
+    assert {newest for _, _, newest in answers} == {6}  # the group was published first
+    # All four in one callback, the one that failed keeping none from theirs.
+    assert answered_when_the_loop_turned == [4]
+
+
 # Retries --------------------------------------------------------------------------------------
 
 

@@ -402,6 +402,26 @@ def test_users_lists_every_user_in_name_order(store: Store) -> None:
     assert all(isinstance(user, User) and user.created_at for user in users)
 
 
+def test_states_of_reads_the_users_named_as_they_are_now(store: Store) -> None:
+    store.users.add("alice", Role.INCIDENT_MANAGER)
+    store.users.add("sam", Role.STAKEHOLDER, groups=["exec", "eu"])
+    store.users.add("carol", Role.OBSERVER)
+    store.users.revoke("carol")
+    store.users.add("dave", Role.RESPONDER)
+    names = ["sam", "carol", "nobody", "alice", "sam"]
+    expected = {
+        "alice": Actor("alice", Role.INCIDENT_MANAGER),
+        "carol": None,
+        "nobody": None,
+        "sam": Actor("sam", Role.STAKEHOLDER, frozenset({"exec", "eu"})),
+    }
+
+    assert store.users.states_of(names) == expected
+    with store.engine.begin() as connection:  # as the writer checks them inside its commit
+        assert store.users.states_of(names, connection) == expected
+    assert store.users.states_of([]) == {}
+
+
 # SQLite specifics -----------------------------------------------------------------------------
 
 
