@@ -173,4 +173,4 @@ class RoomScreen(AppScreen):
 
     def action_leave(self) -> None:
         """Back to the lobby."""
-        self.app.pop_screen()
+        self.warroom.leave_room()
