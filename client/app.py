@@ -144,13 +144,9 @@ class WarRoomApp(App[None]):
         return self.clock()
 
     def on_mount(self) -> None:
+        self.push_screen(LobbyScreen())
         if self.start_incident:
-            # The lobby is made when the user leaves the room (`leave_room`), not beneath it
-            # now: a session opened on an incident may never show it, and it holds a third of
-            # the widgets (2.7 MB of each SSH session's own memory, python -m bench.ssh).
             self.open_room(self.start_incident)
-        else:
-            self.push_screen(LobbyScreen())
         if self.notice:
             self.notify(self.notice, timeout=30, markup=False)
         self.listen()
@@ -345,15 +341,6 @@ class WarRoomApp(App[None]):
             self.push_screen(WarRoomScreen(incident.upper(), offer_alert=offer_alert))
         else:
             self.push_screen(room(incident.upper()))
-
-    def leave_room(self) -> None:
-        """Back from a room to the lobby beneath it, or to a new lobby in its place if the app
-        opened on the room."""
-        below = self.screen_stack[-2] if len(self.screen_stack) > 1 else None
-        if isinstance(below, LobbyScreen):
-            self.pop_screen()
-        else:
-            self.switch_screen(LobbyScreen())
 
     def _room(self) -> type[WarRoomScreen | StakeholderRoomScreen]:
         """The war room, or for a stakeholder the stakeholder's room (until the hub says who

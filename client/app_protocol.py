@@ -62,10 +62,6 @@ class ClientApp(Protocol):
         """Open an incident's war room."""
         ...
 
-    def leave_room(self) -> None:
-        """Back from a room to the lobby."""
-        ...
-
     def push_screen(
         self, screen: Screen[R], callback: Callable[[R | None], None] | None = None
     ) -> object:

@@ -173,4 +173,4 @@ class RoomScreen(AppScreen):
 
     def action_leave(self) -> None:
         """Back to the lobby."""
-        self.warroom.leave_room()
+        self.app.pop_screen()

@@ -98,30 +98,6 @@ async def test_enter_opens_the_war_room_under_the_cursor(fake):
         assert fake.views[-1] == protocol.View(incident="INC-1")
 
 
-async def test_a_room_opened_at_start_makes_its_lobby_only_when_left(fake):
-    # `warroom join URL INC-2` (and `ssh INC-2@host`) opens the room with no lobby beneath:
-    # leaving makes one in the room's place, listing the incidents, and it is the lobby that
-    # rooms opened from it go back to.
-    async with running(fake) as pilot:
-        app = pilot.app
-        assert isinstance(app.screen, WarRoomScreen)
-        assert not [screen for screen in app.screen_stack if isinstance(screen, LobbyScreen)]
-        await pilot.press("q")
-        await settled(pilot)
-        lobby = app.screen
-        assert isinstance(lobby, LobbyScreen)
-        assert len(app.screen_stack) == 2  # Textual's own first screen, and the lobby
-        assert _ids(pilot) == ["INC-2", "INC-1"]
-        assert fake.views[-1] == protocol.View(incident=None)
-        await pilot.press("down", "enter")
-        await settled(pilot)
-        assert isinstance(app.screen, WarRoomScreen) and app.screen.incident_id == "INC-1"
-        await pilot.press("q")
-        await settled(pilot)
-        assert app.screen is lobby
-        assert app.is_running
-
-
 async def test_d_declares_an_incident(fake):
     async with running(fake, incident=None) as pilot:
         await pilot.press("d")
