@@ -48,6 +48,7 @@ def spare_the_collector() -> None:
 
 
 _RUN_TIME_MODULES = (
+    "concurrent.futures.thread",
     "queue",
     "termios",
     "tty",
@@ -60,17 +61,21 @@ _RUN_TIME_MODULES = (
     "textual.layouts.stream",
     "textual.pilot",
     "textual.scrollbar",
+    "textual.system_commands",
 )
-"""What the TUI imports only once it runs on a terminal (its driver, its layouts, rich's tables):
-the modules a painted `warroom join` has that importing `client.app` does not bring."""
+"""What the TUI imports only once it runs on a terminal (its driver, its layouts, rich's tables,
+the palette's system commands, asyncio's thread pool): the modules a painted `warroom join` has
+that importing `client.app` does not bring."""
 
 
 def preload() -> None:
-    """Import everything a TUI imports as it runs, screens and widgets included.
+    """Import everything a TUI imports as it runs, screens and widgets included, and build the
+    protocol's adapters of every frame it reads and writes.
 
     The SSH gateway's pre-imported process calls this once, then forks each session's TUI from
-    itself: what is imported here is in memory once for every session, and a session opens
-    without importing it again."""
+    itself: what is imported and built here is in memory once for every session, and a session
+    opens without importing or building it again (what a session does after the fork is in
+    memory of its own)."""
     import importlib
     import pkgutil
 
@@ -78,6 +83,7 @@ def preload() -> None:
 
     import client.screens
     import client.widgets
+    from warroom.core import protocol
 
     for package in (client.screens, client.widgets):
         for module in pkgutil.iter_modules(package.__path__):
@@ -85,6 +91,7 @@ def preload() -> None:
     for name in _RUN_TIME_MODULES:
         importlib.import_module(name)
     rich._unicode_data.load()  # the cell widths table, by the version the environment names
+    protocol.build_client_adapters()
 
 
 def take_terminal() -> None:

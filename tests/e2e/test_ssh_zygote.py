@@ -4,8 +4,11 @@ dies, without harm to the sessions it started. Real `ssh -tt` clients in tmux, r
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,3 +192,78 @@ def test_with_forking_off_every_session_is_started_afresh(
         assert exit_status(pane) == 0, pane.capture().text
     finally:
         tmux.close()
+
+
+_SESSION = """
+import asyncio, json, sys
+
+from client.launch import preload
+
+preload()
+from warroom.core import protocol
+
+modules, adapters = set(sys.modules), set(protocol._by_class)
+
+from textual import events
+
+from client.connection import WebSocketConnection
+from client.remote import RemoteWarRoomApp
+
+HARNESS = {"textual.drivers.headless_driver"}  # the test's terminal, not an SSH session's
+url, token, incident = sys.argv[1:4]
+
+
+async def session() -> None:
+    app = RemoteWarRoomApp(WebSocketConnection([url], token), incident=incident)
+
+    def notes() -> list[str]:
+        room = app.state.world.incident(incident)
+        return [] if room is None else [note.text for note in room.notes]
+
+    async with app.run_test(size=(120, 36)) as pilot:
+
+        async def until(condition, what: str) -> None:
+            for _ in range(1200):
+                if condition():
+                    return
+                await pilot.pause(0.05)
+            raise TimeoutError(what)
+
+        await until(lambda: "seeded" in notes(), "the room read")
+        await pilot.press("n")
+        app.post_message(events.Paste("from the session"))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(lambda: "from the session" in notes(), "the note back from the hub")
+        for keys in (["d"], ["escape", "ctrl+p"], ["escape", "question_mark"], ["escape"]):
+            await pilot.press(*keys)  # a form with pickers, the palette, the keys
+            await pilot.pause(0.2)
+
+
+asyncio.run(session())
+print(json.dumps({
+    "modules": sorted(set(sys.modules) - modules - HARNESS),
+    "adapters": sorted(kind.__name__ for kind in set(protocol._by_class) - adapters),
+}))
+"""
+
+
+def test_a_session_imports_and_builds_nothing_after_what_the_pre_imported_process_did(
+    hub: Hub,
+) -> None:
+    # What a forked session imports or builds after the fork is in its own memory, once per
+    # session: the pre-imported process's `preload` must leave nothing for it to do. A war room
+    # on a real hub reads an incident, sends a note, gets it back, opens a form, the palette
+    # and the keys: no module is imported and no frame adapter built after `preload`.
+    incident = hub.ok("declare", "Checkout failing", "-s", "1").strip()
+    hub.ok("note", incident, "seeded")
+    done = subprocess.run(
+        [sys.executable, "-c", _SESSION, hub.url, hub.token, incident],
+        capture_output=True,
+        text=True,
+        env=hub.client_env(),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert after == {"modules": [], "adapters": []}

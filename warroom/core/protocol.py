@@ -412,6 +412,17 @@ def _of_class(kind: type[Any]) -> TypeAdapter[Any]:
     return adapter
 
 
+def build_client_adapters() -> None:
+    """Build now the adapter of every frame a client reads (each server frame) and writes (each
+    client frame), instead of as each first arrives or leaves.
+
+    The SSH gateway's pre-imported process calls this before it forks the sessions' TUIs: the
+    adapters (some 4 MB, pydantic-core's validators of every event and command) are then built
+    once and shared by every session, not built again in each, in memory of its own."""
+    for kind in (*_SERVER_CLASSES.values(), *_CLIENT_CLASSES.values()):
+        _of_class(kind)
+
+
 def _load(text: str | bytes, known: frozenset[str]) -> dict[str, Any]:
     if isinstance(text, bytes):
         raise ProtocolError("bad-frame", "frames are JSON text, not binary")
