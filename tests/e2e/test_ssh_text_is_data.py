@@ -51,11 +51,13 @@ def tmux(hub: Hub) -> Iterator[Tmux]:
 
 
 def _raw_prefix(name: str) -> bytes:
-    """`wrapped(name)` up to and including its first control character, as a terminal gets it."""
+    """`wrapped(name)` up to its first control character and the three characters after it, as
+    a terminal would get it: the control sequence the text holds, not only its first byte (a
+    line cut at the screen's edge just after the name ends in the terminal's own escape)."""
     text = wrapped(name)
     found = first_hidden(text)
     assert found is not None
-    return text[: found[0] + 1].encode()
+    return text[: found[0] + 4].encode()
 
 
 def test_an_ssh_session_gets_hostile_text_as_text_and_no_file_command(
