@@ -127,6 +127,12 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def driver_marks(engine: Engine, count: int) -> str:
+    """`count` parameter marks, comma-separated, for a statement handed to the driver as it is
+    (`exec_driver_sql`): each driver has its own style."""
+    return ", ".join(["?" if is_sqlite(engine) else "%s"] * count)
+
+
 SYNCHRONOUS_FULL = 2
 """SQLite's `PRAGMA synchronous` value for FULL (3 is EXTRA, stronger still)."""
 

@@ -25,7 +25,7 @@ from sqlmodel import col
 from warroom.core import protocol
 from warroom.core.events import Envelope, Event
 from warroom.store import chain
-from warroom.store.engine import is_sqlite
+from warroom.store.engine import driver_marks, is_sqlite
 from warroom.store.errors import DuplicateCommand, StoreError
 from warroom.store.schema import CommandRow, EventRow
 
@@ -322,11 +322,11 @@ def _insert(
     built here, column by column, and SQLAlchemy's per-row processing of Core parameters was
     most of the cost of an append (half the rows a second of the bare driver). Errors are still
     SQLAlchemy's (`IntegrityError` for a repeated seq or command id)."""
-    mark = "?" if is_sqlite(connection.engine) else "%s"
+    engine = connection.engine
     if event_rows:
-        connection.exec_driver_sql(_EVENT_INSERT.format(", ".join([mark] * 7)), event_rows)
+        connection.exec_driver_sql(_EVENT_INSERT.format(driver_marks(engine, 7)), event_rows)
     if command_rows:
-        connection.exec_driver_sql(_COMMAND_INSERT.format(", ".join([mark] * 4)), command_rows)
+        connection.exec_driver_sql(_COMMAND_INSERT.format(driver_marks(engine, 4)), command_rows)
 
 
 class Turn:

@@ -22,7 +22,7 @@ from sqlmodel import col
 from warroom.core.domain import Actor, Role, parse_group
 from warroom.core.recipients import parse_address
 from warroom.core.sshkeys import PublicKey, blob_of
-from warroom.store.engine import is_sqlite
+from warroom.store.engine import driver_marks, is_sqlite
 from warroom.store.errors import StoreError
 from warroom.store.schema import SshKeyRow, UserRow
 
@@ -225,8 +225,7 @@ class UserDirectory:
         # the commit): the statement is handed to the driver as it is, as the log's inserts are.
         # Built and compiled by SQLAlchemy each time it cost a millisecond, as much as deciding
         # a hundred notes.
-        sqlite = is_sqlite(self.engine)
-        marks = ", ".join(["?" if sqlite else "%s"] * len(wanted))
+        marks = driver_marks(self.engine, len(wanted))
         query = f"SELECT name, role, groups, revoked_at FROM users WHERE name IN ({marks})"
         try:
             if connection is None:
@@ -234,7 +233,7 @@ class UserDirectory:
                     rows = own.exec_driver_sql(query, tuple(wanted)).all()
             else:
                 # SQLite: the writer's lock keeps them; PostgreSQL: a share lock on each row.
-                locked = query if sqlite else f"{query} FOR SHARE"
+                locked = query if is_sqlite(self.engine) else f"{query} FOR SHARE"
                 rows = connection.exec_driver_sql(locked, tuple(wanted)).all()
         except SQLAlchemyError as error:
             raise StoreError(f"the users could not be read: {error}") from None
