@@ -100,7 +100,7 @@ async def _seed(hub: Hub) -> str:
     return private
 
 
-async def _observed(hub: Hub, private: str) -> dict[str, Any]:
+async def _observed(hub: Hub, private: str, home: Path) -> dict[str, Any]:
     """What the hub serves each role: its catch-up from the first event, its lobby, its reads
     of both resolved incidents; and the war room's `warroom show`, `list` and `report`."""
     seen: dict[str, Any] = {}
@@ -112,7 +112,7 @@ async def _observed(hub: Hub, private: str) -> dict[str, Any]:
         for incident in ("INC-1", private):
             events, done, _ = await _read(await hub.connect(role), incident)
             seen[f"{role} read {incident}"] = ([(f["seq"], f["event"]) for f in events], done)
-    env = {**isolated_env(Path(hub.store.describe()).parent / "cli")}
+    env = {**isolated_env(home)}
     for role in ("manager", "exec"):
         env.update(WARROOM_URL=hub.url, WARROOM_TOKEN=hub.tokens[role])
         for verb in (("show", "INC-1", "--json"), ("list", "--json")):
@@ -140,7 +140,7 @@ async def test_a_quiet_resolved_incident_is_shelved_and_served_as_a_whole_one(
             private = await _seed(hub)
             whole = inside.fanout.world.incident("INC-1")
             assert whole is not None and len(whole.notes) == 4
-            kept = await _observed(hub, private)
+            kept = await _observed(hub, private, tmp_path / "cli")
 
             await asyncio.to_thread(inside.snapshotter.flush)  # type: ignore[union-attr]
             assert await inside.shelve_quiet() == []  # resolved within the hour
@@ -155,7 +155,7 @@ async def test_a_quiet_resolved_incident_is_shelved_and_served_as_a_whole_one(
             assert "INC-1" not in inside.summaries._counts
             assert await inside.shelve_quiet(0) == []  # nothing left to shelve
 
-            assert await _observed(hub, private) == kept
+            assert await _observed(hub, private, tmp_path / "cli") == kept
             assert isinstance(inside.fanout.world.incident("INC-1"), ShelvedIncident)
 
             # A command on it is decided against its whole state, read back: refused as the
@@ -173,12 +173,12 @@ async def test_a_quiet_resolved_incident_is_shelved_and_served_as_a_whole_one(
             assert reopened == _whole(inside, "INC-1")
             assert reopened is not None and len(reopened.notes) == 5
             assert inside.sequencer._world.incident("INC-1") is reopened
-            after = await _observed(hub, private)
+            after = await _observed(hub, private, tmp_path / "cli")
 
         # A hub that never shelves serves the same log exactly so.
         async with _serving(store, tokens, shelve_after=None) as (hub, inside):
             assert not isinstance(inside.fanout.world.incident(private), ShelvedIncident)
-            assert await _observed(hub, private) == after
+            assert await _observed(hub, private, tmp_path / "cli") == after
     finally:
         store.close()
 
@@ -192,7 +192,7 @@ async def test_a_restart_holds_resolved_incidents_by_their_headers_alone(tmp_pat
             whole = inside.fanout.world.incident("INC-1")
             assert whole is not None and not isinstance(whole, ShelvedIncident)
             assert whole == _whole(inside, "INC-1")
-            kept = await _observed(hub, private)
+            kept = await _observed(hub, private, tmp_path / "cli")
 
         # Never shelved by the hub before: a restart that shelves reads no resolved one whole.
         async with _serving(store, tokens, shelve_after=3600) as (hub, inside):
@@ -201,7 +201,7 @@ async def test_a_restart_holds_resolved_incidents_by_their_headers_alone(tmp_pat
                 assert isinstance(world.incident(incident), ShelvedIncident)
             assert not isinstance(world.incident("INC-2"), ShelvedIncident)
             assert inside.sequencer._world is world
-            assert await _observed(hub, private) == kept
+            assert await _observed(hub, private, tmp_path / "cli") == kept
 
             manager = await hub.connect("manager")
             reopen = {"type": "status.change", "incident": private, "status": "monitoring"}
