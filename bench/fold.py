@@ -20,7 +20,12 @@ it, one in four to all, the rest internal. Then, all CPU time of this process
   - note: a note added (N + 1, N + 2 ...);
   - pin: a note already held pinned (one spread over the N, in turn), an entry changed in place;
   - pin_view: the same on a stakeholder's view of the incident, which holds only the notes to
-    all, so that note n no longer sits at place n.
+    all, so that note n no longer sits at place n;
+  - snapshot: writing the incident's snapshot once those events were folded since the last was
+    written, as the hub's snapshot thread does (`Encoder.encode` and `Snapshots.save`: only the
+    pages with a new entry), over the number of events: what snapshots add to each event;
+  - snapshot_whole: the same with every page encoded and written again, as a snapshot was
+    written when it was one text (the baseline of the `snapshot written` figure).
 
 The goal is a per-event cost that does not grow with N, and a fold of the whole log within a
 small factor of the baseline. Figures, per size: the restart and the fold beside the baseline.
@@ -47,7 +52,7 @@ from bench.read import INCIDENT, MANAGER, NOTE, _fill
 from server.snapshots import restore
 from warroom.core import events as e
 from warroom.core import snapshots
-from warroom.core.domain import Severity, World
+from warroom.core.domain import IncidentState, Severity, World
 from warroom.core.reducer import apply, replay
 from warroom.store import EventLog, Snapshot, Store, open_engine
 
@@ -144,6 +149,33 @@ def _per_event(world: World, events: Sequence[e.Event], repeat: int) -> float:
     return round(statistics.median(cpu(fold) for _ in range(repeat)) / len(events) * 1e6, 2)
 
 
+def _snapshot(
+    store: Store, seq: int, world: World, added: Sequence[e.Event], repeat: int, whole: bool
+) -> list[float]:
+    """CPU seconds per event, each run, of writing INC-1's snapshot once `added` were folded
+    after the last one was written of `world`, as the hub's snapshot thread writes it (encoded
+    and saved at `seq`); `whole`: every page encoded again, as when each snapshot was one text."""
+    after = world
+    for event in added:
+        after = apply(after, event)
+    log_id = store.log_identity()
+
+    def write(encoder: snapshots.Encoder, state: IncidentState) -> None:
+        written = encoder.encode(state)
+        snapshot = Snapshot(INCIDENT, seq, written.state, written.pages)
+        store.snapshots.save(snapshot, log=log_id, format=snapshots.FORMAT, names=written.names)
+
+    samples = []
+    for _ in range(repeat):
+        encoder = snapshots.Encoder()
+        write(encoder, world.incidents[INCIDENT])  # the last snapshot, untimed
+        if whole:
+            encoder = snapshots.Encoder()
+        later = after.incidents[INCIDENT]
+        samples.append(cpu(lambda: write(encoder, later)) / len(added))  # noqa: B023
+    return samples
+
+
 def _pins(notes: int, count: int, held: Callable[[int], bool]) -> list[e.Event]:
     """`count` pins of notes spread over the `notes` (only those `held`), pinned then not."""
     numbers = [n for n in range(1, notes + 1) if held(n)]
@@ -165,9 +197,12 @@ def _size(folder: Path, notes: int, count: int, repeat: int) -> dict[str, Any]:
     whole, world = _whole_log(db, store.log, events, repeat)
     # The restart of a hub from the snapshot it leaves of the incident at the head.
     log_id = store.log_identity()
-    state = snapshots.encode(world.incidents[INCIDENT])
+    written = snapshots.encode(world.incidents[INCIDENT])
     store.snapshots.save(
-        Snapshot(INCIDENT, len(events), state), log=log_id, format=snapshots.FORMAT
+        Snapshot(INCIDENT, len(events), written.state, written.pages),
+        log=log_id,
+        format=snapshots.FORMAT,
+        names=written.names,
     )
     resumed = [cpu(lambda: restore(store, log_id)) for _ in range(repeat)]
     whole["resume_s"] = round(statistics.median(resumed), 4)
@@ -183,6 +218,14 @@ def _size(folder: Path, notes: int, count: int, repeat: int) -> dict[str, Any]:
         event for event in events if not isinstance(event, e.NoteAdded) or to_all(event.note)
     )
     added = [_note(number) for number in range(notes + 1, notes + count + 1)]
+    store = Store(open_engine(f"sqlite:///{db}"))
+    try:
+        written = {
+            side: _snapshot(store, len(events), world, added, repeat, side == "whole")
+            for side in ("paged", "whole")
+        }
+    finally:
+        store.close()
     return {
         "notes": notes,
         "events": len(events),
@@ -191,7 +234,10 @@ def _size(folder: Path, notes: int, count: int, repeat: int) -> dict[str, Any]:
             "note": _per_event(world, added, repeat),
             "pin": _per_event(world, _pins(notes, count, lambda _: True), repeat),
             "pin_view": _per_event(view, _pins(notes, count, to_all), repeat),
+            "snapshot": round(statistics.median(written["paged"]) * 1e6, 2),
+            "snapshot_whole": round(statistics.median(written["whole"]) * 1e6, 2),
         },
+        "snapshot_samples": written,
     }
 
 
@@ -221,6 +267,15 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     side,
                 )
             )
+    for size in results:
+        figures.append(
+            figure(
+                f"snapshot written after {args.events} events, {size['notes']} notes (CPU/event)",
+                "s",
+                size.pop("snapshot_samples"),
+                "paged",
+            )
+        )
     return {
         "bench": "fold",
         "python": platform.python_version(),

@@ -73,6 +73,7 @@ def _forget_snapshots(db: Path) -> Callable[[], None]:
     def forget() -> None:
         with sqlite3.connect(db) as connection:
             connection.execute("DELETE FROM snapshots")
+            connection.execute("DELETE FROM snapshot_pages")
         connection.close()
 
     return forget

@@ -114,7 +114,7 @@ def read_back(store: Store, log_id: str, incident: str, upto: int) -> IncidentSt
 
 def _decoded(snapshot: Snapshot) -> IncidentState | None:
     try:
-        state = snapshots.decode(snapshot.state)
+        state = snapshots.decode(snapshot.state, snapshot.pages)
     except ValueError as error:
         log.warning("ignoring the snapshot of %s at seq %d: %s", *_where(snapshot), error)
         return None
@@ -156,6 +156,9 @@ class Snapshotter:
         self._thread: threading.Thread | None = None
         self._last: tuple[World, int] = (World(), 0)
         """The newest world counted, and its seq."""
+        self._encoders: dict[str, snapshots.Encoder] = {}
+        """What was last written of each open incident, so that writing it again writes only
+        the pages that changed (the thread only)."""
 
     def start(self, restored: Restored) -> None:
         """Start the writing thread, with the snapshots the restore showed were due: an
@@ -251,13 +254,21 @@ class Snapshotter:
                 return
 
     def _write(self, incident: str, seq: int, state: IncidentState) -> None:
+        encoder = self._encoders.pop(incident, None) or snapshots.Encoder()
         try:
-            written = snapshots.encode(state)
-            self._store.save(
-                Snapshot(incident, seq, written), log=self._log_id, format=snapshots.FORMAT
+            written = encoder.encode(state)
+            snapshot = Snapshot(incident, seq, written.state, written.pages)
+            kept = self._store.save(
+                snapshot, log=self._log_id, format=snapshots.FORMAT, names=written.names
             )
         except StoreError as error:
             # Only a restart is the slower for it: the next snapshot due writes it anew.
             log.warning("could not write the snapshot of %s at seq %d: %s", incident, seq, error)
+            return
         except Exception:  # never let the thread die: the log is the truth, this a shortcut
             log.exception("could not write the snapshot of %s at seq %d", incident, seq)
+            return
+        # Kept for the next one only while the database holds what it wrote, and the incident
+        # is open: a resolved incident's entries are let go of (the hub may shelve it).
+        if kept and state.status is not Status.RESOLVED:
+            self._encoders[incident] = encoder

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given
@@ -34,6 +35,13 @@ points = st.lists(st.integers(min_value=-1, max_value=200), min_size=6, max_size
 (taken modulo the log's length), or -1: no snapshot."""
 
 
+def _through_json(state: IncidentState) -> IncidentState:
+    """`state` written as a snapshot and read back, as the store keeps it."""
+    written = snapshots.encode(state)
+    assert set(written.pages) == set(written.names)
+    return snapshots.decode(written.state, written.pages)
+
+
 def _order(events: list[e.Event]) -> list[str]:
     order: dict[str, None] = {}
     for event in events:
@@ -53,8 +61,7 @@ def _resumed(run: Run, upto: int, taken: list[int]) -> World:
         state = run.worlds[at].incident(incident) if at >= 0 else None
         if state is None:
             continue  # no snapshot, or one from before it was declared: there is none
-        # Through JSON, as the store keeps it.
-        states.append(snapshots.decode(snapshots.encode(state)))
+        states.append(_through_json(state))
         after[incident] = at
     tail = [
         event for index, event in enumerate(events, start=1) if index > after.get(event.incident, 0)
@@ -99,20 +106,92 @@ def test_every_incident_survives_its_json(sequence: list[tuple[Actor, c.Command]
     run = drive(sequence)
     for world in run.worlds:
         for incident in world.incidents.values():
-            assert snapshots.decode(snapshots.encode(incident)) == incident
+            assert _through_json(incident) == incident
+
+
+@PROPERTY
+@given(logs, st.integers(min_value=1, max_value=4))
+def test_an_encoder_writes_again_only_the_pages_that_changed(
+    sequence: list[tuple[Actor, c.Command]], page: int
+) -> None:
+    run = drive(sequence)
+    encoders: dict[str, snapshots.Encoder] = {}
+    held: dict[str, dict[str, str]] = {}
+    last: dict[str, snapshots.Encoded] = {}
+    with patch.object(snapshots, "PAGE", page):
+        for world in run.worlds:
+            for incident in world.incidents.values():
+                encoder = encoders.setdefault(incident.id, snapshots.Encoder())
+                written = encoder.encode(incident)
+                # Every page it names it gave now or gave before; what it gives is new.
+                pages = held.setdefault(incident.id, {})
+                assert set(written.names) <= set(pages) | set(written.pages)
+                pages.update(written.pages)
+                assert snapshots.decode(written.state, pages) == incident
+                # The same state again: nothing new to write, and the very same snapshot.
+                again = encoder.encode(incident)
+                assert again.pages == {}
+                assert (again.state, again.names) == (written.state, written.names)
+                # Each page holds `page` entries or fewer, and an incident written afresh has
+                # the same pages: what is written does not depend on what was written before.
+                whole = snapshots.encode(incident)
+                assert (whole.state, whole.names) == (written.state, written.names)
+                assert all(len(json.loads(text)) <= page for text in whole.pages.values())
+                if incident.id in last and written.pages:
+                    assert written.names != last[incident.id].names
+                last[incident.id] = written
+
+
+def test_a_note_added_or_changed_makes_one_page_new() -> None:
+    run = drive([(IM, c.DeclareIncident(title="Busy", severity=Severity.SEV2))])
+    world = run.worlds[-1]
+    incident = world.incidents["INC-1"]
+    at = incident.declared_at
+    encoder = snapshots.Encoder()
+    with patch.object(snapshots, "PAGE", 10):
+        for number in range(1, 26):
+            world = apply(
+                world,
+                e.NoteAdded(
+                    incident="INC-1", actor="al", at=at, note=number, text="n", occurred_at=at
+                ),
+            )
+        first = encoder.encode(world.incidents["INC-1"])
+        assert len(first.names) == len(first.pages) == 3  # notes 1-10, 11-20, 21-25
+        world = apply(
+            world, e.NotePinned(incident="INC-1", actor="al", at=at, note=14, pinned=True)
+        )
+        pinned = encoder.encode(world.incidents["INC-1"])
+        assert len(pinned.pages) == 1 and pinned.names[0] == first.names[0]
+        assert pinned.names[1] != first.names[1] and pinned.names[2] == first.names[2]
+        world = apply(
+            world,
+            e.NoteAdded(incident="INC-1", actor="al", at=at, note=26, text="n", occurred_at=at),
+        )
+        added = encoder.encode(world.incidents["INC-1"])
+        assert list(added.pages) == [added.names[2]] and added.names[:2] == pinned.names[:2]
+        pages = {**first.pages, **pinned.pages, **added.pages}
+        assert snapshots.decode(added.state, pages) == world.incidents["INC-1"]
 
 
 def test_a_damaged_snapshot_is_refused_with_a_value_error() -> None:
-    incident = replay(drive(list(PRIVATE)).events).incidents["INC-PK7Q3XZ"]
-    text = snapshots.encode(incident)
+    noted = (IM, c.AddNote(incident="INC-PK7Q3XZ", text="Rotated the keys"))
+    incident = replay(drive([*PRIVATE, noted]).events).incidents["INC-PK7Q3XZ"]
+    assert len(incident.notes) == 1
+    written = snapshots.encode(incident)
+    text, pages = written.state, written.pages
 
-    assert snapshots.decode(text) == incident
+    assert snapshots.decode(text, pages) == incident
     for damaged in (text[: len(text) // 2], text.replace('"SEV1"', '"SEV9"'), "", "null"):
         with pytest.raises(ValueError, match="not an incident's snapshot"):
-            snapshots.decode(damaged)
+            snapshots.decode(damaged, pages)
+    name = written.names[0]
+    for pages_damaged in ({}, {**pages, name: "[{}]"}, {**pages, name: "{"}):
+        with pytest.raises(ValueError, match="not an incident's snapshot"):
+            snapshots.decode(text, pages_damaged)
 
 
-SHAPES = {1: "991da82a45d79fd7"}
+SHAPES = {1: "991da82a45d79fd7", 2: "991da82a45d79fd7"}
 """The digest of `IncidentState`'s JSON schema at each snapshot format."""
 
 

@@ -74,9 +74,9 @@ def _head(db: Path) -> int:
 
 
 def _retitled(state: str) -> str:
-    """The incident's state with another title."""
+    """The incident's snapshot with another title."""
     data = json.loads(state)
-    data["title"] = "Changed behind the log's back"
+    data["state"]["title"] = "Changed behind the log's back"
     return json.dumps(data)
 
 

@@ -3,6 +3,7 @@ versions existed, one newer than the code, a step that fails, and several proces
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 
@@ -294,23 +295,47 @@ def test_processes_opening_a_fresh_database_at_once_all_succeed(store_url: str) 
         engine.dispose()
 
 
-def test_a_database_of_version_6_gets_the_snapshots_table_and_keeps_its_log(
+def test_a_database_of_version_6_gets_the_snapshots_tables_and_keeps_its_log(
     engine: Engine, log_builder: LogBuilder
 ) -> None:
-    # A database as version 6 left it: every table of today but the snapshots.
+    # A database as version 6 left it: every table of today but the snapshots'.
     store = Store(engine)
     store.log.append(
         [log_builder.pending(MANAGER, "c1", DeclareIncident(title="x", severity=Severity.SEV2))]
     )
-    _run(engine, "DROP TABLE snapshots", "UPDATE schema_version SET version = 6")
-    assert "snapshots" not in _tables(engine)
+    _run(
+        engine,
+        "DROP TABLE snapshots",
+        "DROP TABLE snapshot_pages",
+        "UPDATE schema_version SET version = 6",
+    )
+    assert not {"snapshots", "snapshot_pages"} & _tables(engine)
 
     upgraded = Store(engine)
     try:
-        assert _version(engine) == 7 == CURRENT_VERSION
-        assert "snapshots" in _tables(engine)
+        assert _version(engine) == 8 == CURRENT_VERSION
+        assert {"snapshots", "snapshot_pages"} <= _tables(engine)
         assert [seq for seq, _ in upgraded.log.read_raw()] == [1]
+        page = {hashlib.sha256(b"[]").hexdigest(): "[]"}
+        snapshot = Snapshot("INC-1", 1, "{}", page)
+        assert upgraded.snapshots.save(snapshot, log="l", format=1, names=list(page))
+        assert upgraded.snapshots.load(log="l", format=1, upto=1) == {"INC-1": snapshot}
+    finally:
+        upgraded.close()
+
+
+def test_a_database_of_version_7_gets_the_pages_of_snapshots(
+    engine: Engine, log_builder: LogBuilder
+) -> None:
+    Store(engine).log.append(
+        [log_builder.pending(MANAGER, "c1", DeclareIncident(title="x", severity=Severity.SEV2))]
+    )
+    _run(engine, "DROP TABLE snapshot_pages", "UPDATE schema_version SET version = 7")
+
+    upgraded = Store(engine)
+    try:
+        assert _version(engine) == 8
+        assert "snapshot_pages" in _tables(engine)
         assert upgraded.snapshots.save(Snapshot("INC-1", 1, "{}"), log="l", format=1)
-        assert list(upgraded.snapshots.load(log="l", format=1, upto=1)) == ["INC-1"]
     finally:
         upgraded.close()

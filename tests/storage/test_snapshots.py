@@ -4,6 +4,7 @@ left out; the log reads each incident's events after its snapshot."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 from sqlalchemy import text
@@ -197,3 +198,52 @@ def test_a_damaged_snapshot_is_mended_by_one_of_the_same_seq(
     assert not _save(store, "INC-1", 6)  # older than it says it is: it stays
     assert _save(store, "INC-1", 7)
     assert _loaded(store) == {"INC-1": 7}
+
+
+def _page(text: str) -> tuple[str, str]:
+    return hashlib.sha256(text.encode()).hexdigest(), text
+
+
+def _paged(store: Store, seq: int, *pages: tuple[str, str], names: list[str]) -> bool:
+    snapshot = Snapshot("INC-1", seq, f'{{"at": {seq}}}', dict(pages))
+    return store.snapshots.save(snapshot, log=LOG, format=FORMAT, names=names)
+
+
+def _pages(store: Store) -> dict[str, str]:
+    found = store.snapshots.load(log=LOG, format=FORMAT, upto=8)
+    return dict(found["INC-1"].pages) if "INC-1" in found else {}
+
+
+def test_a_snapshot_names_its_pages_and_writes_only_the_new_ones(
+    store: Store, log_builder: LogBuilder
+) -> None:
+    _fill(store, log_builder)
+    one, two, three = _page("[1]"), _page("[2]"), _page("[3]")
+
+    assert _paged(store, 3, one, two, names=[one[0], two[0]])
+    assert _pages(store) == dict([one, two])
+    # The next names a page written before without its text, and a new one.
+    assert _paged(store, 5, three, names=[one[0], three[0]])
+    # The page it no longer names is gone.
+    assert _pages(store) == dict([one, three])
+    # One naming a page held by neither the database nor itself is not written.
+    assert not _paged(store, 7, names=[one[0], two[0]])
+    assert _loaded(store) == {"INC-1": 5} and _pages(store) == dict([one, three])
+    # An older one is not written, and leaves the pages as they were.
+    assert not _paged(store, 4, two, names=[two[0]])
+    assert _pages(store) == dict([one, three])
+
+
+def test_a_damaged_page_is_left_out_and_mended_by_the_next_snapshot_naming_it(
+    store: Store, log_builder: LogBuilder
+) -> None:
+    _fill(store, log_builder)
+    one, two = _page("[1]"), _page("[2]")
+    assert _paged(store, 3, one, two, names=[one[0], two[0]])
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE snapshot_pages SET state = '[9]' WHERE state = '[2]'"))
+
+    assert _pages(store) == dict([one])  # the reader finds it missing: its incident is refolded
+
+    assert _paged(store, 5, two, names=[one[0], two[0]])
+    assert _pages(store) == dict([one, two])

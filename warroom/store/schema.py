@@ -196,11 +196,25 @@ class SnapshotRow(SQLModel, table=True):
     format: int
     """`warroom.core.snapshots.FORMAT` of the code that wrote it."""
     state: str
-    """The incident's state as JSON."""
+    """The incident's state as JSON: since format 2, its head, which names its pages."""
     digest: str
     """SHA-256 of `state`, so a damaged row is told from a true one."""
     written_at: str
     """When it was written (ISO 8601, UTC)."""
+
+
+class SnapshotPageRow(SQLModel, table=True):
+    """A page of an incident's snapshot (some of one collection's entries, as JSON), named by the
+    SHA-256 of its text: a snapshot written again names the pages that did not change, and only
+    the new ones are written. A page no snapshot names is deleted when its incident's next
+    snapshot is kept."""
+
+    __tablename__ = "snapshot_pages"
+
+    incident: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    """SHA-256 of `state`."""
+    state: str
 
 
 class SchemaVersionRow(SQLModel, table=True):
@@ -233,6 +247,7 @@ DATA_TABLES: tuple[Table, ...] = tuple(
         SubscriptionRow,
         AttemptRow,
         SnapshotRow,
+        SnapshotPageRow,
     )
 )
 """Every table but the version's, as the models define them now."""
@@ -288,6 +303,10 @@ def _snapshots(connection: Connection) -> None:
     _table(SnapshotRow).create(connection, checkfirst=True)
 
 
+def _pages(connection: Connection) -> None:
+    _table(SnapshotPageRow).create(connection, checkfirst=True)
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(1, "the event log, commands, users, SSH keys and secrets", _first_layout),
     Upgrade(2, "a digest of each committed command", _command_digests),
@@ -296,6 +315,7 @@ UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(5, "the delivery outbox, its plan, subscriptions and users' email", _delivery),
     Upgrade(6, "each delivery attempt and how it ended", _attempts),
     Upgrade(7, "snapshots of incidents, so a restart folds only what came after", _snapshots),
+    Upgrade(8, "snapshots written in pages, so writing one again writes what changed", _pages),
 )
 """Every step, in order of version (1, 2, ...)."""
 
