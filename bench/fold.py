@@ -220,7 +220,7 @@ def _size(folder: Path, notes: int, count: int, repeat: int) -> dict[str, Any]:
     added = [_note(number) for number in range(notes + 1, notes + count + 1)]
     store = Store(open_engine(f"sqlite:///{db}"))
     try:
-        written = {
+        rewritten = {
             side: _snapshot(store, len(events), world, added, repeat, side == "whole")
             for side in ("paged", "whole")
         }
@@ -234,10 +234,10 @@ def _size(folder: Path, notes: int, count: int, repeat: int) -> dict[str, Any]:
             "note": _per_event(world, added, repeat),
             "pin": _per_event(world, _pins(notes, count, lambda _: True), repeat),
             "pin_view": _per_event(view, _pins(notes, count, to_all), repeat),
-            "snapshot": round(statistics.median(written["paged"]) * 1e6, 2),
-            "snapshot_whole": round(statistics.median(written["whole"]) * 1e6, 2),
+            "snapshot": round(statistics.median(rewritten["paged"]) * 1e6, 2),
+            "snapshot_whole": round(statistics.median(rewritten["whole"]) * 1e6, 2),
         },
-        "snapshot_samples": written,
+        "snapshot_samples": rewritten,
     }
 
 
