@@ -6,15 +6,16 @@ declared, then notes to it): `--one` events (10,000 by default) caught up by one
 `--many` events (1,000) caught up by `--clients` clients (100) at once. Each log is served by
 three processes side by side: `warroom serve --port 0` on it; `bench._bare --log` on it (the
 rows read and encoded at start, then sent one `event` frame per event on hello: `bare`);
-and the same with `--batch` (many events per frame: `bare_batched`). The clients, in this
+and the same with `--batch` (many events per frame: `bare_batched`); with `--before PATH`, a
+fourth: the hub of another checkout (`before`). The clients, in this
 process and the same code for all three, connect, say hello from 0, decode every frame and
 count the events in it, until `synced`; a sample is the wall time from the first connect to
 the last client synced, and every client must have counted every event. Alternated,
 `--repeat` samples of each side after one untimed one (none when `--repeat` is 1). When
 `--one` and `--many` are equal (the quick run), one log and its three servers serve both.
 
-Run: `python -m bench.catchup [--one N] [--many M] [--clients C] [--repeat R]`; prints one JSON
-object.
+Run: `python -m bench.catchup [--one N] [--many M] [--clients C] [--repeat R] [--before PATH]`;
+prints one JSON object.
 """
 
 from __future__ import annotations
@@ -84,10 +85,10 @@ def _log_db(db: Path, notes: int, clients: int) -> list[str]:
 
 
 def _case(
-    folder: Path, events: int, clients: Sequence[int], repeat: int
+    folder: Path, events: int, clients: Sequence[int], repeat: int, before: Path | None = None
 ) -> list[dict[str, list[float]]]:
     """The samples of each side for each number of `clients` catching up `events` events at
-    once, on one log served by the three servers."""
+    once, on one log served by the three servers (four with `before`: another checkout's hub)."""
     db = folder / f"catchup-{events}.db"
     tokens = _log_db(db, events - 1, max(clients))
     servers: dict[str, Listening] = {}
@@ -97,6 +98,8 @@ def _case(
         servers["bare_batched"] = _bare.start(
             folder / f"batched-{events}.log", "--log", str(db), "--batch"
         )
+        if before is not None:
+            servers["before"] = serve(db, folder / f"before-{events}.log", before)
         taken = []
         for count in clients:
             sides = {name: _sample(s.url, tokens[:count], events) for name, s in servers.items()}
@@ -114,15 +117,18 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     parser.add_argument("--many", type=int, default=1_000, help="events caught up by many")
     parser.add_argument("--clients", type=int, default=100, help="clients catching up at once")
     parser.add_argument("--repeat", type=int, default=3, help="timed samples of each side")
+    parser.add_argument(
+        "--before", type=Path, help="a checkout of another revision: its hub measured beside"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="warroom-bench-catchup-") as name:
         folder = Path(name)
         if args.one == args.many:
             # One log serves both (the quick run): its three servers start once.
-            one, many = _case(folder, args.one, [1, args.clients], args.repeat)
+            one, many = _case(folder, args.one, [1, args.clients], args.repeat, args.before)
         else:
-            (one,) = _case(folder, args.one, [1], args.repeat)
-            (many,) = _case(folder, args.many, [args.clients], args.repeat)
+            (one,) = _case(folder, args.one, [1], args.repeat, args.before)
+            (many,) = _case(folder, args.many, [args.clients], args.repeat, args.before)
     return {
         "bench": "catchup",
         "repeat": args.repeat,

@@ -6,10 +6,17 @@ with no await between their last check of what was published and what follows it
 to the live stream, or `read.done`), so no event is missed or sent twice. A page's events go as
 few frames as the frame limit allows (`events`, `read.events`), in one write, and the next page
 is read once the client has taken most of it.
+
+Replays that want the same page of the log at once (a crowd saying hello after a restart, or
+a hundred screens opened together) share one read of it, and the war room's, which receive a
+whole page as it is stored, share its frames too: what each replay then costs alone is its
+disclosure and its write.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import ServerConnection
@@ -54,11 +61,33 @@ async def _write_page(connection: ServerConnection, frames: list[str]) -> None:
     Raises:
         websockets.ConnectionClosed: if the connection closed meanwhile.
     """
-    if not frames:
-        return
-    *first, last = frames
-    write_frames(connection, [frame.encode() for frame in first])
+    if frames:
+        await _write_packed(connection, [frame.encode() for frame in frames[:-1]], frames[-1])
+
+
+async def _write_packed(connection: ServerConnection, first: list[bytes], last: str) -> None:
+    """`_write_page` of frames already encoded, but for the last."""
+    write_frames(connection, first)
     await connection.send(last)
+
+
+class _Page:
+    """A page of the log's rows, shared by the replays that read it at once (see the module's
+    docstring); its frames packed once, for those that receive every row as it is stored."""
+
+    __slots__ = ("__weakref__", "_packed", "rows")
+
+    def __init__(self, rows: list[tuple[int, str]]) -> None:
+        self.rows = rows
+        self._packed: tuple[list[bytes], str] | None = None
+
+    def packed(self) -> tuple[list[bytes], str]:
+        """Every row as it is stored, in `events` frames: all but the last encoded, and the
+        last (the rows are not empty)."""
+        if self._packed is None:
+            frames = protocol.encode_events(self.rows)
+            self._packed = [frame.encode() for frame in frames[:-1]], frames[-1]
+        return self._packed
 
 
 def _incident_of(encoded: str) -> str:
@@ -98,6 +127,35 @@ class Replay:
         self.reach: Callable[[int], Awaitable[None]] = _nothing_to_reach
         """Waits, a bounded while, until the hub published a seq it has not yet: a client come
         from another hub of the same log may be a moment ahead of this one."""
+        self._reading: dict[tuple[int, int], asyncio.Future[_Page]] = {}
+        """The pages being read now, by (after, upto)."""
+        self._pages: weakref.WeakValueDictionary[tuple[int, int], _Page] = (
+            weakref.WeakValueDictionary()
+        )
+        """The pages read that some replay still holds, by (after, upto)."""
+
+    async def _page(self, after: int, upto: int) -> _Page:
+        """The page of the log's rows after `after`, up to `upto`: read once for all the replays
+        that want it while one is reading it or still holds it."""
+        key = (after, upto)
+        page = self._pages.get(key)
+        if page is not None:
+            return page
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_page(key))
+            self._reading[key] = reading
+        # Shielded: a replay that stops waiting (its session closed) stops no other's read.
+        return await asyncio.shield(reading)
+
+    async def _read_page(self, key: tuple[int, int]) -> _Page:
+        after, upto = key
+        try:
+            page = _Page(await readers.read(self.log.read_raw, after, REPLAY_PAGE, upto))
+        finally:
+            del self._reading[key]
+        self._pages[key] = page
+        return page
 
     def position(self, session: Session, seq: int) -> int | str:
         """`seq` as this session may know it."""
@@ -176,7 +234,8 @@ class Replay:
         wholes: dict[str, IncidentState | None] = {}
         while sent < fanout.head:
             upto = fanout.head
-            rows = await readers.read(self.log.read_raw, sent, REPLAY_PAGE, upto)
+            page = await self._page(sent, upto)
+            rows = page.rows
             if session.closed:
                 return  # resynced meanwhile: it starts over on a new connection
             if not rows:
@@ -187,7 +246,12 @@ class Replay:
             replayed, last = self._disclosed_page(session, rows, world)
             shown = max(shown, last)
             sent = rows[-1][0]
-            await _write_page(session.connection, protocol.encode_events(replayed))
+            if not session.sealed and len(replayed) == len(rows):
+                # Every row as it is stored (an unsealed session's are never changed): the
+                # page's frames, packed once for all who receive it so.
+                await _write_packed(session.connection, *page.packed())
+            else:
+                await _write_page(session.connection, protocol.encode_events(replayed))
         if session.closed:
             return
         fanout.subscribe(session)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -140,3 +141,43 @@ async def test_a_read_comes_many_events_to_a_frame_as_they_came_live(hub: Hub, u
         assert {text.split()[0] for text in texts if text} == {"all", "support", "the"}
     else:
         assert {text.split()[0] for text in texts if text} == {*AUDIENCES, "the"}
+
+
+async def test_replays_wanting_one_page_at_once_share_its_read_and_its_frames(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _written(hub)
+    reads: list[tuple[Any, ...]] = []
+    read_raw = hub.store.log.read_raw
+
+    def slow_read(*args: Any) -> list[tuple[int, str]]:
+        reads.append(args)
+        time.sleep(0.3)  # long enough for every hello below to want the page meanwhile
+        return read_raw(*args)
+
+    monkeypatch.setattr(hub.store.log, "read_raw", slow_read)
+    users = ["manager", "responder", "observer", "exec", "support"] * 3
+    late = [await hub.connect(user) for user in users]
+    for connection in late:
+        await send(connection, {"type": "hello", "cursor": 0})
+    replays = await asyncio.gather(*(_frames(connection, "synced") for connection in late))
+
+    assert len(reads) == 1  # one page (fewer events than a page), read once for all
+    by_user: dict[str, list[str]] = {}
+    for user, (_, *replayed, _) in zip(users, replays, strict=True):
+        assert by_user.setdefault(user, replayed) == replayed
+    # The war room's frames are the same but for the private incident, the incident manager's
+    # alone; the stakeholders' are each their own, sealed.
+    assert by_user["responder"] == by_user["observer"]
+    for user, seen in (("manager", NOTES + 4), ("observer", NOTES + 2)):
+        events = [event for message in by_user[user] for event in unbatched(json.loads(message))]
+        assert len(events) == seen  # the private incident's declaration and note: 2 more
+    assert "kept private" in "".join(by_user["manager"])
+    assert "kept private" not in "".join(by_user["observer"])
+    for stakeholder, group in (("exec", "exec"), ("support", "support")):
+        events = [
+            event for message in by_user[stakeholder] for event in unbatched(json.loads(message))
+        ]
+        assert all(SEALED.match(event["seq"]) for event in events)
+        texts = {event["event"].get("text", "").split(" ")[0] for event in events}
+        assert {text for text in texts if text in AUDIENCES} == {"all", group}
