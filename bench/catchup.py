@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import math
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -91,6 +92,8 @@ def _case(
     once, on one log served by the three servers (four with `before`: another checkout's hub)."""
     db = folder / f"catchup-{events}.db"
     tokens = _log_db(db, events - 1, max(clients))
+    copy = folder / f"catchup-{events}-before.db"  # one hub to a SQLite database
+    shutil.copyfile(db, copy)
     servers: dict[str, Listening] = {}
     try:
         servers["warroom"] = serve(db, folder / f"warroom-{events}.log")
@@ -99,7 +102,7 @@ def _case(
             folder / f"batched-{events}.log", "--log", str(db), "--batch"
         )
         if before is not None:
-            servers["before"] = serve(db, folder / f"before-{events}.log", before)
+            servers["before"] = serve(copy, folder / f"before-{events}.log", before)
         taken = []
         for count in clients:
             sides = {name: _sample(s.url, tokens[:count], events) for name, s in servers.items()}
