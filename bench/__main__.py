@@ -48,7 +48,7 @@ SLOWEST_QUICK = ("tui", "ssh", "restart", "shelf", "read", "cli", "page")
 """The modules that take longest under `--quick`: started first, so that none of them is the
 last one left running while the other cores idle."""
 
-BEFORE = frozenset({"lobby", "catchup"})
+BEFORE = frozenset({"lobby", "catchup", "store"})
 """The modules that take `--before PATH`: another checkout's hub measured beside this one's."""
 
 

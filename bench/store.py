@@ -31,8 +31,11 @@ warroom throughput gives the detail, and every round's throughputs are listed un
 Figures, per incident count: warroom's commands/s beside raw sqlite3's and the store's rows/s,
 and the hub's beside raw sqlite3's and the bare acks'.
 
-Run: `python -m bench.store [--quick] [--commands N] [--incidents 1,10] [--batch B] [--repeat R]`;
-prints one JSON object.
+With `--before PATH` (a checkout of another revision), its hub takes the same notes too, in the
+same rounds (`before`, beside the hub's figure).
+
+Run: `python -m bench.store [--quick] [--commands N] [--incidents 1,10] [--batch B] [--repeat R]
+[--before PATH]`; prints one JSON object.
 """
 
 from __future__ import annotations
@@ -202,15 +205,16 @@ async def _through_hub(url: str, commands: int, incidents: int, token: str) -> f
             await connection.close()
 
 
-def _hub(folder: Path, commands: int, incidents: int) -> float:
-    """A fresh `warroom serve` taking the notes over websockets; its commands/s."""
+def _hub(folder: Path, commands: int, incidents: int, tree: Path | None = None) -> float:
+    """A fresh `warroom serve` taking the notes over websockets (with `tree`, the hub of that
+    checkout); its commands/s."""
     db = folder / "hub.db"
     store = Store(open_engine(f"sqlite:///{db}"))
     try:
         token = store.users.add(MANAGER.name, MANAGER.role)
     finally:
         store.close()
-    server = serve(db, folder / "hub.log")
+    server = serve(db, folder / "hub.log", tree)
     try:
         return asyncio.run(_through_hub(server.url, commands, incidents, token))
     finally:
@@ -336,12 +340,15 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--repeat", type=int, default=3, help="rounds; the round of median throughput is reported"
     )
+    parser.add_argument(
+        "--before", type=Path, help="a checkout of another revision: its hub measured beside"
+    )
     args = parser.parse_args(argv)
     counts = [int(count) for count in args.incidents.split(",")]
     if min(args.commands, args.repeat, *counts) < 1 or args.batch < 0:
         parser.error("--commands, --incidents and --repeat must be positive, --batch not negative")
     by_incidents = {
-        str(incidents): _incidents(args.commands, incidents, args.batch, args.repeat)
+        str(incidents): _incidents(args.commands, incidents, args.batch, args.repeat, args.before)
         for incidents in counts
     }
     return {
@@ -357,8 +364,11 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
-def _incidents(commands: int, incidents: int, batch: int, repeat: int) -> dict[str, Any]:
-    """The three side by side, `repeat` rounds, for notes spread over `incidents`."""
+def _incidents(
+    commands: int, incidents: int, batch: int, repeat: int, before: Path | None = None
+) -> dict[str, Any]:
+    """The sides, `repeat` rounds, for notes spread over `incidents` (with `before`, the hub
+    of that checkout beside this one's)."""
     with tempfile.TemporaryDirectory(prefix="warroom-bench-") as name:
         folder = Path(name)
         files = iter(range(1_000_000))
@@ -392,18 +402,25 @@ def _incidents(commands: int, incidents: int, batch: int, repeat: int) -> dict[s
             place.mkdir()
             return _bare_acks(place, commands, incidents)
 
+        def hub_before() -> float:
+            place = folder / f"o{next(files)}"
+            place.mkdir()
+            return _hub(place, commands, incidents, before)
+
         sides = {
             "warroom": warroom,
             "raw_sqlite3": raw,
             "store_append": store,
             "hub": hub,
             "bare_acks": bare_acks,
+            **({"before": hub_before} if before is not None else {}),
         }
         samples = alternate(sides, repeat)
         through = {
             "hub": samples.pop("hub"),
             "raw_sqlite3": samples["raw_sqlite3"],
             "bare_acks": samples.pop("bare_acks"),
+            **({"before": samples.pop("before")} if before is not None else {}),
         }
     # The round of median warroom throughput stands for the run (the machine may be noisy).
     middle = sorted(runs, key=lambda r: float(r["commands_per_s"]))[len(runs) // 2]

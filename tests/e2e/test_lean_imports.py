@@ -1,6 +1,7 @@
 """Each `warroom` process imports what its verb needs and no more: a verb that talks to the hub
 loads no database layer, no server, no terminal UI and no SSH; a hub that serves no SSH loads no
-SSH library and no terminal UI, even once clients came and went.
+SSH library and no terminal UI, even once clients came and went, and on SQLite no PostgreSQL
+dialect.
 
 Every process here is a real one (a hub and its clients, through the console script); each writes
 the modules it held as it exited, from a `sitecustomize` put on its path for the test.
@@ -32,6 +33,9 @@ HEAVY_FOR_A_CLIENT = ["sqlalchemy", "sqlmodel", "textual", "asyncssh", "server",
 
 HEAVY_FOR_A_HUB = ["asyncssh", "textual", "client", "aiosmtplib", "httpx"]
 """What a hub serving no SSH and configured with no delivery must not import."""
+
+POSTGRESQL = ["sqlalchemy.dialects.postgresql", "psycopg", "psycopg2"]
+"""What a hub on SQLite must not import."""
 
 
 def _loaded(found: list[str], forbidden: list[str]) -> list[str]:
@@ -77,3 +81,7 @@ def test_client_verbs_and_a_hub_without_ssh_import_only_what_they_need(tmp_path:
     # The hub did serve (its store and its websocket server are there) without SSH or a TUI.
     assert {"sqlalchemy", "websockets", "server.hub"} <= set(runs["serve"])
     assert _loaded(runs["serve"], HEAVY_FOR_A_HUB) == []
+    # Its database is SQLite: it wrote the snapshots of the incident as it stopped (an insert
+    # that updates on conflict, in the dialect of its database) and held no PostgreSQL dialect.
+    assert "sqlalchemy.dialects.sqlite" in runs["serve"]
+    assert _loaded(runs["serve"], POSTGRESQL) == []

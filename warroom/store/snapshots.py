@@ -18,15 +18,19 @@ import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from warroom.store.engine import is_sqlite
 from warroom.store.errors import StoreError
 from warroom.store.schema import EventRow, SnapshotPageRow, SnapshotRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,15 @@ class Snapshots:
             what = snapshot.incident
             raise StoreError(f"could not write the snapshot of {what}: {error}") from None
 
+    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        """An insert into `table` that can update on conflict, in this database's dialect."""
+        if is_sqlite(self.engine):
+            return sqlite.insert(table)
+        # Imported only for PostgreSQL: a SQLite hub does not hold the dialect (2 MB).
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+
     def _keep_pages(self, connection: Connection, snapshot: Snapshot, names: set[str]) -> None:
         """Add the snapshot's new pages and delete the incident's others; raise `_Missing` if a
         page it names is not held."""
@@ -95,8 +108,7 @@ class Snapshots:
             if name in names
         ]
         if rows:
-            dialect = sqlite if is_sqlite(self.engine) else postgresql
-            statement = dialect.insert(table)
+            statement = self._insert(table)
             # A page held already is written again: it mends a damaged one.
             upsert = statement.on_conflict_do_update(
                 index_elements=[table.c.incident, table.c.name],
@@ -130,8 +142,7 @@ class Snapshots:
             "written_at": datetime.now(UTC).isoformat(),
         }
         table = SnapshotRow.__table__  # type: ignore[attr-defined]  # set by SQLModel
-        dialect = sqlite if is_sqlite(self.engine) else postgresql
-        statement = dialect.insert(table).values(row)
+        statement = self._insert(table).values(row)
         kept = table.c
         # The newest seq wins (the same seq is written again: a damaged row is mended);
         # a row of another log or format, or not true of this chain, is worth nothing.
