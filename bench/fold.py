@@ -268,11 +268,15 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 )
             )
     for size in results:
+        per_event = {
+            side: [seconds * 1e6 for seconds in samples]
+            for side, samples in size.pop("snapshot_samples").items()
+        }
         figures.append(
             figure(
                 f"snapshot written after {args.events} events, {size['notes']} notes (CPU/event)",
-                "s",
-                size.pop("snapshot_samples"),
+                "µs",
+                per_event,
                 "paged",
             )
         )
