@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
+import threading
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection
 
+from server.replay import Replay
 from tests.kit.wire import (
     TIMEOUT,
     Hub,
@@ -147,16 +148,26 @@ async def test_replays_wanting_one_page_at_once_share_its_read_and_its_frames(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _written(hub)
+    users = ["manager", "responder", "observer", "exec", "support"] * 3
+    asked = threading.Semaphore(0)
+    wanted = Replay._page
+
+    async def wanting(replay: Replay, after: int, upto: int) -> Any:
+        asked.release()
+        return await wanted(replay, after, upto)
+
     reads: list[tuple[Any, ...]] = []
     read_raw = hub.store.log.read_raw
 
     def slow_read(*args: Any) -> list[tuple[int, str]]:
         reads.append(args)
-        time.sleep(0.3)  # long enough for every hello below to want the page meanwhile
+        # Read once every replay wants the page: each of them came while it was being read.
+        for _ in users:
+            assert asked.acquire(timeout=TIMEOUT)
         return read_raw(*args)
 
+    monkeypatch.setattr(Replay, "_page", wanting)
     monkeypatch.setattr(hub.store.log, "read_raw", slow_read)
-    users = ["manager", "responder", "observer", "exec", "support"] * 3
     late = [await hub.connect(user) for user in users]
     for connection in late:
         await send(connection, {"type": "hello", "cursor": 0})
