@@ -44,6 +44,7 @@ import statistics
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -171,8 +172,7 @@ def _snapshot(
         write(encoder, world.incidents[INCIDENT])  # the last snapshot, untimed
         if whole:
             encoder = snapshots.Encoder()
-        later = after.incidents[INCIDENT]
-        samples.append(cpu(lambda: write(encoder, later)) / len(added))  # noqa: B023
+        samples.append(cpu(partial(write, encoder, after.incidents[INCIDENT])) / len(added))
     return samples
 
 
